@@ -1,0 +1,28 @@
+# -*- Python -*-
+# lit configuration of the nats regression tests (check-nats-lit).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "NATS"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nats_obj_root, "test")
+# pytest runs test/python itself (check-nats-python).
+config.excludes = ["python", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%nats_plugin", config.nats_plugin))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# nats tools come first; stock mlir-opt (for the plugin tests), FileCheck and
+# friends from the LLVM installation.
+tool_dirs = [config.nats_tools_dir, config.llvm_tools_dir]
+tools = ["nats-opt", ToolSubst("mlir-opt", unresolved="fatal")]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
