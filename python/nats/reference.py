@@ -12,7 +12,7 @@ window=0, scale=None, softmax_scale=None, qk_l2norm=True) -> (o, os, final_state
 - Shapes: q, k ``B×T×H×K``; v ``B×T×H×V``; g, beta ``B×T×H``; qs, ks ``B×T×Hs×Ks``;
   vs ``B×T×Hs×Vs``; route ``B×N×R`` bool with ``N = ceil(T / chunk_size)``;
   initial_state ``B×H×K×V`` or None (zero state).
-- Router head of linear head ``h`` is ``h // (H // R)``, of softmax head ``s`` is ``s // (Hs // R)``.
+- Router head of linear head ``h`` is ``h // (H // R)``; of softmax head ``s``, ``s // (Hs // R)``.
 - Results ``o`` ``B×T×H×V``, ``os`` ``B×T×Hs×Vs``, ``final_state`` ``B×H×K×V``, all float64.
 
 Layer (spec §4), conventions shared with the compiler's example graph
@@ -184,7 +184,8 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, initial_state=None, *,
     if R < 1 or H % R != 0:
         raise ValueError(f"route: H = {H} linear heads is not a multiple of R = {R} router heads")
     if Hs % R != 0:
-        raise ValueError(f"route: Hs = {Hs} softmax heads is not a multiple of R = {R} router heads")
+        raise ValueError(f"route: Hs = {Hs} softmax heads is not a multiple of R = {R} "
+                         "router heads")
     if initial_state is None:
         state0 = np.zeros((B, H, K, V))
     else:
