@@ -94,6 +94,145 @@ LogicalResult verifyChunkSize(Operation *op, int64_t chunkSize) {
                            << chunkSize;
 }
 
+/// A value of a nats op with its name in diagnostics and its named dims.
+struct NamedValue {
+  StringRef name;
+  Value value;
+  SmallVector<StringRef, 4> dims;
+};
+
+/// Checks the float inputs in order: ranks and dims, f32/f16/bf16, and one
+/// element type for all. Returns that element type.
+FailureOr<Type> verifyFloatInputs(Operation *op, DimBinder &dims,
+                                  ArrayRef<NamedValue> inputs) {
+  Type elementType;
+  StringRef origin;
+  for (const NamedValue &input : inputs) {
+    FailureOr<RankedTensorType> type =
+        dims.bind(input.name, input.value.getType(), input.dims);
+    if (failed(type))
+      return failure();
+    Type inputElementType = type->getElementType();
+    if (!isSupportedFloat(inputElementType))
+      return op->emitOpError()
+             << "'" << input.name
+             << "' must have element type f32, f16 or bf16, but has "
+             << inputElementType;
+    if (!elementType) {
+      elementType = inputElementType;
+      origin = input.name;
+    } else if (inputElementType != elementType) {
+      return op->emitOpError()
+             << "'" << input.name << "' has element type " << inputElementType
+             << ", but '" << origin << "' has " << elementType
+             << ": the float operands must share one type";
+    }
+  }
+  return elementType;
+}
+
+/// Checks the dims of `value` and that its element type is `expected`.
+LogicalResult verifyTypedValue(Operation *op, DimBinder &dims,
+                               const NamedValue &value, Type expected,
+                               StringRef why) {
+  FailureOr<RankedTensorType> type =
+      dims.bind(value.name, value.value.getType(), value.dims);
+  if (failed(type))
+    return failure();
+  if (type->getElementType() == expected)
+    return success();
+  return op->emitOpError() << "'" << value.name << "' must have element type "
+                           << expected << " (" << why << "), but has "
+                           << type->getElementType();
+}
+
+/// Checks `route` (B×N×R, i1), N = ceil(T / chunk_size), and that each head
+/// count in `heads` is a multiple of R.
+LogicalResult verifyRoute(Operation *op, DimBinder &dims, Value route,
+                          int64_t chunkSize, ArrayRef<StringRef> heads) {
+  FailureOr<RankedTensorType> type =
+      dims.bind("route", route.getType(), {"B", "N", "R"});
+  if (failed(type))
+    return failure();
+  if (!type->getElementType().isInteger(1))
+    return op->emitOpError() << "'route' must have element type i1, but has "
+                             << type->getElementType();
+  if (failed(verifyChunkCount(op, dims, chunkSize, "route")))
+    return failure();
+  auto r = dims.lookup("R");
+  if (!r)
+    return success();
+  if (r->first == 0)
+    return op->emitOpError() << "'route' must have at least one router head";
+  for (StringRef head : heads) {
+    auto h = dims.lookup(head);
+    if (h && h->first % r->first != 0)
+      return op->emitOpError()
+             << head << " = " << h->first << " (from '" << h->second
+             << "') must be a multiple of the R = " << r->first
+             << " router heads of 'route'";
+  }
+  return success();
+}
+
+/// The operands and results of the linear branch, shared by
+/// nats.hybrid_attention and nats.gated_delta.
+LogicalResult verifyLinearBranch(Operation *op, DimBinder &dims, Value q,
+                                 Value k, Value v, Value g, Value beta,
+                                 Value initialState, Value o,
+                                 Value finalState, Type &elementType) {
+  FailureOr<Type> type = verifyFloatInputs(
+      op, dims,
+      {{"q", q, {"B", "T", "H", "K"}},
+       {"k", k, {"B", "T", "H", "K"}},
+       {"v", v, {"B", "T", "H", "V"}},
+       {"g", g, {"B", "T", "H"}},
+       {"beta", beta, {"B", "T", "H"}}});
+  if (failed(type))
+    return failure();
+  elementType = *type;
+  Type f32 = Float32Type::get(op->getContext());
+  if (initialState &&
+      failed(verifyTypedValue(op, dims,
+                              {"initial_state", initialState,
+                               {"B", "H", "K", "V"}},
+                              f32, "the state")))
+    return failure();
+  if (failed(verifyTypedValue(op, dims, {"o", o, {"B", "T", "H", "V"}},
+                              elementType, "that of the inputs")))
+    return failure();
+  return verifyTypedValue(op, dims,
+                          {"final_state", finalState, {"B", "H", "K", "V"}},
+                          f32, "the state");
+}
+
+/// The operands and result of the softmax branch, shared by
+/// nats.hybrid_attention and nats.routed_softmax. `elementType`, if set, is
+/// the element type the linear branch fixed.
+LogicalResult verifySoftmaxBranch(Operation *op, DimBinder &dims, Value qs,
+                                  Value ks, Value vs, Value os,
+                                  Type elementType) {
+  SmallVector<NamedValue> inputs = {{"qs", qs, {"B", "T", "Hs", "Ks"}},
+                                    {"ks", ks, {"B", "T", "Hs", "Ks"}},
+                                    {"vs", vs, {"B", "T", "Hs", "Vs"}}};
+  FailureOr<Type> type = verifyFloatInputs(op, dims, inputs);
+  if (failed(type))
+    return failure();
+  if (elementType && *type != elementType)
+    return op->emitOpError()
+           << "'qs' has element type " << *type << ", but 'q' has "
+           << elementType << ": the float operands must share one type";
+  return verifyTypedValue(op, dims, {"os", os, {"B", "T", "Hs", "Vs"}},
+                          *type, "that of the inputs");
+}
+
+LogicalResult verifyWindow(Operation *op, int64_t window) {
+  if (window >= 0)
+    return success();
+  return op->emitOpError() << "'window' must be non-negative, but is "
+                           << window;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -101,111 +240,64 @@ LogicalResult verifyChunkSize(Operation *op, int64_t chunkSize) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult HybridAttentionOp::verify() {
+  if (failed(verifyChunkSize(*this, getChunkSize())) ||
+      failed(verifyWindow(*this, getWindow())))
+    return failure();
+  // Operands first, in the spec's order, so that the first value that
+  // disagrees is the one blamed; then the results.
+  DimBinder dims(*this);
+  FailureOr<Type> elementType = verifyFloatInputs(
+      *this, dims,
+      {{"q", getQ(), {"B", "T", "H", "K"}},
+       {"k", getK(), {"B", "T", "H", "K"}},
+       {"v", getV(), {"B", "T", "H", "V"}},
+       {"g", getG(), {"B", "T", "H"}},
+       {"beta", getBeta(), {"B", "T", "H"}},
+       {"qs", getQs(), {"B", "T", "Hs", "Ks"}},
+       {"ks", getKs(), {"B", "T", "Hs", "Ks"}},
+       {"vs", getVs(), {"B", "T", "Hs", "Vs"}}});
+  if (failed(elementType))
+    return failure();
+  Type linearType = *elementType;
+  if (failed(verifyRoute(*this, dims, getRoute(), getChunkSize(),
+                         {"H", "Hs"})) ||
+      failed(verifyLinearBranch(*this, dims, getQ(), getK(), getV(), getG(),
+                                getBeta(), getInitialState(), getO(),
+                                getFinalState(), linearType)))
+    return failure();
+  return verifySoftmaxBranch(*this, dims, getQs(), getKs(), getVs(), getOs(),
+                             linearType);
+}
+
+//===----------------------------------------------------------------------===//
+// GatedDeltaOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatedDeltaOp::verify() {
   if (failed(verifyChunkSize(*this, getChunkSize())))
     return failure();
-  if (getWindow() < 0)
-    return emitOpError() << "'window' must be non-negative, but is "
-                         << getWindow();
-
   DimBinder dims(*this);
-  // The float inputs first, in operand order: they define B, T and the head
-  // dims that everything else is checked against.
-  struct Shaped {
-    StringRef name;
-    Value value;
-    SmallVector<StringRef, 4> dims;
-  };
-  SmallVector<Shaped> floatInputs = {
-      {"q", getQ(), {"B", "T", "H", "K"}},
-      {"k", getK(), {"B", "T", "H", "K"}},
-      {"v", getV(), {"B", "T", "H", "V"}},
-      {"g", getG(), {"B", "T", "H"}},
-      {"beta", getBeta(), {"B", "T", "H"}},
-      {"qs", getQs(), {"B", "T", "Hs", "Ks"}},
-      {"ks", getKs(), {"B", "T", "Hs", "Ks"}},
-      {"vs", getVs(), {"B", "T", "Hs", "Vs"}},
-  };
   Type elementType;
-  StringRef elementTypeOrigin;
-  for (const Shaped &input : floatInputs) {
-    FailureOr<RankedTensorType> type =
-        dims.bind(input.name, input.value.getType(), input.dims);
-    if (failed(type))
-      return failure();
-    Type inputElementType = type->getElementType();
-    if (!isSupportedFloat(inputElementType))
-      return emitOpError() << "'" << input.name
-                           << "' must have element type f32, f16 or bf16, "
-                              "but has "
-                           << inputElementType;
-    if (!elementType) {
-      elementType = inputElementType;
-      elementTypeOrigin = input.name;
-    } else if (inputElementType != elementType) {
-      return emitOpError() << "'" << input.name << "' has element type "
-                           << inputElementType << ", but '"
-                           << elementTypeOrigin << "' has " << elementType
-                           << ": the float operands must share one type";
-    }
-  }
+  if (failed(verifyLinearBranch(*this, dims, getQ(), getK(), getV(), getG(),
+                                getBeta(), getInitialState(), getO(),
+                                getFinalState(), elementType)))
+    return failure();
+  return verifyRoute(*this, dims, getRoute(), getChunkSize(), {"H"});
+}
 
-  FailureOr<RankedTensorType> route =
-      dims.bind("route", getRoute().getType(), {"B", "N", "R"});
-  if (failed(route))
-    return failure();
-  if (!route->getElementType().isInteger(1))
-    return emitOpError() << "'route' must have element type i1, but has "
-                         << route->getElementType();
+//===----------------------------------------------------------------------===//
+// RoutedSoftmaxOp
+//===----------------------------------------------------------------------===//
 
-  // The f32 state, and the results.
-  auto checkElementType = [&](StringRef name, RankedTensorType type,
-                              Type expected,
-                              StringRef why) -> LogicalResult {
-    if (type.getElementType() == expected)
-      return success();
-    return emitOpError() << "'" << name << "' must have element type "
-                         << expected << " (" << why << "), but has "
-                         << type.getElementType();
-  };
-  Type f32 = Float32Type::get(getContext());
-  if (Value init = getInitialState()) {
-    FailureOr<RankedTensorType> type =
-        dims.bind("initial_state", init.getType(), {"B", "H", "K", "V"});
-    if (failed(type) ||
-        failed(checkElementType("initial_state", *type, f32, "the state")))
-      return failure();
-  }
-  FailureOr<RankedTensorType> o =
-      dims.bind("o", getO().getType(), {"B", "T", "H", "V"});
-  if (failed(o) ||
-      failed(checkElementType("o", *o, elementType, "that of the inputs")))
+LogicalResult RoutedSoftmaxOp::verify() {
+  if (failed(verifyChunkSize(*this, getChunkSize())) ||
+      failed(verifyWindow(*this, getWindow())))
     return failure();
-  FailureOr<RankedTensorType> os =
-      dims.bind("os", getOs().getType(), {"B", "T", "Hs", "Vs"});
-  if (failed(os) ||
-      failed(checkElementType("os", *os, elementType, "that of the inputs")))
+  DimBinder dims(*this);
+  if (failed(verifySoftmaxBranch(*this, dims, getQs(), getKs(), getVs(),
+                                 getOs(), Type())))
     return failure();
-  FailureOr<RankedTensorType> finalState = dims.bind(
-      "final_state", getFinalState().getType(), {"B", "H", "K", "V"});
-  if (failed(finalState) ||
-      failed(checkElementType("final_state", *finalState, f32, "the state")))
-    return failure();
-
-  if (failed(verifyChunkCount(*this, dims, getChunkSize(), "route")))
-    return failure();
-  if (auto r = dims.lookup("R")) {
-    if (r->first == 0)
-      return emitOpError() << "'route' must have at least one router head";
-    for (StringRef heads : {"H", "Hs"}) {
-      auto h = dims.lookup(heads);
-      if (h && h->first % r->first != 0)
-        return emitOpError()
-               << heads << " = " << h->first << " (from '" << h->second
-               << "') must be a multiple of the R = " << r->first
-               << " router heads of 'route'";
-    }
-  }
-  return success();
+  return verifyRoute(*this, dims, getRoute(), getChunkSize(), {"Hs"});
 }
 
 /// `attr` if present, else `dim`^-0.5 when `dim` is static.

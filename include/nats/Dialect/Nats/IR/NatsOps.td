@@ -108,6 +108,69 @@ def Nats_HybridAttentionOp : Nats_Op<"hybrid_attention", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// GatedDeltaOp and RoutedSoftmaxOp: the two branches
+//===----------------------------------------------------------------------===//
+
+def Nats_GatedDeltaOp : Nats_Op<"gated_delta", [Pure]> {
+  let summary = "the linear branch of nats.hybrid_attention: a routed gated "
+                "delta rule";
+  let description = [{
+    The linear branch of `nats.hybrid_attention` on its own (spec §3.2),
+    produced by `nats-split-branches`: `o` (B×T×H×V) and `final_state`
+    (B×H×K×V, f32). Every token of a chunk writes into the running state
+    and reads it; at the end of the chunk the state keeps those writes if
+    `route` is 0 for the chunk's router head, and only decays over the chunk
+    if it is 1. Unlike on `nats.hybrid_attention`, `scale` is explicit.
+
+    ```mlir
+    %o, %state = nats.gated_delta(%q, %k, %v, %g, %beta) route(%route)
+        {chunk_size = 64 : i64, scale = 0.125 : f32} : (...) -> (...)
+    ```
+  }];
+  let arguments = (ins
+    AnyType:$q, AnyType:$k, AnyType:$v, AnyType:$g, AnyType:$beta,
+    AnyType:$route, Optional<AnyType>:$initial_state,
+    DefaultValuedAttr<Nats_SignedI64Attr, "64">:$chunk_size,
+    F32Attr:$scale,
+    DefaultValuedAttr<BoolAttr, "true">:$qk_l2norm);
+  let results = (outs AnyType:$o, AnyType:$final_state);
+  let assemblyFormat = [{
+    `(` $q `,` $k `,` $v `,` $g `,` $beta `)` `route` `(` $route `)`
+    (`initial_state` `(` $initial_state^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Nats_RoutedSoftmaxOp : Nats_Op<"routed_softmax", [Pure]> {
+  let summary = "the softmax branch of nats.hybrid_attention: causal softmax "
+                "over kept chunks, the own chunk and a window";
+  let description = [{
+    The softmax branch of `nats.hybrid_attention` on its own (spec §3.3),
+    produced by `nats-split-branches`: query `i` attends key `j <= i` when
+    both are in one chunk, when `j`'s chunk is kept (`route` 1 for the
+    query head's router head), or when `i - j < window`. Unlike on
+    `nats.hybrid_attention`, `scale` is explicit.
+
+    ```mlir
+    %os = nats.routed_softmax(%qs, %ks, %vs) route(%route)
+        {chunk_size = 64 : i64, scale = 0.125 : f32} : (...) -> tensor<...>
+    ```
+  }];
+  let arguments = (ins
+    AnyType:$qs, AnyType:$ks, AnyType:$vs, AnyType:$route,
+    DefaultValuedAttr<Nats_SignedI64Attr, "64">:$chunk_size,
+    DefaultValuedAttr<Nats_SignedI64Attr, "0">:$window,
+    F32Attr:$scale);
+  let results = (outs AnyType:$os);
+  let assemblyFormat = [{
+    `(` $qs `,` $ks `,` $vs `)` `route` `(` $route `)`
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // ChunkRouteOp
 //===----------------------------------------------------------------------===//
 

@@ -35,4 +35,97 @@ def NatsDecomposeChunkRoutePass : Pass<"nats-decompose-chunk-route"> {
   ];
 }
 
+def NatsTileHybridAttentionPass : Pass<"nats-tile-hybrid-attention"> {
+  let summary = "Tile nats.hybrid_attention over batch and router heads";
+  let description = [{
+    Tiles every `nats.hybrid_attention` through its `TilingInterface`: the
+    iteration domain is (batch, router head), both parallel, and a router
+    head owns H/R linear and Hs/R softmax heads, so each tile is the same op
+    on slices (all tokens; the chunk dimension carries the state and is not
+    tiled). Produces an `scf.forall` whose body holds the tiled op and
+    `tensor.parallel_insert_slice`s of its three results.
+
+    With the default `tile-sizes=1,1` every tile is one (batch, router head).
+    The router-head tile needs static H, Hs and R.
+  }];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "tile sizes of the (batch, router head) iteration domain; "
+               "0 leaves a dimension untiled">,
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def NatsSplitBranchesPass : Pass<"nats-split-branches"> {
+  let summary = "Split nats.hybrid_attention into its linear and softmax "
+                "branches";
+  let description = [{
+    Rewrites `nats.hybrid_attention` into `nats.gated_delta` (o,
+    final_state) and `nats.routed_softmax` (os). The two branches share only
+    `route`; splitting lets each be lowered on its own. The default scales
+    (K^-0.5, Ks^-0.5) become explicit `scale` attributes; an op whose default
+    scale depends on a dynamic key dim is rejected with an error.
+  }];
+}
+
+def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
+  let summary = "Lower nats.gated_delta to the chunked WY/UT form, one fused "
+                "region per tile";
+  let description = [{
+    Turns the routed gated delta rule into its blocked form (docs/algorithms.md
+    §1): an `scf.forall` over (batch, head), and in it an `scf.for` over tiles
+    of `tile-size` tokens that carries the K×V state. One tile's body does the
+    whole update on tile-sized tensors: the l2norm of q and k, the in-tile
+    cumulative sum of g, `K·Kᵀ ⊙ M` (the decay and route-visibility mask),
+    the unit-lower-triangular solve giving the corrected writes `U`, the
+    inter-tile term from the tile-start state, the intra-tile term, and the
+    state update that keeps the writes of linear chunks only. Tokens are
+    padded to whole tiles with g = 0 and beta = 0, which leave the state
+    unchanged.
+
+    The tile size is a multiple of chunk_size (the largest not above
+    `tile-size`), or chunk_size itself when that is larger.
+  }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", "64",
+           "tokens per tile (rounded to a multiple of chunk_size)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def NatsCompactRoutedSoftmaxPass : Pass<"nats-compact-routed-softmax"> {
+  let summary = "Lower nats.routed_softmax to a kept-chunk index list and an "
+                "online softmax";
+  let description = [{
+    Per (batch, softmax head), compacts the kept chunks of its router head
+    into an index list (an exclusive prefix sum over `route` gives each kept
+    chunk its slot), then for each query block of `block-size` tokens runs an
+    online (flash-style) softmax over: the kept chunks wholly before the
+    block, as full unmasked key blocks gathered through the list; the window
+    band before the block (masked: inside the window and not kept); and the
+    block's own keys (masked: causal, and same chunk, kept or in the window).
+    Work grows with the kept keys, not with T²; no T×T mask is built.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "64",
+           "query tokens per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // NATS_DIALECT_NATS_TRANSFORMS_PASSES_TD

@@ -16,6 +16,23 @@ namespace mlir::nats {
 void populateNatsDecomposeChunkRoutePatterns(RewritePatternSet &patterns,
                                              PatternBenefit benefit = 1);
 
+/// Rewrites `nats.hybrid_attention` into `nats.gated_delta` and
+/// `nats.routed_softmax`.
+void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
+                                       PatternBenefit benefit = 1);
+
+/// Lowers `nats.gated_delta` to the chunked WY/UT form with tiles of about
+/// `tileSize` tokens (see NatsFuseGatedDeltaPass).
+void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
+                                        int64_t tileSize,
+                                        PatternBenefit benefit = 1);
+
+/// Lowers `nats.routed_softmax` to kept-chunk compaction and an online
+/// softmax over query blocks of `blockSize` tokens.
+void populateNatsCompactRoutedSoftmaxPatterns(RewritePatternSet &patterns,
+                                              int64_t blockSize,
+                                              PatternBenefit benefit = 1);
+
 } // namespace mlir::nats
 
 #endif // NATS_DIALECT_NATS_TRANSFORMS_TRANSFORMS_H

@@ -1,0 +1,78 @@
+//===- Pipelines.cpp - the nats pass pipelines ----------------------------===//
+
+#include "nats/Pipelines/Pipelines.h"
+
+#include "nats/Dialect/Nats/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// Adds the upstream part of a pipeline, written as textual pipeline
+/// elements: it reads exactly as a user would type it to nats-opt.
+void addTextual(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("nats: malformed built-in pipeline");
+}
+
+/// Marks every public function for a C interface, so that callers (the
+/// runtime, nats-run) can call it with memref descriptors.
+struct EmitCInterfacePass
+    : PassWrapper<EmitCInterfacePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmitCInterfacePass)
+  StringRef getArgument() const final { return "nats-emit-c-interface"; }
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isExternal())
+        func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                      UnitAttr::get(&getContext()));
+  }
+};
+
+} // namespace
+
+void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
+                                           const NatsPipelineOptions &options) {
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createNatsDecomposeChunkRoutePass());
+  func.addPass(createNatsTileHybridAttentionPass());
+  func.addPass(createNatsSplitBranchesPass());
+  func.addPass(createNatsFuseGatedDeltaPass({options.tileSize}));
+  func.addPass(createNatsCompactRoutedSoftmaxPass({options.blockSize}));
+  func.addPass(createCanonicalizerPass());
+  func.addPass(createCSEPass());
+}
+
+void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
+                                      const NatsPipelineOptions &options) {
+  buildNatsToLinalgPipeline(pm, options);
+  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                 "function-boundary-type-conversion=identity-layout-map},"
+                 "buffer-results-to-out-params{modify-public-functions "
+                 "hoist-static-allocs},"
+                 "buffer-deallocation-pipeline,"
+                 "func.func(scf-forall-to-for,convert-linalg-to-loops),"
+                 "canonicalize,cse,"
+                 "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                 "convert-to-llvm,reconcile-unrealized-casts");
+}
+
+void mlir::nats::registerNatsPipelines() {
+  PassPipelineRegistration<NatsPipelineOptions>(
+      "nats-to-linalg",
+      "Lower nats ops to tiled, fused and compacted linalg/scf on tensors",
+      buildNatsToLinalgPipeline);
+  PassPipelineRegistration<NatsPipelineOptions>(
+      "nats-cpu",
+      "Compile nats IR for the CPU: nats-to-linalg, bufferization, loops, "
+      "LLVM dialect",
+      buildNatsCPUPipeline);
+}
