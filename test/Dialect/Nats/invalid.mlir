@@ -1,5 +1,5 @@
-// Every verifier rule of nats.hybrid_attention (spec §3.1) and of
-// nats.chunk_route, each with the diagnostic it gives.
+// Every verifier rule of the nats ops (spec §3.1 for nats.hybrid_attention
+// and its two branch ops), each with the diagnostic it gives.
 // RUN: nats-opt %s -split-input-file -verify-diagnostics
 
 // chunk size zero
@@ -413,5 +413,121 @@ func.func @route_result_chunks(%x: tensor<1x10x8xf32>, %w: tensor<8x4xf32>) {
 func.func @route_result_batch(%x: tensor<1x10x8xf32>, %w: tensor<8x4xf32>) {
   // expected-error @+1 {{dim 0 (B) of 'route' is 2, but 'x' has B = 1}}
   %r = "nats.chunk_route"(%x, %w) {chunk_size = 4 : i64} : (tensor<1x10x8xf32>, tensor<8x4xf32>) -> tensor<2x3x2xi1>
+  return
+}
+
+// -----
+
+// gated delta without scale
+func.func @gated_delta_without_scale(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'nats.gated_delta' op requires attribute 'scale'}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 4 : i64}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x2x2xi1>)
+      -> (tensor<1x8x2x4xf32>, tensor<1x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// gated delta chunk size
+func.func @gated_delta_chunk_size(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'nats.gated_delta' op 'chunk_size' must be at least 1, but is 0}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 0 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x2x2xi1>)
+      -> (tensor<1x8x2x4xf32>, tensor<1x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// gated delta route chunks
+func.func @gated_delta_route_chunks(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x3x2xi1>) {
+  // expected-error @+1 {{dim 1 (N) of 'route' is 3, but T = 8 and chunk_size = 4 need N = ceil(T / chunk_size) = 2}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x3x2xi1>)
+      -> (tensor<1x8x2x4xf32>, tensor<1x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// gated delta heads
+func.func @gated_delta_heads(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x2x4xi1>) {
+  // expected-error @+1 {{H = 2 (from 'q') must be a multiple of the R = 4 router heads of 'route'}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x2x4xi1>)
+      -> (tensor<1x8x2x4xf32>, tensor<1x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// gated delta output type
+func.func @gated_delta_output_type(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'o' must have element type 'f32' (that of the inputs), but has 'f16'}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x2x2xi1>)
+      -> (tensor<1x8x2x4xf16>, tensor<1x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// gated delta state dims
+func.func @gated_delta_state_dims(%q: tensor<1x8x2x4xf32>, %g: tensor<1x8x2xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{dim 2 (K) of 'final_state' is 8, but 'q' has K = 4}}
+  %o:2 = "nats.gated_delta"(%q, %q, %q, %g, %g, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2xf32>, tensor<1x8x2xf32>, tensor<1x2x2xi1>)
+      -> (tensor<1x8x2x4xf32>, tensor<1x2x8x4xf32>)
+  return
+}
+
+// -----
+
+// routed softmax without scale
+func.func @routed_softmax_without_scale(%qs: tensor<1x8x2x4xf32>, %ks: tensor<1x8x2x4xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'nats.routed_softmax' op requires attribute 'scale'}}
+  %os = "nats.routed_softmax"(%qs, %ks, %qs, %route) {chunk_size = 4 : i64}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x2x2xi1>) -> tensor<1x8x2x4xf32>
+  return
+}
+
+// -----
+
+// routed softmax window
+func.func @routed_softmax_window(%qs: tensor<1x8x2x4xf32>, %ks: tensor<1x8x2x4xf32>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'nats.routed_softmax' op 'window' must be non-negative, but is -1}}
+  %os = "nats.routed_softmax"(%qs, %ks, %qs, %route) {window = -1 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x2x2xi1>) -> tensor<1x8x2x4xf32>
+  return
+}
+
+// -----
+
+// routed softmax mixed types
+func.func @routed_softmax_mixed_types(%qs: tensor<1x8x2x4xf32>, %ks: tensor<1x8x2x4xbf16>, %route: tensor<1x2x2xi1>) {
+  // expected-error @+1 {{'ks' has element type 'bf16', but 'qs' has 'f32': the float operands must share one type}}
+  %os = "nats.routed_softmax"(%qs, %ks, %qs, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xbf16>, tensor<1x8x2x4xf32>, tensor<1x2x2xi1>) -> tensor<1x8x2x4xf32>
+  return
+}
+
+// -----
+
+// routed softmax heads
+func.func @routed_softmax_heads(%qs: tensor<1x8x2x4xf32>, %ks: tensor<1x8x2x4xf32>, %route: tensor<1x2x4xi1>) {
+  // expected-error @+1 {{Hs = 2 (from 'qs') must be a multiple of the R = 4 router heads of 'route'}}
+  %os = "nats.routed_softmax"(%qs, %ks, %qs, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x2x4xi1>) -> tensor<1x8x2x4xf32>
+  return
+}
+
+// -----
+
+// routed softmax route type
+func.func @routed_softmax_route_type(%qs: tensor<1x8x2x4xf32>, %ks: tensor<1x8x2x4xf32>, %route: tensor<1x2x2xi32>) {
+  // expected-error @+1 {{'route' must have element type i1, but has 'i32'}}
+  %os = "nats.routed_softmax"(%qs, %ks, %qs, %route) {chunk_size = 4 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x2x2xi32>) -> tensor<1x8x2x4xf32>
   return
 }

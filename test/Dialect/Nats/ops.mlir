@@ -71,3 +71,22 @@ func.func @defaults(
       : tensor<1x64x4xf16>, tensor<4x2xf16> -> tensor<1x1x1xi1>
   return %o, %r : tensor<1x64x1x4xf16>, tensor<1x1x1xi1>
 }
+
+// The branch ops that nats-split-branches produces.
+// CHECK-LABEL: func.func @branches
+// CHECK: nats.gated_delta(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) route(%{{.+}}) initial_state(%{{.+}}) {chunk_size = 16 : i64, qk_l2norm = false, scale = 5.000000e-01 : f32} :
+// CHECK: nats.routed_softmax(%{{.+}}, %{{.+}}, %{{.+}}) route(%{{.+}}) {chunk_size = 16 : i64, scale = 2.500000e-01 : f32, window = 4 : i64} :
+func.func @branches(%q: tensor<2x32x4x8xf32>, %g: tensor<2x32x4xf32>,
+                    %route: tensor<2x2x2xi1>, %s0: tensor<2x4x8x8xf32>)
+    -> (tensor<2x32x4x8xf32>, tensor<2x4x8x8xf32>, tensor<2x32x4x8xf32>) {
+  %o, %s = "nats.gated_delta"(%q, %q, %q, %g, %g, %route, %s0)
+      {chunk_size = 16 : i64, scale = 0.5 : f32, qk_l2norm = false}
+      : (tensor<2x32x4x8xf32>, tensor<2x32x4x8xf32>, tensor<2x32x4x8xf32>,
+         tensor<2x32x4xf32>, tensor<2x32x4xf32>, tensor<2x2x2xi1>,
+         tensor<2x4x8x8xf32>) -> (tensor<2x32x4x8xf32>, tensor<2x4x8x8xf32>)
+  %os = nats.routed_softmax(%q, %q, %q) route(%route)
+      {chunk_size = 16 : i64, window = 4 : i64, scale = 0.25 : f32}
+      : (tensor<2x32x4x8xf32>, tensor<2x32x4x8xf32>, tensor<2x32x4x8xf32>,
+         tensor<2x2x2xi1>) -> tensor<2x32x4x8xf32>
+  return %o, %s, %os : tensor<2x32x4x8xf32>, tensor<2x4x8x8xf32>, tensor<2x32x4x8xf32>
+}

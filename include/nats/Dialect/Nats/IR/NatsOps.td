@@ -9,7 +9,9 @@
 #define NATS_DIALECT_NATS_NATSOPS_TD
 
 include "nats/Dialect/Nats/IR/NatsDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 // A plain `i64` attribute read as a signed value: `chunk_size` and `window`
 // are written `64 : i64` in IR, and a negative value must reach the verifier
@@ -23,7 +25,13 @@ def Nats_SignedI64Attr : TypedSignlessIntegerAttrBase<
 // HybridAttentionOp
 //===----------------------------------------------------------------------===//
 
-def Nats_HybridAttentionOp : Nats_Op<"hybrid_attention", [Pure]> {
+def Nats_HybridAttentionOp : Nats_Op<"hybrid_attention", [
+    Pure,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+        "getLoopIteratorTypes", "getIterationDomain",
+        "getTiledImplementation", "getResultTilePosition"]>]> {
   let summary = "NAtS-L attention: a gated delta-rule state and routed "
                 "softmax memory, chosen per chunk by a router";
   let description = [{
@@ -53,6 +61,12 @@ def Nats_HybridAttentionOp : Nats_Op<"hybrid_attention", [Pure]> {
     type, and `final_state` (B×H×K×V, f32). `H` and `Hs` are multiples of
     `R`; linear head `h` follows router head `h / (H/R)`, softmax head `s`
     router head `s / (Hs/R)`.
+
+    Tiling (`TilingInterface`): the iteration domain is (batch, router
+    head), both parallel. A tile of router heads owns their H/R linear and
+    Hs/R softmax heads, so a tile is the same op on slices of every operand;
+    the tokens (and the chunk dimension, which carries the state) are never
+    tiled. Tiling over router heads needs static H, Hs and R.
 
     `scale` defaults to `K^-0.5` and `softmax_scale` to `Ks^-0.5`; with
     `qk_l2norm` (the default) `q` and `k` are l2-normalised over the key dim
@@ -102,6 +116,8 @@ def Nats_HybridAttentionOp : Nats_Op<"hybrid_attention", [Pure]> {
     /// The softmax scale: `softmax_scale`, or Ks^-0.5. Fails when the
     /// attribute is absent and Ks is dynamic.
     std::optional<float> getEffectiveSoftmaxScale();
+    /// Whether H, Hs and R are static, as tiling over router heads needs.
+    bool hasStaticHeads();
   }];
 
   let hasVerifier = 1;
