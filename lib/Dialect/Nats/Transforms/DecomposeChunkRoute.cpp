@@ -10,12 +10,13 @@
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/Dialect/Nats/Transforms/Transforms.h"
 
+#include "RewriteAll.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSDECOMPOSECHUNKROUTEPASS
@@ -171,15 +172,9 @@ struct NatsDecomposeChunkRoutePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateNatsDecomposeChunkRoutePatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
-    // What is left could not be decomposed: say why at the op.
-    WalkResult result = getOperation()->walk([](ChunkRouteOp op) {
-      op.emitOpError() << "could not be decomposed: the token dim of 'x' "
-                          "must be static";
-      return WalkResult::interrupt();
-    });
-    if (result.wasInterrupted())
+    if (failed(rewriteAllOrReport<ChunkRouteOp>(
+            getOperation(), std::move(patterns),
+            "could not be decomposed: the token dim of 'x' must be static")))
       signalPassFailure();
   }
 };

@@ -10,7 +10,8 @@
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/Dialect/Nats/Transforms/Transforms.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "RewriteAll.h"
+
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSSPLITBRANCHESPASS
@@ -55,15 +56,10 @@ struct NatsSplitBranchesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateNatsSplitBranchesPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
-    WalkResult result = getOperation()->walk([](HybridAttentionOp op) {
-      op.emitOpError() << "could not be split: without 'scale' and "
-                          "'softmax_scale' attributes, the key dims of 'q' "
-                          "and 'qs' must be static";
-      return WalkResult::interrupt();
-    });
-    if (result.wasInterrupted())
+    if (failed(rewriteAllOrReport<HybridAttentionOp>(
+            getOperation(), std::move(patterns),
+            "could not be split: without 'scale' and 'softmax_scale' "
+            "attributes, the key dims of 'q' and 'qs' must be static")))
       signalPassFailure();
   }
 };
