@@ -20,9 +20,14 @@ config.substitutions.append(("%nats_plugin", config.nats_plugin))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# `not` and `count` are used verbatim: they must be on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # nats tools come first; stock mlir-opt (for the plugin tests), FileCheck and
 # friends from the LLVM installation.
 tool_dirs = [config.nats_tools_dir, config.llvm_tools_dir]
-tools = ["nats-opt", ToolSubst("mlir-opt", unresolved="fatal")]
+tools = ["nats-opt", "nats-run", ToolSubst("mlir-opt", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Compiled products of the tests stay in the build tree.
+config.environment["NATS_CACHE_DIR"] = os.path.join(config.nats_obj_root, "nats-cache")

@@ -1,10 +1,14 @@
 """nats: a compiler for token-level hybrid attention (NAtS-L).
 
-`nats.reference` holds the float64 reference of the semantic contract
-(docs/spec is ../shared/spec/nats-l.md in the workplace; the op's semantics are
-summarised in docs/dialect.md).
+- `nats.hybrid_attention(...)`: the core op, compiled by nats, on NumPy arrays.
+- `nats.reference`: the float64 reference of the contract (docs/spec.md).
+- `nats.compiler` / `nats.runtime`: compile MLIR through a nats pipeline to a
+  shared object and call its functions.
 """
 
-from . import reference
+from . import compiler, reference, runtime
+from .api import hybrid_attention
+from .compiler import CompileError, compile_module
 
-__all__ = ["reference"]
+__all__ = ["CompileError", "compile_module", "compiler", "hybrid_attention",
+           "reference", "runtime"]

@@ -1,0 +1,130 @@
+"""`nats.hybrid_attention`: the core op, compiled by nats, on NumPy arrays (spec §7)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import compiler, runtime
+
+__all__ = ["hybrid_attention"]
+
+_FLOAT_OPERANDS = ("q", "k", "v", "g", "beta", "qs", "ks", "vs")
+# Named dims of each operand (spec §3.1).
+_DIMS = {
+    "q": "BTHK", "k": "BTHK", "v": "BTHV", "g": "BTH", "beta": "BTH",
+    "qs": "BTSJ", "ks": "BTSJ", "vs": "BTSW", "route": "BNR", "initial_state": "BHKV",
+}
+_DIM_NAMES = {"S": "Hs", "J": "Ks", "W": "Vs"}
+
+
+def _check_array(name, value):
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name}: expected a NumPy array, got {type(value).__name__}")
+    if not value.flags.c_contiguous:
+        raise ValueError(f"{name}: the array must be C-contiguous "
+                         f"(use np.ascontiguousarray({name}))")
+    if value.ndim != len(_DIMS[name]):
+        raise ValueError(f"{name}: expected rank {len(_DIMS[name])} "
+                         f"({'x'.join(_DIM_NAMES.get(d, d) for d in _DIMS[name])}), "
+                         f"got shape {value.shape}")
+
+
+def _validate(arrays, chunk_size, window):
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size: expected an integer >= 1, got {chunk_size!r}")
+    if not isinstance(window, (int, np.integer)) or window < 0:
+        raise ValueError(f"window: expected an integer >= 0, got {window!r}")
+    for name, value in arrays.items():
+        _check_array(name, value)
+    dtype = arrays["q"].dtype
+    if dtype not in (np.float32, np.float16) and dtype != runtime.BF16:
+        raise TypeError(f"q: expected float32, float16 or bfloat16, got {dtype}")
+    for name in _FLOAT_OPERANDS:
+        if arrays[name].dtype != dtype:
+            raise TypeError(f"{name}: expected {dtype} like q, got {arrays[name].dtype}")
+    if arrays["route"].dtype != np.bool_:
+        raise TypeError(f"route: expected bool, got {arrays['route'].dtype}")
+    if "initial_state" in arrays and arrays["initial_state"].dtype != np.float32:
+        raise TypeError(f"initial_state: expected float32, got {arrays['initial_state'].dtype}")
+    sizes, origin = {}, {}
+    for name, value in arrays.items():
+        for dim, size in zip(_DIMS[name], value.shape):
+            if dim in sizes and sizes[dim] != size:
+                label = _DIM_NAMES.get(dim, dim)
+                raise ValueError(f"{name}: {label} = {size}, but {origin[dim]} has "
+                                 f"{label} = {sizes[dim]}")
+            sizes.setdefault(dim, size)
+            origin.setdefault(dim, name)
+    n_expected = -(-sizes["T"] // chunk_size)
+    if sizes["N"] != n_expected:
+        raise ValueError(f"route: has N = {sizes['N']} chunks, but T = {sizes['T']} and "
+                         f"chunk_size = {chunk_size} need N = ceil(T / C) = {n_expected}")
+    for heads in ("H", "S"):
+        if sizes["R"] == 0 or sizes[heads] % sizes["R"]:
+            raise ValueError(f"route: R = {sizes['R']} router heads must divide "
+                             f"{_DIM_NAMES.get(heads, heads)} = {sizes[heads]}")
+    return sizes
+
+
+def _tensor(shape, element_type):
+    return f"tensor<{'x'.join(map(str, shape))}x{element_type}>"
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(signature, attributes, has_state):
+    """Compiles one hybrid_attention function; cached per shapes, types and attributes."""
+    inputs, outputs = signature
+    names = ["q", "k", "v", "g", "beta", "qs", "ks", "vs", "route"]
+    if has_state:
+        names.append("initial_state")
+    args = ", ".join(f"%{n}: {t}" for n, t in zip(names, inputs))
+    operands = [f"%{n}" for n in names]
+    state = " initial_state(%initial_state)" if has_state else ""
+    source = f"""func.func @hybrid_attention({args}) -> ({", ".join(outputs)}) {{
+  %o, %os, %state = nats.hybrid_attention linear({", ".join(operands[:5])})
+      softmax({", ".join(operands[5:8])}) route(%route){state} {{{attributes}}}
+      : ({", ".join(inputs)}) -> ({", ".join(outputs)})
+  return %o, %os, %state : {", ".join(outputs)}
+}}
+"""
+    return compiler.compile_module(source)
+
+
+def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
+                     chunk_size=64, window=0, scale=None, softmax_scale=None,
+                     qk_l2norm=True, target="cpu"):
+    """NAtS-L attention (spec §3) compiled by nats: returns (o, os, final_state).
+
+    Takes NumPy arrays (route as bool); compiles once per shapes, dtypes and
+    attributes. Bad arguments raise TypeError/ValueError naming the argument,
+    before anything runs.
+    """
+    if target == "cuda":
+        raise NotImplementedError("the CUDA target is not built yet (issue 5)")
+    if target != "cpu":
+        raise ValueError(f"target: expected 'cpu' or 'cuda', got {target!r}")
+    arrays = dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route)
+    if initial_state is not None:
+        arrays["initial_state"] = initial_state
+    sizes = _validate(arrays, chunk_size, window)
+
+    element_type = runtime.mlir_type_of(q.dtype)
+    inputs = tuple(_tensor(a.shape, runtime.mlir_type_of(a.dtype)) for a in arrays.values())
+    B, T, H, K, V = (sizes[d] for d in "BTHKV")
+    Hs, Vs = sizes["S"], sizes["W"]
+    shapes = [((B, T, H, V), q.dtype), ((B, T, Hs, Vs), q.dtype), ((B, H, K, V), np.float32)]
+    outputs = tuple(_tensor(s, runtime.mlir_type_of(d)) for s, d in shapes)
+    attributes = [f"chunk_size = {int(chunk_size)} : i64", f"window = {int(window)} : i64",
+                  f"qk_l2norm = {'true' if qk_l2norm else 'false'}"]
+    if scale is not None:
+        attributes.append(f"scale = {float(scale)!r} : f32")
+    if softmax_scale is not None:
+        attributes.append(f"softmax_scale = {float(softmax_scale)!r} : f32")
+    module = _compiled((inputs, outputs), ", ".join(attributes), initial_state is not None)
+
+    # Poisoned outputs: anything the compiled code fails to write shows as NaN.
+    results = [np.full(s, np.nan, dtype=d) for s, d in shapes]
+    module.call("hybrid_attention", list(arrays.values()) + results)
+    return tuple(results)
