@@ -55,6 +55,7 @@ void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
   buildNatsToLinalgPipeline(pm, options);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                 "allow-return-allocs-from-loops "
                  "function-boundary-type-conversion=identity-layout-map},"
                  "buffer-results-to-out-params{modify-public-functions "
                  "hoist-static-allocs},"

@@ -1,10 +1,29 @@
-//===- FuseGatedDelta.cpp - placeholder, being written ------------------------===//
+//===- FuseGatedDelta.cpp - nats.gated_delta to the chunked WY/UT form ----===//
+//
+// Lowers the routed gated delta rule (spec §3.2) to its blocked form
+// (docs/algorithms.md §1): an scf.forall over (batch, head) and in it an
+// scf.for over tiles of L tokens that carries the K×V state. A tile's whole
+// update is one fused region on tile-sized tensors:
+//
+//   γ = cumsum(g)                     M_ij = [i≥j] e^(γ_i−γ_j) Vis_ij
+//   A = StrictLower(diag(β) K Kᵀ ⊙ M) U = (I + A)⁻¹ diag(β)(V − (K⊙e^γ) S)
+//   O = (Q⊙e^γ) S + (Q Kᵀ ⊙ M) U     S' = e^γ_L S + (K ⊙ e^(γ_L−γ) ⊙ (1−m))ᵀ U
+//
+// where m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
+// m_j = 0) lets a token see the writes of earlier linear chunks only.
+//
+//===----------------------------------------------------------------------===//
 
 #include "nats/Dialect/Nats/IR/NatsOps.h"
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/Dialect/Nats/Transforms/Transforms.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "RewriteAll.h"
+#include "TileBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSFUSEGATEDDELTAPASS
@@ -15,16 +34,433 @@ using namespace mlir;
 using namespace mlir::nats;
 
 namespace {
-struct NatsFuseGatedDeltaPass : nats::impl::NatsFuseGatedDeltaPassBase<NatsFuseGatedDeltaPass> {
+
+constexpr double kL2NormEps = 1e-6;
+
+/// Tokens per tile: the largest multiple of the chunk size not above
+/// `target`, or the chunk itself when it is larger, so that chunks never
+/// straddle a tile and a tile's route bits come from whole chunks.
+int64_t tileTokens(int64_t chunk, int64_t target) {
+  return chunk >= target ? chunk : (target / chunk) * chunk;
+}
+
+/// Zero-pads the token dim (1) of `value` to `tokens`.
+Value padTokens(OpBuilder &b, Location loc, Value value, int64_t tokens) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getDimSize(1) == tokens)
+    return value;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] = tokens;
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(type.getElementType()));
+  return tensor::createPadHighOp(
+      RankedTensorType::get(shape, type.getElementType()), value, zero,
+      /*nofold=*/false, loc, b);
+}
+
+/// The rank-reduced slice value[b, t0 : t0+L, h, :] (or [b, t0 : t0+L, h]).
+Value tokenSlice(OpBuilder &b, Location loc, Value value, Value batch,
+                 Value t0, Value head, int64_t tile) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> offsets = {batch, t0, head};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(tile),
+                                     b.getIndexAttr(1)};
+  SmallVector<int64_t> shape = {tile};
+  if (type.getRank() == 4) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(b.getIndexAttr(type.getDimSize(3)));
+    shape.push_back(type.getDimSize(3));
+  }
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      offsets, sizes, strides);
+}
+
+struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
+  FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, PatternBenefit benefit)
+      : OpRewritePattern(ctx, benefit), tileSize(tileSize) {}
+
+  LogicalResult matchAndRewrite(GatedDeltaOp op,
+                                PatternRewriter &rewriter) const override {
+    auto qType = cast<RankedTensorType>(op.getQ().getType());
+    auto vType = cast<RankedTensorType>(op.getV().getType());
+    auto routeType = cast<RankedTensorType>(op.getRoute().getType());
+    if (!qType.hasStaticShape() || !vType.hasStaticShape() ||
+        !routeType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    if (tileSize < 1)
+      return rewriter.notifyMatchFailure(op, "tile-size must be positive");
+
+    Location loc = op.getLoc();
+    int64_t batch = qType.getDimSize(0), tokens = qType.getDimSize(1),
+            heads = qType.getDimSize(2), keyDim = qType.getDimSize(3),
+            valueDim = vType.getDimSize(3);
+    int64_t chunk = op.getChunkSize();
+    int64_t tile = tileTokens(chunk, tileSize);
+    int64_t padded = llvm::divideCeil(tokens, tile) * tile;
+    Type elementType = qType.getElementType();
+
+    // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
+    // and they come after every real token.
+    Value q = padTokens(rewriter, loc, op.getQ(), padded);
+    Value k = padTokens(rewriter, loc, op.getK(), padded);
+    Value v = padTokens(rewriter, loc, op.getV(), padded);
+    Value g = padTokens(rewriter, loc, op.getG(), padded);
+    Value beta = padTokens(rewriter, loc, op.getBeta(), padded);
+
+    Value oInit = tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
+                                          elementType);
+    auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
+    Value stateInit = tensor::EmptyOp::create(
+        rewriter, loc, stateType.getShape(), rewriter.getF32Type());
+    auto forall = scf::ForallOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
+                               rewriter.getIndexAttr(heads)},
+        ValueRange{oInit, stateInit}, std::nullopt);
+
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    TileBuilder tb(rewriter, loc);
+
+    // The state at the start: initial_state[b, h] or zero.
+    Value state0;
+    if (Value init = op.getInitialState()) {
+      SmallVector<OpFoldResult> offsets = {b, h, rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {
+          rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+          rewriter.getIndexAttr(keyDim), rewriter.getIndexAttr(valueDim)};
+      SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
+      state0 = tensor::ExtractSliceOp::create(
+          rewriter, loc,
+          RankedTensorType::get({keyDim, valueDim}, rewriter.getF32Type()),
+          init, offsets, sizes, strides);
+    } else {
+      state0 = tb.zeros({keyDim, valueDim});
+    }
+    Value outRows = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{padded, valueDim}, elementType);
+
+    // Router head of this linear head.
+    Value routerHead = arith::DivUIOp::create(
+        rewriter, loc, h,
+        tb.index(heads / routeType.getDimSize(2)));
+    auto loop = scf::ForOp::create(
+        rewriter, loc, tb.index(0), tb.index(padded), tb.index(tile),
+        ValueRange{state0, outRows},
+        [&](OpBuilder &nb, Location nloc, Value t0, ValueRange iterArgs) {
+          TileInputs in{
+              tokenSlice(nb, nloc, q, b, t0, h, tile),
+              tokenSlice(nb, nloc, k, b, t0, h, tile),
+              tokenSlice(nb, nloc, v, b, t0, h, tile),
+              tokenSlice(nb, nloc, g, b, t0, h, tile),
+              tokenSlice(nb, nloc, beta, b, t0, h, tile)};
+          TileBuilder body(nb, nloc);
+          Value keep = routeBits(body, op.getRoute(), b, t0, routerHead,
+                                 chunk, tile);
+          auto [out, state] =
+              updateTile(body, op, in, keep, iterArgs[0], chunk, tile);
+          SmallVector<OpFoldResult> offsets = {t0, nb.getIndexAttr(0)};
+          SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(tile),
+                                             nb.getIndexAttr(valueDim)};
+          SmallVector<OpFoldResult> strides(2, nb.getIndexAttr(1));
+          Value rows = tensor::InsertSliceOp::create(nb, nloc, out, iterArgs[1],
+                                                     offsets, sizes, strides);
+          scf::YieldOp::create(nb, nloc, ValueRange{state, rows});
+        });
+
+    // Write this (batch, head)'s rows (without the padding) and state.
+    Value rows = tensor::ExtractSliceOp::create(
+        rewriter, loc, loop.getResult(1),
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
+                               rewriter.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tokens),
+                               rewriter.getIndexAttr(valueDim)},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(1)});
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    SmallVector<OpFoldResult> one(4, rewriter.getIndexAttr(1));
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, loc, rows, forall.getRegionIterArgs()[0],
+        ArrayRef<OpFoldResult>{b, zero, h, zero},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(tokens),
+                               rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(valueDim)},
+        one);
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, loc, loop.getResult(0), forall.getRegionIterArgs()[1],
+        ArrayRef<OpFoldResult>{b, h, zero, zero},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(keyDim),
+                               rewriter.getIndexAttr(valueDim)},
+        one);
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+
+private:
+  struct TileInputs {
+    Value q, k, v, g, beta; // L×K, L×K, L×V, L, L in the input type
+  };
+
+  /// m (L, f32): 1 where token t0 + i lies in a chunk kept in softmax
+  /// memory. Padding tokens read the last chunk's bit; they write nothing.
+  static Value routeBits(TileBuilder &tb, Value route, Value b, Value t0,
+                         Value routerHead, int64_t chunk, int64_t tile) {
+    int64_t lastChunk =
+        cast<RankedTensorType>(route.getType()).getDimSize(1) - 1;
+    return tb.map(
+        {tile}, {}, {},
+        [&](OpBuilder &nb, Location nloc, ValueRange, ValueRange idx) {
+          Value token = arith::AddIOp::create(nb, nloc, t0, idx[0]);
+          Value chunkIndex = arith::MinUIOp::create(
+              nb, nloc,
+              arith::DivUIOp::create(
+                  nb, nloc, token,
+                  arith::ConstantIndexOp::create(nb, nloc, chunk)),
+              arith::ConstantIndexOp::create(nb, nloc, lastChunk));
+          Value bit = tensor::ExtractOp::create(
+              nb, nloc, route, ValueRange{b, chunkIndex, routerHead});
+          return arith::UIToFPOp::create(nb, nloc, nb.getF32Type(), bit);
+        });
+  }
+
+  /// One tile's fused update: returns the tile's outputs (L×V, input type)
+  /// and the state after it (K×V, f32).
+  static std::pair<Value, Value> updateTile(TileBuilder &tb, GatedDeltaOp op,
+                                            const TileInputs &in, Value keep,
+                                            Value state, int64_t chunk,
+                                            int64_t tile) {
+    MLIRContext *ctx = tb.builder().getContext();
+    Type elementType = cast<RankedTensorType>(in.q.getType()).getElementType();
+    int64_t keyDim = cast<RankedTensorType>(in.q.getType()).getDimSize(1);
+    int64_t valueDim = cast<RankedTensorType>(in.v.getType()).getDimSize(1);
+    AffineExpr i, j;
+    bindDims(ctx, i, j);
+    AffineMap id2 = AffineMap::get(2, 0, {i, j}, ctx);
+    AffineMap row = AffineMap::get(2, 0, {i}, ctx);
+    AffineMap col = AffineMap::get(2, 0, {j}, ctx);
+    auto f32 = [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+      return TileBuilder::toF32(b, l, a[0]);
+    };
+
+    // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors).
+    auto normalized = [&](Value x, double scale) {
+      Value xf = tb.map(x, f32);
+      Value sumSq = op.getQkL2norm()
+                        ? tb.rowSum(xf, [](OpBuilder &b, Location l,
+                                           ValueRange a, ValueRange) {
+                            return arith::MulFOp::create(b, l, a[0], a[0]);
+                          })
+                        : Value();
+      return tb.map(
+          {tile, keyDim}, sumSq ? ValueRange{xf, sumSq} : ValueRange{xf},
+          sumSq ? ArrayRef<AffineMap>{id2, row} : ArrayRef<AffineMap>{id2},
+          [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+            Value factor = arith::ConstantOp::create(
+                b, l, b.getF32FloatAttr(scale));
+            if (a.size() == 2) {
+              Value eps = arith::ConstantOp::create(
+                  b, l, b.getF32FloatAttr(kL2NormEps));
+              factor = arith::MulFOp::create(
+                  b, l, factor,
+                  math::RsqrtOp::create(
+                      b, l, arith::AddFOp::create(b, l, a[1], eps)));
+            }
+            return arith::MulFOp::create(b, l, a[0], factor);
+          });
+    };
+    Value qn = normalized(in.q, op.getScale().convertToDouble());
+    Value kn = normalized(in.k, 1.0);
+    Value betaF = tb.map(in.beta, f32);
+
+    // γ_i = Σ_{j ≤ i} g_j, the decay in log space from the tile start.
+    Value gMasked = tb.map(
+        {tile, tile}, in.g, {col},
+        [](OpBuilder &b, Location l, ValueRange a, ValueRange idx) {
+          Value inPrefix = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::ule, idx[1], idx[0]);
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+          return arith::SelectOp::create(b, l, inPrefix,
+                                         TileBuilder::toF32(b, l, a[0]), zero);
+        });
+    Value gamma = tb.rowSum(gMasked, [](OpBuilder &, Location, ValueRange a,
+                                        ValueRange) { return a[0]; });
+
+    // M_ij = [i ≥ j] · e^(γ_i − γ_j) · [same chunk, or j's chunk is linear].
+    Value decay = tb.map(
+        {tile, tile}, ValueRange{gamma, gamma, keep},
+        ArrayRef<AffineMap>{row, col, col},
+        [&](OpBuilder &b, Location l, ValueRange a, ValueRange idx) {
+          Value c = arith::ConstantIndexOp::create(b, l, chunk);
+          Value sameChunk = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq,
+              arith::DivUIOp::create(b, l, idx[0], c),
+              arith::DivUIOp::create(b, l, idx[1], c));
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+          Value linear = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                               a[2], zero);
+          Value causal = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::uge, idx[0], idx[1]);
+          Value visible = arith::AndIOp::create(
+              b, l, causal, arith::OrIOp::create(b, l, sameChunk, linear));
+          Value factor = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+          return arith::SelectOp::create(b, l, visible, factor, zero);
+        });
+
+    // A = StrictLower(diag(β) (K Kᵀ) ⊙ M).
+    Value kk = tb.matmul(kn, kn, /*transposeA=*/false, /*transposeB=*/true);
+    Value a = tb.map(
+        {tile, tile}, ValueRange{kk, decay, betaF},
+        ArrayRef<AffineMap>{id2, id2, row},
+        [](OpBuilder &b, Location l, ValueRange x, ValueRange idx) {
+          Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
+                                              idx[0], idx[1]);
+          Value value = arith::MulFOp::create(
+              b, l, x[2], arith::MulFOp::create(b, l, x[0], x[1]));
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+          return arith::SelectOp::create(b, l, below, value, zero);
+        });
+
+    // X = diag(β) (V − (K ⊙ e^γ) S): each token's write against the
+    // tile-start state, before the in-tile correction.
+    Value expGamma = tb.map(gamma, [](OpBuilder &b, Location l, ValueRange x,
+                                      ValueRange) {
+      return math::ExpOp::create(b, l, x[0]);
+    });
+    auto scaleRows = [&](Value m, Value factors, int64_t cols) {
+      return tb.map({tile, cols}, ValueRange{m, factors},
+                    ArrayRef<AffineMap>{id2, row},
+                    [](OpBuilder &b, Location l, ValueRange x, ValueRange) {
+                      return arith::MulFOp::create(b, l, x[0], x[1]);
+                    });
+    };
+    Value kState = tb.matmul(scaleRows(kn, expGamma, keyDim), state);
+    Value x = tb.map(
+        {tile, valueDim}, ValueRange{in.v, kState, betaF},
+        ArrayRef<AffineMap>{id2, id2, row},
+        [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
+          Value diff = arith::SubFOp::create(
+              b, l, TileBuilder::toF32(b, l, y[0]), y[1]);
+          return arith::MulFOp::create(b, l, y[2], diff);
+        });
+
+    // U = (I + A)⁻¹ X by forward substitution: row i only needs rows < i.
+    Value u = solveUnitLower(tb, a, x, tile, valueDim);
+
+    // O = (Q ⊙ e^γ) S + ((Q Kᵀ) ⊙ M) U.
+    Value inter = tb.matmul(scaleRows(qn, expGamma, keyDim), state);
+    Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
+    Value p = tb.map(ValueRange{qk, decay},
+                     [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
+                       return arith::MulFOp::create(b, l, y[0], y[1]);
+                     });
+    Value intra = tb.matmul(p, u);
+    Value out = tb.map(
+        ValueRange{inter, intra},
+        [&](OpBuilder &b, Location l, ValueRange y, ValueRange) {
+          return TileBuilder::fromF32(
+              b, l, arith::AddFOp::create(b, l, y[0], y[1]), elementType);
+        },
+        elementType);
+
+    // S' = e^γ_L S + (K ⊙ e^(γ_L − γ) ⊙ (1 − m))ᵀ U: the tile's linear
+    // chunks commit their writes, kept chunks only decay the state.
+    OpBuilder &b = tb.builder();
+    Location loc = tb.location();
+    Value gammaLast =
+        tensor::ExtractOp::create(b, loc, gamma, ValueRange{tb.index(tile - 1)});
+    Value kCommit = tb.map(
+        {tile, keyDim}, ValueRange{kn, gamma, keep},
+        ArrayRef<AffineMap>{id2, row, row},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+          Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
+          Value factor = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, gammaLast, y[1]));
+          Value linear = arith::SubFOp::create(nb, l, one, y[2]);
+          return arith::MulFOp::create(
+              nb, l, y[0], arith::MulFOp::create(nb, l, factor, linear));
+        });
+    Value written = tb.matmul(kCommit, u, /*transposeA=*/true);
+    Value decayAll = math::ExpOp::create(b, loc, gammaLast);
+    Value next = tb.map(ValueRange{state, written},
+                        [&](OpBuilder &nb, Location l, ValueRange y,
+                            ValueRange) {
+                          return arith::AddFOp::create(
+                              nb, l, arith::MulFOp::create(nb, l, decayAll, y[0]),
+                              y[1]);
+                        });
+    return {out, next};
+  }
+
+  /// U with U_i = X_i − Σ_{j<i} A_ij U_j for a strictly lower A (L×L) and
+  /// X (L×V): the unit-lower-triangular solve (I + A) U = X.
+  static Value solveUnitLower(TileBuilder &tb, Value a, Value x, int64_t tile,
+                              int64_t valueDim) {
+    OpBuilder &b = tb.builder();
+    Location loc = tb.location();
+    auto loop = scf::ForOp::create(
+        b, loc, tb.index(0), tb.index(tile), tb.index(1),
+        ValueRange{tb.zeros({tile, valueDim})},
+        [&](OpBuilder &nb, Location nloc, Value i, ValueRange iterArgs) {
+          TileBuilder body(nb, nloc);
+          Value u = iterArgs[0];
+          auto rowOf = [&](Value m, int64_t cols) {
+            return tensor::ExtractSliceOp::create(
+                nb, nloc, m,
+                ArrayRef<OpFoldResult>{i, nb.getIndexAttr(0)},
+                ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
+                                       nb.getIndexAttr(cols)},
+                ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
+                                       nb.getIndexAttr(1)});
+          };
+          // Rows ≥ i of u are still zero, so the full product is the sum
+          // over j < i.
+          Value correction = body.matmul(rowOf(a, tile), u);
+          Value ui = body.map(
+              ValueRange{rowOf(x, valueDim), correction},
+              [](OpBuilder &bb, Location l, ValueRange y, ValueRange) {
+                return arith::SubFOp::create(bb, l, y[0], y[1]);
+              });
+          Value next = tensor::InsertSliceOp::create(
+              nb, nloc, ui, u, ArrayRef<OpFoldResult>{i, nb.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
+                                     nb.getIndexAttr(valueDim)},
+              ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
+          scf::YieldOp::create(nb, nloc, next);
+        });
+    return loop.getResult(0);
+  }
+
+  int64_t tileSize;
+};
+
+struct NatsFuseGatedDeltaPass
+    : nats::impl::NatsFuseGatedDeltaPassBase<NatsFuseGatedDeltaPass> {
   using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(patterns, tileSize);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    if (failed(rewriteAllOrReport<GatedDeltaOp>(
+            getOperation(), std::move(patterns),
+            "could not be lowered: needs static shapes and a positive "
+            "tile-size")))
+      signalPassFailure();
   }
 };
+
 } // namespace
 
 void mlir::nats::populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
-                                              int64_t, PatternBenefit) {}
+                                                    int64_t tileSize,
+                                                    PatternBenefit benefit) {
+  patterns.add<FuseGatedDelta>(patterns.getContext(), tileSize, benefit);
+}

@@ -1,0 +1,158 @@
+//===- TileBuilder.h - building tile-sized linalg on tensors ----*- C++ -*-===//
+//
+// The lowerings of the nats branch ops build many small computations on
+// tile-sized f32 tensors: broadcasts and elementwise maps, row reductions and
+// matrix products. TileBuilder says each of them in one line as a
+// linalg.generic, so that the lowering reads like the algorithm it lowers
+// (docs/algorithms.md) and stays structured for later tiling and mapping.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_DIALECT_NATS_TRANSFORMS_TILEBUILDER_H
+#define LIB_DIALECT_NATS_TRANSFORMS_TILEBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir::nats {
+
+class TileBuilder {
+public:
+  /// The body of a map: the input elements and the iteration indices.
+  using MapBody = function_ref<Value(OpBuilder &, Location, ValueRange args,
+                                     ValueRange indices)>;
+
+  TileBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location location() { return loc; }
+  Type f32() { return b.getF32Type(); }
+
+  Value f32Constant(double value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  }
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// A tensor of `shape` and `elementType` filled with `value`.
+  Value filled(ArrayRef<int64_t> shape, Value value) {
+    Value empty = tensor::EmptyOp::create(b, loc, shape, value.getType());
+    return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+  }
+  Value zeros(ArrayRef<int64_t> shape) {
+    return filled(shape, f32Constant(0.0));
+  }
+
+  /// A tensor of `shape` (element type `elementType`, f32 by default) whose
+  /// element at index `i` is `body(inputs[j][maps[j](i)]..., i)`. A map
+  /// that drops dims broadcasts its input.
+  Value map(ArrayRef<int64_t> shape, ValueRange inputs,
+            ArrayRef<AffineMap> maps, MapBody body, Type elementType = {}) {
+    if (!elementType)
+      elementType = f32();
+    Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
+    SmallVector<AffineMap> allMaps(maps);
+    allMaps.push_back(b.getMultiDimIdentityMap(shape.size()));
+    SmallVector<utils::IteratorType> iterators(shape.size(),
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), inputs, init, allMaps, iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 SmallVector<Value> indices;
+                 for (int64_t d = 0, e = shape.size(); d < e; ++d)
+                   indices.push_back(linalg::IndexOp::create(nb, nloc, d));
+                 Value result = body(nb, nloc, args.drop_back(), indices);
+                 linalg::YieldOp::create(nb, nloc, result);
+               })
+        .getResult(0);
+  }
+
+  /// Elementwise map of same-shaped inputs (identity maps).
+  Value map(ValueRange inputs, MapBody body, Type elementType = {}) {
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(inputs.front().getType()).getShape();
+    SmallVector<AffineMap> maps(inputs.size(),
+                                b.getMultiDimIdentityMap(shape.size()));
+    return map(shape, inputs, maps, body, elementType);
+  }
+
+  /// `out[i] = Σ_j body(in[i, j], i, j)` for a 2-D `in`, in f32.
+  Value rowSum(Value in, MapBody body) {
+    auto type = cast<RankedTensorType>(in.getType());
+    Value init = zeros({type.getDimSize(0)});
+    MLIRContext *ctx = b.getContext();
+    AffineExpr i, j;
+    bindDims(ctx, i, j);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), in, init,
+               {AffineMap::get(2, 0, {i, j}, ctx),
+                AffineMap::get(2, 0, {i}, ctx)},
+               {utils::IteratorType::parallel, utils::IteratorType::reduction},
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value indices[] = {linalg::IndexOp::create(nb, nloc, 0),
+                                    linalg::IndexOp::create(nb, nloc, 1)};
+                 Value term = body(nb, nloc, args.take_front(), indices);
+                 Value sum = arith::AddFOp::create(nb, nloc, term, args[1]);
+                 linalg::YieldOp::create(nb, nloc, sum);
+               })
+        .getResult(0);
+  }
+
+  /// The matrix product `op(A) · op(B)` in f32 as a contraction over
+  /// (m, n, k); `transposeA` reads A as k×m, `transposeB` reads B as n×k.
+  Value matmul(Value a, Value bMatrix, bool transposeA = false,
+               bool transposeB = false) {
+    auto aType = cast<RankedTensorType>(a.getType());
+    auto bType = cast<RankedTensorType>(bMatrix.getType());
+    int64_t m = aType.getDimSize(transposeA ? 1 : 0);
+    int64_t n = bType.getDimSize(transposeB ? 0 : 1);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr dm, dn, dk;
+    bindDims(ctx, dm, dn, dk);
+    Value init = zeros({m, n});
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{a, bMatrix}, init,
+               {AffineMap::get(3, 0,
+                               transposeA ? ArrayRef<AffineExpr>{dk, dm}
+                                          : ArrayRef<AffineExpr>{dm, dk},
+                               ctx),
+                AffineMap::get(3, 0,
+                               transposeB ? ArrayRef<AffineExpr>{dn, dk}
+                                          : ArrayRef<AffineExpr>{dk, dn},
+                               ctx),
+                AffineMap::get(3, 0, {dm, dn}, ctx)},
+               {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                utils::IteratorType::reduction},
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value product =
+                     arith::MulFOp::create(nb, nloc, args[0], args[1]);
+                 Value sum = arith::AddFOp::create(nb, nloc, product, args[2]);
+                 linalg::YieldOp::create(nb, nloc, sum);
+               })
+        .getResult(0);
+  }
+
+  /// `value` widened to f32 (f16, bf16) or as it is (f32).
+  static Value toF32(OpBuilder &b, Location loc, Value value) {
+    if (value.getType().isF32())
+      return value;
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  }
+
+  /// `value` (f32) narrowed to `type`.
+  static Value fromF32(OpBuilder &b, Location loc, Value value, Type type) {
+    if (type.isF32())
+      return value;
+    return arith::TruncFOp::create(b, loc, type, value);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::nats
+
+#endif // LIB_DIALECT_NATS_TRANSFORMS_TILEBUILDER_H
