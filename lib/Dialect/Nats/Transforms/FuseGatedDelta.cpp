@@ -23,7 +23,6 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/Utils/Utils.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSFUSEGATEDDELTAPASS
@@ -36,46 +35,6 @@ using namespace mlir::nats;
 namespace {
 
 constexpr double kL2NormEps = 1e-6;
-
-/// Tokens per tile: the largest multiple of the chunk size not above
-/// `target`, or the chunk itself when it is larger, so that chunks never
-/// straddle a tile and a tile's route bits come from whole chunks.
-int64_t tileTokens(int64_t chunk, int64_t target) {
-  return chunk >= target ? chunk : (target / chunk) * chunk;
-}
-
-/// Zero-pads the token dim (1) of `value` to `tokens`.
-Value padTokens(OpBuilder &b, Location loc, Value value, int64_t tokens) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getDimSize(1) == tokens)
-    return value;
-  SmallVector<int64_t> shape(type.getShape());
-  shape[1] = tokens;
-  Value zero = arith::ConstantOp::create(
-      b, loc, b.getZeroAttr(type.getElementType()));
-  return tensor::createPadHighOp(
-      RankedTensorType::get(shape, type.getElementType()), value, zero,
-      /*nofold=*/false, loc, b);
-}
-
-/// The rank-reduced slice value[b, t0 : t0+L, h, :] (or [b, t0 : t0+L, h]).
-Value tokenSlice(OpBuilder &b, Location loc, Value value, Value batch,
-                 Value t0, Value head, int64_t tile) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<OpFoldResult> offsets = {batch, t0, head};
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(tile),
-                                     b.getIndexAttr(1)};
-  SmallVector<int64_t> shape = {tile};
-  if (type.getRank() == 4) {
-    offsets.push_back(b.getIndexAttr(0));
-    sizes.push_back(b.getIndexAttr(type.getDimSize(3)));
-    shape.push_back(type.getDimSize(3));
-  }
-  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
-  return tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
-      offsets, sizes, strides);
-}
 
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, PatternBenefit benefit)
@@ -97,17 +56,17 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
             heads = qType.getDimSize(2), keyDim = qType.getDimSize(3),
             valueDim = vType.getDimSize(3);
     int64_t chunk = op.getChunkSize();
-    int64_t tile = tileTokens(chunk, tileSize);
+    int64_t tile = TileBuilder::tileTokens(chunk, tileSize);
     int64_t padded = llvm::divideCeil(tokens, tile) * tile;
     Type elementType = qType.getElementType();
 
     // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
     // and they come after every real token.
-    Value q = padTokens(rewriter, loc, op.getQ(), padded);
-    Value k = padTokens(rewriter, loc, op.getK(), padded);
-    Value v = padTokens(rewriter, loc, op.getV(), padded);
-    Value g = padTokens(rewriter, loc, op.getG(), padded);
-    Value beta = padTokens(rewriter, loc, op.getBeta(), padded);
+    Value q = TileBuilder::padTokens(rewriter, loc, op.getQ(), padded);
+    Value k = TileBuilder::padTokens(rewriter, loc, op.getK(), padded);
+    Value v = TileBuilder::padTokens(rewriter, loc, op.getV(), padded);
+    Value g = TileBuilder::padTokens(rewriter, loc, op.getG(), padded);
+    Value beta = TileBuilder::padTokens(rewriter, loc, op.getBeta(), padded);
 
     Value oInit = tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
                                           elementType);
@@ -153,11 +112,11 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
         ValueRange{state0, outRows},
         [&](OpBuilder &nb, Location nloc, Value t0, ValueRange iterArgs) {
           TileInputs in{
-              tokenSlice(nb, nloc, q, b, t0, h, tile),
-              tokenSlice(nb, nloc, k, b, t0, h, tile),
-              tokenSlice(nb, nloc, v, b, t0, h, tile),
-              tokenSlice(nb, nloc, g, b, t0, h, tile),
-              tokenSlice(nb, nloc, beta, b, t0, h, tile)};
+              TileBuilder::tokenSlice(nb, nloc, q, b, t0, h, tile),
+              TileBuilder::tokenSlice(nb, nloc, k, b, t0, h, tile),
+              TileBuilder::tokenSlice(nb, nloc, v, b, t0, h, tile),
+              TileBuilder::tokenSlice(nb, nloc, g, b, t0, h, tile),
+              TileBuilder::tokenSlice(nb, nloc, beta, b, t0, h, tile)};
           TileBuilder body(nb, nloc);
           Value keep = routeBits(body, op.getRoute(), b, t0, routerHead,
                                  chunk, tile);

@@ -14,6 +14,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
+
+#include <limits>
 
 namespace mlir::nats {
 
@@ -80,13 +83,33 @@ public:
 
   /// `out[i] = Σ_j body(in[i, j], i, j)` for a 2-D `in`, in f32.
   Value rowSum(Value in, MapBody body) {
+    return rowReduce(in, 0.0, body, [](OpBuilder &b, Location l, Value x,
+                                       Value y) -> Value {
+      return arith::AddFOp::create(b, l, x, y);
+    });
+  }
+
+  /// `out[i] = max_j in[i, j]` for a 2-D f32 `in` (-inf for no columns).
+  Value rowMax(Value in) {
+    return rowReduce(
+        in, -std::numeric_limits<double>::infinity(),
+        [](OpBuilder &, Location, ValueRange a, ValueRange) { return a[0]; },
+        [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+          return arith::MaximumFOp::create(b, l, x, y);
+        });
+  }
+
+  /// `out[i] = combine(body(in[i, j], i, j), ...)` over j from `init`.
+  Value rowReduce(Value in, double init, MapBody body,
+                  function_ref<Value(OpBuilder &, Location, Value, Value)>
+                      combine) {
     auto type = cast<RankedTensorType>(in.getType());
-    Value init = zeros({type.getDimSize(0)});
+    Value acc = filled({type.getDimSize(0)}, f32Constant(init));
     MLIRContext *ctx = b.getContext();
     AffineExpr i, j;
     bindDims(ctx, i, j);
     return linalg::GenericOp::create(
-               b, loc, init.getType(), in, init,
+               b, loc, acc.getType(), in, acc,
                {AffineMap::get(2, 0, {i, j}, ctx),
                 AffineMap::get(2, 0, {i}, ctx)},
                {utils::IteratorType::parallel, utils::IteratorType::reduction},
@@ -94,8 +117,8 @@ public:
                  Value indices[] = {linalg::IndexOp::create(nb, nloc, 0),
                                     linalg::IndexOp::create(nb, nloc, 1)};
                  Value term = body(nb, nloc, args.take_front(), indices);
-                 Value sum = arith::AddFOp::create(nb, nloc, term, args[1]);
-                 linalg::YieldOp::create(nb, nloc, sum);
+                 linalg::YieldOp::create(nb, nloc,
+                                         combine(nb, nloc, term, args[1]));
                })
         .getResult(0);
   }
@@ -132,6 +155,46 @@ public:
                  linalg::YieldOp::create(nb, nloc, sum);
                })
         .getResult(0);
+  }
+
+  /// Tokens per tile (or query block): the largest multiple of `chunk` not
+  /// above `target`, or the chunk itself when it is larger, so that chunks
+  /// never straddle a tile and a tile starts where a chunk starts.
+  static int64_t tileTokens(int64_t chunk, int64_t target) {
+    return chunk >= target ? chunk : (target / chunk) * chunk;
+  }
+
+  /// Zero-pads the token dim (1) of `value` to `tokens`.
+  static Value padTokens(OpBuilder &b, Location loc, Value value, int64_t tokens) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getDimSize(1) == tokens)
+      return value;
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = tokens;
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(type.getElementType()));
+    return tensor::createPadHighOp(
+        RankedTensorType::get(shape, type.getElementType()), value, zero,
+        /*nofold=*/false, loc, b);
+  }
+
+  /// The rank-reduced slice value[b, t0 : t0+L, h, :] (or [b, t0 : t0+L, h]).
+  static Value tokenSlice(OpBuilder &b, Location loc, Value value, Value batch,
+                   Value t0, Value head, int64_t tile) {
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<OpFoldResult> offsets = {batch, t0, head};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(tile),
+                                       b.getIndexAttr(1)};
+    SmallVector<int64_t> shape = {tile};
+    if (type.getRank() == 4) {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(type.getDimSize(3)));
+      shape.push_back(type.getDimSize(3));
+    }
+    SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+        offsets, sizes, strides);
   }
 
   /// `value` widened to f32 (f16, bf16) or as it is (f32).
