@@ -11,6 +11,7 @@
 #include "nats/Dialect/Nats/Transforms/Transforms.h"
 
 #include "RewriteAll.h"
+#include "TileBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -30,14 +31,8 @@ namespace {
 
 using utils::IteratorType;
 
-/// Widens `value` to f32 inside a linalg body; f32 stays as it is.
-Value toF32(OpBuilder &b, Location loc, Value value) {
-  if (value.getType().isF32())
-    return value;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-}
-
-/// A zero-filled f32 tensor of `sizes`, the accumulator of a reduction.
+/// A zero-filled f32 tensor of `sizes` (which may be dynamic), the
+/// accumulator of a reduction.
 Value zeroF32(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
@@ -100,7 +95,7 @@ struct DecomposeChunkRoute : OpRewritePattern<ChunkRouteOp> {
              IteratorType::reduction, IteratorType::parallel},
             [](OpBuilder &nb, Location nloc, ValueRange args) {
               Value sum = arith::AddFOp::create(
-                  nb, nloc, toF32(nb, nloc, args[0]), args[1]);
+                  nb, nloc, TileBuilder::toF32(nb, nloc, args[0]), args[1]);
               linalg::YieldOp::create(nb, nloc, sum);
             })
             .getResult(0);
@@ -120,7 +115,7 @@ struct DecomposeChunkRoute : OpRewritePattern<ChunkRouteOp> {
              IteratorType::parallel, IteratorType::reduction},
             [](OpBuilder &nb, Location nloc, ValueRange args) {
               Value product = arith::MulFOp::create(
-                  nb, nloc, args[0], toF32(nb, nloc, args[1]));
+                  nb, nloc, args[0], TileBuilder::toF32(nb, nloc, args[1]));
               Value sum = arith::AddFOp::create(nb, nloc, product, args[2]);
               linalg::YieldOp::create(nb, nloc, sum);
             })
