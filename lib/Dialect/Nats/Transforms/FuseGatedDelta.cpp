@@ -42,12 +42,18 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
 
   LogicalResult matchAndRewrite(GatedDeltaOp op,
                                 PatternRewriter &rewriter) const override {
+    // Every type, results included: the verifier lets a dynamic dim stand
+    // beside a static one, and the tiles, the padding and the forall's
+    // results are all built from static sizes.
+    auto isStatic = [](Type type) {
+      return cast<RankedTensorType>(type).hasStaticShape();
+    };
+    if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
+        !llvm::all_of(op->getResultTypes(), isStatic))
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
     auto qType = cast<RankedTensorType>(op.getQ().getType());
     auto vType = cast<RankedTensorType>(op.getV().getType());
     auto routeType = cast<RankedTensorType>(op.getRoute().getType());
-    if (!qType.hasStaticShape() || !vType.hasStaticShape() ||
-        !routeType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
     if (tileSize < 1)
       return rewriter.notifyMatchFailure(op, "tile-size must be positive");
 
