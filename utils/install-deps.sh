@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
     "${missing[@]}" >/dev/null
 fi
 
-python_packages=(numpy pytest lit)
+python_packages=(numpy pytest lit ml_dtypes)
 for p in "${python_packages[@]}"; do
   python3 -c "import $p" 2>/dev/null || {
     echo "== installing $p (PyPI)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import struct
 
 import numpy as np
 
@@ -31,11 +33,25 @@ def _check_array(name, value):
                          f"got shape {value.shape}")
 
 
-def _validate(arrays, chunk_size, window):
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+def _is_integer(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _validate(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm):
+    if not _is_integer(chunk_size) or chunk_size < 1:
         raise ValueError(f"chunk_size: expected an integer >= 1, got {chunk_size!r}")
-    if not isinstance(window, (int, np.integer)) or window < 0:
+    if not _is_integer(window) or window < 0:
         raise ValueError(f"window: expected an integer >= 0, got {window!r}")
+    for name, value in (("scale", scale), ("softmax_scale", softmax_scale)):
+        if value is None:
+            continue
+        if not isinstance(value, (int, float, np.integer, np.floating)) or \
+                isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: expected a number or None, got {type(value).__name__}")
+        if not math.isfinite(value) or abs(float(value)) > float(np.finfo(np.float32).max):
+            raise ValueError(f"{name}: expected a finite f32 number, got {value!r}")
+    if not isinstance(qk_l2norm, (bool, np.bool_)):
+        raise TypeError(f"qk_l2norm: expected a bool, got {type(qk_l2norm).__name__}")
     for name, value in arrays.items():
         _check_array(name, value)
     dtype = arrays["q"].dtype
@@ -48,6 +64,10 @@ def _validate(arrays, chunk_size, window):
         raise TypeError(f"route: expected bool, got {arrays['route'].dtype}")
     if "initial_state" in arrays and arrays["initial_state"].dtype != np.float32:
         raise TypeError(f"initial_state: expected float32, got {arrays['initial_state'].dtype}")
+    for name, value in arrays.items():
+        if 0 in value.shape:
+            raise ValueError(f"{name}: every dimension must be at least 1, "
+                             f"got shape {value.shape}")
     sizes, origin = {}, {}
     for name, value in arrays.items():
         for dim, size in zip(_DIMS[name], value.shape):
@@ -72,6 +92,12 @@ def _tensor(shape, element_type):
     return f"tensor<{'x'.join(map(str, shape))}x{element_type}>"
 
 
+def _f32(value):
+    """An exact f32 attribute: the bits of float32(value) in hexadecimal."""
+    bits = struct.unpack("<I", struct.pack("<f", float(value)))[0]
+    return f"0x{bits:08X} : f32"
+
+
 @functools.lru_cache(maxsize=None)
 def _compiled(signature, attributes, has_state):
     """Compiles one hybrid_attention function; cached per shapes, types and attributes."""
@@ -79,7 +105,9 @@ def _compiled(signature, attributes, has_state):
     names = ["q", "k", "v", "g", "beta", "qs", "ks", "vs", "route"]
     if has_state:
         names.append("initial_state")
-    args = ", ".join(f"%{n}: {t}" for n, t in zip(names, inputs))
+    # Read-only arguments: bufferization must not reuse the caller's arrays.
+    args = ", ".join(f"%{n}: {t} {{bufferization.writable = false}}"
+                     for n, t in zip(names, inputs))
     operands = [f"%{n}" for n in names]
     state = " initial_state(%initial_state)" if has_state else ""
     source = f"""func.func @hybrid_attention({args}) -> ({", ".join(outputs)}) {{
@@ -102,15 +130,16 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     before anything runs.
     """
     if target == "cuda":
-        raise NotImplementedError("the CUDA target is not built yet (issue 5)")
+        raise NotImplementedError("the CUDA target is not built yet")
     if target != "cpu":
         raise ValueError(f"target: expected 'cpu' or 'cuda', got {target!r}")
     arrays = dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route)
     if initial_state is not None:
         arrays["initial_state"] = initial_state
-    sizes = _validate(arrays, chunk_size, window)
+    sizes = _validate(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm)
+    # i1 is one byte holding 0 or 1; a bool array may hold other bytes (views).
+    arrays["route"] = arrays["route"].view(np.uint8) != 0
 
-    element_type = runtime.mlir_type_of(q.dtype)
     inputs = tuple(_tensor(a.shape, runtime.mlir_type_of(a.dtype)) for a in arrays.values())
     B, T, H, K, V = (sizes[d] for d in "BTHKV")
     Hs, Vs = sizes["S"], sizes["W"]
@@ -119,9 +148,9 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     attributes = [f"chunk_size = {int(chunk_size)} : i64", f"window = {int(window)} : i64",
                   f"qk_l2norm = {'true' if qk_l2norm else 'false'}"]
     if scale is not None:
-        attributes.append(f"scale = {float(scale)!r} : f32")
+        attributes.append(f"scale = {_f32(scale)}")
     if softmax_scale is not None:
-        attributes.append(f"softmax_scale = {float(softmax_scale)!r} : f32")
+        attributes.append(f"softmax_scale = {_f32(softmax_scale)}")
     module = _compiled((inputs, outputs), ", ".join(attributes), initial_state is not None)
 
     # Poisoned outputs: anything the compiled code fails to write shows as NaN.

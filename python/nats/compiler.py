@@ -1,7 +1,9 @@
 """Compiling MLIR through nats to a shared object.
 
 `nats-opt` runs a registered pipeline (by default `nats-cpu`, which ends in
-the LLVM dialect), `mlir-translate` and `llc` turn that into an object file,
+the LLVM dialect), `mlir-translate` makes LLVM IR of it, `opt -O3` optimises
+that (the loops that linalg became are vectorised and unrolled here, not by
+llc), `llc` turns it into an object file,
 and the system C compiler links it into a shared object. Products are cached
 on disk by a hash of the source, the pipeline and the tools, so a shape is
 compiled once per machine; the objects can travel to a machine without MLIR.
@@ -14,14 +16,27 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from . import runtime
 
 __all__ = ["CompileError", "compile_module", "cache_dir", "tool"]
 
+# The environment variables that override each tool.
+TOOL_OVERRIDES = {"nats-opt": "NATS_OPT", "mlir-translate": "NATS_MLIR_TRANSLATE",
+                  "opt": "NATS_LLVM_OPT", "llc": "NATS_LLC"}
+
 LLVM_BIN = Path("/usr/lib/llvm-22/bin")
 LLVM_LIB = Path("/usr/lib/llvm-22/lib")
+# How an object is made and linked; part of the cache key. The target is the
+# baseline x86-64 (no -mcpu=native), so that products travel between machines.
+OPT_FLAGS = ["-O3"]
+LLC_FLAGS = ["-O3", "-filetype=obj", "-relocation-model=pic"]
+# -Bsymbolic: calls inside the object bind to its own functions, never to a
+# global symbol of the same name (a function @select must not call libc's).
+LINK_FLAGS = ["-shared", "-Wl,-Bsymbolic", f"-L{LLVM_LIB}", "-lmlir_c_runner_utils",
+              f"-Wl,-rpath,{LLVM_LIB}"]
 
 
 class CompileError(RuntimeError):
@@ -29,12 +44,17 @@ class CompileError(RuntimeError):
 
 
 def tool(name: str) -> str:
-    """Path of a tool: $NATS_<NAME> if set; nats-opt from the build tree the
-    package was staged in (build/python_packages/nats -> build/bin); LLVM
-    tools from the LLVM 22 installation; else PATH."""
-    override = os.environ.get("NATS_" + name.upper().replace("-", "_"))
+    """Path of a tool: an override from the environment (TOOL_OVERRIDES:
+    $NATS_OPT for nats-opt, $NATS_LLVM_OPT for LLVM's opt, ...); nats-opt from
+    the build tree the package was staged in (build/python_packages/nats ->
+    build/bin); LLVM tools from the LLVM 22 installation; else PATH."""
+    variable = TOOL_OVERRIDES.get(name, "NATS_" + name.upper().replace("-", "_"))
+    override = os.environ.get(variable)
     if override:
-        return override
+        found = shutil.which(override)
+        if not found:
+            raise CompileError(f"${variable} = {override} is not an executable")
+        return found
     candidates = [Path(__file__).resolve().parents[2] / "bin" / name, LLVM_BIN / name]
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -52,14 +72,18 @@ def cache_dir() -> Path:
 
 
 def _run(args: list[str], stdin: str | None = None) -> str:
-    result = subprocess.run(args, input=stdin, capture_output=True, text=True)
+    try:
+        result = subprocess.run(args, input=stdin, capture_output=True, text=True)
+    except OSError as error:
+        raise CompileError(f"cannot run {args[0]}: {error}") from None
     if result.returncode != 0:
         raise CompileError(f"{Path(args[0]).name} failed:\n{result.stderr.strip()}")
     return result.stdout
 
 
 def _fingerprint(*tools: str) -> str:
-    """Identifies the tools by path, size and modification time."""
+    """Identifies the tools by path, size and modification time (a rebuilt
+    nats-opt changes it; the nats libraries are linked into it statically)."""
     parts = []
     for path in tools:
         stat = os.stat(path)
@@ -69,19 +93,53 @@ def _fingerprint(*tools: str) -> str:
 
 def compile_module(source: str, pipeline: str = "nats-cpu") -> runtime.Module:
     """Compiles MLIR `source` through `pipeline` (a registered pipeline with
-    options, e.g. "nats-cpu{tile-size=32}") and loads the shared object."""
-    opt, translate, llc = tool("nats-opt"), tool("mlir-translate"), tool("llc")
+    options, e.g. "nats-cpu{tile-size=32}", or a full textual pipeline
+    "builtin.module(...)") and loads the shared object.
+
+    Public functions are callable with `Module.call(name, inputs + outputs)`.
+    Note that one-shot bufferization may reuse a tensor argument's buffer
+    unless the argument carries `{bufferization.writable = false}`: without
+    it a compiled function may write into its input arrays.
+
+    The product is cached under `cache_dir()`; `Module.compile_times` holds
+    the seconds each step took (empty when the product came from the cache).
+    """
+    nats_opt, translate = tool("nats-opt"), tool("mlir-translate")
+    opt, llc = tool("opt"), tool("llc")
+    cc = os.environ.get("CC", "cc")
+    if not pipeline.startswith("builtin.module("):
+        pipeline = f"builtin.module({pipeline})"
     key = hashlib.sha256("\0".join(
-        [source, pipeline, _fingerprint(opt, translate, llc)]).encode()).hexdigest()[:32]
+        [source, pipeline, " ".join([cc, *OPT_FLAGS, *LLC_FLAGS, *LINK_FLAGS]),
+         _fingerprint(nats_opt, translate, opt, llc)]).encode()).hexdigest()[:32]
     product = cache_dir() / f"{key}.so"
+    times = {}
     if not product.exists():
-        llvm_dialect = _run([opt, f"--pass-pipeline=builtin.module({pipeline})"], source)
+        start = time.perf_counter()
+        llvm_dialect = _run([nats_opt, f"--pass-pipeline={pipeline}"], source)
+        times["nats-opt"] = time.perf_counter() - start
+        signatures = runtime.parse_signatures(source)  # the source parsed: it is well formed
+        start = time.perf_counter()
         llvm_ir = _run([translate, "--mlir-to-llvmir"], llvm_dialect)
+        times["mlir-translate"] = time.perf_counter() - start
+        start = time.perf_counter()
+        llvm_ir = _run([opt, *OPT_FLAGS, "-S"], llvm_ir)
+        times["opt"] = time.perf_counter() - start
         with tempfile.TemporaryDirectory(dir=cache_dir()) as work:
             obj = Path(work) / "module.o"
             shared = Path(work) / "module.so"
-            _run([llc, "-O3", "-filetype=obj", "-relocation-model=pic", "-o", str(obj)], llvm_ir)
-            _run([os.environ.get("CC", "cc"), "-shared", "-o", str(shared), str(obj),
-                  f"-L{LLVM_LIB}", "-lmlir_c_runner_utils", f"-Wl,-rpath,{LLVM_LIB}"])
-            os.replace(shared, product)  # atomic: a concurrent reader sees all or nothing
-    return runtime.Module(product)
+            start = time.perf_counter()
+            _run([llc, *LLC_FLAGS, "-o", str(obj)], llvm_ir)
+            times["llc"] = time.perf_counter() - start
+            start = time.perf_counter()
+            _run([cc, str(obj), "-o", str(shared), *LINK_FLAGS])
+            times["cc"] = time.perf_counter() - start
+            # The signatures first, then the object: once the .so is there,
+            # so is everything beside it. Both renames are atomic.
+            sidecar = Path(work) / "module.so.json"
+            runtime.save_signatures(sidecar, signatures)
+            os.replace(sidecar, product.with_name(product.name + ".json"))
+            os.replace(shared, product)
+    module = runtime.Module(product)
+    module.compile_times = times
+    return module

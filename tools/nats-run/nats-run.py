@@ -12,8 +12,8 @@ written and the exit code is 1.
 
 import argparse
 import os
-import re
 import sys
+import tempfile
 import time
 
 # The package is staged next to the tools: build/bin/../python_packages.
@@ -25,28 +25,53 @@ import numpy as np  # noqa: E402
 import nats  # noqa: E402
 from nats import runtime  # noqa: E402
 
-_TENSOR = re.compile(r"tensor<((?:\d+x)*)([a-z0-9]+)>")
-
-
-def _tensor_types(text):
-    """[(shape, element type)] of the tensor types in `text`, in order."""
-    types = []
-    for dims, element in _TENSOR.findall(text):
-        types.append((tuple(int(d) for d in dims.split("x") if d), element))
-    return types
-
 
 def signature(source, name):
-    """Argument and result tensor types of func.func @name (static shapes)."""
-    match = re.search(r"func\.func\s+@" + re.escape(name) + r"\s*\((.*?)\)\s*(->\s*(\([^{]*\)|[^{]*))?\{",
-                      source, re.S)
-    if not match:
+    """The signature of func.func @name in `source`: statically shaped
+    tensor (or memref) arguments and results only."""
+    found = runtime.parse_signatures(source).get(name)
+    if found is None:
         raise ValueError(f"no func.func @{name} in the file")
-    args = _tensor_types(match.group(1))
-    results = _tensor_types(match.group(3) or "")
-    if len(args) != match.group(1).count(":"):
-        raise ValueError(f"@{name}: every argument must be a statically shaped tensor")
-    return args, results
+    for kind, types in (("argument", found.arguments), ("result", found.results)):
+        for i, t in enumerate(types):
+            if not isinstance(t, runtime.TensorType) or not t.static:
+                raise ValueError(f"@{name} {kind} {i} has type {t}: nats-run takes "
+                                 "statically shaped tensors only")
+    return found
+
+
+def load_input(index, path, expected):
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"input {index} ({path}): cannot read a .npy file: {error}") from None
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        raise ValueError(f"input {index} ({path}): expected one array (.npy), "
+                         "got an archive")
+    problem = expected.mismatch(array)
+    if problem:
+        raise ValueError(f"input {index} ({path}): {problem}")
+    return np.ascontiguousarray(array)
+
+
+def save_all(paths, arrays):
+    """Writes every output, or none: each to a temporary file beside its
+    destination first, then all renamed into place."""
+    temporaries = []
+    try:
+        for path, array in zip(paths, arrays):
+            directory = os.path.dirname(os.path.abspath(path))
+            fd, temporary = tempfile.mkstemp(dir=directory, prefix=".nats-run-", suffix=".npy")
+            temporaries.append(temporary)
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, array)
+        for path, temporary in zip(paths, temporaries):
+            os.replace(temporary, path)
+        temporaries = []
+    finally:
+        for temporary in temporaries:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
 
 
 def main(argv=None):
@@ -60,32 +85,28 @@ def main(argv=None):
     try:
         with open(args.file) as f:
             source = f.read()
-        arg_types, result_types = signature(source, args.function)
-        if len(args.inputs) != len(arg_types):
-            raise ValueError(f"@{args.function} takes {len(arg_types)} inputs, "
+        found = signature(source, args.function)
+        if len(args.inputs) != len(found.arguments):
+            raise ValueError(f"@{args.function} takes {len(found.arguments)} inputs, "
                              f"got {len(args.inputs)} .npy files")
-        if len(args.outputs) != len(result_types):
-            raise ValueError(f"@{args.function} has {len(result_types)} results, "
+        if len(args.outputs) != len(found.results):
+            raise ValueError(f"@{args.function} has {len(found.results)} results, "
                              f"got {len(args.outputs)} output files")
-        inputs = []
-        for i, (path, (shape, element)) in enumerate(zip(args.inputs, arg_types)):
-            array = np.load(path)
-            dtype = runtime.dtype_of(element)
-            if array.shape != shape or array.dtype != dtype:
-                raise ValueError(f"input {i} ({path}): expected {'x'.join(map(str, shape))} "
-                                 f"{element}, got shape {array.shape} dtype {array.dtype}")
-            inputs.append(np.ascontiguousarray(array))
-        outputs = [np.full(shape, np.nan if element.startswith(("f", "bf")) else 0,
-                           dtype=runtime.dtype_of(element)) for shape, element in result_types]
+        inputs = [load_input(i, path, t)
+                  for i, (path, t) in enumerate(zip(args.inputs, found.arguments))]
+        # Poisoned outputs: what the compiled code does not write stays NaN.
+        outputs = []
+        for t in found.results:
+            poison = np.nan if t.element_type.startswith(("f", "bf")) else 0
+            outputs.append(np.full(t.shape, poison, dtype=runtime.dtype_of(t.element_type)))
         module = nats.compile_module(source, args.pipeline)
         start = time.perf_counter()
         module.call(args.function, inputs + outputs)
         elapsed = time.perf_counter() - start
+        save_all(args.outputs, outputs)
     except (OSError, ValueError, TypeError, nats.CompileError, runtime.RuntimeError_) as error:
         print(f"nats-run: error: {error}", file=sys.stderr)
         return 1
-    for path, array in zip(args.outputs, outputs):
-        np.save(path, array)
     print(f"nats-run: @{args.function} ran in {elapsed * 1e3:.2f} ms", file=sys.stderr)
     return 0
 
