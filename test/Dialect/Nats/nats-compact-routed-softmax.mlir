@@ -1,42 +1,131 @@
-// RUN: nats-opt %s --nats-compact-routed-softmax="block-size=32" --cse \
-// RUN:   --split-input-file --verify-diagnostics \
-// RUN:   | FileCheck %s --implicit-check-not=nats.routed_softmax
+// RUN: nats-opt %s --nats-compact-routed-softmax="block-size=32" --canonicalize \
+// RUN:   --cse --split-input-file --verify-diagnostics \
+// RUN:   | FileCheck %s --implicit-check-not=nats.routed_softmax \
+// RUN:     --implicit-check-not='tensor<40x40x' --implicit-check-not='tensor<64x64x' \
+// RUN:     --implicit-check-not='tensor<100x100x' --implicit-check-not='tensor<128x128x'
+//
+// The implicit checks: no T×T (or padded T×T) tensor anywhere; scores are
+// query block × key block tiles only.
 
-// T = 40, chunk 16, window 20, query blocks of 32 (two chunks). Scores are
-// only ever query block × key block (32×16 or 32×32): no T×T tensor.
-// CHECK-LABEL: func.func @routed_softmax
-// CHECK-SAME: (%[[Q:[^:]+]]: tensor<2x40x4x8xf16>, %[[V:[^:]+]]: tensor<2x40x4x6xf16>, %[[ROUTE:[^:]+]]: tensor<2x3x2xi1>)
-// CHECK-NOT: tensor<40x40xf32>
-// CHECK-NOT: tensor<64x64xf32>
+// T = 40, chunk 16, window 20, query blocks of 32 tokens (two chunks), so a
+// full key block gathers two kept chunks; f16 in, f32 inside.
+// CHECK-LABEL: func.func @window_band
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<2x40x4x8xf16>, %[[K:[^:]+]]: tensor<2x40x4x8xf16>, %[[V:[^:]+]]: tensor<2x40x4x6xf16>, %[[ROUTE:[^:]+]]: tensor<2x3x2xi1>)
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 3.500000e-01 : f32
+// Tokens padded to whole blocks (64).
+// CHECK-DAG: %[[QP:.+]] = tensor.pad %[[Q]] low[0, 0, 0, 0] high[0, 24, 0, 0]
+// CHECK-DAG: %[[KP:.+]] = tensor.pad %[[K]] low[0, 0, 0, 0] high[0, 24, 0, 0]
+// CHECK-DAG: %[[VP:.+]] = tensor.pad %[[V]] low[0, 0, 0, 0] high[0, 24, 0, 0]
 // CHECK: scf.forall (%[[B:.+]], %[[S:.+]]) in (2, 4) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x40x4x6xf16>)
-// Compaction: a prefix sum gives each kept chunk its slot in the list.
-// CHECK: %[[COMPACT:.+]]:3 = scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[COUNT:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (index, tensor<4xindex>, tensor<3xindex>)
-// CHECK: tensor.insert %[[COUNT]]
-// CHECK: tensor.insert %[[N]]
-// CHECK: tensor.extract %[[ROUTE]][%[[B]], %[[N]], %{{.+}}] : tensor<2x3x2xi1>
-// CHECK: %[[SLOTS:.+]] = tensor.insert %[[COMPACT]]#0 into %[[COMPACT]]#1
-// CHECK: scf.for %[[T0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<64x6xf16>)
-// a. the kept chunks before the block, through the list, unmasked.
-// CHECK: %[[KEPT:.+]] = tensor.extract %[[SLOTS]][%{{.+}}] : tensor<4xindex>
-// CHECK: scf.for %[[SLOT:.+]] = %{{.+}} to %[[KEPT]] step %{{.+}} iter_args({{.*}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
-// CHECK: tensor.extract %[[COMPACT]]#2[%[[SLOT]]] : tensor<3xindex>
-// CHECK: tensor.extract_slice %{{.+}} [1, 16, 1, 8]
-// CHECK-NOT: tensor.extract %[[ROUTE]]
+// CHECK: %[[R:.+]] = arith.divui %[[S]], %c2
+//
+// Compaction: the exclusive prefix sum of the route bits is each chunk's
+// slot; each chunk index is written at the running count (list).
+// CHECK: %[[LIST0:.+]] = linalg.fill ins(%c0 : index) outs(%{{.+}} : tensor<4xindex>)
+// CHECK: %[[COMPACT:.+]]:3 = scf.for %[[N:.+]] = %c0 to %c3 step %c1 iter_args(%[[COUNT:.+]] = %c0, %[[SLOTS:.+]] = %{{.+}}, %[[LIST:.+]] = %[[LIST0]]) -> (index, tensor<3xindex>, tensor<4xindex>)
+// CHECK-NEXT: tensor.insert %[[COUNT]] into %[[SLOTS]][%[[N]]]
+// CHECK-NEXT: tensor.insert %[[N]] into %[[LIST]][%[[COUNT]]]
+// CHECK-NEXT: %[[BIT:.+]] = tensor.extract %[[ROUTE]][%[[B]], %[[N]], %[[R]]]
+// CHECK-NEXT: %[[INC:.+]] = arith.index_castui %[[BIT]] : i1 to index
+// CHECK-NEXT: %[[NEXT:.+]] = arith.addi %[[COUNT]], %[[INC]]
+// CHECK-NEXT: scf.yield %[[NEXT]]
+// The route bit of every token's chunk, read once per head.
+// CHECK: %[[KEPT:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<64xi1>)
+// CHECK: tensor.extract %[[ROUTE]]
+//
+// Query blocks, in parallel; the queries are scaled once.
+// CHECK: scf.forall (%[[BLK:.+]]) in (2) shared_outs(%[[ROWS:.+]] = %{{.+}}) -> (tensor<64x6xf16>)
+// CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
+// CHECK: %[[QT:.+]] = tensor.extract_slice %[[QP]][%[[B]], %[[T0]], %[[S]], 0] [1, 32, 1, 8]
+// CHECK: %[[QS:.+]] = linalg.generic {{.*}} ins(%[[QT]] : tensor<32x8xf16>)
+// CHECK: arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK: %[[M0:.+]] = linalg.fill ins(%[[NEG_INF]] : f32) outs(%{{.+}} : tensor<32xf32>)
+//
+// a. Kept chunks before the block, two per key block, unmasked: the loop
+//    bound is the prefix sum at the block's first chunk, rounded down to
+//    whole pairs.
+// CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c16
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[COMPACT]]#1[%[[C0]]] : tensor<3xindex>
+// CHECK: %[[PAIRS:.+]] = arith.divui %[[BEFORE]], %c2
+// CHECK: %[[FULL:.+]] = arith.muli %[[PAIRS]], %c2
+// CHECK: %[[A:.+]]:3 = scf.for %[[SLOT:.+]] = %c0 to %[[FULL]] step %c2 iter_args(%[[M:.+]] = %[[M0]], %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
+// Keys gathered through the list.
+// CHECK: %[[KEYS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xf32>)
+// CHECK: arith.addi %[[SLOT]]
+// CHECK: tensor.extract %[[COMPACT]]#2[%{{.+}}] : tensor<4xindex>
+// CHECK: tensor.extract %[[KP]]
+// CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// Q·Kᵀ: a contraction over the key dim.
+// CHECK: %[[SC:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QS]], %[[KEYS]] : tensor<32x8xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<32x32xf32>)
+// CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: %[[VALS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x6xf32>)
+// CHECK: tensor.extract %[[VP]]
+// CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// Online softmax: m' = max(m, rowmax), p = exp(s - m'), alpha = exp(m - m')
+// (0 and 1 while m' = -inf), l' = alpha l + rowsum p, acc' = alpha acc + P·V.
+// CHECK: %[[ROWMAX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[SC]] : tensor<32x32xf32>)
 // CHECK: arith.maximumf
+// CHECK: %[[NEWMAX:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[SC]], %[[NEWMAX]] : tensor<32x32xf32>, tensor<32xf32>)
+// CHECK: %[[E:.+]] = math.exp
+// CHECK-NEXT: arith.select %{{.+}}, %[[ZERO]], %[[E]]
+// CHECK: %[[ALPHA:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[NEWMAX]] : tensor<32xf32>, tensor<32xf32>)
+// CHECK: %[[E2:.+]] = math.exp
+// CHECK-NEXT: arith.select %{{.+}}, %[[ONE]], %[[E2]]
+// CHECK: %[[PSUM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x32xf32>)
+// CHECK: %[[NEWL:.+]] = linalg.generic {{.*}} ins(%[[L]], %[[ALPHA]], %[[PSUM]] : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>)
+// P·V: a contraction over the keys.
+// CHECK: %[[PV:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VALS]] : tensor<32x32xf32>, tensor<32x6xf32>) outs(%{{.+}} : tensor<32x6xf32>)
+// CHECK: %[[NEWACC:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[ALPHA]], %[[PV]] : tensor<32x6xf32>, tensor<32xf32>, tensor<32x6xf32>)
+// CHECK: scf.yield %[[NEWMAX]], %[[NEWL]], %[[NEWACC]] : tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>
+//
+// The odd kept chunk left over fills half a key block: its other half is
+// hidden by a column mask.
+// CHECK: %[[REST:.+]] = arith.subi %[[BEFORE]], %[[FULL]]
+// CHECK: %[[ANY:.+]] = arith.cmpi ne, %[[REST]], %c0
+// CHECK: %[[PART:.+]]:3 = scf.if %[[ANY]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
+// CHECK: tensor.extract %[[COMPACT]]#2
+// CHECK: linalg.index 1
+// CHECK: %[[VALID:.+]] = arith.cmpi ult, %{{.+}}, %[[REST]]
+// CHECK: arith.select %[[VALID]], %{{.+}}, %[[NEG_INF]]
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[A]]#0, %[[A]]#1, %[[A]]#2
+//
+// b. The window band: key blocks of 32 from below t0 - 19 up to t0, masked
+//    by the rule (causal; same chunk, kept, or in the window) and hiding
+//    the kept chunks that (a) counted.
+// CHECK: %[[BAND:.+]]:3 = scf.for %[[KS:.+]] = %{{.+}} to %[[T0]] step %c32 iter_args(%{{.+}} = %[[PART]]#0, %{{.+}} = %[[PART]]#1, %{{.+}} = %[[PART]]#2)
+// CHECK: %[[KEPTB:.+]] = tensor.extract_slice %[[KEPT]][%[[KS]]] [32] [1] : tensor<64xi1> to tensor<32xi1>
+// CHECK: tensor.extract_slice %[[KP]][%[[B]], %[[KS]], %[[S]], 0] [1, 32, 1, 8]
+// CHECK: ins(%{{.+}}, %[[KEPTB]] : tensor<32x32xf32>, tensor<32xi1>)
+// CHECK: arith.cmpi eq
+// CHECK: arith.cmpi ult, %{{.+}}, %c20
+// CHECK: arith.cmpi ult, %{{.+}}, %[[C0]]
+// CHECK: arith.cmpi ule
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // CHECK: math.exp
-// CHECK: scf.yield {{.*}} : tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>
-// b. the window band before the block, masked.
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[T0]] step %{{.+}} iter_args({{.*}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
-// CHECK: tensor.extract %[[ROUTE]]
 // CHECK: scf.yield
-// c. the block's own keys, masked; then out = acc / sum.
-// CHECK: tensor.extract %[[ROUTE]]
+//
+// c. The block's own keys, masked by the same rule; then os = acc / l.
+// CHECK: %[[KEPTD:.+]] = tensor.extract_slice %[[KEPT]][%[[T0]]] [32] [1]
+// CHECK: ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: math.exp
 // CHECK: arith.divf
+// CHECK-NEXT: arith.truncf %{{.+}} : f32 to f16
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%[[B]], 0, %[[S]], 0] [1, 40, 1, 6]
-func.func @routed_softmax(%q: tensor<2x40x4x8xf16>, %v: tensor<2x40x4x6xf16>,
-                          %route: tensor<2x3x2xi1>) -> tensor<2x40x4x6xf16> {
-  %os = nats.routed_softmax(%q, %q, %v) route(%route)
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.+}} into %[[ROWS]][%[[T0]], 0] [32, 6] [1, 1] : tensor<32x6xf16> into tensor<64x6xf16>
+// CHECK: %[[REAL:.+]] = tensor.extract_slice %{{.+}}[0, 0] [40, 6] [1, 1] : tensor<64x6xf16> to tensor<40x6xf16>
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[REAL]] into %[[OUT]][%[[B]], 0, %[[S]], 0] [1, 40, 1, 6]
+func.func @window_band(%q: tensor<2x40x4x8xf16>, %k: tensor<2x40x4x8xf16>,
+                       %v: tensor<2x40x4x6xf16>, %route: tensor<2x3x2xi1>)
+    -> tensor<2x40x4x6xf16> {
+  %os = nats.routed_softmax(%q, %k, %v) route(%route)
       {chunk_size = 16 : i64, window = 20 : i64, scale = 0.35 : f32}
       : (tensor<2x40x4x8xf16>, tensor<2x40x4x8xf16>, tensor<2x40x4x6xf16>,
          tensor<2x3x2xi1>) -> tensor<2x40x4x6xf16>
@@ -45,12 +134,60 @@ func.func @routed_softmax(%q: tensor<2x40x4x8xf16>, %v: tensor<2x40x4x6xf16>,
 
 // -----
 
-// Without a window there is no band loop.
-// CHECK-LABEL: func.func @no_window
-// CHECK-COUNT-3: scf.for %
+// A chunk (64) longer than a block (32): a full key block is one kept chunk,
+// read as a slice (f32: no copy), so there is no partial group; a block may
+// start inside its chunk, so a masked band reads the chunk's earlier keys
+// even without a window.
+// CHECK-LABEL: func.func @chunk_above_block
+// CHECK-SAME: (%{{[^:]+}}: tensor<1x100x2x8xf32>, %[[K:[^:]+]]: tensor<1x100x2x8xf32>
+// CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[KP:.+]] = tensor.pad %[[K]] low[0, 0, 0, 0] high[0, 28, 0, 0]
+// CHECK: %[[COMPACT:.+]]:3 = scf.for
+// CHECK: scf.forall (%[[BLK:.+]]) in (4)
+// CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
+// CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c64
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[COMPACT]]#1[%[[C0]]]
+// CHECK: scf.for %[[SLOT:.+]] = %c0 to %[[BEFORE]] step %c1
+// CHECK: %[[CHUNK:.+]] = tensor.extract %[[COMPACT]]#2[%[[SLOT]]]
+// CHECK: %[[START:.+]] = arith.muli %[[CHUNK]], %c64
+// CHECK: %[[KEYS:.+]] = tensor.extract_slice %[[KP]][0, %[[START]], %{{.+}}, 0] [1, 64, 1, 8]
+// CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: ins(%{{.+}}, %[[KEYS]] : tensor<32x8xf32>, tensor<64x8xf32>) outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: scf.yield
+// CHECK-NOT: scf.if
+// The band starts at the own chunk's start, aligned down to a block.
+// CHECK: %[[LO:.+]] = arith.muli %[[C0]], %c64
+// CHECK: %[[FROM_BLOCKS:.+]] = arith.divui %[[LO]], %c32
+// CHECK: %[[FROM:.+]] = arith.muli %[[FROM_BLOCKS]], %c32
+// CHECK: scf.for %{{.+}} = %[[FROM]] to %[[T0]] step %c32
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: scf.yield
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
+// CHECK: arith.divf
+func.func @chunk_above_block(%q: tensor<1x100x2x8xf32>, %k: tensor<1x100x2x8xf32>,
+                             %v: tensor<1x100x2x4xf32>, %route: tensor<1x2x1xi1>)
+    -> tensor<1x100x2x4xf32> {
+  %os = nats.routed_softmax(%q, %k, %v) route(%route)
+      {chunk_size = 64 : i64, scale = 0.35 : f32}
+      : (tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x100x2x4xf32>,
+         tensor<1x2x1xi1>) -> tensor<1x100x2x4xf32>
+  return %os : tensor<1x100x2x4xf32>
+}
+
+// -----
+
+// Blocks of whole chunks and a window of one token (the token itself, in
+// its own chunk): no band loop, only the compaction and the kept-chunk
+// loop; the diagonal block has no window compare.
+// CHECK-LABEL: func.func @no_band
+// CHECK-COUNT-2: scf.for %
 // CHECK-NOT: scf.for %
-func.func @no_window(%q: tensor<1x64x1x8xf32>, %route: tensor<1x4x1xi1>) -> tensor<1x64x1x8xf32> {
-  %os = nats.routed_softmax(%q, %q, %q) route(%route) {chunk_size = 16 : i64, scale = 0.35 : f32}
+// CHECK-NOT: arith.cmpi ult, %{{.+}}, %c1 :
+// CHECK: return
+func.func @no_band(%q: tensor<1x64x1x8xf32>, %route: tensor<1x4x1xi1>) -> tensor<1x64x1x8xf32> {
+  %os = nats.routed_softmax(%q, %q, %q) route(%route)
+      {chunk_size = 16 : i64, window = 1 : i64, scale = 0.35 : f32}
       : (tensor<1x64x1x8xf32>, tensor<1x64x1x8xf32>, tensor<1x64x1x8xf32>,
          tensor<1x4x1xi1>) -> tensor<1x64x1x8xf32>
   return %os : tensor<1x64x1x8xf32>
@@ -63,5 +200,16 @@ func.func @dynamic_tokens(%q: tensor<1x?x1x4xf32>, %route: tensor<1x?x1xi1>) -> 
   %os = nats.routed_softmax(%q, %q, %q) route(%route) {scale = 0.5 : f32}
       : (tensor<1x?x1x4xf32>, tensor<1x?x1x4xf32>, tensor<1x?x1x4xf32>,
          tensor<1x?x1xi1>) -> tensor<1x?x1x4xf32>
+  return %os : tensor<1x?x1x4xf32>
+}
+
+// -----
+
+// Static operands, but a dynamic result: rejected too.
+func.func @dynamic_result(%q: tensor<1x8x1x4xf32>, %route: tensor<1x1x1xi1>) -> tensor<1x?x1x4xf32> {
+  // expected-error @+1 {{'nats.routed_softmax' op could not be lowered: needs static shapes and a positive block-size}}
+  %os = nats.routed_softmax(%q, %q, %q) route(%route) {chunk_size = 8 : i64, scale = 0.5 : f32}
+      : (tensor<1x8x1x4xf32>, tensor<1x8x1x4xf32>, tensor<1x8x1x4xf32>,
+         tensor<1x1x1xi1>) -> tensor<1x?x1x4xf32>
   return %os : tensor<1x?x1x4xf32>
 }

@@ -5,17 +5,22 @@
 //
 //  1. Compaction: one pass over the route bits of the head's router head
 //     gives each kept chunk its slot (an exclusive prefix sum) and the list
-//     of kept chunk indices.
-//  2. For each query block (whole chunks, so a block starts where its first
-//     chunk starts), an online softmax over
-//       a. the kept chunks before the block, read through the list: full
-//          key blocks, no mask;
-//       b. with a window, the key blocks just before the block, masked to
-//          keys inside the window that (a) did not already count;
-//       c. the block's own keys, masked by the full rule (causal; same
-//          chunk, kept chunk or window).
+//     of kept chunk indices by slot.
+//  2. For each query block [t0, t0 + Lq), independently, an online softmax
+//     over
+//       a. the kept chunks wholly before the block's first chunk c0, read
+//          through the list: full key blocks, no mask. Every query of the
+//          block is in chunk c0 or later and after these keys, so each of
+//          them is visible by the kept-chunk rule alone;
+//       b. the band of keys before t0 that a query may still see: the own
+//          chunk's keys before t0 (when a chunk is longer than a block) and
+//          the window. Masked, and keys of kept chunks before c0 are hidden
+//          there because (a) counted them already;
+//       c. the block's own keys, masked by the full rule.
 //
-// No T×T mask or score matrix exists: scores are query block × key block.
+// Scores exist only as query block × key block tiles: no T×T mask or score
+// matrix. The two matrix products of a step are linalg contractions on
+// static tile shapes, the same structure a GPU mapping tiles into MMAs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,139 +44,342 @@ using namespace mlir::nats;
 
 namespace {
 
+constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+
+/// `x` rounded up to a multiple of `m` (both positive).
+int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/// How tokens are cut into blocks. A query block of Lq tokens is also the
+/// key block of the masked steps (band and diagonal); the unmasked steps
+/// read `group` kept chunks at a time.
+struct Blocking {
+  int64_t query;  // Lq
+  int64_t group;  // kept chunks per full key block
+  int64_t padded; // tokens padded to whole query blocks
+
+  /// With C <= block-size a block is a whole number of chunks (the largest
+  /// not above block-size), so it starts where a chunk starts, and one full
+  /// key block gathers as many kept chunks as a block has: small chunks
+  /// (C = 1, token-level routing) still give tile-sized products. With
+  /// C > block-size a block may start inside a chunk (the band reads the
+  /// chunk's earlier keys) and a full key block is one chunk.
+  static Blocking of(int64_t chunk, int64_t blockSize, int64_t tokens) {
+    if (chunk > blockSize)
+      return {blockSize, 1, roundUp(tokens, blockSize)};
+    int64_t query = blockSize / chunk * chunk;
+    return {query, query / chunk, roundUp(tokens, query)};
+  }
+};
+
 /// The running state of an online softmax over key blocks: row max, row
 /// sum of exponentials and the unnormalised output, per query of a block.
 struct OnlineSoftmax {
   Value max, sum, acc; // Lq, Lq, Lq×Vs (f32)
 };
 
-/// What a masked key block needs to decide visibility.
-struct MaskInfo {
-  Value route;      // B×N×R i1
-  Value batch;      // b
-  Value routerHead; // r(s)
-  Value queryStart; // token index of the block's first query
-  Value keyStart;   // token index of the key block's first key
-  int64_t chunk, window, lastChunk;
+/// What the steps of one (batch, softmax head) read.
+struct Head {
+  Value q, k, v;    // B×P×Hs×{Ks,Vs}, padded to P tokens, input type
+  Value batch, head;
+  Value keptTokens; // P, i1: whether token t's chunk is kept for this head
+  Value list;       // kept chunk indices by slot (index)
+  int64_t chunk, window;
+  Blocking blocks;
 };
 
-/// Whether query `qStart + i` sees key `kStart + j` (spec §3.3).
-Value isVisible(OpBuilder &b, Location loc, const MaskInfo &info, Value i,
-                Value j) {
-  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  Value query = arith::AddIOp::create(b, loc, info.queryStart, i);
-  Value key = arith::AddIOp::create(b, loc, info.keyStart, j);
-  Value causal =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, key, query);
-  Value chunk = index(info.chunk);
-  Value keyChunk = arith::DivUIOp::create(b, loc, key, chunk);
-  Value sameChunk = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq, keyChunk,
-      arith::DivUIOp::create(b, loc, query, chunk));
-  // Keys past the last chunk are padding: they are never causal for a real
-  // query, and read the last chunk's bit to stay in bounds.
-  Value kept = tensor::ExtractOp::create(
-      b, loc, info.route,
-      ValueRange{info.batch,
-                 arith::MinUIOp::create(b, loc, keyChunk, index(info.lastChunk)),
-                 info.routerHead});
-  Value visible = arith::OrIOp::create(b, loc, sameChunk, kept);
-  if (info.window > 0) {
-    Value inWindow = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ult,
-        arith::SubIOp::create(b, loc, query, key), index(info.window));
-    visible = arith::OrIOp::create(b, loc, visible, inWindow);
-  }
-  return arith::AndIOp::create(b, loc, causal, visible);
+Value minusInf(OpBuilder &b, Location loc) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kMinusInf));
 }
 
-/// One online-softmax step over a key block (keys Lk×Ks, values Lk×Vs in
-/// the input type) for the queries `q` (Lq×Ks, f32). With `mask`, scores of
-/// keys a query cannot see are -inf; `onlyNew` further hides keys that an
-/// earlier step already counted (window band: keys of kept chunks).
-OnlineSoftmax attend(TileBuilder &tb, Value q, Value keys, Value values,
-                     double scale, const OnlineSoftmax &state,
-                     const MaskInfo *mask, bool onlyNew) {
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// `tile` in f32: a widening copy for f16/bf16, the value itself for f32.
+Value widen(TileBuilder &tb, Value tile) {
+  if (cast<RankedTensorType>(tile.getType()).getElementType().isF32())
+    return tile;
+  return tb.map(tile, [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+    return TileBuilder::toF32(b, l, a[0]);
+  });
+}
+
+/// The f32 tile value[b, start : start + length, s, :].
+Value tokenTile(TileBuilder &tb, const Head &h, Value value, Value start,
+                int64_t length) {
+  return widen(tb, TileBuilder::tokenSlice(tb.builder(), tb.location(), value,
+                                           h.batch, start, h.head, length));
+}
+
+/// The f32 keys (or values) of the kept chunks in slots [first, first + G),
+/// one after the other: a slice when G = 1, else a gather through the list.
+Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
+  OpBuilder &b = tb.builder();
+  Location loc = tb.location();
+  int64_t chunk = h.chunk, group = h.blocks.group;
+  if (group == 1) {
+    Value n = tensor::ExtractOp::create(b, loc, h.list, first);
+    Value start =
+        arith::MulIOp::create(b, loc, n, indexConstant(b, loc, chunk));
+    return tokenTile(tb, h, value, start, chunk);
+  }
+  int64_t dim = cast<RankedTensorType>(value.getType()).getDimSize(3);
+  return tb.map({group * chunk, dim}, ValueRange{}, ArrayRef<AffineMap>{},
+                [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
+                  Value c = indexConstant(nb, l, chunk);
+                  Value slot = arith::AddIOp::create(
+                      nb, l, first, arith::DivUIOp::create(nb, l, idx[0], c));
+                  Value n = tensor::ExtractOp::create(nb, l, h.list, slot);
+                  Value token = arith::AddIOp::create(
+                      nb, l, arith::MulIOp::create(nb, l, n, c),
+                      arith::RemUIOp::create(nb, l, idx[0], c));
+                  Value element = tensor::ExtractOp::create(
+                      nb, l, value,
+                      ValueRange{h.batch, token, h.head, idx[1]});
+                  return TileBuilder::toF32(nb, l, element);
+                });
+}
+
+/// `exp(x - max)`, or `ifEmpty` while `max` is -inf: a row that has seen no
+/// key yet must not compute exp(-inf - -inf) = NaN.
+Value expBelow(OpBuilder &b, Location loc, Value x, Value max,
+               double ifEmpty) {
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max,
+                                      minusInf(b, loc));
+  Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
+  return arith::SelectOp::create(
+      b, loc, empty,
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(ifEmpty)), e);
+}
+
+/// The scores (Lq×Lk) with -inf where `visible(i, j)` is false; `columns`
+/// are per-key inputs (Lk) that the predicate reads as args.
+Value hide(TileBuilder &tb, Value scores, ValueRange columns,
+           TileBuilder::MapBody visible) {
   MLIRContext *ctx = tb.builder().getContext();
-  int64_t rows = cast<RankedTensorType>(q.getType()).getDimSize(0);
-  int64_t valueDim = cast<RankedTensorType>(values.getType()).getDimSize(1);
+  auto type = cast<RankedTensorType>(scores.getType());
+  AffineExpr i, j;
+  bindDims(ctx, i, j);
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {i, j}, ctx)};
+  maps.append(columns.size(), AffineMap::get(2, 0, {j}, ctx));
+  SmallVector<Value> inputs = {scores};
+  llvm::append_range(inputs, columns);
+  return tb.map(type.getShape(), inputs, maps,
+                [&](OpBuilder &b, Location l, ValueRange a, ValueRange idx) {
+                  return arith::SelectOp::create(
+                      b, l, visible(b, l, a.drop_front(), idx), a[0],
+                      minusInf(b, l));
+                });
+}
+
+/// One online-softmax step: folds the scores (Lq×Lk f32, -inf where
+/// hidden) and values (Lk×Vs f32) of a key block into the state.
+OnlineSoftmax update(TileBuilder &tb, const OnlineSoftmax &state,
+                     Value scores, Value values) {
+  MLIRContext *ctx = tb.builder().getContext();
+  auto scoresType = cast<RankedTensorType>(scores.getType());
+  auto accType = cast<RankedTensorType>(state.acc.getType());
   AffineExpr i, j;
   bindDims(ctx, i, j);
   AffineMap id2 = AffineMap::get(2, 0, {i, j}, ctx);
   AffineMap row = AffineMap::get(2, 0, {i}, ctx);
-  auto f32 = [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-    return TileBuilder::toF32(b, l, a[0]);
+  // a · b + c, elementwise: the rescaled running sum and accumulator.
+  auto fma = [](OpBuilder &b, Location l, ValueRange a, ValueRange) -> Value {
+    return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, a[0], a[1]),
+                                 a[2]);
   };
 
-  Value scores = tb.matmul(q, tb.map(keys, f32), /*transposeA=*/false,
-                           /*transposeB=*/true);
-  scores = tb.map(scores, [&](OpBuilder &b, Location l, ValueRange a,
-                              ValueRange idx) -> Value {
-    Value scaled = arith::MulFOp::create(
-        b, l, a[0], arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale)));
-    if (!mask)
-      return scaled;
-    Value visible = isVisible(b, l, *mask, idx[0], idx[1]);
-    if (onlyNew) {
-      // A window key in a kept chunk was counted with the kept chunks.
-      Value key = arith::AddIOp::create(b, l, mask->keyStart, idx[1]);
-      Value keyChunk = arith::DivUIOp::create(
-          b, l, key, arith::ConstantIndexOp::create(b, l, mask->chunk));
-      Value kept = tensor::ExtractOp::create(
-          b, l, mask->route,
-          ValueRange{mask->batch, keyChunk, mask->routerHead});
-      Value notKept = arith::XOrIOp::create(
-          b, l, kept, arith::ConstantIntOp::create(b, l, 1, 1));
-      visible = arith::AndIOp::create(b, l, visible, notKept);
-    }
-    Value minusInf = arith::ConstantOp::create(
-        b, l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-    return arith::SelectOp::create(b, l, visible, scaled, minusInf);
-  });
-
-  // m' = max(m, rowmax); rows that have seen nothing yet keep m' = -inf and
-  // must not produce exp(-inf - -inf) = NaN.
-  Value blockMax = tb.rowMax(scores);
-  Value newMax = tb.map(ValueRange{state.max, blockMax},
+  // m' = max(m, rowmax); p = exp(s - m'); alpha = exp(m - m').
+  Value newMax = tb.map(ValueRange{state.max, tb.rowMax(scores)},
                         [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
                           return arith::MaximumFOp::create(b, l, a[0], a[1]);
                         });
-  auto expBelow = [](OpBuilder &b, Location l, Value x, Value max,
-                     double ifEmpty) -> Value {
-    Value minusInf = arith::ConstantOp::create(
-        b, l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-    Value empty =
-        arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, max, minusInf);
-    Value e = math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, max));
-    return arith::SelectOp::create(
-        b, l, empty, arith::ConstantOp::create(b, l, b.getF32FloatAttr(ifEmpty)),
-        e);
-  };
-  Value p = tb.map({rows, cast<RankedTensorType>(scores.getType()).getDimSize(1)},
-                   ValueRange{scores, newMax}, ArrayRef<AffineMap>{id2, row},
-                   [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+  Value p = tb.map(scoresType.getShape(), ValueRange{scores, newMax},
+                   ArrayRef<AffineMap>{id2, row},
+                   [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
                      return expBelow(b, l, a[0], a[1], 0.0);
                    });
-  Value rescale = tb.map(ValueRange{state.max, newMax},
-                         [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-                           return expBelow(b, l, a[0], a[1], 1.0);
-                         });
-  Value pSum = tb.rowSum(p, [](OpBuilder &, Location, ValueRange a, ValueRange) {
-    return a[0];
-  });
-  Value sum = tb.map(ValueRange{state.sum, rescale, pSum},
-                     [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-                       return arith::AddFOp::create(
-                           b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2]);
-                     });
-  Value pv = tb.matmul(p, tb.map(values, f32));
-  Value acc = tb.map({rows, valueDim}, ValueRange{state.acc, rescale, pv},
-                     ArrayRef<AffineMap>{id2, row, id2},
-                     [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-                       return arith::AddFOp::create(
-                           b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2]);
-                     });
+  Value alpha =
+      tb.map(ValueRange{state.max, newMax},
+             [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+               return expBelow(b, l, a[0], a[1], 1.0);
+             });
+  Value rowSum =
+      tb.rowSum(p, [](OpBuilder &, Location, ValueRange a, ValueRange) {
+        return a[0];
+      });
+  Value sum = tb.map(ValueRange{state.sum, alpha, rowSum}, fma);
+  Value acc = tb.map(accType.getShape(),
+                     ValueRange{state.acc, alpha, tb.matmul(p, values)},
+                     ArrayRef<AffineMap>{id2, row, id2}, fma);
   return {newMax, sum, acc};
+}
+
+using Step = function_ref<OnlineSoftmax(TileBuilder &, Value iv,
+                                        const OnlineSoftmax &)>;
+
+/// An scf.for from `lb` to `ub` carrying the online-softmax state.
+OnlineSoftmax loop(TileBuilder &tb, Value lb, Value ub, int64_t step,
+                   const OnlineSoftmax &init, Step body) {
+  auto forOp = scf::ForOp::create(
+      tb.builder(), tb.location(), lb, ub, tb.index(step),
+      ValueRange{init.max, init.sum, init.acc},
+      [&](OpBuilder &nb, Location nloc, Value iv, ValueRange it) {
+        TileBuilder inner(nb, nloc);
+        OnlineSoftmax next = body(inner, iv, {it[0], it[1], it[2]});
+        scf::YieldOp::create(nb, nloc,
+                             ValueRange{next.max, next.sum, next.acc});
+      });
+  return {forOp.getResult(0), forOp.getResult(1), forOp.getResult(2)};
+}
+
+/// One query block's output rows (Lq×Vs, `elementType`).
+Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
+                 double scale, Type elementType) {
+  OpBuilder &b = tb.builder();
+  Location loc = tb.location();
+  int64_t lq = h.blocks.query, group = h.blocks.group, chunk = h.chunk,
+          window = h.window;
+  int64_t valueDim = cast<RankedTensorType>(h.v.getType()).getDimSize(3);
+
+  // The scale is applied to the queries once, not to every score tile.
+  Value q = tb.map(TileBuilder::tokenSlice(b, loc, h.q, h.batch, t0, h.head,
+                                           lq),
+                   [&](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
+                     return arith::MulFOp::create(
+                         nb, l, TileBuilder::toF32(nb, l, a[0]),
+                         arith::ConstantOp::create(
+                             nb, l, nb.getF32FloatAttr(scale)));
+                   });
+  auto scores = [&](TileBuilder &kb, Value keys) {
+    return kb.matmul(q, keys, /*transposeA=*/false, /*transposeB=*/true);
+  };
+  OnlineSoftmax state{tb.filled({lq}, tb.f32Constant(kMinusInf)),
+                      tb.zeros({lq}), tb.zeros({lq, valueDim})};
+
+  // a. Kept chunks before c0: slots [0, slots[c0]), G at a time. The last
+  //    ones, fewer than G, fill a key block only partly; the slots past
+  //    them are hidden by a column mask.
+  Value firstChunk = arith::DivUIOp::create(b, loc, t0, tb.index(chunk));
+  Value keptBefore =
+      tensor::ExtractOp::create(b, loc, slots, ValueRange{firstChunk});
+  Value fullEnd = keptBefore;
+  if (group > 1)
+    fullEnd = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, keptBefore, tb.index(group)),
+        tb.index(group));
+  state = loop(tb, tb.index(0), fullEnd, group, state,
+               [&](TileBuilder &kb, Value slot, const OnlineSoftmax &st) {
+                 Value s = scores(kb, gatherKept(kb, h, h.k, slot));
+                 return update(kb, st, s, gatherKept(kb, h, h.v, slot));
+               });
+  if (group > 1) {
+    Value rest = arith::SubIOp::create(b, loc, keptBefore, fullEnd);
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rest,
+                                      tb.index(0));
+    auto partial = scf::IfOp::create(
+        b, loc, any,
+        [&](OpBuilder &nb, Location l) {
+          TileBuilder kb(nb, l);
+          Value masked = hide(
+              kb, scores(kb, gatherKept(kb, h, h.k, fullEnd)), ValueRange{},
+              [&](OpBuilder &bb, Location ll, ValueRange, ValueRange idx) {
+                Value slot = arith::DivUIOp::create(
+                    bb, ll, idx[1], indexConstant(bb, ll, chunk));
+                return arith::CmpIOp::create(
+                    bb, ll, arith::CmpIPredicate::ult, slot, rest);
+              });
+          Value values = gatherKept(kb, h, h.v, fullEnd);
+          OnlineSoftmax next = update(kb, state, masked, values);
+          scf::YieldOp::create(nb, l,
+                               ValueRange{next.max, next.sum, next.acc});
+        },
+        [&](OpBuilder &nb, Location l) {
+          scf::YieldOp::create(nb, l,
+                               ValueRange{state.max, state.sum, state.acc});
+        });
+    state = {partial.getResult(0), partial.getResult(1),
+             partial.getResult(2)};
+  }
+
+  // A masked step over the Lq keys from `keyStart`: query i sees key j iff
+  // j <= i and (same chunk, kept, or i - j < W), except keys of kept chunks
+  // before c0, which step (a) counted.
+  auto masked = [&](TileBuilder &kb, Value keyStart,
+                    const OnlineSoftmax &st) {
+    OpBuilder &kbb = kb.builder();
+    Location l = kb.location();
+    Value kept = tensor::ExtractSliceOp::create(
+        kbb, l, h.keptTokens, ArrayRef<OpFoldResult>{keyStart},
+        ArrayRef<OpFoldResult>{kbb.getIndexAttr(lq)},
+        ArrayRef<OpFoldResult>{kbb.getIndexAttr(1)});
+    Value hidden = hide(
+        kb, scores(kb, tokenTile(kb, h, h.k, keyStart, lq)), kept,
+        [&](OpBuilder &bb, Location ll, ValueRange a, ValueRange idx) {
+          auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+            return arith::CmpIOp::create(bb, ll, p, x, y);
+          };
+          Value c = indexConstant(bb, ll, chunk);
+          Value query = arith::AddIOp::create(bb, ll, t0, idx[0]);
+          Value key = arith::AddIOp::create(bb, ll, keyStart, idx[1]);
+          Value keyChunk = arith::DivUIOp::create(bb, ll, key, c);
+          Value isKept = a[0];
+          Value seen = arith::OrIOp::create(
+              bb, ll,
+              cmp(arith::CmpIPredicate::eq, keyChunk,
+                  arith::DivUIOp::create(bb, ll, query, c)),
+              isKept);
+          if (window > 1)
+            seen = arith::OrIOp::create(
+                bb, ll, seen,
+                cmp(arith::CmpIPredicate::ult,
+                    arith::SubIOp::create(bb, ll, query, key),
+                    indexConstant(bb, ll, window)));
+          Value counted = arith::AndIOp::create(
+              bb, ll, isKept,
+              cmp(arith::CmpIPredicate::ult, keyChunk, firstChunk));
+          Value fresh = arith::XOrIOp::create(
+              bb, ll, counted, arith::ConstantIntOp::create(bb, ll, 1, 1));
+          return arith::AndIOp::create(
+              bb, ll, cmp(arith::CmpIPredicate::ule, key, query),
+              arith::AndIOp::create(bb, ll, seen, fresh));
+        });
+    return update(kb, st, hidden, tokenTile(kb, h, h.v, keyStart, lq));
+  };
+
+  // b. The band [lo, t0), lo = min(own chunk start, t0 - W + 1), in key
+  //    blocks aligned to Lq. It is empty unless a window reaches back or a
+  //    block can start inside a chunk.
+  if (window > 1 || lq % chunk != 0) {
+    Value lo = arith::MulIOp::create(b, loc, firstChunk, tb.index(chunk));
+    if (window > 1)
+      lo = arith::MinUIOp::create(
+          b, loc, lo,
+          arith::SubIOp::create(
+              b, loc, arith::MaxUIOp::create(b, loc, t0, tb.index(window - 1)),
+              tb.index(window - 1)));
+    Value from = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, lo, tb.index(lq)),
+        tb.index(lq));
+    state = loop(tb, from, t0, lq, state, masked);
+  }
+
+  // c. The block's own keys.
+  state = masked(tb, t0, state);
+
+  // Every query sees itself, so the row sums are positive.
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i, j;
+  bindDims(ctx, i, j);
+  return tb.map({lq, valueDim}, ValueRange{state.acc, state.sum},
+                ArrayRef<AffineMap>{AffineMap::get(2, 0, {i, j}, ctx),
+                                    AffineMap::get(2, 0, {i}, ctx)},
+                [&](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
+                  return TileBuilder::fromF32(
+                      nb, l, arith::DivFOp::create(nb, l, a[0], a[1]),
+                      elementType);
+                },
+                elementType);
 }
 
 struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
@@ -181,51 +389,61 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
 
   LogicalResult matchAndRewrite(RoutedSoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
-    auto qType = cast<RankedTensorType>(op.getQs().getType());
-    auto vType = cast<RankedTensorType>(op.getVs().getType());
-    auto routeType = cast<RankedTensorType>(op.getRoute().getType());
-    if (!qType.hasStaticShape() || !vType.hasStaticShape() ||
-        !routeType.hasStaticShape())
+    // Every type, the result's included: the verifier lets a dynamic dim
+    // stand beside a static one, and blocks and padding need static sizes.
+    auto isStatic = [](Type type) {
+      return cast<RankedTensorType>(type).hasStaticShape();
+    };
+    if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
+        !isStatic(op.getType()))
       return rewriter.notifyMatchFailure(op, "needs static shapes");
     if (blockSize < 1)
       return rewriter.notifyMatchFailure(op, "block-size must be positive");
 
+    auto qType = cast<RankedTensorType>(op.getQs().getType());
+    auto vType = cast<RankedTensorType>(op.getVs().getType());
+    auto routeType = cast<RankedTensorType>(op.getRoute().getType());
     Location loc = op.getLoc();
     int64_t batch = qType.getDimSize(0), tokens = qType.getDimSize(1),
-            heads = qType.getDimSize(2), keyDim = qType.getDimSize(3),
-            valueDim = vType.getDimSize(3);
-    int64_t chunk = op.getChunkSize(), window = op.getWindow();
+            heads = qType.getDimSize(2), valueDim = vType.getDimSize(3);
     int64_t chunks = routeType.getDimSize(1);
-    int64_t block = TileBuilder::tileTokens(chunk, blockSize);
-    int64_t padded = llvm::divideCeil(tokens, block) * block;
-    double scale = op.getScale().convertToDouble();
+    int64_t chunk = op.getChunkSize();
+    Blocking blocks = Blocking::of(chunk, blockSize, tokens);
     Type elementType = qType.getElementType();
+    TileBuilder tb(rewriter, loc);
 
-    Value q = TileBuilder::padTokens(rewriter, loc, op.getQs(), padded);
-    Value k = TileBuilder::padTokens(rewriter, loc, op.getKs(), padded);
-    Value v = TileBuilder::padTokens(rewriter, loc, op.getVs(), padded);
-    Value route = op.getRoute();
+    // Padded keys come after every real query: causality hides them.
+    Head h;
+    h.q = TileBuilder::padTokens(rewriter, loc, op.getQs(), blocks.padded);
+    h.k = TileBuilder::padTokens(rewriter, loc, op.getKs(), blocks.padded);
+    h.v = TileBuilder::padTokens(rewriter, loc, op.getVs(), blocks.padded);
+    h.chunk = chunk;
+    h.window = op.getWindow();
+    h.blocks = blocks;
 
-    Value outInit = tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
-                                            elementType);
     auto forall = scf::ForallOp::create(
         rewriter, loc,
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
                                rewriter.getIndexAttr(heads)},
-        ValueRange{outInit}, std::nullopt);
+        ValueRange{tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
+                                           elementType)},
+        std::nullopt);
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forall.getBody());
-    Value b = forall.getInductionVar(0), s = forall.getInductionVar(1);
-    TileBuilder tb(rewriter, loc);
+    h.batch = forall.getInductionVar(0);
+    h.head = forall.getInductionVar(1);
     Value routerHead = arith::DivUIOp::create(
-        rewriter, loc, s, tb.index(heads / routeType.getDimSize(2)));
+        rewriter, loc, h.head, tb.index(heads / routeType.getDimSize(2)));
+    Value route = op.getRoute();
 
-    // 1. Compaction: slot[n] = number of kept chunks before n, and
-    //    list[slot[n]] = n for every kept chunk n.
+    // 1. Compaction: slots[n] = number of kept chunks before n (exclusive
+    //    prefix sum) and list[slots[n]] = n for every kept chunk n. The list
+    //    is zero-filled and rounded up to whole groups, so that a partial
+    //    group reads chunk indices in bounds (and masks them).
     Value slotsInit = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{chunks + 1}, rewriter.getIndexType());
-    Value listInit = tensor::EmptyOp::create(
         rewriter, loc, ArrayRef<int64_t>{chunks}, rewriter.getIndexType());
+    Value listInit =
+        tb.filled({roundUp(chunks, blocks.group)}, tb.index(0));
     auto compaction = scf::ForOp::create(
         rewriter, loc, tb.index(0), tb.index(chunks), tb.index(1),
         ValueRange{tb.index(0), slotsInit, listInit},
@@ -235,118 +453,60 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
           // Writing n at `count` either way is harmless: a chunk that is not
           // kept leaves count as it is, and the next kept chunk overwrites.
           Value list = tensor::InsertOp::create(nb, nloc, n, it[2], count);
-          Value kept = tensor::ExtractOp::create(nb, nloc, route,
-                                                 ValueRange{b, n, routerHead});
+          Value kept = tensor::ExtractOp::create(
+              nb, nloc, route, ValueRange{h.batch, n, routerHead});
           Value next = arith::AddIOp::create(
               nb, nloc, count,
-              arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
-                                         arith::ExtUIOp::create(
-                                             nb, nloc, nb.getI64Type(), kept)));
+              arith::IndexCastUIOp::create(nb, nloc, nb.getIndexType(), kept));
           scf::YieldOp::create(nb, nloc, ValueRange{next, slots, list});
         });
-    Value slots = tensor::InsertOp::create(
-        rewriter, loc, compaction.getResult(0), compaction.getResult(1),
-        ValueRange{tb.index(chunks)});
-    Value list = compaction.getResult(2);
+    Value slots = compaction.getResult(1);
+    h.list = compaction.getResult(2);
 
-    // 2. Query blocks.
-    Value rowsInit = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{padded, valueDim}, elementType);
-    auto blocks = scf::ForOp::create(
-        rewriter, loc, tb.index(0), tb.index(padded), tb.index(block),
-        ValueRange{rowsInit},
-        [&](OpBuilder &nb, Location nloc, Value t0, ValueRange it) {
-          TileBuilder body(nb, nloc);
-          Value qBlock = body.map(
-              TileBuilder::tokenSlice(nb, nloc, q, b, t0, s, block),
-              [](OpBuilder &bb, Location l, ValueRange a, ValueRange) {
-                return TileBuilder::toF32(bb, l, a[0]);
-              });
-          OnlineSoftmax state{
-              body.filled({block},
-                          body.f32Constant(
-                              -std::numeric_limits<double>::infinity())),
-              body.zeros({block}), body.zeros({block, valueDim})};
-          MaskInfo mask{route, b,     routerHead, t0,
-                        t0,    chunk, window,     chunks - 1};
+    // The route bit of every token's chunk, read once here rather than per
+    // score by the masks. Padding tokens read the last chunk's bit: they
+    // are never visible to a real query, it only keeps the read in bounds.
+    h.keptTokens = tb.map(
+        {blocks.padded}, ValueRange{}, ArrayRef<AffineMap>{},
+        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
+          Value n = arith::MinUIOp::create(
+              nb, l,
+              arith::DivUIOp::create(nb, l, idx[0], indexConstant(nb, l, chunk)),
+              indexConstant(nb, l, chunks - 1));
+          return tensor::ExtractOp::create(nb, l, route,
+                                           ValueRange{h.batch, n, routerHead});
+        },
+        rewriter.getI1Type());
 
-          // a. Kept chunks wholly before the block: slots [0, slot[c(t0)]).
-          Value firstChunk =
-              arith::DivUIOp::create(nb, nloc, t0, body.index(chunk));
-          Value keptBefore = tensor::ExtractOp::create(nb, nloc, slots,
-                                                       ValueRange{firstChunk});
-          state = loop(nb, nloc, body.index(0), keptBefore, body.index(1),
-                       state, [&](TileBuilder &kb, Value slot,
-                                  const OnlineSoftmax &st) {
-                         OpBuilder &bb = kb.builder();
-                         Location l = kb.location();
-                         Value n = tensor::ExtractOp::create(bb, l, list,
-                                                             ValueRange{slot});
-                         Value start =
-                             arith::MulIOp::create(bb, l, n, kb.index(chunk));
-                         return attend(
-                             kb, qBlock,
-                             TileBuilder::tokenSlice(bb, l, k, b, start, s,
-                                                     chunk),
-                             TileBuilder::tokenSlice(bb, l, v, b, start, s,
-                                                     chunk),
-                             scale, st, nullptr, false);
-                       });
-
-          // b. The window band before the block, in blocks of keys.
-          if (window > 1) {
-            int64_t reach = llvm::divideCeil(window - 1, block) * block;
-            Value from = arith::SubIOp::create(
-                nb, nloc,
-                arith::MaxSIOp::create(nb, nloc, t0, body.index(reach)),
-                body.index(reach));
-            state = loop(nb, nloc, from, t0, body.index(block), state,
-                         [&](TileBuilder &kb, Value start,
-                             const OnlineSoftmax &st) {
-                           OpBuilder &bb = kb.builder();
-                           Location l = kb.location();
-                           MaskInfo band = mask;
-                           band.keyStart = start;
-                           return attend(
-                               kb, qBlock,
-                               TileBuilder::tokenSlice(bb, l, k, b, start, s,
-                                                       block),
-                               TileBuilder::tokenSlice(bb, l, v, b, start, s,
-                                                       block),
-                               scale, st, &band, /*onlyNew=*/true);
-                         });
-          }
-
-          // c. The block's own keys.
-          state = attend(body, qBlock,
-                         TileBuilder::tokenSlice(nb, nloc, k, b, t0, s, block),
-                         TileBuilder::tokenSlice(nb, nloc, v, b, t0, s, block),
-                         scale, state, &mask, false);
-
-          // Every query sees itself, so the row sums are positive.
-          AffineExpr i, j;
-          bindDims(nb.getContext(), i, j);
-          Value out = body.map(
-              {block, valueDim}, ValueRange{state.acc, state.sum},
-              ArrayRef<AffineMap>{AffineMap::get(2, 0, {i, j}, nb.getContext()),
-                                  AffineMap::get(2, 0, {i}, nb.getContext())},
-              [&](OpBuilder &bb, Location l, ValueRange a, ValueRange) {
-                return TileBuilder::fromF32(
-                    bb, l, arith::DivFOp::create(bb, l, a[0], a[1]),
-                    elementType);
-              },
-              elementType);
-          Value rows = tensor::InsertSliceOp::create(
-              nb, nloc, out, it[0],
-              ArrayRef<OpFoldResult>{t0, nb.getIndexAttr(0)},
-              ArrayRef<OpFoldResult>{nb.getIndexAttr(block),
-                                     nb.getIndexAttr(valueDim)},
-              ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
-          scf::YieldOp::create(nb, nloc, rows);
-        });
+    // 2. Query blocks, independent of each other.
+    int64_t lq = blocks.query;
+    auto blockLoop = scf::ForallOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(blocks.padded / lq)},
+        ValueRange{tensor::EmptyOp::create(
+            rewriter, loc, ArrayRef<int64_t>{blocks.padded, valueDim},
+            elementType)},
+        std::nullopt);
+    {
+      OpBuilder::InsertionGuard blockGuard(rewriter);
+      rewriter.setInsertionPointToStart(blockLoop.getBody());
+      Value t0 = arith::MulIOp::create(rewriter, loc,
+                                       blockLoop.getInductionVar(0),
+                                       tb.index(lq));
+      Value rows = queryBlock(tb, h, slots, t0,
+                              op.getScale().convertToDouble(), elementType);
+      rewriter.setInsertionPointToStart(blockLoop.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(
+          rewriter, loc, rows, blockLoop.getRegionIterArgs()[0],
+          ArrayRef<OpFoldResult>{t0, rewriter.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(lq),
+                                 rewriter.getIndexAttr(valueDim)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                                 rewriter.getIndexAttr(1)});
+    }
 
     Value rows = tensor::ExtractSliceOp::create(
-        rewriter, loc, blocks.getResult(0),
+        rewriter, loc, blockLoop.getResult(0),
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
                                rewriter.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tokens),
@@ -357,7 +517,7 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     OpFoldResult zero = rewriter.getIndexAttr(0);
     tensor::ParallelInsertSliceOp::create(
         rewriter, loc, rows, forall.getRegionIterArgs()[0],
-        ArrayRef<OpFoldResult>{b, zero, s, zero},
+        ArrayRef<OpFoldResult>{h.batch, zero, h.head, zero},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
                                rewriter.getIndexAttr(tokens),
                                rewriter.getIndexAttr(1),
@@ -368,23 +528,6 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
   }
 
 private:
-  using Step = function_ref<OnlineSoftmax(TileBuilder &, Value,
-                                          const OnlineSoftmax &)>;
-
-  /// An scf.for from `lb` to `ub` carrying the online-softmax state.
-  static OnlineSoftmax loop(OpBuilder &b, Location loc, Value lb, Value ub,
-                            Value step, const OnlineSoftmax &init, Step body) {
-    auto forOp = scf::ForOp::create(
-        b, loc, lb, ub, step, ValueRange{init.max, init.sum, init.acc},
-        [&](OpBuilder &nb, Location nloc, Value iv, ValueRange it) {
-          TileBuilder tb(nb, nloc);
-          OnlineSoftmax next = body(tb, iv, {it[0], it[1], it[2]});
-          scf::YieldOp::create(nb, nloc,
-                               ValueRange{next.max, next.sum, next.acc});
-        });
-    return {forOp.getResult(0), forOp.getResult(1), forOp.getResult(2)};
-  }
-
   int64_t blockSize;
 };
 

@@ -108,12 +108,17 @@ def NatsCompactRoutedSoftmaxPass : Pass<"nats-compact-routed-softmax"> {
   let description = [{
     Per (batch, softmax head), compacts the kept chunks of its router head
     into an index list (an exclusive prefix sum over `route` gives each kept
-    chunk its slot), then for each query block of `block-size` tokens runs an
-    online (flash-style) softmax over: the kept chunks wholly before the
-    block, as full unmasked key blocks gathered through the list; the window
-    band before the block (masked: inside the window and not kept); and the
-    block's own keys (masked: causal, and same chunk, kept or in the window).
-    Work grows with the kept keys, not with T²; no T×T mask is built.
+    chunk its slot), then for each query block runs an online (flash-style)
+    softmax over: the kept chunks wholly before the block, as unmasked key
+    blocks gathered through the list (with chunks smaller than a block,
+    several kept chunks are grouped into one key block so that products stay
+    tile-sized); the band of keys before the block that a query may still
+    see (its own chunk's earlier keys when a chunk is longer than a block,
+    and the window; masked); and the block's own keys (masked by the full
+    rule). A query block is the largest whole number of chunks not above
+    `block-size`, or `block-size` tokens when a chunk is longer. Work grows
+    with the kept keys, not with T²; no T×T mask is built. All types must
+    be static.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", "64",
