@@ -2,6 +2,8 @@
 # lit configuration of the nats regression tests (check-nats-lit).
 
 import os
+import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -28,6 +30,17 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.nats_tools_dir, config.llvm_tools_dir]
 tools = ["nats-opt", "nats-run", ToolSubst("mlir-opt", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The GPU path: a cubin needs ptxas (else the tests check PTX); running needs
+# a GPU, so those tests are UNSUPPORTED (and listed so) where there is none.
+if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+try:
+    gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    if gpus.returncode == 0 and "GPU" in gpus.stdout:
+        config.available_features.add("cuda-gpu")
+except OSError:
+    pass
 
 # Compiled products of the tests stay in the build tree.
 config.environment["NATS_CACHE_DIR"] = os.path.join(config.nats_obj_root, "nats-cache")

@@ -3,12 +3,15 @@
 #include "nats/Pipelines/Pipelines.h"
 
 #include "nats/Dialect/Nats/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::nats;
@@ -38,21 +41,26 @@ struct EmitCInterfacePass
 
 } // namespace
 
-void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
-                                           const NatsPipelineOptions &options) {
+void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
+                                       int64_t blockSize) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
   func.addPass(createNatsTileHybridAttentionPass());
   func.addPass(createNatsSplitBranchesPass());
-  func.addPass(createNatsFuseGatedDeltaPass({options.tileSize}));
-  func.addPass(createNatsCompactRoutedSoftmaxPass({options.blockSize}));
+  func.addPass(createNatsFuseGatedDeltaPass({tileSize}));
+  func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
 }
 
+void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
+                                           const NatsPipelineOptions &options) {
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
+}
+
 void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                                       const NatsPipelineOptions &options) {
-  buildNatsToLinalgPipeline(pm, options);
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
                  "allow-return-allocs-from-loops "
@@ -66,6 +74,46 @@ void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                  "convert-to-llvm,reconcile-unrealized-casts");
 }
 
+std::string mlir::nats::defaultCudaPath() {
+#ifdef NATS_CUDA_TOOLKIT_DIR
+  return NATS_CUDA_TOOLKIT_DIR;
+#else
+  return "";
+#endif
+}
+
+void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
+                                      const NatsGPUPipelineOptions &options) {
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
+  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass());
+  // No allow-return-allocs-from-loops: a block's scratch buffer has one
+  // workspace slot, so it must not outlive the loop iteration it is made in.
+  addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                 "function-boundary-type-conversion=identity-layout-map},"
+                 "buffer-results-to-out-params{modify-public-functions "
+                 "hoist-static-allocs}");
+  pm.addNestedPass<func::FuncOp>(createNatsGPUWorkspacePass());
+  addTextual(pm, "buffer-deallocation-pipeline");
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
+  func.addPass(createNatsGPUHostMemoryPass());
+  std::string target = llvm::formatv("chip={0} features={1} O=3",
+                                     options.chip, options.features);
+  addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"
+                 "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+                 "gpu-kernel-outlining,func.func(gpu-async-region),"
+                 "nvvm-attach-target{" + target + "},"
+                 "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+                 "reconcile-unrealized-casts),"
+                 "gpu-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
+                 "gpu-module-to-binary{format=" + options.format.getValue() +
+                 (options.cudaPath.empty()
+                      ? std::string()
+                      : " toolkit=" + options.cudaPath.getValue()) +
+                 "}");
+}
+
 void mlir::nats::registerNatsPipelines() {
   PassPipelineRegistration<NatsPipelineOptions>(
       "nats-to-linalg",
@@ -76,4 +124,9 @@ void mlir::nats::registerNatsPipelines() {
       "Compile nats IR for the CPU: nats-to-linalg, bufferization, loops, "
       "LLVM dialect",
       buildNatsCPUPipeline);
+  PassPipelineRegistration<NatsGPUPipelineOptions>(
+      "nats-gpu",
+      "Compile nats IR for an NVIDIA GPU: nats-to-linalg, thread blocks and "
+      "threads, bufferization, gpu.launch, NVVM, an embedded cubin",
+      buildNatsGPUPipeline);
 }

@@ -4,6 +4,7 @@
 
 #include "nats/Dialect/Nats/IR/NatsDialect.h"
 #include "nats/Dialect/Nats/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Passes.h"
 #include "nats/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -42,6 +43,11 @@
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 void mlir::nats::registerNatsDialects(DialectRegistry &registry) {
   registry.insert<NatsDialect>();
@@ -84,9 +90,18 @@ void mlir::nats::registerNatsCompilerDialects(DialectRegistry &registry) {
   tensor::registerTilingInterfaceExternalModels(registry);
   tensor::registerValueBoundsOpInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
+
+  // gpu-module-to-binary: the NVVM target serializes a gpu.module by
+  // translating it to LLVM IR, so it needs these translations.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
 }
 
 void mlir::nats::registerNatsPasses() {
   registerNatsDialectPasses();
+  registerNatsGPUPasses();
   registerNatsPipelines();
 }

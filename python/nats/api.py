@@ -10,7 +10,7 @@ import numpy as np
 
 from . import compiler, runtime
 
-__all__ = ["hybrid_attention"]
+__all__ = ["hybrid_attention", "precompile"]
 
 _FLOAT_OPERANDS = ("q", "k", "v", "g", "beta", "qs", "ks", "vs")
 # Named dims of each operand (spec §3.1).
@@ -99,7 +99,7 @@ def _f32(value):
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled(signature, attributes, has_state):
+def _compiled(signature, attributes, has_state, target, load=True):
     """Compiles one hybrid_attention function; cached per shapes, types and attributes."""
     inputs, outputs = signature
     names = ["q", "k", "v", "g", "beta", "qs", "ks", "vs", "route"]
@@ -117,7 +117,17 @@ def _compiled(signature, attributes, has_state):
   return %o, %os, %state : {", ".join(outputs)}
 }}
 """
-    return compiler.compile_module(source)
+    return compiler.compile_module(source, target=target, load=load)
+
+
+def _run_cuda(module, inputs, shapes):
+    """Runs on the GPU: inputs copied over, outputs poisoned there, copied back."""
+    from . import cuda
+    device_inputs = [cuda.DeviceArray.from_host(a) for a in inputs]
+    device_results = [cuda.DeviceArray.from_host(np.full(s, np.nan, dtype=d)) for s, d in shapes]
+    module.call("hybrid_attention", device_inputs + device_results)
+    cuda.check()
+    return tuple(r.to_host() for r in device_results)
 
 
 def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
@@ -127,13 +137,38 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
 
     Takes NumPy arrays (route as bool); compiles once per shapes, dtypes and
     attributes. Bad arguments raise TypeError/ValueError naming the argument,
-    before anything runs.
+    before anything runs. `target="cuda"` runs on the GPU (copying the
+    arrays there and back); a CUDA failure raises `nats.cuda.CudaError`.
     """
+    module, arrays, shapes = _prepare(
+        dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
+             initial_state=initial_state),
+        chunk_size, window, scale, softmax_scale, qk_l2norm, target)
+    # Poisoned outputs: anything the compiled code fails to write shows as NaN.
     if target == "cuda":
-        raise NotImplementedError("the CUDA target is not built yet")
-    if target != "cpu":
+        return _run_cuda(module, arrays, shapes)
+    results = [np.full(s, np.nan, dtype=d) for s, d in shapes]
+    module.call("hybrid_attention", arrays + results)
+    return tuple(results)
+
+
+def precompile(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
+               chunk_size=64, window=0, scale=None, softmax_scale=None,
+               qk_l2norm=True, target="cpu"):
+    """Compiles what `hybrid_attention` would run for these arguments (only
+    their shapes, dtypes and attributes matter) without running it: fills
+    the cache that travels to a machine without the compiler."""
+    _prepare(dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
+                  initial_state=initial_state),
+             chunk_size, window, scale, softmax_scale, qk_l2norm, target, load=False)
+
+
+def _prepare(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm, target,
+             load=True):
+    """Validates and compiles: (module, input arrays, output shapes and dtypes)."""
+    initial_state = arrays.pop("initial_state")
+    if target not in ("cpu", "cuda"):
         raise ValueError(f"target: expected 'cpu' or 'cuda', got {target!r}")
-    arrays = dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route)
     if initial_state is not None:
         arrays["initial_state"] = initial_state
     sizes = _validate(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm)
@@ -143,7 +178,8 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     inputs = tuple(_tensor(a.shape, runtime.mlir_type_of(a.dtype)) for a in arrays.values())
     B, T, H, K, V = (sizes[d] for d in "BTHKV")
     Hs, Vs = sizes["S"], sizes["W"]
-    shapes = [((B, T, H, V), q.dtype), ((B, T, Hs, Vs), q.dtype), ((B, H, K, V), np.float32)]
+    dtype = arrays["q"].dtype
+    shapes = [((B, T, H, V), dtype), ((B, T, Hs, Vs), dtype), ((B, H, K, V), np.float32)]
     outputs = tuple(_tensor(s, runtime.mlir_type_of(d)) for s, d in shapes)
     attributes = [f"chunk_size = {int(chunk_size)} : i64", f"window = {int(window)} : i64",
                   f"qk_l2norm = {'true' if qk_l2norm else 'false'}"]
@@ -151,9 +187,6 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
         attributes.append(f"scale = {_f32(scale)}")
     if softmax_scale is not None:
         attributes.append(f"softmax_scale = {_f32(softmax_scale)}")
-    module = _compiled((inputs, outputs), ", ".join(attributes), initial_state is not None)
-
-    # Poisoned outputs: anything the compiled code fails to write shows as NaN.
-    results = [np.full(s, np.nan, dtype=d) for s, d in shapes]
-    module.call("hybrid_attention", list(arrays.values()) + results)
-    return tuple(results)
+    module = _compiled((inputs, outputs), ", ".join(attributes), initial_state is not None,
+                       target, load)
+    return module, list(arrays.values()), shapes

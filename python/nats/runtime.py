@@ -96,7 +96,7 @@ class TensorType:
 
     def mismatch(self, array) -> str | None:
         """Why `array` cannot stand for a value of this type, or None."""
-        if not isinstance(array, np.ndarray):
+        if not isinstance(array, np.ndarray) and not hasattr(array, "device_pointer"):
             return f"expected a NumPy array for {self}, got {type(array).__name__}"
         try:
             dtype = dtype_of(self.element_type)
@@ -287,16 +287,22 @@ def _descriptor_type(rank: int) -> type:
     return _descriptor_types[rank]
 
 
-def descriptor(array: np.ndarray):
-    """The memref descriptor of a C-contiguous, aligned NumPy array; it
-    points into the array (keep the array alive while it is used)."""
-    if not array.flags.c_contiguous:
-        raise ValueError("compiled functions take C-contiguous arrays "
-                         "(use np.ascontiguousarray)")
-    if not array.flags.aligned:
-        raise ValueError("compiled functions take aligned arrays")
+def descriptor(array):
+    """The memref descriptor of a C-contiguous, aligned NumPy array, or of a
+    device array (an object with `device_pointer`, `shape`, `ndim`, always
+    C-contiguous); it points into the array (keep the array alive while it
+    is used)."""
+    if isinstance(array, np.ndarray):
+        if not array.flags.c_contiguous:
+            raise ValueError("compiled functions take C-contiguous arrays "
+                             "(use np.ascontiguousarray)")
+        if not array.flags.aligned:
+            raise ValueError("compiled functions take aligned arrays")
+        pointer = array.ctypes.data
+    else:
+        pointer = array.device_pointer
     desc = _descriptor_type(array.ndim)()
-    desc.allocated = desc.aligned = array.ctypes.data
+    desc.allocated = desc.aligned = pointer
     desc.offset = 0
     if array.ndim:
         desc.sizes[:] = array.shape
@@ -313,9 +319,21 @@ def _signatures_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def save_signatures(path, signatures: dict) -> None:
-    """Writes the signatures that travel beside the shared object `path`."""
-    Path(path).write_text(json.dumps({n: s.to_json() for n, s in signatures.items()}))
+def save_signatures(path, signatures: dict, built_with: str = "") -> None:
+    """Writes what travels beside a shared object: its functions'
+    signatures and `built_with`, the tools that made it."""
+    Path(path).write_text(json.dumps({
+        "built_with": built_with,
+        "functions": {n: s.to_json() for n, s in signatures.items()}}))
+
+
+def built_with(path) -> str | None:
+    """The tools that made the shared object `path` (save_signatures), or
+    None if it has no sidecar."""
+    sidecar = _signatures_path(Path(path))
+    if not sidecar.exists():
+        return None
+    return json.loads(sidecar.read_text()).get("built_with", "")
 
 
 class Module:
@@ -329,7 +347,7 @@ class Module:
             sidecar = _signatures_path(Path(path))
             signatures = {}
             if sidecar.exists():
-                data = json.loads(sidecar.read_text())
+                data = json.loads(sidecar.read_text())["functions"]
                 signatures = {n: Signature.from_json(n, s) for n, s in data.items()}
         self.signatures = signatures
         try:
@@ -358,6 +376,8 @@ class Module:
                 error = ValueError if isinstance(array, np.ndarray) and \
                     array.dtype == _ELEMENT_TYPES.get(param.element_type) else TypeError
                 raise error(f"@{name} {label}: {problem}")
+            if not isinstance(array, np.ndarray):
+                continue  # a device array: contiguous and writable
             if not array.flags.c_contiguous:
                 raise ValueError(f"@{name} {label}: compiled functions take C-contiguous "
                                  "arrays (use np.ascontiguousarray)")

@@ -1,8 +1,32 @@
 """Shared pytest fixtures: `measured` collects the errors the numeric tests
 measure, and the session ends with a table of them (the issue's "report the
-measured value")."""
+measured value").
+
+Options (for the numeric tests of nats.hybrid_attention): --target=cuda runs
+them on the GPU; --compile-only compiles what they would run and runs
+nothing (to fill $NATS_CACHE_DIR for the GPU machine, which cannot
+compile); --seed=N changes every test's random inputs.
+"""
+
+from types import SimpleNamespace
 
 import pytest
+
+OPTIONS = SimpleNamespace(target="cpu", compile_only=False, seed=0)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--target", choices=["cpu", "cuda"], default="cpu",
+                     help="where nats.hybrid_attention runs in the numeric tests")
+    parser.addoption("--compile-only", action="store_true",
+                     help="compile what the numeric tests would run; run nothing")
+    parser.addoption("--seed", type=int, default=0, help="offset of every input seed")
+
+
+def pytest_configure(config):
+    OPTIONS.target = config.getoption("--target")
+    OPTIONS.compile_only = config.getoption("--compile-only")
+    OPTIONS.seed = config.getoption("--seed")
 
 _MEASURED: list[tuple[str, str, float, float]] = []
 

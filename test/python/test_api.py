@@ -108,8 +108,16 @@ def test_bad_attributes(no_compiling, attributes, error, match):
         nats.hybrid_attention(**good_inputs(), **attributes)
 
 
-def test_cuda_is_not_built_yet(no_compiling):
-    with pytest.raises(NotImplementedError, match="the CUDA target is not built yet"):
+def test_cuda_without_a_gpu_says_why():
+    """Compiles for the GPU, then fails with a CUDA error, not a crash."""
+    from nats import cuda
+    try:
+        cuda.device_name()
+    except cuda.CudaError:
+        pass
+    else:
+        pytest.skip("a GPU is here: tests/gpu runs the target")
+    with pytest.raises(cuda.CudaError, match="CUDA|cuInit|runtime"):
         nats.hybrid_attention(**good_inputs(), chunk_size=8, target="cuda")
 
 
@@ -139,7 +147,7 @@ class FakeModule:
 def fake_compiler(monkeypatch):
     modules = []
 
-    def compile_module(source, pipeline="nats-cpu"):
+    def compile_module(source, pipeline=None, target="cpu", load=True):
         modules.append(FakeModule(source))
         return modules[-1]
     monkeypatch.setattr(compiler, "compile_module", compile_module)

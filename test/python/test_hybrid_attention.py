@@ -10,6 +10,8 @@ import nats
 from nats import reference
 from nats.runtime import BF16
 
+from conftest import OPTIONS
+
 F32_TOLERANCE = 1e-5
 
 
@@ -36,7 +38,12 @@ def routes(kind, B, N, R, rng):
 
 
 def check(measured, inputs, tolerance=F32_TOLERANCE, **attrs):
-    got = nats.hybrid_attention(**inputs, **attrs)
+    """Runs on --target (or only compiles, with --compile-only) and compares
+    all three outputs with the float64 reference."""
+    if OPTIONS.compile_only:
+        nats.api.precompile(**inputs, **attrs, target=OPTIONS.target)
+        return
+    got = nats.hybrid_attention(**inputs, **attrs, target=OPTIONS.target)
     ref_inputs = {k: (v.astype(np.float64) if v is not None and v.dtype != np.bool_ else v)
                   for k, v in inputs.items()}
     want = reference.hybrid_attention(**ref_inputs, **attrs)
@@ -46,7 +53,7 @@ def check(measured, inputs, tolerance=F32_TOLERANCE, **attrs):
 
 
 def make(B, T, H, K, V, Hs, Ks, Vs, R, C, seed, initial_state=False):
-    inputs = reference.make_inputs(B, T, H, K, V, Hs, Ks, Vs, R, C, seed=seed,
+    inputs = reference.make_inputs(B, T, H, K, V, Hs, Ks, Vs, R, C, seed=seed + OPTIONS.seed,
                                    initial_state=initial_state)
     if not initial_state:
         inputs.pop("initial_state")
@@ -65,7 +72,7 @@ ROUTES = ["all0", "all1", "p1/8", "p1/2", "alternating", "last"]
 def test_shapes_and_routes(measured, T, C, W):
     # H != Hs, K != V, B > 1 with different routes per batch.
     B, H, K, V, Hs, Ks, Vs, R = 2, 4, 8, 12, 2, 6, 10, 2
-    rng = np.random.default_rng(T * 100 + C)
+    rng = np.random.default_rng(T * 100 + C + OPTIONS.seed)
     N = -(-T // C)
     for i, kind in enumerate(ROUTES):
         inputs = make(B, T, H, K, V, Hs, Ks, Vs, R, C, seed=T + C + i)
@@ -85,7 +92,7 @@ def test_initial_state_and_l2norm(measured, qk_l2norm, initial_state):
 @pytest.mark.parametrize("case", ["g=-20", "g=0", "beta=0", "beta=1", "large q/k"])
 def test_extremes(measured, case):
     inputs = make(1, 100, 2, 8, 8, 2, 8, 8, 1, 16, seed=11, initial_state=True)
-    inputs["route"] = np.random.default_rng(3).random(inputs["route"].shape) < 0.5
+    inputs["route"] = np.random.default_rng(3 + OPTIONS.seed).random(inputs["route"].shape) < 0.5
     if case == "g=-20":
         inputs["g"][:] = -20
     elif case == "g=0":
@@ -118,8 +125,10 @@ def test_half_precision(measured, dtype, tolerance):
 
 def test_compiled_once_per_shape():
     inputs = make(1, 20, 2, 4, 4, 2, 4, 4, 1, 8, seed=0)
-    nats.hybrid_attention(**inputs, chunk_size=8)
+    if OPTIONS.compile_only:
+        return nats.api.precompile(**inputs, chunk_size=8, target=OPTIONS.target)
+    nats.hybrid_attention(**inputs, chunk_size=8, target=OPTIONS.target)
     before = nats.api._compiled.cache_info().misses
     inputs["route"] = ~inputs["route"]
-    nats.hybrid_attention(**inputs, chunk_size=8)
+    nats.hybrid_attention(**inputs, chunk_size=8, target=OPTIONS.target)
     assert nats.api._compiled.cache_info().misses == before

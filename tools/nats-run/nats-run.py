@@ -2,7 +2,7 @@
 """nats-run: compile an MLIR file with nats and run one of its functions on .npy files.
 
     nats-run FILE.mlir --function NAME --inputs a.npy b.npy ... --outputs o.npy ...
-             [--pipeline nats-cpu]
+             [--target cpu|cuda] [--pipeline PIPELINE]
 
 The function's tensor arguments are the inputs, its tensor results the
 outputs, in order. Each input is checked against the function's signature
@@ -80,7 +80,10 @@ def main(argv=None):
     parser.add_argument("--function", required=True)
     parser.add_argument("--inputs", nargs="*", default=[])
     parser.add_argument("--outputs", nargs="*", default=[])
-    parser.add_argument("--pipeline", default="nats-cpu")
+    parser.add_argument("--target", choices=["cpu", "cuda"], default="cpu",
+                        help="where to run: cuda copies the arrays to the GPU and back")
+    parser.add_argument("--pipeline", help="a registered pipeline with options "
+                        "(default: the target's, nats-cpu or nats-gpu)")
     args = parser.parse_args(argv)
     try:
         with open(args.file) as f:
@@ -99,9 +102,16 @@ def main(argv=None):
         for t in found.results:
             poison = np.nan if t.element_type.startswith(("f", "bf")) else 0
             outputs.append(np.full(t.shape, poison, dtype=runtime.dtype_of(t.element_type)))
-        module = nats.compile_module(source, args.pipeline)
+        module = nats.compile_module(source, args.pipeline, target=args.target)
+        arrays = inputs + outputs
+        if args.target == "cuda":
+            from nats import cuda
+            arrays = [cuda.DeviceArray.from_host(a) for a in arrays]
         start = time.perf_counter()
-        module.call(args.function, inputs + outputs)
+        module.call(args.function, arrays)
+        if args.target == "cuda":
+            cuda.synchronize()
+            outputs = [a.to_host() for a in arrays[len(inputs):]]
         elapsed = time.perf_counter() - start
         save_all(args.outputs, outputs)
     except (OSError, ValueError, TypeError, nats.CompileError, runtime.RuntimeError_) as error:

@@ -15,7 +15,11 @@ class OpPassManager;
 
 namespace nats {
 
-struct NatsPipelineOptions : PassPipelineOptions<NatsPipelineOptions> {
+/// The options every nats pipeline has: how the nats ops are tiled.
+template <typename Derived>
+struct NatsLoweringOptions : PassPipelineOptions<Derived> {
+  template <typename T>
+  using Option = typename PassPipelineOptions<Derived>::template Option<T>;
   Option<int64_t> tileSize{*this, "tile-size",
                            llvm::cl::desc("tokens per gated-delta tile"),
                            llvm::cl::init(64)};
@@ -24,9 +28,43 @@ struct NatsPipelineOptions : PassPipelineOptions<NatsPipelineOptions> {
                             llvm::cl::init(64)};
 };
 
-/// nats-to-linalg: the nats ops to tiled, fused, compacted linalg/scf/tensor
-/// IR (router decomposition, tiling, branch split, gated-delta fusion,
-/// routed-softmax compaction, cleanup). Shared by every target.
+struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {};
+
+/// The CUDA toolkit found when nats was built, or "" (MLIR then looks at
+/// $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT).
+std::string defaultCudaPath();
+
+struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("the GPU to compile for"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("NVPTX target features"),
+                               llvm::cl::init("+ptx80")};
+  Option<int64_t> blockThreads{*this, "block-threads",
+                               llvm::cl::desc("threads per thread block"),
+                               llvm::cl::init(128)};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "
+                     "one nats was built with, else $CUDA_HOME and friends"),
+      llvm::cl::init(defaultCudaPath())};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("what gpu-module-to-binary embeds: bin (a cubin, needs "
+                     "ptxas), isa (PTX, compiled by the driver at load) or "
+                     "offload (LLVM IR)"),
+      llvm::cl::init("bin")};
+};
+
+/// The passes of nats-to-linalg (router decomposition, tiling, branch
+/// split, gated-delta fusion, routed-softmax compaction, cleanup): the nats
+/// ops to tiled, fused, compacted linalg/scf/tensor IR. Every target's
+/// pipeline starts with them.
+void addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
+                           int64_t blockSize);
+
+/// nats-to-linalg: addNatsToLinalgPasses as a pipeline of its own.
 void buildNatsToLinalgPipeline(OpPassManager &pm,
                                const NatsPipelineOptions &options);
 
@@ -35,6 +73,14 @@ void buildNatsToLinalgPipeline(OpPassManager &pm,
 /// Public functions get a C interface (`_mlir_ciface_<name>`).
 void buildNatsCPUPipeline(OpPassManager &pm,
                           const NatsPipelineOptions &options);
+
+/// nats-gpu: nats-to-linalg, tiles onto thread blocks and linalg ops onto
+/// threads (nats-gpu-distribute), bufferization, block scratch in a device
+/// workspace, gpu.launch, kernel outlining, NVVM, and a binary for `chip`
+/// embedded in a host module that calls the mgpu* runtime (runtime/cuda).
+/// Arguments and results are device buffers.
+void buildNatsGPUPipeline(OpPassManager &pm,
+                          const NatsGPUPipelineOptions &options);
 
 /// Registers the pipelines above with the pass registry.
 void registerNatsPipelines();

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# On the build machine: everything the GPU machine needs, in .device/ (git
+# ignores it; name it in the device tool's `carry`). The GPU machine has no
+# MLIR, so the products are compiled here: the CUDA runtime, and every
+# function the GPU checks run, in a cache that travels with them.
+#
+#   utils/build.sh && bench/gpu_prepare.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --build build >/dev/null  # the staged package must be current
+mkdir -p .device/lib .device/cache
+cp build/lib/libnats_cuda_runtime.so .device/lib/
+export PYTHONPATH=$PWD/build/python_packages NATS_CACHE_DIR=$PWD/.device/cache
+python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
+  --target=cuda --compile-only
+python3 examples/run_layer.py --target cuda --compile-only
+du -sh .device

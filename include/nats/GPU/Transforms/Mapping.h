@@ -1,0 +1,27 @@
+//===- Mapping.h - which scf.forall runs on blocks, which on threads -*- C++ -*-===//
+//
+// The GPU passes talk to each other through the upstream mapping attributes
+// on scf.forall: #gpu.block for a forall whose iterations are thread blocks,
+// #gpu.thread for one whose iterations are shared out over threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NATS_GPU_TRANSFORMS_MAPPING_H
+#define NATS_GPU_TRANSFORMS_MAPPING_H
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::nats {
+
+/// Whether `forall` is mapped to thread blocks.
+bool isBlockForall(scf::ForallOp forall);
+
+/// Whether `forall` is mapped to threads.
+bool isThreadForall(scf::ForallOp forall);
+
+/// The innermost block forall around `op`, or null.
+scf::ForallOp getEnclosingBlockForall(Operation *op);
+
+} // namespace mlir::nats
+
+#endif // NATS_GPU_TRANSFORMS_MAPPING_H

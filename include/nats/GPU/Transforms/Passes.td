@@ -1,0 +1,99 @@
+//===- Passes.td - passes that map nats' loops onto a GPU ---*- tablegen -*-===//
+//
+// The GPU path starts from the same tiled, fused and compacted IR as the CPU
+// path (nats-to-linalg) and maps it: the tiles' scf.forall onto thread
+// blocks, the linalg ops inside a tile onto the block's threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NATS_GPU_TRANSFORMS_PASSES_TD
+#define NATS_GPU_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> {
+  let summary = "Say which loops run on thread blocks and which on threads";
+  let description = [{
+    Works on tensors, after `nats-to-linalg`. Every outermost `scf.forall`
+    (a tile of `nats.hybrid_attention`, one per (batch, router head)) gets a
+    `#gpu.block` mapping: one thread block per iteration. Every linalg op is
+    then tiled through its `TilingInterface` into an `scf.forall` of
+    single-element tiles over its parallel dimensions, mapped to
+    `#gpu.thread`: inside a block forall its iterations are shared out over
+    the block's threads; outside one (an op of the surrounding graph) over a
+    grid of its own. Reduction dimensions stay in each iteration.
+
+    Loops that are neither (the chunk loop that carries the state, the
+    sequential walk over query blocks) run on every thread of the block in
+    step; `nats-map-foralls-to-gpu` keeps their memory writes consistent.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
+  let summary = "Give each thread block its scratch buffers in one workspace";
+  let description = [{
+    Works on buffers, after bufferization. A buffer allocated inside a
+    `#gpu.block` forall is the block's scratch: this pass gives every such
+    `memref.alloc` (static shape) a fixed, 256-byte aligned slot, allocates
+    one workspace of (slots × iterations) bytes before the forall and
+    replaces each allocation by a `memref.view` of the block's part, so the
+    type and layout the users see do not change. Runs before the
+    deallocation pipeline, which then frees the workspace like any buffer.
+
+    A slot is reused by every iteration of the loops around the allocation,
+    so a buffer must not live from one iteration into the next: bufferize
+    without `allow-return-allocs-from-loops`.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Turn the mapped foralls into gpu.launch, threads and barriers";
+  let description = [{
+    Works on buffers. A `#gpu.block` forall becomes a `gpu.launch` of one
+    block per iteration (its indices delinearised from the block id) and
+    `block-threads` threads. Inside it, each `#gpu.thread` forall becomes a
+    loop over its iterations strided by the block size, between barriers.
+    Every other write to memory in the block (a scalar store, a copy, an op
+    left untiled) runs on thread 0 alone, between barriers: the threads run
+    the sequential code in step, and a write by all of them would race with
+    a faster thread's next use. A `#gpu.thread` forall outside any block
+    forall, and a `memref.copy`, outside any block forall become a launch
+    of their own over ceil(iterations / block-threads) blocks, one iteration
+    (element) per thread.
+  }];
+  let options = [
+    Option<"blockThreads", "block-threads", "int64_t", "128",
+           "threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def NatsGPUHostMemoryPass : Pass<"nats-gpu-host-memory", "::mlir::func::FuncOp"> {
+  let summary = "Host-side buffers become device memory";
+  let description = [{
+    After `nats-map-foralls-to-gpu` the host code only allocates and frees
+    the buffers that kernels use, and its arguments are device pointers:
+    `memref.alloc`/`memref.dealloc` outside `gpu.launch` become
+    `gpu.alloc`/`gpu.dealloc`. Any other host op that reads or writes a
+    buffer would dereference a device pointer on the CPU: an error at it.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // NATS_GPU_TRANSFORMS_PASSES_TD

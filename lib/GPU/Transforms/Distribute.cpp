@@ -1,0 +1,146 @@
+//===- Distribute.cpp - mark block foralls, tile linalg ops onto threads --===//
+//
+// The tiles of nats-to-linalg are independent (one per batch and router
+// head): each becomes a thread block. Inside a tile, the work is a sequence
+// of linalg ops on small static tensors (chunk × head dim); each is tiled
+// into single-element tiles over its parallel dimensions, whose iterations
+// the block's threads share. This is the simplest mapping that is correct
+// for every op the lowering makes; faster mappings (register tiles, MMA)
+// refine the tiling of the contractions, not the structure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::nats {
+#define GEN_PASS_DEF_NATSGPUDISTRIBUTEPASS
+#include "nats/GPU/Transforms/Passes.h.inc"
+} // namespace mlir::nats
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// Mapping attributes for a forall of `rank` dims; the last dim varies
+/// fastest (linear_dim_0), so consecutive threads touch consecutive
+/// elements of the innermost dimension.
+template <typename MappingAttrT>
+SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
+  SmallVector<Attribute> mapping;
+  for (int64_t i = 0; i < rank; ++i)
+    mapping.push_back(MappingAttrT::get(
+        ctx, static_cast<gpu::MappingId>(
+                 static_cast<uint64_t>(gpu::MappingId::LinearDim0) + rank -
+                 1 - i)));
+  return mapping;
+}
+
+/// Tiles `op` into single-element tiles over its parallel dims, as a
+/// #gpu.thread forall.
+LogicalResult distributeOverThreads(RewriterBase &rewriter,
+                                    linalg::LinalgOp op) {
+  SmallVector<OpFoldResult> tileSizes;
+  int64_t parallel = 0;
+  for (utils::IteratorType type : op.getIteratorTypesArray()) {
+    bool isParallel = type == utils::IteratorType::parallel;
+    parallel += isParallel;
+    tileSizes.push_back(rewriter.getIndexAttr(isParallel ? 1 : 0));
+  }
+  if (parallel == 0)
+    return success(); // a full reduction stays whole: one thread runs it
+
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setTileSizes(tileSizes)
+      .setMapping(linearMapping<gpu::GPUThreadMappingAttr>(op->getContext(),
+                                                            parallel));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op->emitOpError("could not be distributed over GPU threads");
+  rewriter.replaceOp(op, tiled->replacements);
+  return success();
+}
+
+/// Makes each value that `loop` carries to its next iteration a
+/// `linalg.copy` into the iteration argument, so that one-shot bufferization
+/// gives it the argument's buffer: a loop-carried value then never needs a
+/// fresh buffer per iteration (nats-gpu-workspace gives each allocation one
+/// slot, reused by every iteration).
+void carryInPlace(RewriterBase &rewriter, scf::ForOp loop) {
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  rewriter.setInsertionPoint(yield);
+  for (auto [operand, iterArg] :
+       llvm::zip(yield->getOpOperands(), loop.getRegionIterArgs())) {
+    if (!isa<RankedTensorType>(operand.get().getType()) ||
+        operand.get() == iterArg)
+      continue;
+    auto copy = linalg::CopyOp::create(rewriter, yield.getLoc(), operand.get(),
+                                       iterArg);
+    rewriter.modifyOpInPlace(yield,
+                             [&] { operand.set(copy.getResult(0)); });
+  }
+}
+
+struct NatsGPUDistributePass
+    : nats::impl::NatsGPUDistributePassBase<NatsGPUDistributePass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+
+    // A pad would bufferize to a fill and a copy outside any loop; as a
+    // linalg.fill and an insert_slice, the fill is distributed below and the
+    // copy becomes a kernel (nats-map-foralls-to-gpu).
+    RewritePatternSet patterns(ctx);
+    linalg::populateDecomposePadPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+
+    // Outermost foralls are the independent tiles: one block each.
+    func.walk([&](scf::ForallOp forall) {
+      if (forall->getParentOfType<scf::ForallOp>() || forall.getMapping())
+        return;
+      if (!forall.getStaticUpperBound().size() ||
+          ShapedType::isDynamicShape(forall.getStaticUpperBound())) {
+        forall.emitOpError("needs static bounds to become thread blocks");
+        return signalPassFailure();
+      }
+      forall.setMappingAttr(ArrayAttr::get(
+          ctx, linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
+    });
+
+    func.walk([&](scf::ForOp loop) {
+      if (getEnclosingBlockForall(loop))
+        carryInPlace(rewriter, loop);
+    });
+
+    // Every linalg op not already inside a thread forall. Collected first:
+    // tiling creates the ops it would otherwise visit again.
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) {
+      for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
+           forall = forall->getParentOfType<scf::ForallOp>())
+        if (isThreadForall(forall))
+          return;
+      ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      if (!op.hasPureTensorSemantics())
+        continue;
+      if (failed(distributeOverThreads(rewriter, op)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

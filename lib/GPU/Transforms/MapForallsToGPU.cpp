@@ -1,0 +1,299 @@
+//===- MapForallsToGPU.cpp - mapped foralls to gpu.launch and threads -----===//
+//
+// The execution model inside a block: all threads run the block's
+// sequential code (the chunk loop, scalar bookkeeping) in step; a thread
+// forall is the one place where they split the work. Two rules keep that
+// consistent:
+//  - a thread forall is a loop strided by the block size, with a barrier
+//    before (no thread overwrites what a slower one still reads) and after
+//    (everybody sees the results);
+//  - any other write to memory is done by thread 0 alone, between barriers.
+//    Were all threads to write, a fast thread could already be writing the
+//    next value into the same place while a slow one writes the old one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::nats {
+#define GEN_PASS_DEF_NATSMAPFORALLSTOGPUPASS
+#include "nats/GPU/Transforms/Passes.h.inc"
+} // namespace mlir::nats
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+int64_t tripCount(scf::ForallOp forall) {
+  int64_t count = 1;
+  for (int64_t bound : forall.getStaticUpperBound())
+    count *= bound;
+  return count;
+}
+
+/// Inlines the body of a bufferized `forall` before `point`, its induction
+/// variables delinearised from `linear`.
+void inlineForallBody(RewriterBase &rewriter, scf::ForallOp forall,
+                      Value linear, Operation *point) {
+  rewriter.setInsertionPoint(point);
+  auto ivs = affine::AffineDelinearizeIndexOp::create(
+      rewriter, forall.getLoc(), linear, forall.getMixedUpperBound(),
+      /*hasOuterBound=*/true);
+  Operation *terminator = forall.getBody()->getTerminator();
+  rewriter.inlineBlockBefore(forall.getBody(), point, ivs.getResults());
+  rewriter.eraseOp(terminator);
+  rewriter.eraseOp(forall);
+}
+
+/// Copies element number `linear` (row-major over `shape`) of `copy`.
+void copyElement(RewriterBase &rewriter, memref::CopyOp copy, Value linear,
+                 ArrayRef<int64_t> shape) {
+  Location loc = copy.getLoc();
+  ValueRange index = affine::AffineDelinearizeIndexOp::create(
+                         rewriter, loc, linear, shape, /*hasOuterBound=*/true)
+                         .getResults();
+  Value element = memref::LoadOp::create(rewriter, loc, copy.getSource(), index);
+  memref::StoreOp::create(rewriter, loc, element, copy.getTarget(), index);
+}
+
+/// Inserts a barrier before `op` unless one is already there.
+void barrierBefore(RewriterBase &rewriter, Operation *op) {
+  if (isa_and_nonnull<gpu::BarrierOp>(op->getPrevNode()))
+    return;
+  rewriter.setInsertionPoint(op);
+  gpu::BarrierOp::create(rewriter, op->getLoc());
+}
+
+void barrierAfter(RewriterBase &rewriter, Operation *op) {
+  if (isa_and_nonnull<gpu::BarrierOp>(op->getNextNode()))
+    return;
+  rewriter.setInsertionPointAfter(op);
+  gpu::BarrierOp::create(rewriter, op->getLoc());
+}
+
+struct BlockMapper {
+  RewriterBase &rewriter;
+  int64_t blockThreads;
+  Value threadId;
+  /// The loops made from thread foralls: what is inside runs per thread.
+  DenseSet<Operation *> threadLoops;
+
+  /// A thread forall becomes `for i = tid to N step blockThreads`.
+  void mapThreads(scf::ForallOp forall) {
+    Location loc = forall.getLoc();
+    rewriter.setInsertionPoint(forall);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, threadId,
+        arith::ConstantIndexOp::create(rewriter, loc, tripCount(forall)),
+        arith::ConstantIndexOp::create(rewriter, loc, blockThreads));
+    threadLoops.insert(loop);
+    barrierBefore(rewriter, loop);
+    barrierAfter(rewriter, loop);
+    inlineForallBody(rewriter, forall, loop.getInductionVar(),
+                     loop.getBody()->getTerminator());
+  }
+
+  /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
+  /// One in the block's sequential code (bufferization makes these) is
+  /// shared out over the threads like a thread forall; one inside a thread
+  /// loop is that thread's own.
+  LogicalResult mapCopy(memref::CopyOp copy) {
+    auto type = cast<MemRefType>(copy.getSource().getType());
+    if (!type.hasStaticShape())
+      return copy.emitOpError("in a kernel needs a static shape");
+    Location loc = copy.getLoc();
+    bool shared = !inThreadLoop(copy);
+    rewriter.setInsertionPoint(copy);
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, value);
+    };
+    auto loop = scf::ForOp::create(
+        rewriter, loc, shared ? threadId : constant(0),
+        constant(type.getNumElements()),
+        constant(shared ? blockThreads : 1));
+    if (shared) {
+      threadLoops.insert(loop);
+      barrierBefore(rewriter, loop);
+      barrierAfter(rewriter, loop);
+    }
+    rewriter.setInsertionPointToStart(loop.getBody());
+    copyElement(rewriter, copy, loop.getInductionVar(), type.getShape());
+    rewriter.eraseOp(copy);
+    return success();
+  }
+
+  bool inThreadLoop(Operation *op) {
+    for (Operation *parent = op->getParentOp(); parent;
+         parent = parent->getParentOp())
+      if (threadLoops.contains(parent))
+        return true;
+    return false;
+  }
+
+  /// A write outside the thread loops runs on thread 0 alone.
+  void guardWrite(Operation *op) {
+    Location loc = op->getLoc();
+    barrierBefore(rewriter, op);
+    barrierAfter(rewriter, op);
+    rewriter.setInsertionPoint(op);
+    Value isFirst = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, threadId,
+        arith::ConstantIndexOp::create(rewriter, loc, 0));
+    auto guard = scf::IfOp::create(rewriter, loc, isFirst,
+                                   /*withElseRegion=*/false);
+    rewriter.moveOpBefore(op, guard.thenBlock()->getTerminator());
+  }
+
+  LogicalResult mapBlockBody(Operation *body) {
+    // Foralls nested in a block that are not thread foralls (the walk over
+    // query blocks) run in sequence.
+    SmallVector<scf::ForallOp> foralls;
+    body->walk([&](scf::ForallOp forall) { foralls.push_back(forall); });
+    for (scf::ForallOp forall : foralls) {
+      if (isThreadForall(forall)) {
+        mapThreads(forall);
+        continue;
+      }
+      if (isBlockForall(forall))
+        return forall.emitOpError("block forall nested in a block forall");
+      if (failed(scf::forallToForLoop(rewriter, forall)))
+        return forall.emitOpError("could not be turned into a loop");
+    }
+
+    SmallVector<memref::CopyOp> copies;
+    body->walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+    for (memref::CopyOp copy : copies)
+      if (failed(mapCopy(copy)))
+        return failure();
+
+    SmallVector<Operation *> writes;
+    body->walk([&](Operation *op) {
+      // Leaf writers only: a loop or an if writes through its body.
+      bool isLeaf = op->getNumRegions() == 0 || isa<linalg::LinalgOp>(op);
+      if (isLeaf && hasEffect<MemoryEffects::Write>(op) && !inThreadLoop(op))
+        writes.push_back(op);
+    });
+    for (Operation *op : writes)
+      guardWrite(op);
+    return success();
+  }
+};
+
+gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
+                           int64_t gridSize, int64_t blockSize) {
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  };
+  Value one = constant(1);
+  auto launch = gpu::LaunchOp::create(rewriter, loc, constant(gridSize), one,
+                                      one, constant(blockSize), one, one);
+  rewriter.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(rewriter, loc);
+  return launch;
+}
+
+/// Creates, at the rewriter's insertion point, a launch of
+/// ceil(count / blockThreads) blocks, and in it calls `body` with the
+/// thread's number (block-major) where that is below `count`; `body`
+/// inserts at the rewriter's insertion point.
+void createGridLaunch(RewriterBase &rewriter, Location loc, int64_t count,
+                      int64_t blockThreads,
+                      function_ref<void(Value linear)> body) {
+  int64_t blocks = llvm::divideCeilSigned(count, blockThreads);
+  gpu::LaunchOp launch = createLaunch(rewriter, loc, blocks, blockThreads);
+  rewriter.setInsertionPoint(launch.getBody().front().getTerminator());
+  Value linear = affine::AffineLinearizeIndexOp::create(
+      rewriter, loc,
+      ValueRange{launch.getBlockIds().x, launch.getThreadIds().x},
+      ArrayRef<int64_t>{blocks, blockThreads}, /*disjoint=*/true);
+  Value inRange = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::ult, linear,
+      arith::ConstantIndexOp::create(rewriter, loc, count));
+  auto guard = scf::IfOp::create(rewriter, loc, inRange,
+                                 /*withElseRegion=*/false);
+  rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+  body(linear);
+}
+
+struct NatsMapForallsToGPUPass
+    : nats::impl::NatsMapForallsToGPUPassBase<NatsMapForallsToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (blockThreads < 1 || blockThreads > 1024) {
+      emitError(getOperation().getLoc())
+          << "block-threads must be in [1, 1024], got " << blockThreads;
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    SmallVector<scf::ForallOp> outermost;
+    getOperation().walk([&](scf::ForallOp forall) {
+      if (!forall->getParentOfType<scf::ForallOp>())
+        outermost.push_back(forall);
+    });
+    for (scf::ForallOp forall : outermost)
+      if (failed(map(rewriter, forall)))
+        return signalPassFailure();
+
+    // Copies between buffers outside the kernels (bufferization makes
+    // them, e.g. to pad the tokens): a kernel each, one element per thread,
+    // since the buffers are strided views of device memory.
+    SmallVector<memref::CopyOp> copies;
+    getOperation().walk([&](memref::CopyOp copy) {
+      if (!copy->getParentOfType<gpu::LaunchOp>())
+        copies.push_back(copy);
+    });
+    for (memref::CopyOp copy : copies) {
+      auto type = cast<MemRefType>(copy.getSource().getType());
+      if (!type.hasStaticShape()) {
+        copy.emitOpError("needs a static shape to become a kernel");
+        return signalPassFailure();
+      }
+      rewriter.setInsertionPoint(copy);
+      createGridLaunch(rewriter, copy.getLoc(), type.getNumElements(),
+                       blockThreads, [&](Value linear) {
+                         copyElement(rewriter, copy, linear, type.getShape());
+                       });
+      rewriter.eraseOp(copy);
+    }
+  }
+
+  LogicalResult map(RewriterBase &rewriter, scf::ForallOp forall) {
+    Location loc = forall.getLoc();
+    if (forall.getNumResults() != 0)
+      return forall.emitOpError("must be bufferized before it is mapped");
+    if (ShapedType::isDynamicShape(forall.getStaticUpperBound()) ||
+        !forall.isNormalized())
+      return forall.emitOpError("needs static, normalized bounds");
+
+    rewriter.setInsertionPoint(forall);
+    if (isBlockForall(forall)) {
+      gpu::LaunchOp launch =
+          createLaunch(rewriter, loc, tripCount(forall), blockThreads);
+      Operation *end = launch.getBody().front().getTerminator();
+      inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
+      BlockMapper mapper{rewriter, blockThreads, launch.getThreadIds().x, {}};
+      return mapper.mapBlockBody(launch);
+    }
+    if (isThreadForall(forall)) {
+      // An op of the graph around the tiles: one iteration per thread.
+      createGridLaunch(rewriter, loc, tripCount(forall), blockThreads,
+                       [&](Value linear) {
+                         inlineForallBody(rewriter, forall, linear,
+                                          &*rewriter.getInsertionPoint());
+                       });
+      return success();
+    }
+    return forall.emitOpError(
+        "is not mapped to GPU blocks or threads (run nats-gpu-distribute)");
+  }
+};
+
+} // namespace

@@ -1,0 +1,32 @@
+//===- Mapping.cpp - which scf.forall runs on blocks, which on threads ----===//
+
+#include "nats/GPU/Transforms/Mapping.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+using namespace mlir;
+
+namespace {
+template <typename MappingAttrT>
+bool isMappedTo(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, llvm::IsaPred<MappingAttrT>);
+}
+} // namespace
+
+bool mlir::nats::isBlockForall(scf::ForallOp forall) {
+  return isMappedTo<gpu::GPUBlockMappingAttr>(forall);
+}
+
+bool mlir::nats::isThreadForall(scf::ForallOp forall) {
+  return isMappedTo<gpu::GPUThreadMappingAttr>(forall);
+}
+
+scf::ForallOp mlir::nats::getEnclosingBlockForall(Operation *op) {
+  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
+       forall = forall->getParentOfType<scf::ForallOp>())
+    if (isBlockForall(forall))
+      return forall;
+  return {};
+}

@@ -1,0 +1,105 @@
+"""Device buffers and the nats CUDA runtime (runtime/cuda), through its C ABI.
+
+GPU products call the runtime's mgpu* functions; it is loaded once, with
+RTLD_GLOBAL, before any product, so that their calls resolve to it. It is
+found at $NATS_CUDA_RUNTIME, else in the build tree beside the staged
+package (build/lib/libnats_cuda_runtime.so).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import runtime
+
+__all__ = ["DeviceArray", "runtime_library", "check", "device_name"]
+
+
+class CudaError(runtime.RuntimeError_):
+    """A CUDA call failed; the message says which and why."""
+
+
+def runtime_library() -> Path:
+    override = os.environ.get("NATS_CUDA_RUNTIME")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "lib" / "libnats_cuda_runtime.so"
+
+
+@functools.lru_cache(maxsize=None)
+def _lib():
+    path = runtime_library()
+    try:
+        lib = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+    except OSError as error:
+        hint = "" if path.exists() else \
+            " (build nats with a CUDA toolkit, or set $NATS_CUDA_RUNTIME)"
+        raise CudaError(f"cannot load the nats CUDA runtime {path}: {error}{hint}") from None
+    lib.natsCudaAlloc.restype = ctypes.c_void_p
+    lib.natsCudaAlloc.argtypes = [ctypes.c_uint64]
+    lib.natsCudaFree.argtypes = [ctypes.c_void_p]
+    for name in ("natsCudaCopyToDevice", "natsCudaCopyToHost"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
+    lib.natsCudaTakeError.restype = ctypes.c_bool
+    lib.natsCudaTakeError.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+    lib.natsCudaDeviceName.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+    return lib
+
+
+def load() -> None:
+    """Loads the runtime (idempotent); GPU products need it loaded first."""
+    _lib()
+
+
+def check() -> None:
+    """Raises CudaError with the first CUDA failure since the last check."""
+    message = ctypes.create_string_buffer(1024)
+    if _lib().natsCudaTakeError(message, len(message)):
+        raise CudaError(message.value.decode(errors="replace"))
+
+
+def synchronize() -> None:
+    _lib().natsCudaSynchronize()
+    check()
+
+
+def device_name() -> str:
+    name = ctypes.create_string_buffer(256)
+    _lib().natsCudaDeviceName(name, len(name))
+    check()
+    return name.value.decode()
+
+
+class DeviceArray:
+    """A C-contiguous array in device memory, owned (freed with the object)."""
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.ndim = len(self.shape)
+        self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        self.device_pointer = _lib().natsCudaAlloc(self.nbytes)
+        check()
+
+    @classmethod
+    def from_host(cls, array: np.ndarray) -> "DeviceArray":
+        array = np.ascontiguousarray(array)
+        device = cls(array.shape, array.dtype)
+        _lib().natsCudaCopyToDevice(device.device_pointer, array.ctypes.data, array.nbytes)
+        check()
+        return device
+
+    def to_host(self) -> np.ndarray:
+        array = np.empty(self.shape, self.dtype)
+        _lib().natsCudaCopyToHost(array.ctypes.data, self.device_pointer, self.nbytes)
+        check()
+        return array
+
+    def __del__(self):
+        if getattr(self, "device_pointer", None):
+            _lib().natsCudaFree(self.device_pointer)

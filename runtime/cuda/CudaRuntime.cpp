@@ -1,0 +1,252 @@
+//===- CudaRuntime.cpp - the GPU runtime that nats' host code calls -------===//
+//
+// `gpu-to-llvm` lowers gpu.launch_func, gpu.alloc, ... to calls of mgpu*
+// functions (the interface of upstream's CudaRuntimeWrappers, which Debian
+// does not package). This file implements them over the CUDA driver API, and
+// adds the few calls a host program needs around them (device buffers,
+// copies, errors), with a C ABI that any language can load.
+//
+// Errors: the mgpu* interface returns no status, so the first failing CUDA
+// call is recorded (with what was being done) and every later call becomes
+// a no-op until natsCudaTakeError() reads and clears it. A caller checks
+// after each compiled function it runs.
+//
+// Every call runs in the device's primary context, the one the CUDA runtime
+// (and so PyTorch) uses: buffers pass freely between them.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cuda.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#define NATS_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+std::mutex errorMutex;
+std::string firstError;
+
+bool failed() {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  return !firstError.empty();
+}
+
+void recordError(const char *what, const std::string &detail) {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  if (firstError.empty())
+    firstError = std::string(what) + ": " + detail;
+}
+
+/// Checks a driver call; records the first failure. True on success.
+bool check(CUresult result, const char *what) {
+  if (result == CUDA_SUCCESS)
+    return true;
+  const char *name = "unknown error", *text = "";
+  cuGetErrorName(result, &name);
+  cuGetErrorString(result, &text);
+  recordError(what, std::string(name) + " (" + text + ")");
+  return false;
+}
+
+/// Makes the primary context of device 0 current on the calling thread.
+bool enterContext() {
+  static CUcontext context = [] {
+    CUcontext primary = nullptr;
+    CUdevice device;
+    if (check(cuInit(0), "cuInit") &&
+        check(cuDeviceGet(&device, 0), "cuDeviceGet"))
+      check(cuDevicePrimaryCtxRetain(&primary, device),
+            "cuDevicePrimaryCtxRetain");
+    return primary;
+  }();
+  return context && check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+}
+
+/// Guards the body of every entry point: nothing runs after an error.
+bool ready() { return !failed() && enterContext(); }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The mgpu* interface called by code from gpu-to-llvm.
+//===----------------------------------------------------------------------===//
+
+NATS_EXPORT CUmodule mgpuModuleLoad(void *data, size_t /*size*/) {
+  CUmodule module = nullptr;
+  if (ready())
+    check(cuModuleLoadData(&module, data), "loading a kernel module");
+  return module;
+}
+
+NATS_EXPORT void mgpuModuleUnload(CUmodule module) {
+  // Runs from a global destructor, perhaps after the context is gone.
+  if (module && !failed())
+    cuModuleUnload(module);
+}
+
+NATS_EXPORT CUfunction mgpuModuleGetFunction(CUmodule module,
+                                             const char *name) {
+  CUfunction function = nullptr;
+  if (!module) {
+    recordError("mgpuModuleGetFunction", "the kernel module was not loaded");
+    return nullptr;
+  }
+  if (ready())
+    check(cuModuleGetFunction(&function, module, name), "finding a kernel");
+  return function;
+}
+
+NATS_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
+                                  intptr_t gridY, intptr_t gridZ,
+                                  intptr_t blockX, intptr_t blockY,
+                                  intptr_t blockZ, int32_t sharedBytes,
+                                  CUstream stream, void **params,
+                                  void **extra, size_t /*paramsCount*/) {
+  if (!function || !ready())
+    return;
+  // Beyond 48 KiB a kernel must ask for dynamic shared memory explicitly.
+  if (sharedBytes > 48 * 1024 &&
+      !check(cuFuncSetAttribute(function,
+                                CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                sharedBytes),
+             "raising a kernel's shared memory limit"))
+    return;
+  check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                       sharedBytes, stream, params, extra),
+        "launching a kernel");
+}
+
+NATS_EXPORT CUstream mgpuStreamCreate() {
+  CUstream stream = nullptr;
+  if (ready())
+    check(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "creating a stream");
+  return stream;
+}
+
+NATS_EXPORT void mgpuStreamDestroy(CUstream stream) {
+  if (stream && enterContext())
+    check(cuStreamDestroy(stream), "destroying a stream");
+}
+
+NATS_EXPORT void mgpuStreamSynchronize(CUstream stream) {
+  // Also after an earlier error: the stream's work must end before its
+  // buffers are freed.
+  if (stream && enterContext())
+    check(cuStreamSynchronize(stream), "running the kernels");
+}
+
+NATS_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  if (ready())
+    check(cuStreamWaitEvent(stream, event, 0), "ordering streams");
+}
+
+NATS_EXPORT CUevent mgpuEventCreate() {
+  CUevent event = nullptr;
+  if (ready())
+    check(cuEventCreate(&event, CU_EVENT_DISABLE_TIMING), "creating an event");
+  return event;
+}
+
+NATS_EXPORT void mgpuEventDestroy(CUevent event) {
+  if (event && enterContext())
+    check(cuEventDestroy(event), "destroying an event");
+}
+
+NATS_EXPORT void mgpuEventSynchronize(CUevent event) {
+  if (event && enterContext())
+    check(cuEventSynchronize(event), "waiting for an event");
+}
+
+NATS_EXPORT void mgpuEventRecord(CUevent event, CUstream stream) {
+  if (ready())
+    check(cuEventRecord(event, stream), "recording an event");
+}
+
+NATS_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream stream,
+                               bool /*isHostShared*/) {
+  CUdeviceptr pointer = 0;
+  if (bytes && ready())
+    check(cuMemAllocAsync(&pointer, bytes, stream), "allocating device memory");
+  return reinterpret_cast<void *>(pointer);
+}
+
+NATS_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
+  if (pointer && enterContext())
+    check(cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(pointer), stream),
+          "freeing device memory");
+}
+
+NATS_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
+                            CUstream stream) {
+  if (ready())
+    check(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                        reinterpret_cast<CUdeviceptr>(src), bytes, stream),
+          "copying device memory");
+}
+
+NATS_EXPORT void mgpuMemset32(void *dst, unsigned value, size_t count,
+                              CUstream stream) {
+  if (ready())
+    check(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                           stream),
+          "filling device memory");
+}
+
+//===----------------------------------------------------------------------===//
+// What a host program needs around compiled functions.
+//===----------------------------------------------------------------------===//
+
+NATS_EXPORT void *natsCudaAlloc(uint64_t bytes) {
+  CUdeviceptr pointer = 0;
+  if (ready())
+    check(cuMemAlloc(&pointer, bytes ? bytes : 1), "allocating device memory");
+  return reinterpret_cast<void *>(pointer);
+}
+
+NATS_EXPORT void natsCudaFree(void *pointer) {
+  if (pointer && enterContext())
+    check(cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)),
+          "freeing device memory");
+}
+
+NATS_EXPORT void natsCudaCopyToDevice(void *dst, const void *src,
+                                      uint64_t bytes) {
+  if (ready())
+    check(cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src, bytes),
+          "copying to the device");
+}
+
+NATS_EXPORT void natsCudaCopyToHost(void *dst, const void *src,
+                                    uint64_t bytes) {
+  if (ready())
+    check(cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src), bytes),
+          "copying to the host");
+}
+
+NATS_EXPORT void natsCudaSynchronize() {
+  if (ready())
+    check(cuCtxSynchronize(), "waiting for the device");
+}
+
+/// The device's name, or an empty string (see natsCudaTakeError).
+NATS_EXPORT void natsCudaDeviceName(char *name, int32_t size) {
+  CUdevice device;
+  name[0] = '\0';
+  if (ready() && check(cuCtxGetDevice(&device), "cuCtxGetDevice"))
+    check(cuDeviceGetName(name, size, device), "cuDeviceGetName");
+}
+
+/// Copies the first error since the last call into `message` (empty if
+/// none) and clears it. Returns whether there was one.
+NATS_EXPORT bool natsCudaTakeError(char *message, int32_t size) {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  bool any = !firstError.empty();
+  std::snprintf(message, size, "%s", firstError.c_str());
+  firstError.clear();
+  return any;
+}

@@ -1,0 +1,45 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-workspace))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+
+// Each scratch buffer of a block gets a 256-byte aligned slot; one
+// workspace holds every block's slots (3 blocks × (256 + 256) bytes), and
+// the block's part starts at its linear index times 512.
+
+// CHECK-LABEL: func.func @scratch
+// CHECK:       %[[WS:.+]] = memref.alloc() : memref<1536xi8>
+// CHECK:       scf.forall (%[[B:.+]]) in (3)
+// CHECK:         %[[LIN:.+]] = affine.linearize_index disjoint [%[[B]]] by (3)
+// CHECK:         %[[BASE:.+]] = arith.muli %[[LIN]], %c512
+// CHECK:         %[[A:.+]] = arith.addi %[[BASE]], %c0
+// CHECK:         memref.view %[[WS]][%[[A]]][] : memref<1536xi8> to memref<4x4xf32>
+// CHECK:         scf.for
+// CHECK:           %[[C:.+]] = arith.addi %[[BASE]], %c256
+// CHECK:           memref.view %[[WS]][%[[C]]][] : memref<1536xi8> to memref<2x8xf64>
+// CHECK-NOT:   memref.alloc()
+func.func @scratch(%out: memref<3x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.forall (%b) in (3) {
+    %a = memref.alloc() : memref<4x4xf32>
+    scf.for %i = %c0 to %c2 step %c1 {
+      %t = memref.alloc() : memref<2x8xf64>
+      %v = memref.load %t[%c0, %c0] : memref<2x8xf64>
+      %w = arith.truncf %v : f64 to f32
+      memref.store %w, %a[%i, %i] : memref<4x4xf32>
+    }
+    %x = memref.load %a[%c0, %c0] : memref<4x4xf32>
+    memref.store %x, %out[%b, %c0] : memref<3x4xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @dynamic(%n: index) {
+  scf.forall (%b) in (3) {
+    // expected-error @below {{inside a thread block needs a static shape}}
+    %a = memref.alloc(%n) : memref<?xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

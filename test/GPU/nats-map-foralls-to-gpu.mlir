@@ -1,0 +1,78 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=64}))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+
+// A block forall becomes a launch of one block per iteration; its thread
+// forall a loop strided by the block size between barriers; the scalar
+// store in the block's sequential code runs on thread 0 between barriers;
+// a copy is shared out over the threads.
+
+// CHECK-LABEL: func.func @block
+// CHECK:       gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c6(_[0-9]+)?}}, %{{.+}} = {{%c1(_[0-9]+)?}}{{.*}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c64(_[0-9]+)?}}
+// CHECK:         %[[IDS:.+]]:2 = affine.delinearize_index %[[BX]] into (2, 3)
+// CHECK:         gpu.barrier
+// CHECK-NEXT:    scf.for %[[I:.+]] = %[[TX]] to {{%c32(_[0-9]+)?}} step {{%c64(_[0-9]+)?}}
+// CHECK:           affine.delinearize_index %[[I]] into (8, 4)
+// CHECK:           memref.store
+// CHECK:         gpu.barrier
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[TX]], {{%c0(_[0-9]+)?}}
+// CHECK-NEXT:    scf.if %[[FIRST]] {
+// CHECK-NEXT:      memref.store
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+// CHECK:         scf.for %[[J:.+]] = %[[TX]] to {{%c32(_[0-9]+)?}} step {{%c64(_[0-9]+)?}}
+// CHECK:           memref.load
+// CHECK:           memref.store
+// CHECK:         gpu.barrier
+// CHECK:         gpu.terminator
+// CHECK-NOT:   scf.forall
+func.func @block(%buf: memref<2x3x8x4xf32>, %flag: memref<2x3xf32>, %copy: memref<8x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b, %h) in (2, 3) {
+    %tile = memref.subview %buf[%b, %h, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1]
+        : memref<2x3x8x4xf32> to memref<8x4xf32, strided<[4, 1], offset: ?>>
+    scf.forall (%i, %j) in (8, 4) {
+      memref.store %one, %tile[%i, %j] : memref<8x4xf32, strided<[4, 1], offset: ?>>
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    memref.store %one, %flag[%b, %h] : memref<2x3xf32>
+    memref.copy %tile, %copy : memref<8x4xf32, strided<[4, 1], offset: ?>> to memref<8x4xf32>
+  } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Outside any block: a thread forall and a copy each become a grid of
+// ceil(n / 64) blocks, one element per thread, guarded at the end.
+
+// CHECK-LABEL: func.func @grid
+// CHECK:       gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c2(_[0-9]+)?}}, {{.*}} threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c64(_[0-9]+)?}}
+// CHECK:         %[[LIN:.+]] = affine.linearize_index disjoint [%[[BX]], %[[TX]]] by (2, 64)
+// CHECK:         %[[IN:.+]] = arith.cmpi ult, %[[LIN]], {{%c100(_[0-9]+)?}}
+// CHECK:         scf.if %[[IN]]
+// CHECK:           affine.delinearize_index %[[LIN]] into (10, 10)
+// CHECK:           math.exp
+// CHECK:       gpu.launch blocks({{.*}}) in (%{{.+}} = {{%c2(_[0-9]+)?}},
+// CHECK:         arith.cmpi ult, %{{.+}}, {{%c100(_[0-9]+)?}}
+// CHECK:           memref.load
+// CHECK:           memref.store
+func.func @grid(%x: memref<10x10xf32>, %y: memref<10x10xf32>) {
+  scf.forall (%i, %j) in (10, 10) {
+    %v = memref.load %x[%i, %j] : memref<10x10xf32>
+    %e = math.exp %v : f32
+    memref.store %e, %x[%i, %j] : memref<10x10xf32>
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  memref.copy %x, %y : memref<10x10xf32> to memref<10x10xf32>
+  return
+}
+
+// -----
+
+func.func @unmapped(%x: memref<4xf32>) {
+  %one = arith.constant 1.0 : f32
+  // expected-error @below {{is not mapped to GPU blocks or threads (run nats-gpu-distribute)}}
+  scf.forall (%i) in (4) {
+    memref.store %one, %x[%i] : memref<4xf32>
+  }
+  return
+}

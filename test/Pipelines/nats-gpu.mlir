@@ -1,0 +1,46 @@
+// The whole GPU pipeline: nats ops in; out come the host code in the LLVM
+// dialect, calling the mgpu* runtime, and one gpu.binary with the kernel.
+// RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s \
+// RUN:   --implicit-check-not="{{(nats|linalg|tensor|memref|scf|cf|arith|math|func|bufferization|affine)\.}}"
+// RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 chip=sm_80 features=+ptx75' \
+// RUN:   | FileCheck %s --check-prefix=OPTIONS
+// With ptxas, the default embeds a cubin.
+// RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
+
+// Host: on one stream, the blocks' workspace, a launch of one block per
+// (batch, router head) with 128 threads, the wait; and a C interface.
+// CHECK-LABEL: llvm.func @layer_core(
+// CHECK-DAG:   %[[TWO:.+]] = llvm.mlir.constant(2 : index) : i64
+// CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
+// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(128 : index) : i64
+// CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
+// CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
+// CHECK:     llvm.func @_mlir_ciface_layer_core(
+// The kernel, as PTX for Hopper: 128 threads a block, barriers between the
+// steps that the threads share.
+// CHECK:     gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// CHECK-SAME:  .target sm_90a
+// CHECK-SAME:  .visible .entry layer_core_kernel(
+// CHECK-SAME:  .maxntid 128, 1, 1
+// CHECK-SAME:  bar.sync {{\\09}}0
+
+// OPTIONS:   gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
+// OPTIONS-SAME: .target sm_80
+// OPTIONS-SAME: .maxntid 256, 1, 1
+
+// CUBIN:     gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
+
+func.func @layer_core(%q: tensor<1x100x2x8xf32>, %g: tensor<1x100x2xf32>,
+                      %route: tensor<1x2x2xi1>)
+    -> (tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x2x8x8xf32>) {
+  %o, %os, %s = nats.hybrid_attention linear(%q, %q, %q, %g, %g)
+      softmax(%q, %q, %q) route(%route) {window = 4 : i64}
+      : (tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>,
+         tensor<1x100x2xf32>, tensor<1x100x2xf32>, tensor<1x100x2x8xf32>,
+         tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x2x2xi1>)
+      -> (tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x2x8x8xf32>)
+  return %o, %os, %s
+      : tensor<1x100x2x8xf32>, tensor<1x100x2x8xf32>, tensor<1x2x8x8xf32>
+}
