@@ -3,8 +3,9 @@
 # correctness matrix of nats.hybrid_attention (test/python/
 # test_hybrid_attention.py) on the GPU against the float64 reference, with
 # fresh random inputs (a new --seed each run; SEED=N repeats one) and
-# outputs poisoned with NaN before each launch. Ends with the table of
-# measured errors.
+# outputs poisoned with NaN before each launch; the example layer on the
+# GPU; and nats against FLA's chunk_gated_delta_rule (bench/fla_compare.py).
+# Ends with the tables of measured errors.
 #
 #   bench/gpu_check.sh          (the device tool: carry [".device"])
 set -uo pipefail
@@ -14,6 +15,10 @@ export PYTHONPATH=$PWD/python NATS_CACHE_DIR=$PWD/.device/cache \
 seed=${SEED:-$RANDOM}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "seed $seed"
-python3 examples/run_layer.py --target cuda
+python3 examples/run_layer.py --target cuda --seed "$seed"
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
   --target=cuda --seed="$seed" "$@"
+status=$?
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/fla .device/whl/*.whl \
+  && PYTHONPATH=$PYTHONPATH:/tmp/fla python3 bench/fla_compare.py --seed "$seed" || status=1
+exit $status

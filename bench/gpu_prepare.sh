@@ -2,7 +2,8 @@
 # On the build machine: everything the GPU machine needs, in .device/ (git
 # ignores it; name it in the device tool's `carry`). The GPU machine has no
 # MLIR, so the products are compiled here: the CUDA runtime, and every
-# function the GPU checks run, in a cache that travels with them.
+# function the GPU checks run, in a cache that travels with them; and the
+# wheels of the FLA baseline (the GPU machine has no internet).
 #
 #   utils/build.sh && bench/gpu_prepare.sh
 set -euo pipefail
@@ -14,4 +15,9 @@ export PYTHONPATH=$PWD/build/python_packages NATS_CACHE_DIR=$PWD/.device/cache
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
   --target=cuda --compile-only
 python3 examples/run_layer.py --target cuda --compile-only
+python3 bench/fla_compare.py --prepare
+# The FLA baseline travels as wheels (pure Python; torch and triton are there).
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+  --implementation cp --platform manylinux_2_28_x86_64 -d .device/whl \
+  flash-linear-attention==0.6.0 fla-core==0.6.0
 du -sh .device
