@@ -8,13 +8,17 @@ rounded to bf16; every chunk routed to linear memory, so nats' linear output is 
 delta rule alone); both compared with the float64 reference on those rounded inputs: max
 |x - ref| / max |ref| of the output o and the final state. FLA runs with
 use_qk_l2norm_in_kernel=True and the same scale (K^-0.5), nats with qk_l2norm (the default).
-Fresh inputs every run (--seed to repeat one). Prints a table last.
+Fresh inputs every run (--seed to repeat one). Also times both (median of repeated runs
+after a warm-up, the device synchronised around each; nats' time includes what its host
+code does per call: a stream, the blocks' workspace, the launch). Prints tables last.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
+import time
 
 import numpy as np
 
@@ -45,19 +49,45 @@ def rel_err(actual, expected):
     return float(np.abs(actual - expected).max() / np.abs(expected).max())
 
 
+def median_ms(run, sync, repeat=10):
+    run()
+    sync()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
 def run_fla(x, scale):
+    """FLA's outputs, and its time in ms."""
     import torch
     from fla.ops.gated_delta_rule import chunk_gated_delta_rule
     dev = torch.device("cuda")
 
     def t(name, dtype):
         return torch.from_numpy(np.asarray(x[name], np.float32)).to(dev, dtype)
-    o, state = chunk_gated_delta_rule(
-        t("q", torch.bfloat16), t("k", torch.bfloat16), t("v", torch.bfloat16),
-        t("g", torch.float32), t("beta", torch.bfloat16), scale=scale,
-        output_final_state=True, use_qk_l2norm_in_kernel=True)
-    torch.cuda.synchronize()
-    return o.float().cpu().numpy(), state.float().cpu().numpy()
+    args = (t("q", torch.bfloat16), t("k", torch.bfloat16), t("v", torch.bfloat16),
+            t("g", torch.float32), t("beta", torch.bfloat16))
+
+    def run():
+        return chunk_gated_delta_rule(*args, scale=scale, output_final_state=True,
+                                      use_qk_l2norm_in_kernel=True)
+    o, state = run()
+    ms = median_ms(run, torch.cuda.synchronize)
+    return o.float().cpu().numpy(), state.float().cpu().numpy(), ms
+
+
+def time_nats(x, scale):
+    """nats' time in ms on device arrays (no copies to or from the host)."""
+    from nats import cuda
+    module, arrays, shapes = nats.api._prepare(dict(x, initial_state=None), CHUNK, 0, scale,
+                                               None, True, "cuda")
+    device = [cuda.DeviceArray.from_host(a) for a in arrays] + \
+        [cuda.DeviceArray(s, d) for s, d in shapes]
+    return median_ms(lambda: module.call("hybrid_attention", device), cuda.synchronize)
 
 
 def main():
@@ -79,18 +109,24 @@ def main():
             **{n: (a if a.dtype == np.bool_ else a.astype(np.float64)) for n, a in x.items()},
             chunk_size=CHUNK, scale=scale)
         o, _, state = nats.hybrid_attention(**x, chunk_size=CHUNK, scale=scale, target="cuda")
-        fla_o, fla_state = run_fla(x, scale)
+        fla_o, fla_state, fla_ms = run_fla(x, scale)
         assert not np.isnan(np.asarray(o, np.float32)).any(), "nats: unwritten output"
         rows.append((f"{B}x{T}x{H}x{K}x{V}",
                      rel_err(o, want[0]), rel_err(fla_o, want[0]),
-                     rel_err(state, want[2]), rel_err(fla_state, want[2])))
+                     rel_err(state, want[2]), rel_err(fla_state, want[2]),
+                     time_nats(x, scale), fla_ms))
     if args.prepare:
         return
     print(f"\nbf16 inputs, every route 0, seed {seed}: max relative error vs float64")
     print("| B x T x H x K x V | nats o | FLA o | nats state | FLA state |")
     print("|---|---|---|---|---|")
-    for shape, *errors in rows:
+    for shape, *errors, _, _ in rows:
         print(f"| {shape} | " + " | ".join(f"{e:.2e}" for e in errors) + " |")
+    print("\nms, median of 10 (nats also runs its softmax branch: 16-dim heads, own chunk only)")
+    print("| B x T x H x K x V | nats | FLA |")
+    print("|---|---|---|")
+    for shape, *_, nats_ms, fla_ms in rows:
+        print(f"| {shape} | {nats_ms:.2f} | {fla_ms:.3f} |")
 
 
 if __name__ == "__main__":

@@ -253,3 +253,39 @@ def test_tool_overrides_and_missing_tools(monkeypatch, tmp_path):
     with pytest.raises(nats.CompileError, match="cannot run /nonexistent/cc"):
         nats.compile_module(MATMUL)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cached_products_run_where_the_tools_are_not(tmp_path, monkeypatch):
+    """A machine without MLIR (the GPU machine) uses products compiled
+    elsewhere; one it does not have is a clear error, not a crash."""
+    monkeypatch.setenv("NATS_CACHE_DIR", str(tmp_path))
+    assert nats.compile_module(MATMUL, load=False) is None
+    assert len(list(tmp_path.glob("*.so"))) == 1
+
+    def missing(name):
+        raise nats.compiler.ToolNotFound(f"cannot find the tool '{name}'")
+    monkeypatch.setattr(nats.compiler, "tool", missing)
+    monkeypatch.setenv("CC", "/another/cc")  # how it was linked is not part of the key
+    module = nats.compile_module(MATMUL)
+    a, b = np.ones((5, 7), np.float32), np.ones((7, 3), np.float32)
+    c = np.full((5, 3), np.nan, np.float32)
+    module.call("matmul", [a, b, c])
+    assert (c == 7).all()
+    with pytest.raises(nats.CompileError, match="not in the cache .* tools to compile it"):
+        nats.compile_module(MATMUL.replace("matmul", "other"))
+
+
+def test_gpu_products_call_the_cuda_runtime(tmp_path, monkeypatch):
+    """target="cuda" compiles through nats-gpu (no GPU needed) into a shared
+    object whose launches go to the mgpu* runtime."""
+    import subprocess
+    monkeypatch.setenv("NATS_CACHE_DIR", str(tmp_path))
+    nats.compile_module(MATMUL, target="cuda", load=False)
+    (product,) = tmp_path.glob("*.so")
+    undefined = subprocess.run(["nm", "-D", "--undefined-only", str(product)],
+                               capture_output=True, text=True, check=True).stdout
+    assert "mgpuLaunchKernel" in undefined and "mgpuModuleLoad" in undefined
+    assert "mlir_c_runner_utils" not in subprocess.run(
+        ["readelf", "-d", str(product)], capture_output=True, text=True).stdout
+    with pytest.raises(ValueError, match="target: expected one of"):
+        nats.compile_module(MATMUL, target="tpu")
