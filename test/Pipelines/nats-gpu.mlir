@@ -8,22 +8,22 @@
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
 // Host: on one stream, the blocks' workspace, a launch of one block per
-// (batch, router head) with 128 threads, the wait; and a C interface.
+// (batch, router head) with 1024 threads, the wait; and a C interface.
 // CHECK-LABEL: llvm.func @layer_core(
 // CHECK-DAG:   %[[TWO:.+]] = llvm.mlir.constant(2 : index) : i64
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
-// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(128 : index) : i64
+// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
 // CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
 // CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
-// The kernel, as PTX for Hopper: 128 threads a block, barriers between the
+// The kernel, as PTX for Hopper: 1024 threads a block, barriers between the
 // steps that the threads share.
 // CHECK:     gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry layer_core_kernel(
-// CHECK-SAME:  .maxntid 128, 1, 1
+// CHECK-SAME:  .maxntid 1024, 1, 1
 // CHECK-SAME:  bar.sync {{\\09}}0
 
 // OPTIONS:   gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
