@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -71,18 +72,45 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
   return success();
 }
 
-/// Makes each value that `loop` carries to its next iteration a
-/// `linalg.copy` into the iteration argument, so that one-shot bufferization
-/// gives it the argument's buffer: a loop-carried value then never needs a
-/// fresh buffer per iteration (nats-gpu-workspace gives each allocation one
-/// slot, reused by every iteration).
+/// Whether `value` is `iterArg` updated in place: reached from it through
+/// destinations only (insert_slice/insert dests, the tied init of a
+/// destination-style op, a forall's shared output, a loop's init).
+bool isUpdatedInPlace(Value value, Value iterArg) {
+  while (value != iterArg) {
+    auto result = dyn_cast<OpResult>(value);
+    if (!result)
+      return false;
+    Operation *def = result.getOwner();
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(def))
+      value = insert.getDest();
+    else if (auto insert = dyn_cast<tensor::InsertOp>(def))
+      value = insert.getDest();
+    else if (auto forall = dyn_cast<scf::ForallOp>(def))
+      value = forall.getOutputs()[result.getResultNumber()];
+    else if (auto loop = dyn_cast<scf::ForOp>(def))
+      value = loop.getInitArgs()[result.getResultNumber()];
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def))
+      value = dps.getTiedOpOperand(result)->get();
+    else
+      return false;
+  }
+  return true;
+}
+
+/// Makes each value that `loop` carries to its next iteration, unless it is
+/// the iteration argument updated in place already, a `linalg.copy` into
+/// the iteration argument, so that one-shot bufferization gives it the
+/// argument's buffer: a loop-carried value then never needs a fresh buffer
+/// per iteration (nats-gpu-workspace gives each allocation one slot,
+/// reused by every iteration). A copy where none is needed would cost two:
+/// the in-place update could no longer be in place.
 void carryInPlace(RewriterBase &rewriter, scf::ForOp loop) {
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
   rewriter.setInsertionPoint(yield);
   for (auto [operand, iterArg] :
        llvm::zip(yield->getOpOperands(), loop.getRegionIterArgs())) {
     if (!isa<RankedTensorType>(operand.get().getType()) ||
-        operand.get() == iterArg)
+        isUpdatedInPlace(operand.get(), iterArg))
       continue;
     auto copy = linalg::CopyOp::create(rewriter, yield.getLoc(), operand.get(),
                                        iterArg);
