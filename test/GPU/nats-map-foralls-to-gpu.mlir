@@ -76,3 +76,28 @@ func.func @unmapped(%x: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// Between two thread loops with only a view in between, one barrier does.
+
+// CHECK-LABEL: func.func @one_barrier
+// CHECK:       scf.for
+// CHECK:       gpu.barrier
+// CHECK-NOT:   gpu.barrier
+// CHECK:       memref.subview
+// CHECK-NOT:   gpu.barrier
+// CHECK:       scf.for
+func.func @one_barrier(%buf: memref<2x8xf32>) {
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b) in (2) {
+    scf.forall (%i) in (8) {
+      memref.store %one, %buf[%b, %i] : memref<2x8xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %row = memref.subview %buf[%b, 0] [1, 8] [1, 1] : memref<2x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+    scf.forall (%i) in (8) {
+      memref.store %one, %row[%i] : memref<8xf32, strided<[1], offset: ?>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

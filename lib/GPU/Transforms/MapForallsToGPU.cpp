@@ -78,6 +78,25 @@ void barrierAfter(RewriterBase &rewriter, Operation *op) {
   gpu::BarrierOp::create(rewriter, op->getLoc());
 }
 
+/// Erases each barrier that follows another with nothing between them that
+/// touches memory (index arithmetic, views): the earlier one already
+/// orders everything around both.
+void eraseRedundantBarriers(RewriterBase &rewriter, Operation *body) {
+  SmallVector<gpu::BarrierOp> redundant;
+  body->walk([&](gpu::BarrierOp barrier) {
+    for (Operation *op = barrier->getPrevNode(); op; op = op->getPrevNode()) {
+      if (isa<gpu::BarrierOp>(op)) {
+        redundant.push_back(barrier);
+        return;
+      }
+      if (op->getNumRegions() != 0 || !isMemoryEffectFree(op))
+        return;
+    }
+  });
+  for (gpu::BarrierOp barrier : redundant)
+    rewriter.eraseOp(barrier);
+}
+
 struct BlockMapper {
   RewriterBase &rewriter;
   int64_t blockThreads;
@@ -182,6 +201,7 @@ struct BlockMapper {
     });
     for (Operation *op : writes)
       guardWrite(op);
+    eraseRedundantBarriers(rewriter, body);
     return success();
   }
 };
