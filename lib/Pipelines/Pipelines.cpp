@@ -98,6 +98,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
+  func.addPass(createNatsGPUAccumulateInRegistersPass());
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"
