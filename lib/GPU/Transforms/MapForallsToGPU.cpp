@@ -31,13 +31,6 @@ using namespace mlir::nats;
 
 namespace {
 
-int64_t tripCount(scf::ForallOp forall) {
-  int64_t count = 1;
-  for (int64_t bound : forall.getStaticUpperBound())
-    count *= bound;
-  return count;
-}
-
 /// Inlines the body of a bufferized `forall` before `point`, its induction
 /// variables delinearised from `linear`.
 void inlineForallBody(RewriterBase &rewriter, scf::ForallOp forall,
@@ -110,7 +103,7 @@ struct BlockMapper {
     rewriter.setInsertionPoint(forall);
     auto loop = scf::ForOp::create(
         rewriter, loc, threadId,
-        arith::ConstantIndexOp::create(rewriter, loc, tripCount(forall)),
+        arith::ConstantIndexOp::create(rewriter, loc, getTripCount(forall)),
         arith::ConstantIndexOp::create(rewriter, loc, blockThreads));
     threadLoops.insert(loop);
     barrierBefore(rewriter, loop);
@@ -296,7 +289,7 @@ struct NatsMapForallsToGPUPass
     rewriter.setInsertionPoint(forall);
     if (isBlockForall(forall)) {
       gpu::LaunchOp launch =
-          createLaunch(rewriter, loc, tripCount(forall), blockThreads);
+          createLaunch(rewriter, loc, getTripCount(forall), blockThreads);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
       BlockMapper mapper{rewriter, blockThreads, launch.getThreadIds().x, {}};
@@ -304,7 +297,7 @@ struct NatsMapForallsToGPUPass
     }
     if (isThreadForall(forall)) {
       // An op of the graph around the tiles: one iteration per thread.
-      createGridLaunch(rewriter, loc, tripCount(forall), blockThreads,
+      createGridLaunch(rewriter, loc, getTripCount(forall), blockThreads,
                        [&](Value linear) {
                          inlineForallBody(rewriter, forall, linear,
                                           &*rewriter.getInsertionPoint());

@@ -23,6 +23,13 @@ bool mlir::nats::isThreadForall(scf::ForallOp forall) {
   return isMappedTo<gpu::GPUThreadMappingAttr>(forall);
 }
 
+int64_t mlir::nats::getTripCount(scf::ForallOp forall) {
+  int64_t count = 1;
+  for (int64_t bound : forall.getStaticUpperBound())
+    count *= bound;
+  return count;
+}
+
 scf::ForallOp mlir::nats::getEnclosingBlockForall(Operation *op) {
   for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
        forall = forall->getParentOfType<scf::ForallOp>())

@@ -63,9 +63,7 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall) {
         type.getNumElements() * elementBytes(type.getElementType()),
         kSlotAlign);
   }
-  int64_t blocks = 1;
-  for (int64_t bound : forall.getStaticUpperBound())
-    blocks *= bound;
+  int64_t blocks = getTripCount(forall);
 
   Location loc = forall.getLoc();
   rewriter.setInsertionPoint(forall);

@@ -19,6 +19,9 @@ bool isBlockForall(scf::ForallOp forall);
 /// Whether `forall` is mapped to threads.
 bool isThreadForall(scf::ForallOp forall);
 
+/// The number of iterations of a forall with static bounds.
+int64_t getTripCount(scf::ForallOp forall);
+
 /// The innermost block forall around `op`, or null.
 scf::ForallOp getEnclosingBlockForall(Operation *op);
 
