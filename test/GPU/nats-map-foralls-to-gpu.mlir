@@ -1,5 +1,8 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=64}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: not nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=2048}))' \
+// RUN:   --split-input-file 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: error: block-threads must be in [1, 1024], got 2048
 
 // A block forall becomes a launch of one block per iteration; its thread
 // forall a loop strided by the block size between barriers; the scalar

@@ -242,7 +242,8 @@ struct NatsMapForallsToGPUPass
   void runOnOperation() override {
     if (blockThreads < 1 || blockThreads > 1024) {
       emitError(getOperation().getLoc())
-          << "block-threads must be in [1, 1024], got " << blockThreads;
+          << "block-threads must be in [1, 1024], got "
+          << static_cast<int64_t>(blockThreads);
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
