@@ -42,10 +42,11 @@ struct EmitCInterfacePass
 } // namespace
 
 void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
-                                       int64_t blockSize) {
+                                       int64_t blockSize, NatsTiling tiling) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
-  func.addPass(createNatsTileHybridAttentionPass());
+  if (tiling == NatsTiling::HybridTiles)
+    func.addPass(createNatsTileHybridAttentionPass());
   func.addPass(createNatsSplitBranchesPass());
   func.addPass(createNatsFuseGatedDeltaPass({tileSize}));
   func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
@@ -84,7 +85,10 @@ std::string mlir::nats::defaultCudaPath() {
 
 void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                                       const NatsGPUPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
+  // Each branch's own loops become thread blocks: B·H blocks for the gated
+  // delta rule, B·Hs·(query blocks) for the routed softmax.
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
+                        NatsTiling::BranchLoops);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass());
   // No allow-return-allocs-from-loops: a block's scratch buffer has one

@@ -7,30 +7,35 @@
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
-// Host: on one stream, the blocks' workspace, a launch of one block per
-// (batch, router head) with 1024 threads, the wait; and a C interface.
+// Host: on one stream, the blocks' workspace, then a kernel per step: the
+// pads of the tokens (grids of their own), the gated delta rule with one
+// block per (batch, head) = 2, the routed softmax with one block per
+// (batch, softmax head, query block) = 1·2·2, 1024 threads each; the wait;
+// and a C interface.
 // CHECK-LABEL: llvm.func @layer_core(
+// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
+// CHECK-DAG:   %[[FOUR:.+]] = llvm.mlir.constant(4 : index) : i64
 // CHECK-DAG:   %[[TWO:.+]] = llvm.mlir.constant(2 : index) : i64
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
-// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
 // CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
 // CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_3::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_4::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
-// The kernel, as PTX for Hopper: 1024 threads a block, barriers between the
-// steps that the threads share.
-// CHECK:     gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// The gated-delta kernel, as PTX for Hopper: 1024 threads a block, barriers
+// between the steps that the threads share.
+// CHECK:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry layer_core_kernel(
 // CHECK-SAME:  .maxntid 1024, 1, 1
 // CHECK-SAME:  bar.sync {{\\09}}0
 
-// OPTIONS:   gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
+// OPTIONS:   gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80
 // OPTIONS-SAME: .maxntid 256, 1, 1
 
-// CUBIN:     gpu.binary @layer_core_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
+// CUBIN:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
 
 func.func @layer_core(%q: tensor<1x100x2x8xf32>, %g: tensor<1x100x2xf32>,
                       %route: tensor<1x2x2xi1>)

@@ -61,12 +61,24 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::init("bin")};
 };
 
+/// How the nats ops' parallel loops are laid out.
+enum class NatsTiling {
+  /// One scf.forall over (batch, router head) tiles holding both branches:
+  /// each tile's data stays together (the CPU).
+  HybridTiles,
+  /// The branches split first, each with its own outermost scf.forall:
+  /// (batch, head) for the gated delta rule, (batch, softmax head, query
+  /// block) for the routed softmax, so a GPU gets a grid per branch.
+  BranchLoops,
+};
+
 /// The passes of nats-to-linalg (router decomposition, tiling, branch
 /// split, gated-delta fusion, routed-softmax compaction, cleanup): the nats
 /// ops to tiled, fused, compacted linalg/scf/tensor IR. Every target's
 /// pipeline starts with them.
 void addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
-                           int64_t blockSize);
+                           int64_t blockSize,
+                           NatsTiling tiling = NatsTiling::HybridTiles);
 
 /// nats-to-linalg: addNatsToLinalgPasses as a pipeline of its own.
 void buildNatsToLinalgPipeline(OpPassManager &pm,

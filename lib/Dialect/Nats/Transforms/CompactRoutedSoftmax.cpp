@@ -1,13 +1,14 @@
 //===- CompactRoutedSoftmax.cpp - routed softmax over kept chunks ---------===//
 //
 // Lowers nats.routed_softmax (spec §3.3) so that work follows the keys a
-// query can see (docs/algorithms.md §2). Per (batch, softmax head):
+// query can see (docs/algorithms.md §2). One scf.forall iteration per
+// (batch, softmax head, query block [t0, t0 + Lq)), independent of the
+// others (a thread block each on a GPU):
 //
 //  1. Compaction: one pass over the route bits of the head's router head
 //     gives each kept chunk its slot (an exclusive prefix sum) and the list
 //     of kept chunk indices by slot.
-//  2. For each query block [t0, t0 + Lq), independently, an online softmax
-//     over
+//  2. An online softmax over
 //       a. the kept chunks wholly before the block's first chunk c0, read
 //          through the list: full key blocks, no mask. Every query of the
 //          block is in chunk c0 or later and after these keys, so each of
@@ -421,12 +422,20 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     h.window = op.getWindow();
     h.blocks = blocks;
 
+    // One iteration per (batch, softmax head, query block): the query
+    // blocks are independent, and each redoes the compaction of its head
+    // (N steps, little beside its block's attention) so that nothing is
+    // shared between iterations: a GPU runs each as a thread block.
+    int64_t lq = blocks.query;
     auto forall = scf::ForallOp::create(
         rewriter, loc,
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
-                               rewriter.getIndexAttr(heads)},
-        ValueRange{tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
-                                           elementType)},
+                               rewriter.getIndexAttr(heads),
+                               rewriter.getIndexAttr(blocks.padded / lq)},
+        ValueRange{tensor::EmptyOp::create(
+            rewriter, loc,
+            ArrayRef<int64_t>{batch, blocks.padded, heads, valueDim},
+            elementType)},
         std::nullopt);
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forall.getBody());
@@ -478,52 +487,31 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
         },
         rewriter.getI1Type());
 
-    // 2. Query blocks, independent of each other.
-    int64_t lq = blocks.query;
-    auto blockLoop = scf::ForallOp::create(
-        rewriter, loc,
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(blocks.padded / lq)},
-        ValueRange{tensor::EmptyOp::create(
-            rewriter, loc, ArrayRef<int64_t>{blocks.padded, valueDim},
-            elementType)},
-        std::nullopt);
-    {
-      OpBuilder::InsertionGuard blockGuard(rewriter);
-      rewriter.setInsertionPointToStart(blockLoop.getBody());
-      Value t0 = arith::MulIOp::create(rewriter, loc,
-                                       blockLoop.getInductionVar(0),
-                                       tb.index(lq));
-      Value rows = queryBlock(tb, h, slots, t0,
-                              op.getScale().convertToDouble(), elementType);
-      rewriter.setInsertionPointToStart(blockLoop.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(
-          rewriter, loc, rows, blockLoop.getRegionIterArgs()[0],
-          ArrayRef<OpFoldResult>{t0, rewriter.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(lq),
-                                 rewriter.getIndexAttr(valueDim)},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                                 rewriter.getIndexAttr(1)});
-    }
-
-    Value rows = tensor::ExtractSliceOp::create(
-        rewriter, loc, blockLoop.getResult(0),
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
-                               rewriter.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tokens),
-                               rewriter.getIndexAttr(valueDim)},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(1)});
+    // 2. The query block.
+    Value t0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
+                                     tb.index(lq));
+    Value rows = queryBlock(tb, h, slots, t0, op.getScale().convertToDouble(),
+                            elementType);
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    OpFoldResult zero = rewriter.getIndexAttr(0);
+    OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
     tensor::ParallelInsertSliceOp::create(
         rewriter, loc, rows, forall.getRegionIterArgs()[0],
-        ArrayRef<OpFoldResult>{h.batch, zero, h.head, zero},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(tokens),
-                               rewriter.getIndexAttr(1),
+        ArrayRef<OpFoldResult>{h.batch, t0, h.head, zero},
+        ArrayRef<OpFoldResult>{one, rewriter.getIndexAttr(lq), one,
                                rewriter.getIndexAttr(valueDim)},
-        SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
-    rewriter.replaceOp(op, forall.getResults());
+        SmallVector<OpFoldResult>(4, one));
+
+    // The padding's rows go.
+    rewriter.setInsertionPointAfter(forall);
+    Value result = tensor::ExtractSliceOp::create(
+        rewriter, loc, vType, forall.getResult(0),
+        SmallVector<OpFoldResult>(4, zero),
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
+                               rewriter.getIndexAttr(tokens),
+                               rewriter.getIndexAttr(heads),
+                               rewriter.getIndexAttr(valueDim)},
+        SmallVector<OpFoldResult>(4, one));
+    rewriter.replaceOp(op, result);
     return success();
   }
 

@@ -106,11 +106,12 @@ def NatsCompactRoutedSoftmaxPass : Pass<"nats-compact-routed-softmax"> {
   let summary = "Lower nats.routed_softmax to a kept-chunk index list and an "
                 "online softmax";
   let description = [{
-    Per (batch, softmax head), compacts the kept chunks of its router head
-    into an index list (an exclusive prefix sum over `route` gives each kept
-    chunk its slot), then for each query block runs an online (flash-style)
-    softmax over: the kept chunks wholly before the block, as unmasked key
-    blocks gathered through the list (with chunks smaller than a block,
+    One `scf.forall` iteration per (batch, softmax head, query block), each
+    independent: it compacts the kept chunks of its router head into an
+    index list (an exclusive prefix sum over `route` gives each kept chunk
+    its slot; N steps, redone per block so that nothing is shared), then
+    runs an online (flash-style) softmax over: the kept chunks wholly before
+    the block, as unmasked key blocks gathered through the list (with chunks smaller than a block,
     several kept chunks are grouped into one key block so that products stay
     tile-sized); the band of keys before the block that a query may still
     see (its own chunk's earlier keys when a chunk is longer than a block,
