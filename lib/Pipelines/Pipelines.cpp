@@ -42,13 +42,14 @@ struct EmitCInterfacePass
 } // namespace
 
 void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
-                                       int64_t blockSize, NatsTiling tiling) {
+                                       int64_t blockSize, NatsTiling tiling,
+                                       int64_t valueTile) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
   if (tiling == NatsTiling::HybridTiles)
     func.addPass(createNatsTileHybridAttentionPass());
   func.addPass(createNatsSplitBranchesPass());
-  func.addPass(createNatsFuseGatedDeltaPass({tileSize}));
+  func.addPass(createNatsFuseGatedDeltaPass({tileSize, valueTile}));
   func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
@@ -88,7 +89,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // Each branch's own loops become thread blocks: B·H blocks for the gated
   // delta rule, B·Hs·(query blocks) for the routed softmax.
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
-                        NatsTiling::BranchLoops);
+                        NatsTiling::BranchLoops, options.valueTile);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass());
   // No allow-return-allocs-from-loops: a block's scratch buffer has one

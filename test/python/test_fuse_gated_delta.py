@@ -32,7 +32,8 @@ def _tensor(shape, element_type):
 
 
 @functools.lru_cache(maxsize=None)
-def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32):
+def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
+             value_tile=0):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -56,7 +57,11 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
   return %o, %s : {", ".join(outputs)}
 }}
 """
-    return compiler.compile_module(source, f"nats-cpu{{tile-size={tile_size}}}")
+    # The op is lowered first with the value tile asked for; nats-cpu then
+    # finds no gated_delta left and lowers the rest.
+    return compiler.compile_module(
+        source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
+                f"value-tile={value_tile}}}), nats-cpu)")
 
 
 def run(module, inputs, dtype=np.float32):
@@ -158,6 +163,19 @@ def test_without_l2norm(measured, T, C, tile_size, has_state):
         inputs["k"] /= np.sqrt(2 * K, dtype=np.float32)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C, qk_l2norm=False)
+
+
+@pytest.mark.parametrize("value_tile", [3, 4, 6, 5])
+def test_value_tiles(measured, value_tile):
+    """The state's columns in groups of 3, 4 or 6 (V = 12) are separate
+    iterations; 5 does not divide V and leaves them whole."""
+    T, C = 70, 16
+    module = compiled(T, C, 32, value_tile=value_tile)
+    rng = np.random.default_rng(value_tile)
+    for i, kind in enumerate(ROUTES):
+        inputs = make(T, C, seed=300 + i)
+        inputs["route"] = route_of(kind, T, C, rng)
+        check(measured, module, inputs, C)
 
 
 # Twice the rounding of o to the element type (2^-11 for f16, 2^-8 for bf16).

@@ -48,6 +48,11 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<int64_t> blockThreads{*this, "block-threads",
                                llvm::cl::desc("threads per thread block"),
                                llvm::cl::init(1024)};
+  Option<int64_t> valueTile{
+      *this, "value-tile",
+      llvm::cl::desc("state columns per gated-delta thread block, where that "
+                     "divides V (0: all)"),
+      llvm::cl::init(32)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "
@@ -78,7 +83,8 @@ enum class NatsTiling {
 /// pipeline starts with them.
 void addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
                            int64_t blockSize,
-                           NatsTiling tiling = NatsTiling::HybridTiles);
+                           NatsTiling tiling = NatsTiling::HybridTiles,
+                           int64_t valueTile = 0);
 
 /// nats-to-linalg: addNatsToLinalgPasses as a pipeline of its own.
 void buildNatsToLinalgPipeline(OpPassManager &pm,

@@ -1,5 +1,20 @@
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32" --cse --split-input-file \
 // RUN:   --verify-diagnostics | FileCheck %s --implicit-check-not=nats.gated_delta
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=COLUMNS
+
+// value-tile=4: V = 16 in groups of 4, a third forall dim; each iteration
+// reads its columns of v and of the initial state and writes its columns.
+// COLUMNS-LABEL: func.func @gated_delta
+// COLUMNS-SAME: %[[V:[^:]+]]: tensor<2x40x4x16xbf16>
+// COLUMNS: %[[VP:.+]] = tensor.pad %[[V]] low[0, 0, 0, 0] high[0, 24, 0, 0]
+// COLUMNS: scf.forall (%[[B:.+]], %[[H:.+]], %[[J:.+]]) in (2, 4, 4)
+// COLUMNS: %[[C0:.+]] = arith.muli %[[J]], %c4
+// COLUMNS: tensor.extract_slice %[[VP]][0, 0, 0, %[[C0]]] [2, 64, 4, 4] [1, 1, 1, 1] : tensor<2x64x4x16xbf16> to tensor<2x64x4x4xbf16>
+// COLUMNS: tensor.extract_slice %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4] [1, 1, 1, 1] : tensor<2x4x8x16xf32> to tensor<8x4xf32>
+// COLUMNS: scf.forall.in_parallel
+// COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], 0, %[[H]], %[[C0]]] [1, 40, 1, 4]
+// COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4]
 
 // The contractions: A·B, A·Bᵀ (B read as n×k) and Aᵀ·B (A read as k×m).
 // CHECK-DAG: #[[$A:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>

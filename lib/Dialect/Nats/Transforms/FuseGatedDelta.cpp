@@ -37,8 +37,10 @@ namespace {
 constexpr double kL2NormEps = 1e-6;
 
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
-  FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, PatternBenefit benefit)
-      : OpRewritePattern(ctx, benefit), tileSize(tileSize) {}
+  FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, int64_t valueTile,
+                 PatternBenefit benefit)
+      : OpRewritePattern(ctx, benefit), tileSize(tileSize),
+        valueTile(valueTile) {}
 
   LogicalResult matchAndRewrite(GatedDeltaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -65,6 +67,11 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     int64_t tile = TileBuilder::tileTokens(chunk, tileSize);
     int64_t padded = llvm::divideCeil(tokens, tile) * tile;
     Type elementType = qType.getElementType();
+    // The state's columns (and v's, o's) are independent: value tiles are
+    // iterations of their own, each redoing the V-free part (K·Kᵀ, W).
+    int64_t columns = valueDim;
+    if (valueTile > 0 && valueTile < valueDim && valueDim % valueTile == 0)
+      columns = valueTile;
 
     // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
     // and they come after every real token.
@@ -79,35 +86,55 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
     Value stateInit = tensor::EmptyOp::create(
         rewriter, loc, stateType.getShape(), rewriter.getF32Type());
-    auto forall = scf::ForallOp::create(
-        rewriter, loc,
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
-                               rewriter.getIndexAttr(heads)},
-        ValueRange{oInit, stateInit}, std::nullopt);
+    SmallVector<OpFoldResult> bounds = {rewriter.getIndexAttr(batch),
+                                        rewriter.getIndexAttr(heads)};
+    if (columns != valueDim)
+      bounds.push_back(rewriter.getIndexAttr(valueDim / columns));
+    auto forall = scf::ForallOp::create(rewriter, loc, bounds,
+                                        ValueRange{oInit, stateInit},
+                                        std::nullopt);
 
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forall.getBody());
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     TileBuilder tb(rewriter, loc);
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    SmallVector<OpFoldResult> one(4, rewriter.getIndexAttr(1));
 
-    // The state at the start: initial_state[b, h] or zero.
+    // This iteration's value columns, from c0 on.
+    OpFoldResult c0 = zero;
+    if (columns != valueDim) {
+      c0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
+                                 tb.index(columns))
+               .getResult();
+      v = tensor::ExtractSliceOp::create(
+          rewriter, loc,
+          RankedTensorType::get({batch, padded, heads, columns}, elementType),
+          v, ArrayRef<OpFoldResult>{zero, zero, zero, c0},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
+                                 rewriter.getIndexAttr(padded),
+                                 rewriter.getIndexAttr(heads),
+                                 rewriter.getIndexAttr(columns)},
+          one);
+    }
+
+    // The state at the start: initial_state[b, h, :, columns] or zero.
     Value state0;
     if (Value init = op.getInitialState()) {
-      SmallVector<OpFoldResult> offsets = {b, h, rewriter.getIndexAttr(0),
-                                           rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {
-          rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
-          rewriter.getIndexAttr(keyDim), rewriter.getIndexAttr(valueDim)};
-      SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
       state0 = tensor::ExtractSliceOp::create(
           rewriter, loc,
-          RankedTensorType::get({keyDim, valueDim}, rewriter.getF32Type()),
-          init, offsets, sizes, strides);
+          RankedTensorType::get({keyDim, columns}, rewriter.getF32Type()),
+          init, ArrayRef<OpFoldResult>{b, h, zero, c0},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                                 rewriter.getIndexAttr(1),
+                                 rewriter.getIndexAttr(keyDim),
+                                 rewriter.getIndexAttr(columns)},
+          one);
     } else {
-      state0 = tb.zeros({keyDim, valueDim});
+      state0 = tb.zeros({keyDim, columns});
     }
     Value outRows = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{padded, valueDim}, elementType);
+        rewriter, loc, ArrayRef<int64_t>{padded, columns}, elementType);
 
     // Router head of this linear head.
     Value routerHead = arith::DivUIOp::create(
@@ -130,40 +157,38 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
               updateTile(body, op, in, keep, iterArgs[0], chunk, tile);
           SmallVector<OpFoldResult> offsets = {t0, nb.getIndexAttr(0)};
           SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(tile),
-                                             nb.getIndexAttr(valueDim)};
+                                             nb.getIndexAttr(columns)};
           SmallVector<OpFoldResult> strides(2, nb.getIndexAttr(1));
           Value rows = tensor::InsertSliceOp::create(nb, nloc, out, iterArgs[1],
                                                      offsets, sizes, strides);
           scf::YieldOp::create(nb, nloc, ValueRange{state, rows});
         });
 
-    // Write this (batch, head)'s rows (without the padding) and state.
+    // Write this (batch, head, columns)' rows (without the padding) and
+    // state.
     Value rows = tensor::ExtractSliceOp::create(
         rewriter, loc, loop.getResult(1),
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
-                               rewriter.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{zero, zero},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tokens),
-                               rewriter.getIndexAttr(valueDim)},
+                               rewriter.getIndexAttr(columns)},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
                                rewriter.getIndexAttr(1)});
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    SmallVector<OpFoldResult> one(4, rewriter.getIndexAttr(1));
-    OpFoldResult zero = rewriter.getIndexAttr(0);
     tensor::ParallelInsertSliceOp::create(
         rewriter, loc, rows, forall.getRegionIterArgs()[0],
-        ArrayRef<OpFoldResult>{b, zero, h, zero},
+        ArrayRef<OpFoldResult>{b, zero, h, c0},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
                                rewriter.getIndexAttr(tokens),
                                rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(valueDim)},
+                               rewriter.getIndexAttr(columns)},
         one);
     tensor::ParallelInsertSliceOp::create(
         rewriter, loc, loop.getResult(0), forall.getRegionIterArgs()[1],
-        ArrayRef<OpFoldResult>{b, h, zero, zero},
+        ArrayRef<OpFoldResult>{b, h, zero, c0},
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
                                rewriter.getIndexAttr(1),
                                rewriter.getIndexAttr(keyDim),
-                               rewriter.getIndexAttr(valueDim)},
+                               rewriter.getIndexAttr(columns)},
         one);
     rewriter.replaceOp(op, forall.getResults());
     return success();
@@ -405,6 +430,7 @@ private:
   }
 
   int64_t tileSize;
+  int64_t valueTile;
 };
 
 struct NatsFuseGatedDeltaPass
@@ -413,7 +439,7 @@ struct NatsFuseGatedDeltaPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateNatsFuseGatedDeltaPatterns(patterns, tileSize);
+    populateNatsFuseGatedDeltaPatterns(patterns, tileSize, valueTile);
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "
@@ -426,6 +452,8 @@ struct NatsFuseGatedDeltaPass
 
 void mlir::nats::populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                                     int64_t tileSize,
+                                                    int64_t valueTile,
                                                     PatternBenefit benefit) {
-  patterns.add<FuseGatedDelta>(patterns.getContext(), tileSize, benefit);
+  patterns.add<FuseGatedDelta>(patterns.getContext(), tileSize, valueTile,
+                               benefit);
 }

@@ -88,10 +88,19 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
 
     The tile size is a multiple of chunk_size (the largest not above
     `tile-size`), or chunk_size itself when that is larger.
+
+    The state's columns are independent (column j of S follows v's column j
+    alone), so with `value-tile` dividing V the forall gets a third dim over
+    groups of `value-tile` columns; each iteration redoes the parts that do
+    not depend on V (K·Kᵀ, the solve for W) and does its share of the rest.
+    More, smaller iterations: what a GPU with more SMs than (batch, head)
+    pairs wants.
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",
            "tokens per tile (rounded to a multiple of chunk_size)">,
+    Option<"valueTile", "value-tile", "int64_t", "0",
+           "state columns per iteration where that divides V (0: all)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
