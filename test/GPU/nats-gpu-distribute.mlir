@@ -1,5 +1,5 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute))' \
-// RUN:   | FileCheck %s
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s
 
 // A tile (outermost forall) becomes a thread block; each linalg op in it
 // becomes a forall of single-element tiles over its parallel dims, shared
@@ -101,4 +101,15 @@ func.func @carried(%x: tensor<2x4xf32>, %init: tensor<2x4xf32>) -> tensor<2x4xf3
     }
   }
   return %r : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @dynamic_tiles(%n: index, %x: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @below {{needs static bounds to become thread blocks}}
+  %r = scf.forall (%i) in (%n) shared_outs(%o = %x) -> (tensor<?xf32>) {
+    scf.forall.in_parallel {
+    }
+  }
+  return %r : tensor<?xf32>
 }

@@ -104,3 +104,37 @@ func.func @one_barrier(%buf: memref<2x8xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+func.func @on_tensors(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{must be bufferized before it is mapped}}
+  %r = scf.forall (%i) in (4) shared_outs(%o = %x) -> (tensor<4xf32>) {
+    scf.forall.in_parallel {
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @block_in_block(%x: memref<4x4xf32>) {
+  %one = arith.constant 1.0 : f32
+  scf.forall (%i) in (4) {
+    // expected-error @below {{block forall nested in a block forall}}
+    scf.forall (%j) in (4) {
+      memref.store %one, %x[%i, %j] : memref<4x4xf32>
+    } {mapping = [#gpu.block<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @dynamic_copy(%x: memref<?xf32>, %y: memref<?xf32>) {
+  scf.forall (%i) in (2) {
+    // expected-error @below {{in a kernel needs a static shape}}
+    memref.copy %x, %y : memref<?xf32> to memref<?xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
