@@ -4,6 +4,7 @@
 
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -70,7 +71,8 @@ void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                  "buffer-results-to-out-params{modify-public-functions "
                  "hoist-static-allocs},"
                  "buffer-deallocation-pipeline,"
-                 "func.func(scf-forall-to-for,convert-linalg-to-loops),"
+                 "func.func(scf-forall-to-for,nats-accumulate-in-registers,"
+                 "convert-linalg-to-loops),"
                  "canonicalize,cse,"
                  "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
                  "convert-to-llvm,reconcile-unrealized-casts");
@@ -103,7 +105,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
-  func.addPass(createNatsGPUAccumulateInRegistersPass());
+  func.addPass(createNatsAccumulateInRegistersPass());
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"

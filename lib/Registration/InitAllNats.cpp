@@ -5,6 +5,7 @@
 #include "nats/Dialect/Nats/IR/NatsDialect.h"
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/Transforms/Passes.h"
 #include "nats/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -103,5 +104,6 @@ void mlir::nats::registerNatsCompilerDialects(DialectRegistry &registry) {
 void mlir::nats::registerNatsPasses() {
   registerNatsDialectPasses();
   registerNatsGPUPasses();
+  registerNatsLoopsPasses();
   registerNatsPipelines();
 }

@@ -84,30 +84,6 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
   ];
 }
 
-def NatsGPUAccumulateInRegistersPass
-    : Pass<"nats-gpu-accumulate-in-registers", "::mlir::func::FuncOp"> {
-  let summary = "A thread's reduction keeps its running value in a register";
-  let description = [{
-    Works on buffers, after `nats-map-foralls-to-gpu`. A linalg op whose
-    parallel dimensions all have one iteration (what each thread runs of a
-    distributed contraction or row reduction) becomes loops over its
-    reduction dimensions that carry the output element as an `scf.for`
-    iteration argument: loaded once, stored once. `convert-linalg-to-loops`
-    would load and store it in every iteration, and since every scratch
-    buffer is a view of one workspace, LLVM cannot prove the output apart
-    from the inputs and keep it in a register itself.
-
-    Ops with one output, static loop ranges and a projected-permutation
-    output map are rewritten; others are left to `convert-linalg-to-loops`.
-  }];
-  let dependentDialects = [
-    "::mlir::affine::AffineDialect",
-    "::mlir::arith::ArithDialect",
-    "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect",
-  ];
-}
-
 def NatsGPUHostMemoryPass : Pass<"nats-gpu-host-memory", "::mlir::func::FuncOp"> {
   let summary = "Host-side buffers become device memory";
   let description = [{

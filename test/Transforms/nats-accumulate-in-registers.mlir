@@ -1,7 +1,7 @@
-// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-accumulate-in-registers))' \
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-accumulate-in-registers))' \
 // RUN:   | FileCheck %s
 
-// A thread's dot product (one output element, a reduction over 16): the
+// A thread's dot product on the GPU (one output element, a reduction over 16): the
 // output is loaded once, carried through the loop, stored once.
 
 // CHECK-LABEL: func.func @dot
@@ -54,5 +54,22 @@ func.func @argsum(%in8: memref<1x8xf32>, %c: memref<1xi64>) {
     }
     gpu.terminator
   }
+  return
+}
+
+// A whole matmul (the CPU path): loops over the output elements outside,
+// the reduction inside carrying the element.
+
+// CHECK-LABEL: func.func @matmul
+// CHECK:       scf.for %[[I:.+]] = %c0 to %c4 step %c1 {
+// CHECK-NEXT:    scf.for %[[J:.+]] = %c0 to %c3 step %c1 {
+// CHECK-NEXT:      %[[INIT:.+]] = memref.load %[[C:.+]][%[[I]], %[[J]]]
+// CHECK-NEXT:      %[[SUM:.+]] = scf.for %[[K:.+]] = %c0 to %c5 step %c1 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32)
+// CHECK-DAG:         memref.load %{{.+}}[%[[I]], %[[K]]]
+// CHECK-DAG:         memref.load %{{.+}}[%[[K]], %[[J]]]
+// CHECK:           memref.store %[[SUM]], %[[C]][%[[I]], %[[J]]]
+// CHECK-NOT:   linalg.matmul
+func.func @matmul(%a: memref<4x5xf32>, %b: memref<5x3xf32>, %c: memref<4x3xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x5xf32>, memref<5x3xf32>) outs(%c : memref<4x3xf32>)
   return
 }
