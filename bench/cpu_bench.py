@@ -14,14 +14,13 @@ kept chunks; time against rho.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import nats
 from nats import reference
 import numpy_chunked
+from measure import median_seconds, rel_err
 
 B, H, K, R, C = 1, 4, 64, 4, 64
 
@@ -39,20 +38,6 @@ def inputs(T, rho, seed=0, kept_chunks=None):
     return x
 
 
-def median_time(fn, repeat):
-    fn()  # warm-up (and, for nats, compilation)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def rel_err(a, b):
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
-
-
 def check(rho):
     x = inputs(300, rho, seed=1)
     ref = reference.hybrid_attention(**x, chunk_size=C)
@@ -64,8 +49,8 @@ def check(rho):
 
 def time_case(T, rho, repeat, kept_chunks=None):
     x = inputs(T, rho, kept_chunks=kept_chunks)
-    t_nats = median_time(lambda: nats.hybrid_attention(**x, chunk_size=C, target="cpu"), repeat)
-    t_np = median_time(lambda: numpy_chunked.hybrid_attention(**x, chunk_size=C), repeat)
+    t_nats = median_seconds(lambda: nats.hybrid_attention(**x, chunk_size=C, target="cpu"), repeat)
+    t_np = median_seconds(lambda: numpy_chunked.hybrid_attention(**x, chunk_size=C), repeat)
     return t_nats, t_np
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import time
 
 import numpy as np
 
 import nats
 from nats import reference
 from nats.runtime import BF16
+from measure import median_seconds, rel_err
 
 # (B, T, H, K, V): the shape and a partial last chunk. The softmax
 # branch is there but small (a 16-dim head per router head); R = H so that
@@ -32,6 +31,7 @@ from nats.runtime import BF16
 SHAPES = [(2, 4096, 8, 128, 128), (2, 4000, 8, 128, 128)]
 SOFTMAX_DIM = 16
 CHUNK = 64
+REPEAT = 10
 
 
 def inputs(B, T, H, K, V, seed):
@@ -42,23 +42,6 @@ def inputs(B, T, H, K, V, seed):
     for name in ("q", "k", "v", "g", "beta", "qs", "ks", "vs"):
         x[name] = x[name].astype(BF16)
     return x
-
-
-def rel_err(actual, expected):
-    actual = np.asarray(actual, np.float64)
-    return float(np.abs(actual - expected).max() / np.abs(expected).max())
-
-
-def median_ms(run, sync, repeat=10):
-    run()
-    sync()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def run_fla(x, scale):
@@ -76,7 +59,7 @@ def run_fla(x, scale):
         return chunk_gated_delta_rule(*args, scale=scale, output_final_state=True,
                                       use_qk_l2norm_in_kernel=True)
     o, state = run()
-    ms = median_ms(run, torch.cuda.synchronize)
+    ms = median_seconds(run, REPEAT, torch.cuda.synchronize) * 1e3
     return o.float().cpu().numpy(), state.float().cpu().numpy(), ms
 
 
@@ -87,7 +70,8 @@ def time_nats(x, scale):
                                                None, True, "cuda")
     device = [cuda.DeviceArray.from_host(a) for a in arrays] + \
         [cuda.DeviceArray(s, d) for s, d in shapes]
-    return median_ms(lambda: module.call("hybrid_attention", device), cuda.synchronize)
+    return median_seconds(lambda: module.call("hybrid_attention", device), REPEAT,
+                          cuda.synchronize) * 1e3
 
 
 def main():
@@ -122,7 +106,7 @@ def main():
     print("|---|---|---|---|---|")
     for shape, *errors, _, _ in rows:
         print(f"| {shape} | " + " | ".join(f"{e:.2e}" for e in errors) + " |")
-    print("\nms, median of 10 (nats also runs its softmax branch: 16-dim heads, own chunk only)")
+    print(f"\nms, median of {REPEAT} (nats also runs its softmax branch: 16-dim heads, own chunk only)")
     print("| B x T x H x K x V | nats | FLA |")
     print("|---|---|---|")
     for shape, *_, nats_ms, fla_ms in rows:

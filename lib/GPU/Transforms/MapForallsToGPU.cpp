@@ -97,17 +97,23 @@ struct BlockMapper {
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
 
-  /// A thread forall becomes `for i = tid to N step blockThreads`.
-  void mapThreads(scf::ForallOp forall) {
-    Location loc = forall.getLoc();
-    rewriter.setInsertionPoint(forall);
+  /// `for i = tid to count step blockThreads`, at the rewriter's insertion
+  /// point, between barriers: `count` iterations shared out over the threads.
+  scf::ForOp createThreadLoop(Location loc, int64_t count) {
     auto loop = scf::ForOp::create(
         rewriter, loc, threadId,
-        arith::ConstantIndexOp::create(rewriter, loc, getTripCount(forall)),
+        arith::ConstantIndexOp::create(rewriter, loc, count),
         arith::ConstantIndexOp::create(rewriter, loc, blockThreads));
     threadLoops.insert(loop);
     barrierBefore(rewriter, loop);
     barrierAfter(rewriter, loop);
+    return loop;
+  }
+
+  /// A thread forall becomes a thread loop over its iterations.
+  void mapThreads(scf::ForallOp forall) {
+    rewriter.setInsertionPoint(forall);
+    scf::ForOp loop = createThreadLoop(forall.getLoc(), getTripCount(forall));
     inlineForallBody(rewriter, forall, loop.getInductionVar(),
                      loop.getBody()->getTerminator());
   }
@@ -121,19 +127,16 @@ struct BlockMapper {
     if (!type.hasStaticShape())
       return copy.emitOpError("in a kernel needs a static shape");
     Location loc = copy.getLoc();
-    bool shared = !inThreadLoop(copy);
     rewriter.setInsertionPoint(copy);
-    auto constant = [&](int64_t value) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, value);
-    };
-    auto loop = scf::ForOp::create(
-        rewriter, loc, shared ? threadId : constant(0),
-        constant(type.getNumElements()),
-        constant(shared ? blockThreads : 1));
-    if (shared) {
-      threadLoops.insert(loop);
-      barrierBefore(rewriter, loop);
-      barrierAfter(rewriter, loop);
+    scf::ForOp loop;
+    if (inThreadLoop(copy)) {
+      auto constant = [&](int64_t value) -> Value {
+        return arith::ConstantIndexOp::create(rewriter, loc, value);
+      };
+      loop = scf::ForOp::create(rewriter, loc, constant(0),
+                                constant(type.getNumElements()), constant(1));
+    } else {
+      loop = createThreadLoop(loc, type.getNumElements());
     }
     rewriter.setInsertionPointToStart(loop.getBody());
     copyElement(rewriter, copy, loop.getInductionVar(), type.getShape());
