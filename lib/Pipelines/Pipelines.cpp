@@ -93,16 +93,20 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
                         NatsTiling::BranchLoops, options.valueTile);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
-  pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass());
+  pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass({options.mma}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
                  "function-boundary-type-conversion=identity-layout-map},"
                  "buffer-results-to-out-params{modify-public-functions "
-                 "hoist-static-allocs}");
+                 "hoist-static-allocs},"
+                 // One view per tile: a tile written in place becomes a
+                 // copy onto itself, which nats-map-foralls-to-gpu drops.
+                 "canonicalize,cse");
   pm.addNestedPass<func::FuncOp>(createNatsGPUWorkspacePass());
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createNatsGPUMmaSyncPass());
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
@@ -112,7 +116,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
                  "gpu-kernel-outlining,func.func(gpu-async-region),"
                  "nvvm-attach-target{" + target + "},"
-                 "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+                 "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,canonicalize,cse,"
                  "reconcile-unrealized-casts),"
                  "gpu-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
                  "gpu-module-to-binary{format=" + options.format.getValue() +

@@ -138,3 +138,57 @@ func.func @dynamic_copy(%x: memref<?xf32>, %y: memref<?xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A warp forall: its iterations go to the warps in turn (64 threads: 2
+// warps), every lane of a warp running the iteration's lane-level code.
+// CHECK-LABEL: func.func @warps
+// CHECK:         gpu.launch
+// CHECK:           %[[C32:.+]] = arith.constant 32 : index
+// CHECK:           %[[WARP:.+]] = arith.divui %{{.+}}, %[[C32]] : index
+// CHECK-DAG:       %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG:       %[[C6:.+]] = arith.constant 6 : index
+// CHECK:           gpu.barrier
+// CHECK:           scf.for %[[I:.+]] = %[[WARP]] to %[[C6]] step %[[C2]] {
+// CHECK:             affine.delinearize_index %[[I]] into (3, 2)
+// CHECK:             gpu.lane_id
+// CHECK-NOT:         scf.if
+// CHECK:             memref.store
+// CHECK:           }
+// CHECK:           gpu.barrier
+func.func @warps(%buf: memref<3x2x32xf32>) {
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b) in (1) {
+    scf.forall (%i, %j) in (3, 2) {
+      %lane = gpu.lane_id
+      memref.store %one, %buf[%i, %j, %lane] : memref<3x2x32xf32>
+    } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @warp_linalg_left(%x: memref<16x8xf32>, %y: memref<8x8xf32>, %z: memref<16x8xf32>) {
+  scf.forall (%b) in (1) {
+    // expected-error @below {{still holds a linalg op: run nats-gpu-mma-sync before mapping warps}}
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%x, %y : memref<16x8xf32>, memref<8x8xf32>) outs(%z : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @warp_steps(%buf: memref<64xf32>) {
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b) in (1) {
+    // expected-error @below {{needs normalized bounds (from 0 by 1)}}
+    scf.forall (%i) = (0) to (64) step (32) {
+      memref.store %one, %buf[%i] : memref<64xf32>
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

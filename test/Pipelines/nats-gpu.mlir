@@ -4,6 +4,7 @@
 // RUN:   --implicit-check-not="{{(nats|linalg|tensor|memref|scf|cf|arith|math|func|bufferization|affine)\.}}"
 // RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 chip=sm_80 features=+ptx75' \
 // RUN:   | FileCheck %s --check-prefix=OPTIONS
+// RUN: nats-opt %s --nats-gpu='format=isa mma=false' | FileCheck %s --check-prefix=FMA
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
@@ -24,12 +25,20 @@
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
 // The gated-delta kernel, as PTX for Hopper: 1024 threads a block, barriers
-// between the steps that the threads share.
+// between the steps that the threads share, the chunk's contractions on
+// tensor cores (3xTF32: f32 data as tf32 pairs). The softmax kernel too.
 // CHECK:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry layer_core_kernel(
 // CHECK-SAME:  .maxntid 1024, 1, 1
 // CHECK-SAME:  bar.sync {{\\09}}0
+// CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHECK:     gpu.binary @layer_core_kernel_4
+// CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+
+// mma=false: FMA loops only.
+// FMA:       gpu.binary @layer_core_kernel_3
+// FMA-NOT:   mma.sync
 
 // OPTIONS:   gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80

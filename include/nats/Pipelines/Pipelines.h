@@ -53,6 +53,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("state columns per gated-delta thread block, where that "
                      "divides V (0: all)"),
       llvm::cl::init(32)};
+  Option<bool> mma{
+      *this, "mma",
+      llvm::cl::desc("run the f32 contractions that fit on tensor cores "
+                     "(mma.sync, 3xTF32); otherwise one FMA loop per "
+                     "output element"),
+      llvm::cl::init(true)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

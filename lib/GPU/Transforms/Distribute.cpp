@@ -5,17 +5,19 @@
 // of linalg ops on small static tensors (chunk × head dim); each is tiled
 // into single-element tiles over its parallel dimensions, whose iterations
 // the block's threads share. This is the simplest mapping that is correct
-// for every op the lowering makes; faster mappings (register tiles, MMA)
-// refine the tiling of the contractions, not the structure.
+// for every op the lowering makes. With `mma`, the contractions that fit
+// the tensor cores (MmaTile.h) are tiled onto warps instead.
 //
 //===----------------------------------------------------------------------===//
 
 #include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -44,6 +46,29 @@ SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
   return mapping;
 }
 
+/// Tiles `op` by `tileSizes` (0: the loop stays whole in each tile) into an
+/// scf.forall with `mapping`.
+LogicalResult tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
+                       ArrayRef<OpFoldResult> tileSizes,
+                       ArrayRef<Attribute> mapping) {
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setTileSizes(tileSizes)
+      .setMapping(mapping);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op->emitOpError("could not be distributed over GPU threads");
+  rewriter.replaceOp(op, tiled->replacements);
+  // Iterations numbered from 0 by 1, as nats-map-foralls-to-gpu numbers
+  // threads and warps: a tile's offset becomes iv × tile size.
+  auto forall = cast<scf::ForallOp>(tiled->loops.front().getOperation());
+  if (!forall.isNormalized() && failed(normalizeForallOp(rewriter, forall)))
+    return op->emitOpError("could not number its GPU tiles from 0");
+  return success();
+}
+
 /// Tiles `op` into single-element tiles over its parallel dims, as a
 /// #gpu.thread forall.
 LogicalResult distributeOverThreads(RewriterBase &rewriter,
@@ -57,19 +82,22 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
   }
   if (parallel == 0)
     return success(); // a full reduction stays whole: one thread runs it
+  return tileOnto(rewriter, op, tileSizes,
+                  linearMapping<gpu::GPUThreadMappingAttr>(op->getContext(),
+                                                           parallel));
+}
 
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-      .setTileSizes(tileSizes)
-      .setMapping(linearMapping<gpu::GPUThreadMappingAttr>(op->getContext(),
-                                                            parallel));
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return op->emitOpError("could not be distributed over GPU threads");
-  rewriter.replaceOp(op, tiled->replacements);
-  return success();
+/// Tiles a contraction into kMmaM × kMmaN tiles of its output, the whole
+/// reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync makes each
+/// tile a warp's sequence of mma.sync.
+LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
+                                  MmaLoops loops) {
+  SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
+                                      rewriter.getIndexAttr(0));
+  tileSizes[loops.m] = rewriter.getIndexAttr(kMmaM);
+  tileSizes[loops.n] = rewriter.getIndexAttr(kMmaN);
+  return tileOnto(rewriter, op, tileSizes,
+                  linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2));
 }
 
 /// Whether `value` is `iterArg` updated in place: reached from it through
@@ -121,6 +149,8 @@ void carryInPlace(RewriterBase &rewriter, scf::ForOp loop) {
 
 struct NatsGPUDistributePass
     : nats::impl::NatsGPUDistributePassBase<NatsGPUDistributePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
@@ -165,7 +195,12 @@ struct NatsGPUDistributePass
     for (linalg::LinalgOp op : ops) {
       if (!op.hasPureTensorSemantics())
         continue;
-      if (failed(distributeOverThreads(rewriter, op)))
+      // Tensor cores only inside a block: a warp tile needs its warp.
+      std::optional<MmaLoops> loops;
+      if (mma && getEnclosingBlockForall(op))
+        loops = getMmaLoops(op);
+      if (failed(loops ? distributeOverWarps(rewriter, op, *loops)
+                       : distributeOverThreads(rewriter, op)))
         return signalPassFailure();
     }
   }

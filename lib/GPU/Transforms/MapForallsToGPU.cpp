@@ -31,6 +31,8 @@ using namespace mlir::nats;
 
 namespace {
 
+constexpr int64_t kWarpSize = 32;
+
 /// Inlines the body of a bufferized `forall` before `point`, its induction
 /// variables delinearised from `linear`.
 void inlineForallBody(RewriterBase &rewriter, scf::ForallOp forall,
@@ -97,17 +99,22 @@ struct BlockMapper {
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
 
-  /// `for i = tid to count step blockThreads`, at the rewriter's insertion
-  /// point, between barriers: `count` iterations shared out over the threads.
-  scf::ForOp createThreadLoop(Location loc, int64_t count) {
+  /// `for i = first to count step step`, at the rewriter's insertion point,
+  /// between barriers: `count` iterations shared out over the threads (first
+  /// = tid, step = blockThreads) or the warps (first = warp, step = warps).
+  scf::ForOp createThreadLoop(Location loc, int64_t count, Value first,
+                              int64_t step) {
     auto loop = scf::ForOp::create(
-        rewriter, loc, threadId,
+        rewriter, loc, first,
         arith::ConstantIndexOp::create(rewriter, loc, count),
-        arith::ConstantIndexOp::create(rewriter, loc, blockThreads));
+        arith::ConstantIndexOp::create(rewriter, loc, step));
     threadLoops.insert(loop);
     barrierBefore(rewriter, loop);
     barrierAfter(rewriter, loop);
     return loop;
+  }
+  scf::ForOp createThreadLoop(Location loc, int64_t count) {
+    return createThreadLoop(loc, count, threadId, blockThreads);
   }
 
   /// A thread forall becomes a thread loop over its iterations.
@@ -118,11 +125,41 @@ struct BlockMapper {
                      loop.getBody()->getTerminator());
   }
 
+  /// A warp forall becomes a loop over its iterations, one per warp at a
+  /// time; every lane of the warp runs it (its body is lane-level code from
+  /// nats-gpu-mma-sync).
+  LogicalResult mapWarps(scf::ForallOp forall) {
+    if (blockThreads % kWarpSize != 0)
+      return forall.emitOpError("needs block-threads to be a multiple of ")
+             << kWarpSize << ", got " << blockThreads;
+    WalkResult linalgLeft = forall.getBody()->walk(
+        [](linalg::LinalgOp) { return WalkResult::interrupt(); });
+    if (linalgLeft.wasInterrupted())
+      return forall.emitOpError("still holds a linalg op: run "
+                                "nats-gpu-mma-sync before mapping warps");
+    Location loc = forall.getLoc();
+    rewriter.setInsertionPoint(forall);
+    Value warp = arith::DivUIOp::create(
+        rewriter, loc, threadId,
+        arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
+    scf::ForOp loop = createThreadLoop(loc, getTripCount(forall), warp,
+                                       blockThreads / kWarpSize);
+    inlineForallBody(rewriter, forall, loop.getInductionVar(),
+                     loop.getBody()->getTerminator());
+    return success();
+  }
+
   /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
   /// One in the block's sequential code (bufferization makes these) is
   /// shared out over the threads like a thread forall; one inside a thread
   /// loop is that thread's own.
   LogicalResult mapCopy(memref::CopyOp copy) {
+    // A tile written in place is "copied" onto itself (the parallel insert
+    // of a thread or warp forall): nothing to do.
+    if (copy.getSource() == copy.getTarget()) {
+      rewriter.eraseOp(copy);
+      return success();
+    }
     auto type = cast<MemRefType>(copy.getSource().getType());
     if (!type.hasStaticShape())
       return copy.emitOpError("in a kernel needs a static shape");
@@ -172,8 +209,16 @@ struct BlockMapper {
     SmallVector<scf::ForallOp> foralls;
     body->walk([&](scf::ForallOp forall) { foralls.push_back(forall); });
     for (scf::ForallOp forall : foralls) {
+      if ((isThreadForall(forall) || isWarpForall(forall)) &&
+          !forall.isNormalized())
+        return forall.emitOpError("needs normalized bounds (from 0 by 1)");
       if (isThreadForall(forall)) {
         mapThreads(forall);
+        continue;
+      }
+      if (isWarpForall(forall)) {
+        if (failed(mapWarps(forall)))
+          return failure();
         continue;
       }
       if (isBlockForall(forall))

@@ -23,6 +23,10 @@ bool mlir::nats::isThreadForall(scf::ForallOp forall) {
   return isMappedTo<gpu::GPUThreadMappingAttr>(forall);
 }
 
+bool mlir::nats::isWarpForall(scf::ForallOp forall) {
+  return isMappedTo<gpu::GPUWarpMappingAttr>(forall);
+}
+
 int64_t mlir::nats::getTripCount(scf::ForallOp forall) {
   int64_t count = 1;
   for (int64_t bound : forall.getStaticUpperBound())

@@ -2,7 +2,9 @@
 //
 // The GPU passes talk to each other through the upstream mapping attributes
 // on scf.forall: #gpu.block for a forall whose iterations are thread blocks,
-// #gpu.thread for one whose iterations are shared out over threads.
+// #gpu.thread for one whose iterations are shared out over threads,
+// #gpu.warp for one whose iterations are shared out over warps (all 32
+// lanes of a warp run an iteration together: a tensor-core tile).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,9 @@ bool isBlockForall(scf::ForallOp forall);
 
 /// Whether `forall` is mapped to threads.
 bool isThreadForall(scf::ForallOp forall);
+
+/// Whether `forall` is mapped to warps.
+bool isWarpForall(scf::ForallOp forall);
 
 /// The number of iterations of a forall with static bounds.
 int64_t getTripCount(scf::ForallOp forall);

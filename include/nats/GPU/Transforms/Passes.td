@@ -26,7 +26,17 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     Loops that are neither (the chunk loop that carries the state, the
     sequential walk over query blocks) run on every thread of the block in
     step; `nats-map-foralls-to-gpu` keeps their memory writes consistent.
+
+    With `mma`, a contraction inside a block that fits the tensor cores
+    (C(m, n) += A(m, k) · B(k, n) on f32, operands in any layout, m a
+    multiple of 16, n and k of 8) is tiled instead into 16 × 8 tiles of its
+    output, each with the whole reduction, as an `scf.forall` mapped to
+    `#gpu.warp`: `nats-gpu-mma-sync` makes each tile a warp's `mma.sync`.
   }];
+  let options = [
+    Option<"mma", "mma", "bool", "false",
+           "tile the contractions that fit the tensor cores onto warps">,
+  ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::gpu::GPUDialect",
@@ -54,6 +64,32 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
+  let summary = "Warp tiles of f32 contractions become tensor-core mma.sync";
+  let description = [{
+    Works on buffers, after bufferization and before
+    `nats-map-foralls-to-gpu`. The body of each `#gpu.warp` forall that
+    `nats-gpu-distribute` made is one contraction of a 16 × 8 output tile;
+    this pass replaces it by the code one warp runs: every lane loads its
+    part of the accumulator (the m16n8 fragment layout of PTX), walks the
+    reduction in steps of 8 loading its parts of A and B, and stores the
+    accumulator back. Each step is three `nvgpu.mma.sync` of shape m16n8k8
+    on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and
+    lo = tf32(x - hi), and the step adds lo·hi' + hi·lo' + hi·hi'. The
+    dropped lo·lo' is below f32's rounding, so the result keeps f32
+    accuracy (f32 inputs stay within their 1e-5) while the products run on
+    tensor cores.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

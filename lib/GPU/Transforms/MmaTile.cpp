@@ -1,0 +1,28 @@
+//===- MmaTile.cpp - which contractions run on tensor cores ---------------===//
+
+#include "nats/GPU/Transforms/MmaTile.h"
+
+using namespace mlir;
+
+std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
+  if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
+      dims->n.size() != 1 || dims->k.size() != 1)
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands())
+    if (!getElementTypeOrSelf(operand.get().getType()).isF32() ||
+        !op.getMatchingIndexingMap(&operand).isProjectedPermutation())
+      return std::nullopt;
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  MmaLoops loops{dims->m[0], dims->n[0], dims->k[0]};
+  auto fits = [&](unsigned loop, int64_t tile) {
+    return !ShapedType::isDynamic(sizes[loop]) && sizes[loop] % tile == 0;
+  };
+  if (!fits(loops.m, kMmaM) || !fits(loops.n, kMmaN) || !fits(loops.k, kMmaK))
+    return std::nullopt;
+  return loops;
+}

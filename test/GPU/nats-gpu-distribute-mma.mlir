@@ -1,0 +1,43 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma}))' | FileCheck %s
+
+// With mma, a contraction in a block that fits the tensor cores is tiled
+// into 16 x 8 tiles of its output (the whole reduction in each), numbered
+// from 0 and mapped to warps; one that does not fit (a single row) stays
+// on threads, as does any contraction outside a block.
+
+// CHECK-LABEL: func.func @contractions
+// CHECK:       scf.forall (%{{.+}}) in (2)
+// CHECK:         scf.forall (%[[I:.+]], %[[J:.+]]) in (2, 2)
+// CHECK-DAG:       %[[M:.+]] = affine.apply #{{.+}}(%[[I]])
+// CHECK-DAG:       %[[N:.+]] = affine.apply #{{.+}}(%[[J]])
+// CHECK:           tensor.extract_slice %{{.+}}[%[[M]], 0] [16, 8] [1, 1]
+// CHECK:           tensor.extract_slice %{{.+}}[0, %[[N]]] [8, 8] [1, 1]
+// CHECK:           linalg.matmul {{.*}} -> tensor<16x8xf32>
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (1, 16)
+// CHECK:           linalg.matmul {{.*}} -> tensor<1x1xf32>
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (32, 16)
+// CHECK:         linalg.matmul {{.*}} -> tensor<1x1xf32>
+// CHECK:       } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+func.func @contractions(%a: tensor<2x32x8xf32>, %row: tensor<2x1x8xf32>, %b: tensor<8x16xf32>,
+                        %c: tensor<2x32x16xf32>, %d: tensor<2x1x16xf32>)
+    -> (tensor<2x32x16xf32>, tensor<2x1x16xf32>, tensor<32x16xf32>) {
+  %r:2 = scf.forall (%i) in (2) shared_outs(%oc = %c, %od = %d) -> (tensor<2x32x16xf32>, tensor<2x1x16xf32>) {
+    %sa = tensor.extract_slice %a[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+    %sr = tensor.extract_slice %row[%i, 0, 0] [1, 1, 8] [1, 1, 1] : tensor<2x1x8xf32> to tensor<1x8xf32>
+    %sc = tensor.extract_slice %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<2x32x16xf32> to tensor<32x16xf32>
+    %sd = tensor.extract_slice %od[%i, 0, 0] [1, 1, 16] [1, 1, 1] : tensor<2x1x16xf32> to tensor<1x16xf32>
+    %mc = linalg.matmul ins(%sa, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%sc : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %md = linalg.matmul ins(%sr, %b : tensor<1x8xf32>, tensor<8x16xf32>) outs(%sd : tensor<1x16xf32>) -> tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %mc into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+      tensor.parallel_insert_slice %md into %od[%i, 0, 0] [1, 1, 16] [1, 1, 1] : tensor<1x16xf32> into tensor<2x1x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  %a0 = tensor.extract_slice %a[0, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+  %e = tensor.empty() : tensor<32x16xf32>
+  %outside = linalg.matmul ins(%a0, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+  return %r#0, %r#1, %outside : tensor<2x32x16xf32>, tensor<2x1x16xf32>, tensor<32x16xf32>
+}

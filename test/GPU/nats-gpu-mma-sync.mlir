@@ -1,0 +1,118 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: not nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=48}))' \
+// RUN:   --split-input-file 2>&1 | FileCheck %s --check-prefix=THREADS
+
+// A warp tile of C = A · Bᵀ (B read by rows: the layout comes from the
+// indexing maps) becomes one warp's code: lane = 4g + t holds
+// C[g][2t], C[g][2t+1], C[g+8][2t], C[g+8][2t+1]; each step of 8 along the
+// reduction loads A[g][k+t], A[g+8][k+t], A[g][k+t+4], A[g+8][k+t+4] and
+// B[k+t][g], B[k+t+4][g], splits them into tf32 pairs (round: +0x1000, keep
+// the top 19 bits) and runs three mma.sync, the small products first.
+
+// CHECK-LABEL: func.func @tile
+// CHECK:         scf.forall
+// CHECK:           %[[SC:.+]] = memref.subview %{{.+}}[%{{.+}}, %{{.+}}] [16, 8] [1, 1]
+// CHECK:           %[[LANE:.+]] = gpu.lane_id
+// CHECK:           %[[G:.+]] = arith.divui %[[LANE]], %{{.+}} : index
+// CHECK:           %[[T:.+]] = arith.remui %[[LANE]], %{{.+}} : index
+// CHECK:           %[[G8:.+]] = arith.addi %[[G]], %{{.+}} : index
+// CHECK:           %[[T4:.+]] = arith.addi %[[T]], %{{.+}} : index
+// CHECK:           %[[T2:.+]] = arith.muli %[[T]], %{{.+}} : index
+// CHECK:           %[[T21:.+]] = arith.addi %[[T2]], %{{.+}} : index
+// CHECK:           %[[C0:.+]] = memref.load %[[SC]][%[[G]], %[[T2]]]
+// CHECK:           memref.load %[[SC]][%[[G]], %[[T21]]]
+// CHECK:           memref.load %[[SC]][%[[G8]], %[[T2]]]
+// CHECK:           %[[C3:.+]] = memref.load %[[SC]][%[[G8]], %[[T21]]]
+// CHECK:           %[[ACC:.+]] = vector.from_elements %[[C0]], %{{.+}}, %{{.+}}, %[[C3]] : vector<2x2xf32>
+// CHECK:           %[[SUM:.+]] = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[IN:.+]] = %[[ACC]]) -> (vector<2x2xf32>) {
+// CHECK:             %[[K:.+]] = arith.addi %[[K0]], %[[T]] : index
+// CHECK:             %[[K4:.+]] = arith.addi %[[K0]], %[[T4]] : index
+// CHECK:             memref.load %[[SA:.+]][%[[G]], %[[K]]]
+// CHECK:             memref.load %[[SA]][%[[G8]], %[[K]]]
+// CHECK:             memref.load %[[SA]][%[[G]], %[[K4]]]
+// CHECK:             memref.load %[[SA]][%[[G8]], %[[K4]]]
+// CHECK:             %[[A:.+]] = vector.from_elements {{.*}} : vector<4x1xf32>
+// CHECK:             arith.bitcast %[[A]] : vector<4x1xf32> to vector<4x1xi32>
+// CHECK:             arith.constant dense<4096> : vector<4x1xi32>
+// CHECK:             arith.constant dense<-8192> : vector<4x1xi32>
+// CHECK:             %[[AHI:.+]] = arith.bitcast %{{.+}} : vector<4x1xi32> to vector<4x1xf32>
+// CHECK:             arith.subf %[[A]], %[[AHI]]
+// CHECK:             %[[ALO:.+]] = arith.bitcast %{{.+}} : vector<4x1xi32> to vector<4x1xf32>
+// CHECK:             memref.load %[[SB:.+]][%[[G]], %[[K]]]
+// CHECK:             memref.load %[[SB]][%[[G]], %[[K4]]]
+// CHECK:             %[[BHI:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
+// CHECK:             %[[BLO:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
+// CHECK:             %[[P1:.+]] = nvgpu.mma.sync(%[[ALO]], %[[BHI]], %[[IN]]) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK:             %[[P2:.+]] = nvgpu.mma.sync(%[[AHI]], %[[BLO]], %[[P1]]) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK:             %[[P3:.+]] = nvgpu.mma.sync(%[[AHI]], %[[BHI]], %[[P2]]) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK:             scf.yield %[[P3]] : vector<2x2xf32>
+// CHECK:           vector.extract %[[SUM]][0, 0] : f32 from vector<2x2xf32>
+// CHECK:           memref.store %{{.+}}, %[[SC]][%[[G]], %[[T2]]]
+// CHECK:           vector.extract %[[SUM]][1, 1] : f32 from vector<2x2xf32>
+// CHECK:           memref.store %{{.+}}, %[[SC]][%[[G8]], %[[T21]]]
+// CHECK-NOT:       linalg.generic
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+func.func @tile(%a: memref<32x16xf32>, %b: memref<16x16xf32>, %c: memref<32x16xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i, %j) in (2, 2) {
+      %c16 = arith.constant 16 : index
+      %c8 = arith.constant 8 : index
+      %m = arith.muli %i, %c16 : index
+      %n = arith.muli %j, %c8 : index
+      %sa = memref.subview %a[%m, 0] [16, 16] [1, 1] : memref<32x16xf32> to memref<16x16xf32, strided<[16, 1], offset: ?>>
+      %sb = memref.subview %b[%n, 0] [8, 16] [1, 1] : memref<16x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %sc = memref.subview %c[%m, %n] [16, 8] [1, 1] : memref<32x16xf32> to memref<16x8xf32, strided<[16, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>,
+                                       affine_map<(m, n, k) -> (m, n)>],
+                      iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%sa, %sb : memref<16x16xf32, strided<[16, 1], offset: ?>>, memref<8x16xf32, strided<[16, 1], offset: ?>>)
+          outs(%sc : memref<16x8xf32, strided<[16, 1], offset: ?>>) {
+        ^bb0(%x: f32, %y: f32, %acc: f32):
+          %p = arith.mulf %x, %y : f32
+          %s = arith.addf %p, %acc : f32
+          linalg.yield %s : f32
+      }
+    } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// THREADS: error: 'scf.forall' op needs block-threads to be a multiple of 32, got 48
+
+// -----
+
+func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>) {
+  scf.forall (%blk) in (1) {
+    // expected-error @below {{needs exactly one linalg op, a warp tile, got 2}}
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @wide_tile(%a: memref<32x8xf32>, %b: memref<8x8xf32>, %c: memref<32x8xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      // expected-error @below {{is not a 16x8 tile of an f32 contraction on buffers, which one mma.sync warp tile computes}}
+      linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x8xf32>) outs(%c : memref<32x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @f16_tile(%a: memref<16x8xf16>, %b: memref<8x8xf16>, %c: memref<16x8xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      // expected-error @below {{is not a 16x8 tile of an f32 contraction on buffers, which one mma.sync warp tile computes}}
+      linalg.matmul ins(%a, %b : memref<16x8xf16>, memref<8x8xf16>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
