@@ -103,7 +103,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  // One view per tile: a tile written in place becomes a
                  // copy onto itself, which nats-map-foralls-to-gpu drops.
                  "canonicalize,cse");
-  pm.addNestedPass<func::FuncOp>(createNatsGPUWorkspacePass());
+  pm.addNestedPass<func::FuncOp>(
+      createNatsGPUWorkspacePass({options.sharedMemoryBytes}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUMmaSyncPass());

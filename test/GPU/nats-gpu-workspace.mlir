@@ -1,5 +1,7 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-workspace))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-workspace{shared-memory-bytes=256}))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SHARED
 
 // Each scratch buffer of a block gets a 256-byte aligned slot; one
 // workspace holds every block's slots (3 blocks × (256 + 256) bytes), and
@@ -16,6 +18,19 @@
 // CHECK:           %[[C:.+]] = arith.addi %[[BASE]], %c256
 // CHECK:           memref.view %[[WS]][%[[C]]][] : memref<1536xi8> to memref<2x8xf64>
 // CHECK-NOT:   memref.alloc()
+
+// With 256 bytes of shared memory, the first slot goes there: a view of
+// the block's pool, cast to a generic pointer so that its type stays; the
+// second does not fit and stays in the workspace (3 blocks × 256 bytes).
+// SHARED-LABEL: func.func @scratch
+// SHARED:       %[[WS:.+]] = memref.alloc() : memref<768xi8>
+// SHARED:       scf.forall
+// SHARED:         %[[POOL:.+]] = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+// SHARED:         %[[S:.+]] = memref.view %[[POOL]][%{{.+}}][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<4x4xf32, #gpu.address_space<workgroup>>
+// SHARED:         memref.memory_space_cast %[[S]] : memref<4x4xf32, #gpu.address_space<workgroup>> to memref<4x4xf32>
+// SHARED:         scf.for
+// SHARED:           memref.view %[[WS]][%{{.+}}][] : memref<768xi8> to memref<2x8xf64>
+// SHARED-NOT:   memref.alloc()
 func.func @scratch(%out: memref<3x4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -192,3 +192,36 @@ func.func @warp_steps(%buf: memref<64xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// The block's pool of shared memory (nats-gpu-workspace) becomes the
+// launch's dynamic shared memory.
+// CHECK-LABEL: func.func @shared_pool
+// CHECK:         %[[BYTES:.+]] = arith.constant 512 : i32
+// CHECK:         gpu.launch {{.*}} dynamic_shared_memory_size %[[BYTES]]
+// CHECK:           %[[BASE:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:           %[[POOL:.+]] = memref.view %[[BASE]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<512xi8, #gpu.address_space<workgroup>>
+// CHECK:           memref.view %[[POOL]]
+// CHECK-NOT:       memref.alloca
+func.func @shared_pool(%out: memref<2xf32>) {
+  %c0 = arith.constant 0 : index
+  scf.forall (%b) in (2) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %v = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<4xf32, #gpu.address_space<workgroup>>
+    %x = memref.load %v[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+    memref.store %x, %out[%b] : memref<2xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @two_pools() {
+  scf.forall (%b) in (2) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    // expected-error @below {{is not the block's one static pool of shared memory bytes}}
+    %other = memref.alloca() : memref<16xi8, #gpu.address_space<workgroup>>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

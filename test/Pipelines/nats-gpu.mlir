@@ -26,12 +26,15 @@
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
 // The gated-delta kernel, as PTX for Hopper: 1024 threads a block, barriers
 // between the steps that the threads share, the chunk's contractions on
-// tensor cores (3xTF32: f32 data as tf32 pairs). The softmax kernel too.
+// tensor cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic
+// shared memory. The softmax kernel too.
 // CHECK:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry layer_core_kernel(
 // CHECK-SAME:  .maxntid 1024, 1, 1
+// CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
+// CHECK-SAME:  ld.shared.b32
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CHECK:     gpu.binary @layer_core_kernel_4
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32

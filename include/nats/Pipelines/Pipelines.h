@@ -53,6 +53,14 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("state columns per gated-delta thread block, where that "
                      "divides V (0: all)"),
       llvm::cl::init(32)};
+  // The most shared memory a block may have on the H100 (sm_90) is 227 KiB
+  // (an A100, sm_80: 163 KiB), less 256 bytes: NVPTX declares the dynamic
+  // base as a static shared variable, which counts against the same limit.
+  Option<int64_t> sharedMemoryBytes{
+      *this, "shared-memory-bytes",
+      llvm::cl::desc("shared memory per block for the blocks' scratch; the "
+                     "rest goes to a global workspace"),
+      llvm::cl::init(232448 - 256)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

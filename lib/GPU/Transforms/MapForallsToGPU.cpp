@@ -248,13 +248,19 @@ struct BlockMapper {
 };
 
 gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
-                           int64_t gridSize, int64_t blockSize) {
+                           int64_t gridSize, int64_t blockSize,
+                           int64_t sharedBytes = 0) {
   auto constant = [&](int64_t value) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, value);
   };
   Value one = constant(1);
+  Value shared = sharedBytes ? arith::ConstantIntOp::create(
+                                   rewriter, loc, sharedBytes, /*width=*/32)
+                                   .getResult()
+                             : Value();
   auto launch = gpu::LaunchOp::create(rewriter, loc, constant(gridSize), one,
-                                      one, constant(blockSize), one, one);
+                                      one, constant(blockSize), one, one,
+                                      shared);
   rewriter.setInsertionPointToEnd(&launch.getBody().front());
   gpu::TerminatorOp::create(rewriter, loc);
   return launch;
@@ -281,6 +287,40 @@ void createGridLaunch(RewriterBase &rewriter, Location loc, int64_t count,
                                  /*withElseRegion=*/false);
   rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
   body(linear);
+}
+
+/// The block's pool of shared memory (from nats-gpu-workspace): the one
+/// `memref.alloca` of workgroup memory directly in the block, or null.
+FailureOr<memref::AllocaOp> getSharedPool(scf::ForallOp forall) {
+  memref::AllocaOp pool;
+  for (Operation &op : forall.getBody()->getOperations()) {
+    auto alloca = dyn_cast<memref::AllocaOp>(op);
+    if (!alloca || !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+                       alloca.getType()))
+      continue;
+    MemRefType type = alloca.getType();
+    if (pool || type.getRank() != 1 || !type.hasStaticShape() ||
+        !type.getElementType().isInteger(8))
+      return alloca.emitOpError("is not the block's one static pool of "
+                                "shared memory bytes");
+    pool = alloca;
+  }
+  return pool;
+}
+
+/// The pool becomes the launch's dynamic shared memory (static shared
+/// memory stops at 48 KiB; the runtime raises the limit for the kernel).
+void useDynamicSharedMemory(RewriterBase &rewriter, memref::AllocaOp pool) {
+  rewriter.setInsertionPoint(pool);
+  Location loc = pool.getLoc();
+  MemRefType type = pool.getType();
+  Value base = gpu::DynamicSharedMemoryOp::create(
+      rewriter, loc,
+      MemRefType::get({ShapedType::kDynamic}, type.getElementType(),
+                      AffineMap(), type.getMemorySpace()));
+  rewriter.replaceOpWithNewOp<memref::ViewOp>(
+      pool, type, base, arith::ConstantIndexOp::create(rewriter, loc, 0),
+      ValueRange{});
 }
 
 struct NatsMapForallsToGPUPass
@@ -337,8 +377,14 @@ struct NatsMapForallsToGPUPass
 
     rewriter.setInsertionPoint(forall);
     if (isBlockForall(forall)) {
-      gpu::LaunchOp launch =
-          createLaunch(rewriter, loc, getTripCount(forall), blockThreads);
+      FailureOr<memref::AllocaOp> pool = getSharedPool(forall);
+      if (failed(pool))
+        return failure();
+      int64_t sharedBytes = *pool ? pool->getType().getNumElements() : 0;
+      gpu::LaunchOp launch = createLaunch(
+          rewriter, loc, getTripCount(forall), blockThreads, sharedBytes);
+      if (*pool)
+        useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
       BlockMapper mapper{rewriter, blockThreads, launch.getThreadIds().x, {}};

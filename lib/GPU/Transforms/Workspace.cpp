@@ -1,10 +1,10 @@
 //===- Workspace.cpp - a block's scratch buffers as views of one workspace ===//
 //
-// A kernel cannot call the host allocator, and a block's scratch (the
-// chunk's matrices, the state, the softmax tiles) is more than the 48 KiB of
-// static shared memory once the head dim reaches 128. So every scratch
-// buffer gets a slot in one device buffer per launch. memref.view keeps the
-// buffer's identity-layout type, so nothing that uses it changes.
+// A kernel cannot call the host allocator: every scratch buffer of a block
+// (the chunk's matrices, the state, the softmax tiles) gets a slot, in the
+// block's shared memory while it has room, else in one device buffer per
+// launch. memref.view (and a cast to a generic pointer for shared slots)
+// keeps the buffer's type, so nothing that uses it changes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +34,14 @@ int64_t elementBytes(Type type) {
   return llvm::divideCeil(type.getIntOrFloatBitWidth(), 8);
 }
 
-LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall) {
+/// Bytes a buffer of `type` takes in its slot.
+int64_t slotBytes(MemRefType type) {
+  return llvm::alignTo(
+      type.getNumElements() * elementBytes(type.getElementType()), kSlotAlign);
+}
+
+LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
+                               int64_t sharedMemoryBytes) {
   SmallVector<memref::AllocOp> allocs;
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
@@ -54,47 +61,81 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall) {
   if (allocs.empty())
     return success();
 
+  // First fit, in program order: the chunk's matrices come before the
+  // output tile, which is too large to fit anyway at head dim 128.
   SmallVector<int64_t> offsets;
-  int64_t slotBytes = 0;
+  SmallVector<bool> inShared;
+  int64_t sharedBytes = 0, globalBytes = 0;
   for (memref::AllocOp alloc : allocs) {
-    offsets.push_back(slotBytes);
-    MemRefType type = alloc.getType();
-    slotBytes += llvm::alignTo(
-        type.getNumElements() * elementBytes(type.getElementType()),
-        kSlotAlign);
+    int64_t bytes = slotBytes(alloc.getType());
+    bool shared = sharedBytes + bytes <= sharedMemoryBytes;
+    int64_t &used = shared ? sharedBytes : globalBytes;
+    inShared.push_back(shared);
+    offsets.push_back(used);
+    used += bytes;
   }
-  int64_t blocks = getTripCount(forall);
 
   Location loc = forall.getLoc();
-  rewriter.setInsertionPoint(forall);
-  auto workspaceType =
-      MemRefType::get({blocks * slotBytes}, rewriter.getI8Type());
-  // Freed by the deallocation pipeline that runs next, like any buffer.
-  Value workspace = memref::AllocOp::create(rewriter, loc, workspaceType);
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  };
+  // The global workspace: before the forall, freed by the deallocation
+  // pipeline that runs next, like any buffer. A block's part starts at its
+  // linear index (row-major over the forall's bounds, the order the launch
+  // delinearises in) times its slots' size.
+  Value workspace, globalBase;
+  if (globalBytes) {
+    rewriter.setInsertionPoint(forall);
+    workspace = memref::AllocOp::create(
+        rewriter, loc,
+        MemRefType::get({getTripCount(forall) * globalBytes},
+                        rewriter.getI8Type()));
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value linear = affine::AffineLinearizeIndexOp::create(
+        rewriter, loc, forall.getInductionVars(), forall.getMixedUpperBound(),
+        /*disjoint=*/true);
+    globalBase = arith::MulIOp::create(rewriter, loc, linear,
+                                       constant(globalBytes));
+  }
+  // The shared pool: one per block, nats-map-foralls-to-gpu makes it the
+  // launch's dynamic shared memory.
+  Value pool;
+  if (sharedBytes) {
+    rewriter.setInsertionPointToStart(forall.getBody());
+    pool = memref::AllocaOp::create(
+        rewriter, loc,
+        MemRefType::get({sharedBytes}, rewriter.getI8Type(), AffineMap(),
+                        gpu::AddressSpaceAttr::get(
+                            rewriter.getContext(),
+                            gpu::GPUDialect::getWorkgroupAddressSpace())));
+  }
 
-  // The block's part starts at its linear index (row-major over the
-  // forall's bounds, the order the launch delinearises in) times a slot set.
-  rewriter.setInsertionPointToStart(forall.getBody());
-  SmallVector<OpFoldResult> bounds = forall.getMixedUpperBound();
-  Value linear = affine::AffineLinearizeIndexOp::create(
-      rewriter, loc, forall.getInductionVars(), bounds, /*disjoint=*/true);
-  Value base = arith::MulIOp::create(
-      rewriter, loc, linear,
-      arith::ConstantIndexOp::create(rewriter, loc, slotBytes));
-  for (auto [alloc, offset] : llvm::zip(allocs, offsets)) {
+  for (auto [alloc, offset, shared] : llvm::zip(allocs, offsets, inShared)) {
     rewriter.setInsertionPoint(alloc);
-    Value start = arith::AddIOp::create(
-        rewriter, loc, base,
-        arith::ConstantIndexOp::create(rewriter, alloc.getLoc(), offset));
-    rewriter.replaceOpWithNewOp<memref::ViewOp>(alloc, alloc.getType(),
-                                                workspace, start,
-                                                ValueRange{});
+    MemRefType type = alloc.getType();
+    if (!shared) {
+      Value start = arith::AddIOp::create(rewriter, loc, globalBase,
+                                          constant(offset));
+      rewriter.replaceOpWithNewOp<memref::ViewOp>(alloc, type, workspace,
+                                                  start, ValueRange{});
+      continue;
+    }
+    // A generic pointer into shared memory: the users keep their types
+    // (NVPTX infers the shared address space back for the loads).
+    Value view = memref::ViewOp::create(
+        rewriter, loc,
+        MemRefType::get(type.getShape(), type.getElementType(), AffineMap(),
+                        cast<MemRefType>(pool.getType()).getMemorySpace()),
+        pool, constant(offset), ValueRange{});
+    rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, view);
   }
   return success();
 }
 
 struct NatsGPUWorkspacePass
     : nats::impl::NatsGPUWorkspacePassBase<NatsGPUWorkspacePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> foralls;
@@ -103,7 +144,7 @@ struct NatsGPUWorkspacePass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(placeInWorkspace(rewriter, forall)))
+      if (failed(placeInWorkspace(rewriter, forall, sharedMemoryBytes)))
         return signalPassFailure();
   }
 };

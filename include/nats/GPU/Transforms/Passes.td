@@ -56,13 +56,25 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     type and layout the users see do not change. Runs before the
     deallocation pipeline, which then frees the workspace like any buffer.
 
+    Slots go to the block's shared memory first, in program order while
+    they fit in `shared-memory-bytes`: there the allocation becomes a view
+    of one `memref.alloca` in `#gpu.address_space<workgroup>` at the start
+    of the block (`nats-map-foralls-to-gpu` makes it the launch's dynamic
+    shared memory), cast back to the default memory space. The rest get
+    slots in the global workspace.
+
     A slot is reused by every iteration of the loops around the allocation,
     so a buffer must not live from one iteration into the next: bufferize
     without `allow-return-allocs-from-loops`.
   }];
+  let options = [
+    Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "0",
+           "shared memory a block may use for its scratch (0: none)">,
+  ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
   ];
 }
@@ -98,7 +110,8 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
   let description = [{
     Works on buffers. A `#gpu.block` forall becomes a `gpu.launch` of one
     block per iteration (its indices delinearised from the block id) and
-    `block-threads` threads. Inside it, each `#gpu.thread` forall becomes a
+    `block-threads` threads; its pool of shared memory from
+    `nats-gpu-workspace` becomes the launch's dynamic shared memory. Inside it, each `#gpu.thread` forall becomes a
     loop over its iterations strided by the block size, between barriers.
     Every other write to memory in the block (a scalar store, a copy, an op
     left untiled) runs on thread 0 alone, between barriers: the threads run
