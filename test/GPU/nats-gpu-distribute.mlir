@@ -113,3 +113,31 @@ func.func @dynamic_tiles(%n: index, %x: tensor<?xf32>) -> tensor<?xf32> {
   }
   return %r : tensor<?xf32>
 }
+
+// -----
+
+// A forall in a block whose iterations are scalar code (no linalg op) gets
+// one thread per iteration: the triangular solve's columns.
+// CHECK-LABEL: func.func @scalar_forall
+// CHECK:       scf.forall (%{{.+}}) in (2)
+// CHECK:         scf.forall (%{{.+}}) in (4)
+// CHECK:           tensor.extract
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @scalar_forall(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %r = scf.forall (%b) in (2) shared_outs(%o = %x) -> (tensor<2x4xf32>) {
+    %row = tensor.extract_slice %o[%b, 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
+    %c = scf.forall (%i) in (4) shared_outs(%ro = %row) -> (tensor<4xf32>) {
+      %v = tensor.extract %ro[%i] : tensor<4xf32>
+      %w = arith.addf %v, %v : f32
+      %e = tensor.from_elements %w : tensor<1xf32>
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %e into %ro[%i] [1] [1] : tensor<1xf32> into tensor<4xf32>
+      }
+    }
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %c into %o[%b, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<2x4xf32>
+    }
+  }
+  return %r : tensor<2x4xf32>
+}

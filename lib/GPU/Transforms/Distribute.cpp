@@ -177,6 +177,22 @@ struct NatsGPUDistributePass
           ctx, linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
     });
 
+    // A forall in a block whose iterations are scalar code (no linalg op:
+    // the column-wise triangular solve) runs one iteration per thread.
+    func.walk([&](scf::ForallOp forall) {
+      if (forall.getMapping() || !getEnclosingBlockForall(forall))
+        return;
+      WalkResult nested = forall.getBody()->walk([](Operation *op) {
+        return isa<linalg::LinalgOp, scf::ForallOp>(op)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      });
+      if (!nested.wasInterrupted())
+        forall.setMappingAttr(ArrayAttr::get(
+            ctx, linearMapping<gpu::GPUThreadMappingAttr>(ctx,
+                                                          forall.getRank())));
+    });
+
     func.walk([&](scf::ForOp loop) {
       if (getEnclosingBlockForall(loop))
         carryInPlace(rewriter, loop);

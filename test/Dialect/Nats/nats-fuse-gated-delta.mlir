@@ -12,6 +12,9 @@
 // COLUMNS: %[[C0:.+]] = arith.muli %[[J]], %c4
 // COLUMNS: tensor.extract_slice %[[VP]][0, 0, 0, %[[C0]]] [2, 64, 4, 4] [1, 1, 1, 1] : tensor<2x64x4x16xbf16> to tensor<2x64x4x4xbf16>
 // COLUMNS: tensor.extract_slice %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4] [1, 1, 1, 1] : tensor<2x4x8x16xf32> to tensor<8x4xf32>
+// The tile's own forall over its 4 columns (the triangular solve) first.
+// COLUMNS: scf.forall (%{{.+}}) in (4)
+// COLUMNS: scf.forall.in_parallel
 // COLUMNS: scf.forall.in_parallel
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], 0, %[[H]], %[[C0]]] [1, 40, 1, 4]
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4]
@@ -79,13 +82,18 @@
 // X = β (V − (K ⊙ e^γ) S).
 // CHECK: %[[KS:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%{{.+}}, %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>) outs(%{{.+}} : tensor<32x16xf32>)
 // CHECK: %[[X:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[KS]], %{{.+}} : tensor<32x16xbf16>, tensor<32x16xf32>, tensor<32xf32>)
-// U = (I + A)⁻¹ X, one row at a time: U_i = X_i − A_i,: · U.
-// CHECK: %[[U:.+]] = scf.for %[[I:.+]] = %c0 to %c32 step %c1 iter_args(%[[UACC:.+]] = %{{.+}}) -> (tensor<32x16xf32>)
-// CHECK: %[[AROW:.+]] = tensor.extract_slice %[[LMAT]][%[[I]], 0] [1, 32] [1, 1]
-// CHECK: linalg.generic {{.*}} ins(%[[AROW]], %[[UACC]] : tensor<1x32xf32>, tensor<32x16xf32>) outs(%{{.+}} : tensor<1x16xf32>)
-// CHECK: tensor.extract_slice %[[X]][%[[I]], 0] [1, 16] [1, 1]
-// CHECK: arith.subf
-// CHECK: tensor.insert_slice %{{.+}} into %[[UACC]][%[[I]], 0] [1, 16] [1, 1]
+// U = (I + A)⁻¹ X, one column c per iteration of a forall, each a forward
+// substitution: U_ic = X_ic − Σ_{j<i} A_ij U_jc.
+// CHECK: %[[U:.+]] = scf.forall (%[[COL:.+]]) in (16) shared_outs(%[[UALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>)
+// CHECK: %[[UCOL0:.+]] = tensor.extract_slice %[[UALL]][0, %[[COL]]] [32, 1] [1, 1]
+// CHECK: %[[UCOL:.+]] = scf.for %[[I:.+]] = %c0 to %c32 step %c1 iter_args(%[[UACC:.+]] = %[[UCOL0]]) -> (tensor<32x1xf32>)
+// CHECK: %[[XI:.+]] = tensor.extract %[[X]][%[[I]], %[[COL]]]
+// CHECK: %[[DOT:.+]] = scf.for %[[J:.+]] = %c0 to %[[I]] step %c1 iter_args(%[[ACC:.+]] = %[[XI]]) -> (f32)
+// CHECK: tensor.extract %[[LMAT]][%[[I]], %[[J]]]
+// CHECK: tensor.extract %[[UACC]][%[[J]], %c0]
+// CHECK: arith.subf %[[ACC]]
+// CHECK: tensor.insert %[[DOT]] into %[[UACC]][%[[I]], %c0]
+// CHECK: tensor.parallel_insert_slice %[[UCOL]] into %[[UALL]][0, %[[COL]]] [32, 1] [1, 1]
 // O = (Q ⊙ e^γ) S + (Q·Kᵀ ⊙ M) U.
 // CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%{{.+}}, %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>)
 // CHECK: %[[QK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>)
@@ -133,7 +141,8 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 // CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (1, 2)
 // CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<4x8xf32>)
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %{{.+}}) -> (tensor<4x8xf32>, tensor<128x8xf32>)
-// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<64x8xf32>)
+// CHECK: scf.forall (%{{.+}}) in (8)
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<64x1xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK-NOT: arith.extf
 // CHECK-NOT: arith.truncf

@@ -391,42 +391,50 @@ private:
   }
 
   /// U with U_i = X_i − Σ_{j<i} A_ij U_j for a strictly lower A (L×L) and
-  /// X (L×V): the unit-lower-triangular solve (I + A) U = X.
+  /// X (L×V): the unit-lower-triangular solve (I + A) U = X. The columns
+  /// are independent, so it is a forall over them, each a scalar forward
+  /// substitution: its L steps need no one else's results (on a GPU, no
+  /// barrier between rows; nats-gpu-distribute gives each column a thread).
   static Value solveUnitLower(TileBuilder &tb, Value a, Value x, int64_t tile,
                               int64_t valueDim) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    auto loop = scf::ForOp::create(
-        b, loc, tb.index(0), tb.index(tile), tb.index(1),
-        ValueRange{tb.zeros({tile, valueDim})},
-        [&](OpBuilder &nb, Location nloc, Value i, ValueRange iterArgs) {
-          TileBuilder body(nb, nloc);
-          Value u = iterArgs[0];
-          auto rowOf = [&](Value m, int64_t cols) {
-            return tensor::ExtractSliceOp::create(
-                nb, nloc, m,
-                ArrayRef<OpFoldResult>{i, nb.getIndexAttr(0)},
-                ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
-                                       nb.getIndexAttr(cols)},
-                ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
-                                       nb.getIndexAttr(1)});
-          };
-          // Rows ≥ i of u are still zero, so the full product is the sum
-          // over j < i.
-          Value correction = body.matmul(rowOf(a, tile), u);
-          Value ui = body.map(
-              ValueRange{rowOf(x, valueDim), correction},
-              [](OpBuilder &bb, Location l, ValueRange y, ValueRange) {
-                return arith::SubFOp::create(bb, l, y[0], y[1]);
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(valueDim)},
+        ValueRange{tb.zeros({tile, valueDim})}, /*mapping=*/std::nullopt);
+    OpBuilder nb = OpBuilder::atBlockBegin(forall.getBody());
+    Value c = forall.getInductionVar(0);
+    Value shared = forall.getRegionIterArgs()[0];
+    Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
+    Value one = arith::ConstantIndexOp::create(nb, loc, 1);
+    SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0), c};
+    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(tile), nb.getIndexAttr(1)};
+    SmallVector<OpFoldResult> strides = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
+    Value column = tensor::ExtractSliceOp::create(nb, loc, shared, offsets,
+                                                  sizes, strides);
+    auto rows = scf::ForOp::create(
+        nb, loc, zero, arith::ConstantIndexOp::create(nb, loc, tile), one,
+        ValueRange{column},
+        [&](OpBuilder &rb, Location l, Value i, ValueRange uc) {
+          Value xi = tensor::ExtractOp::create(rb, l, x, ValueRange{i, c});
+          auto dot = scf::ForOp::create(
+              rb, l, zero, i, one, ValueRange{xi},
+              [&](OpBuilder &db, Location dl, Value j, ValueRange acc) {
+                Value aij = tensor::ExtractOp::create(db, dl, a, ValueRange{i, j});
+                Value uj =
+                    tensor::ExtractOp::create(db, dl, uc[0], ValueRange{j, zero});
+                Value next = arith::SubFOp::create(
+                    db, dl, acc[0], arith::MulFOp::create(db, dl, aij, uj));
+                scf::YieldOp::create(db, dl, next);
               });
-          Value next = tensor::InsertSliceOp::create(
-              nb, nloc, ui, u, ArrayRef<OpFoldResult>{i, nb.getIndexAttr(0)},
-              ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
-                                     nb.getIndexAttr(valueDim)},
-              ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
-          scf::YieldOp::create(nb, nloc, next);
+          Value updated = tensor::InsertOp::create(rb, l, dot.getResult(0),
+                                                   uc[0], ValueRange{i, zero});
+          scf::YieldOp::create(rb, l, updated);
         });
-    return loop.getResult(0);
+    nb.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(nb, loc, rows.getResult(0), shared,
+                                          offsets, sizes, strides);
+    return forall.getResult(0);
   }
 
   int64_t tileSize;
