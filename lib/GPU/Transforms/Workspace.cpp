@@ -13,6 +13,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <numeric>
+
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUWORKSPACEPASS
 #include "nats/GPU/Transforms/Passes.h.inc"
@@ -61,17 +63,23 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   if (allocs.empty())
     return success();
 
-  // First fit, in program order: the chunk's matrices come before the
-  // output tile, which is too large to fit anyway at head dim 128.
-  SmallVector<int64_t> offsets;
-  SmallVector<bool> inShared;
+  // Smallest first, while they fit: as many buffers as possible in shared
+  // memory. The small ones (vectors, the solve's columns) are read in
+  // scalar loops; what is left out is large (the output tile, a 64 x 128
+  // matrix), read by tensor-core tiles whose loads the L1 cache serves.
+  SmallVector<size_t> order(allocs.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::stable_sort(order, [&](size_t x, size_t y) {
+    return slotBytes(allocs[x].getType()) < slotBytes(allocs[y].getType());
+  });
+  SmallVector<int64_t> offsets(allocs.size());
+  SmallVector<bool> inShared(allocs.size());
   int64_t sharedBytes = 0, globalBytes = 0;
-  for (memref::AllocOp alloc : allocs) {
-    int64_t bytes = slotBytes(alloc.getType());
-    bool shared = sharedBytes + bytes <= sharedMemoryBytes;
-    int64_t &used = shared ? sharedBytes : globalBytes;
-    inShared.push_back(shared);
-    offsets.push_back(used);
+  for (size_t i : order) {
+    int64_t bytes = slotBytes(allocs[i].getType());
+    inShared[i] = sharedBytes + bytes <= sharedMemoryBytes;
+    int64_t &used = inShared[i] ? sharedBytes : globalBytes;
+    offsets[i] = used;
     used += bytes;
   }
 

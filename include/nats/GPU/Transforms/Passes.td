@@ -56,8 +56,8 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     type and layout the users see do not change. Runs before the
     deallocation pipeline, which then frees the workspace like any buffer.
 
-    Slots go to the block's shared memory first, in program order while
-    they fit in `shared-memory-bytes`: there the allocation becomes a view
+    Slots go to the block's shared memory first, smallest buffer first
+    while they fit in `shared-memory-bytes`: there the allocation becomes a view
     of one `memref.alloca` in `#gpu.address_space<workgroup>` at the start
     of the block (`nats-map-foralls-to-gpu` makes it the launch's dynamic
     shared memory), cast back to the default memory space. The rest get
