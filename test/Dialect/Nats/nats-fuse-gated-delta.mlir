@@ -12,7 +12,10 @@
 // COLUMNS: %[[C0:.+]] = arith.muli %[[J]], %c4
 // COLUMNS: tensor.extract_slice %[[VP]][0, 0, 0, %[[C0]]] [2, 64, 4, 4] [1, 1, 1, 1] : tensor<2x64x4x16xbf16> to tensor<2x64x4x4xbf16>
 // COLUMNS: tensor.extract_slice %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4] [1, 1, 1, 1] : tensor<2x4x8x16xf32> to tensor<8x4xf32>
-// The tile's own forall over its 4 columns (the triangular solve) first.
+// The tile's own foralls over its 4 columns (the triangular solve, one per
+// block of 16 rows) first.
+// COLUMNS: scf.forall (%{{.+}}) in (4)
+// COLUMNS: scf.forall.in_parallel
 // COLUMNS: scf.forall (%{{.+}}) in (4)
 // COLUMNS: scf.forall.in_parallel
 // COLUMNS: scf.forall.in_parallel
@@ -82,18 +85,33 @@
 // X = β (V − (K ⊙ e^γ) S).
 // CHECK: %[[KS:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%{{.+}}, %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>) outs(%{{.+}} : tensor<32x16xf32>)
 // CHECK: %[[X:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[KS]], %{{.+}} : tensor<32x16xbf16>, tensor<32x16xf32>, tensor<32xf32>)
-// U = (I + A)⁻¹ X, one column c per iteration of a forall, each a forward
-// substitution: U_ic = X_ic − Σ_{j<i} A_ij U_jc.
-// CHECK: %[[U:.+]] = scf.forall (%[[COL:.+]]) in (16) shared_outs(%[[UALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>)
-// CHECK: %[[UCOL0:.+]] = tensor.extract_slice %[[UALL]][0, %[[COL]]] [32, 1] [1, 1]
-// CHECK: %[[UCOL:.+]] = scf.for %[[I:.+]] = %c0 to %c32 step %c1 iter_args(%[[UACC:.+]] = %[[UCOL0]]) -> (tensor<32x1xf32>)
-// CHECK: %[[XI:.+]] = tensor.extract %[[X]][%[[I]], %[[COL]]]
+// U = (I + A)⁻¹ X by blocks of 16 rows. Block 0: its diagonal block solved
+// column by column, one column c per iteration of a forall, each a forward
+// substitution U_ic = X_ic − Σ_{j<i} A_ij U_jc, in place in U's rows.
+// CHECK: %[[X0:.+]] = tensor.extract_slice %[[X]][0, 0] [16, 16] [1, 1]
+// CHECK: %[[UZERO:.+]] = tensor.extract_slice %[[U00:.+]][0, 0] [16, 16] [1, 1]
+// CHECK: %[[A00:.+]] = tensor.extract_slice %[[LMAT]][0, 0] [16, 16] [1, 1]
+// CHECK: %[[UB0:.+]] = scf.forall (%[[COL:.+]]) in (16) shared_outs(%[[UALL:.+]] = %[[UZERO]]) -> (tensor<16x16xf32>)
+// CHECK: %[[UCOL0:.+]] = tensor.extract_slice %[[UALL]][0, %[[COL]]] [16, 1] [1, 1]
+// CHECK: %[[UCOL:.+]] = scf.for %[[I:.+]] = %c0 to %c16 step %c1 iter_args(%[[UACC:.+]] = %[[UCOL0]]) -> (tensor<16x1xf32>)
+// CHECK: %[[XI:.+]] = tensor.extract %[[X0]][%[[I]], %[[COL]]]
 // CHECK: %[[DOT:.+]] = scf.for %[[J:.+]] = %c0 to %[[I]] step %c1 iter_args(%[[ACC:.+]] = %[[XI]]) -> (f32)
-// CHECK: tensor.extract %[[LMAT]][%[[I]], %[[J]]]
+// CHECK: tensor.extract %[[A00]][%[[I]], %[[J]]]
 // CHECK: tensor.extract %[[UACC]][%[[J]], %c0]
 // CHECK: arith.subf %[[ACC]]
 // CHECK: tensor.insert %[[DOT]] into %[[UACC]][%[[I]], %c0]
-// CHECK: tensor.parallel_insert_slice %[[UCOL]] into %[[UALL]][0, %[[COL]]] [32, 1] [1, 1]
+// CHECK: tensor.parallel_insert_slice %[[UCOL]] into %[[UALL]][0, %[[COL]]] [16, 1] [1, 1]
+// CHECK: %[[UA:.+]] = tensor.insert_slice %[[UB0]] into %[[U00]][0, 0] [16, 16] [1, 1]
+// Block 1: X's rows less A's rows below block 0 times block 0 of U (a
+// matmul), then its own diagonal block.
+// CHECK: %[[X1:.+]] = tensor.extract_slice %[[X]][16, 0] [16, 16] [1, 1]
+// CHECK: %[[A10:.+]] = tensor.extract_slice %[[LMAT]][16, 0] [16, 16] [1, 1]
+// CHECK: %[[DONE:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[A10]], %[[UB0]] : tensor<16x16xf32>, tensor<16x16xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[X1]], %[[DONE]] :
+// CHECK: arith.subf
+// CHECK: tensor.extract_slice %[[LMAT]][16, 16] [16, 16] [1, 1]
+// CHECK: scf.forall (%{{.+}}) in (16)
+// CHECK: %[[U:.+]] = tensor.insert_slice %{{.+}} into %[[UA]][16, 0] [16, 16] [1, 1]
 // O = (Q ⊙ e^γ) S + (Q·Kᵀ ⊙ M) U.
 // CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%{{.+}}, %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>)
 // CHECK: %[[QK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>)
@@ -141,8 +159,7 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 // CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (1, 2)
 // CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<4x8xf32>)
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(%{{.+}} = %[[ZERO]], %{{.+}} = %{{.+}}) -> (tensor<4x8xf32>, tensor<128x8xf32>)
-// CHECK: scf.forall (%{{.+}}) in (8)
-// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<64x1xf32>)
+// CHECK-COUNT-4: scf.forall (%{{.+}}) in (8)
 // CHECK: scf.forall.in_parallel
 // CHECK-NOT: arith.extf
 // CHECK-NOT: arith.truncf

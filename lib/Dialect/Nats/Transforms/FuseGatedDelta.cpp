@@ -390,30 +390,76 @@ private:
     return {out, next};
   }
 
+  /// Rows per block of the blocked solve: a multiple of the tensor cores'
+  /// tile, so that the off-diagonal products can run there.
+  static constexpr int64_t kSolveBlock = 16;
+
   /// U with U_i = X_i − Σ_{j<i} A_ij U_j for a strictly lower A (L×L) and
-  /// X (L×V): the unit-lower-triangular solve (I + A) U = X. The columns
-  /// are independent, so it is a forall over them, each a scalar forward
-  /// substitution: its L steps need no one else's results (on a GPU, no
-  /// barrier between rows; nats-gpu-distribute gives each column a thread).
+  /// X (L×V): the unit-lower-triangular solve (I + A) U = X, by blocks of
+  /// rows. Block b first takes the product with the blocks solved before it
+  /// (one matmul), then solves its own diagonal block column by column. The
+  /// dependent chain per column is L/16 short solves instead of one of L
+  /// rows: the products, the bulk of the work, are independent matmuls.
   static Value solveUnitLower(TileBuilder &tb, Value a, Value x, int64_t tile,
                               int64_t valueDim) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
+    auto slice = [&](Value m, int64_t row, int64_t rows, int64_t col,
+                     int64_t cols) -> Value {
+      return tensor::ExtractSliceOp::create(
+          b, loc, m, ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(col)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(cols)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    };
+    Value u = tb.zeros({tile, valueDim});
+    for (int64_t row = 0; row < tile; row += kSolveBlock) {
+      int64_t rows = std::min(kSolveBlock, tile - row);
+      Value rhs = slice(x, row, rows, 0, valueDim);
+      if (row > 0) {
+        Value done = tb.matmul(slice(a, row, rows, 0, row),
+                               slice(u, 0, row, 0, valueDim));
+        rhs = tb.map(ValueRange{rhs, done},
+                     [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+                       return arith::SubFOp::create(nb, l, y[0], y[1]);
+                     });
+      }
+      // The block's rows of U are still zero: the solve writes them in place.
+      Value block = solveColumns(tb, slice(a, row, rows, row, rows), rhs,
+                                 slice(u, row, rows, 0, valueDim));
+      u = tensor::InsertSliceOp::create(
+          b, loc, block, u,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(valueDim)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    }
+    return u;
+  }
+
+  /// The unit-lower solve of a diagonal block (n×n A, n×V X) into `zeros`
+  /// (n×V). The columns
+  /// are independent, so it is a forall over them, each a scalar forward
+  /// substitution: its n steps need no one else's results (on a GPU, no
+  /// barrier between rows; nats-gpu-distribute gives each column a thread).
+  static Value solveColumns(TileBuilder &tb, Value a, Value x, Value zeros) {
+    OpBuilder &b = tb.builder();
+    Location loc = tb.location();
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t n = xType.getDimSize(0), valueDim = xType.getDimSize(1);
     auto forall = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(valueDim)},
-        ValueRange{tb.zeros({tile, valueDim})}, /*mapping=*/std::nullopt);
+        ValueRange{zeros}, /*mapping=*/std::nullopt);
     OpBuilder nb = OpBuilder::atBlockBegin(forall.getBody());
     Value c = forall.getInductionVar(0);
     Value shared = forall.getRegionIterArgs()[0];
     Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
     Value one = arith::ConstantIndexOp::create(nb, loc, 1);
     SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0), c};
-    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(tile), nb.getIndexAttr(1)};
+    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(n), nb.getIndexAttr(1)};
     SmallVector<OpFoldResult> strides = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
     Value column = tensor::ExtractSliceOp::create(nb, loc, shared, offsets,
                                                   sizes, strides);
     auto rows = scf::ForOp::create(
-        nb, loc, zero, arith::ConstantIndexOp::create(nb, loc, tile), one,
+        nb, loc, zero, arith::ConstantIndexOp::create(nb, loc, n), one,
         ValueRange{column},
         [&](OpBuilder &rb, Location l, Value i, ValueRange uc) {
           Value xi = tensor::ExtractOp::create(rb, l, x, ValueRange{i, c});

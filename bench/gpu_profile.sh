@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# On the GPU machine: one nats call at bench/fla_compare.py's first shape
+# under Nsight Compute, from the products of bench/gpu_prepare.sh. Prints,
+# per kernel, its time, launch geometry, registers, shared memory, tensor
+# instructions and throughputs, then the first kernel's speed of light
+# and occupancy.
+#
+#   bench/gpu_profile.sh          (the device tool: carry [".device"])
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH=$PWD/python:$PWD/bench NATS_CACHE_DIR=$PWD/.device/cache \
+       NATS_CUDA_RUNTIME=$PWD/.device/lib/libnats_cuda_runtime.so
+NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu | head -1)
+one=$(mktemp --suffix=.py)
+cat > "$one" <<'PY'
+import fla_compare, nats
+B, T, H, K, V = fla_compare.SHAPES[0]
+x = fla_compare.inputs(B, T, H, K, V, 1)
+nats.hybrid_attention(**x, chunk_size=fla_compare.CHUNK, scale=K ** -0.5, target="cuda")
+PY
+metrics=gpu__time_duration.sum,launch__grid_size,launch__block_size
+metrics+=,launch__registers_per_thread,launch__shared_mem_per_block_dynamic
+metrics+=,sm__inst_executed_pipe_tensor_op_hmma.sum
+metrics+=,sm__throughput.avg.pct_of_peak_sustained_elapsed
+metrics+=,l1tex__throughput.avg.pct_of_peak_sustained_elapsed
+metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed
+"$NCU" --csv --metrics "$metrics" python3 "$one" | grep -v '^==PROF==' | python3 -c '
+import csv, sys
+rows = [r for r in csv.reader(sys.stdin) if len(r) > 10]
+head = {name: i for i, name in enumerate(rows[0])}
+kernels = {}
+for r in rows[1:]:
+    kernels.setdefault(r[head["ID"]], {})[r[head["Metric Name"]]] = r[head["Metric Value"]]
+for kernel, values in kernels.items():
+    print(f"kernel {kernel}: " + "  ".join(f"{k}={v}" for k, v in values.items()))
+'
+"$NCU" --section WarpStateStats --section SpeedOfLight --section Occupancy --launch-count 1 \
+  python3 "$one" | grep -E "Duration|Throughput|Warp Cycles|Occupancy"
+rm -f "$one"
