@@ -80,8 +80,10 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     of `tile-size` tokens that carries the K×V state. One tile's body does the
     whole update on tile-sized tensors: the l2norm of q and k, the in-tile
     cumulative sum of g, `K·Kᵀ ⊙ M` (the decay and route-visibility mask),
-    the unit-lower-triangular solve giving the corrected writes `U`, the
-    inter-tile term from the tile-start state, the intra-tile term, and the
+    the unit-lower-triangular solve giving the corrected writes `U` (by
+    blocks of 16 rows: a matmul with the rows solved before, then an
+    `scf.forall` over the value columns, each a scalar forward substitution
+    of the diagonal block), the inter-tile term from the tile-start state, the intra-tile term, and the
     state update that keeps the writes of linear chunks only. Tokens are
     padded to whole tiles with g = 0 and beta = 0, which leave the state
     unchanged.
