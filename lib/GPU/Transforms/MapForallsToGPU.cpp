@@ -117,10 +117,12 @@ struct BlockMapper {
     return createThreadLoop(loc, count, threadId, blockThreads);
   }
 
-  /// A thread forall becomes a thread loop over its iterations.
-  void mapThreads(scf::ForallOp forall) {
+  /// A forall becomes a thread loop over its iterations from `first` by
+  /// `step`.
+  void mapOntoLoop(scf::ForallOp forall, Value first, int64_t step) {
     rewriter.setInsertionPoint(forall);
-    scf::ForOp loop = createThreadLoop(forall.getLoc(), getTripCount(forall));
+    scf::ForOp loop =
+        createThreadLoop(forall.getLoc(), getTripCount(forall), first, step);
     inlineForallBody(rewriter, forall, loop.getInductionVar(),
                      loop.getBody()->getTerminator());
   }
@@ -142,10 +144,7 @@ struct BlockMapper {
     Value warp = arith::DivUIOp::create(
         rewriter, loc, threadId,
         arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
-    scf::ForOp loop = createThreadLoop(loc, getTripCount(forall), warp,
-                                       blockThreads / kWarpSize);
-    inlineForallBody(rewriter, forall, loop.getInductionVar(),
-                     loop.getBody()->getTerminator());
+    mapOntoLoop(forall, warp, blockThreads / kWarpSize);
     return success();
   }
 
@@ -213,7 +212,7 @@ struct BlockMapper {
           !forall.isNormalized())
         return forall.emitOpError("needs normalized bounds (from 0 by 1)");
       if (isThreadForall(forall)) {
-        mapThreads(forall);
+        mapOntoLoop(forall, threadId, blockThreads);
         continue;
       }
       if (isWarpForall(forall)) {
