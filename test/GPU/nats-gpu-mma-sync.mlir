@@ -116,3 +116,16 @@ func.func @f16_tile(%a: memref<16x8xf16>, %b: memref<8x8xf16>, %c: memref<16x8xf
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+func.func @on_tensors(%a: tensor<16x8xf32>, %b: tensor<8x8xf32>, %c: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  // expected-error @below {{must be bufferized before it becomes mma.sync}}
+  %r = scf.forall (%i) in (1) shared_outs(%o = %c) -> (tensor<16x8xf32>) {
+    %m = linalg.matmul ins(%a, %b : tensor<16x8xf32>, tensor<8x8xf32>) outs(%o : tensor<16x8xf32>) -> tensor<16x8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[0, 0] [16, 8] [1, 1] : tensor<16x8xf32> into tensor<16x8xf32>
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return %r : tensor<16x8xf32>
+}
