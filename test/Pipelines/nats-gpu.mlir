@@ -9,10 +9,12 @@
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
 // Host: on one stream, the blocks' workspace, then a kernel per step: the
-// pads of the tokens (grids of their own), the gated delta rule with one
-// block per (batch, head) = 2, the routed softmax with one block per
-// (batch, softmax head, query block) = 1·2·2, 1024 threads each; the wait;
-// and a C interface.
+// pads of the tokens (grids of their own); the gated delta rule's three
+// stages, the chunk terms with one block per (batch, head, tile) = 1·2·2,
+// the state pass with one block per (batch, head) = 2, the outputs with one
+// block per tile again; the routed softmax with one block per (batch,
+// softmax head, query block) = 1·2·2; 1024 threads each; the wait; and a C
+// interface.
 // CHECK-LABEL: llvm.func @layer_core(
 // CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
 // CHECK-DAG:   %[[FOUR:.+]] = llvm.mlir.constant(4 : index) : i64
@@ -20,14 +22,16 @@
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
 // CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
 // CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_3::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_4::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_3::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_4::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_5::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_6::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
-// The gated-delta kernel, as PTX for Hopper: 1024 threads a block, barriers
-// between the steps that the threads share, the chunk's contractions on
-// tensor cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic
-// shared memory. The softmax kernel too.
+// The chunk-terms kernel, as PTX for Hopper: 1024 threads a block, barriers
+// between the steps that the threads share, the contractions on tensor
+// cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic shared
+// memory. The other stages and the softmax kernel use the tensor cores too.
 // CHECK:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry layer_core_kernel(
@@ -37,6 +41,10 @@
 // CHECK-SAME:  ld.shared.b32
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CHECK:     gpu.binary @layer_core_kernel_4
+// CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHECK:     gpu.binary @layer_core_kernel_5
+// CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHECK:     gpu.binary @layer_core_kernel_6
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 
 // mma=false: FMA loops only.

@@ -45,17 +45,18 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   // parallelism within a tile (measured on the H100 at B,T,H,K,V =
   // 2,4096,8,128,128, first mapping: 338 ms at 128 threads, 207 at 256, 146
   // at 512, 124 at 1024; with tensor cores and value-tile 16: 7.2 ms at 512,
-  // 7.0 at 1024; docs/gpu.md).
+  // 7.0 at 1024; with the chunk-parallel stages: 4.27 at 512, 4.24 at 1024,
+  // 5.11 at 256; docs/gpu.md).
   Option<int64_t> blockThreads{*this, "block-threads",
                                llvm::cl::desc("threads per thread block"),
                                llvm::cl::init(1024)};
-  // 16: measured on the H100 at B,T,H,K,V = 2,4096,8,128,128 (128 blocks):
-  // 7.0 ms, against 8.7 at 32 (64 blocks) and 12.8 at 8 (256 blocks, two
-  // waves at one block an SM); docs/gpu.md.
+  // 16: measured on the H100 at B,T,H,K,V = 2,4096,8,128,128 (128 blocks
+  // for the state pass): 4.24 ms, against 4.47 at 32 (64 blocks) and 4.96 at
+  // 8 (256 blocks); docs/gpu.md.
   Option<int64_t> valueTile{
       *this, "value-tile",
-      llvm::cl::desc("state columns per gated-delta thread block, where that "
-                     "divides V (0: all)"),
+      llvm::cl::desc("state columns per thread block of the gated delta "
+                     "rule's state pass, where that divides V (0: all)"),
       llvm::cl::init(16)};
   // The most shared memory a block may have on the H100 (sm_90) is 227 KiB
   // (an A100, sm_80: 163 KiB), less 256 bytes: NVPTX declares the dynamic

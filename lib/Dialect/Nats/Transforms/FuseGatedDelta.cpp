@@ -1,16 +1,24 @@
 //===- FuseGatedDelta.cpp - nats.gated_delta to the chunked WY/UT form ----===//
 //
 // Lowers the routed gated delta rule (spec §3.2) to its blocked form
-// (docs/algorithms.md §1): an scf.forall over (batch, head) and in it an
-// scf.for over tiles of L tokens that carries the K×V state. A tile's whole
-// update is one fused region on tile-sized tensors:
+// (docs/algorithms.md §1) in three stages over tiles of L tokens:
 //
-//   γ = cumsum(g)                     M_ij = [i≥j] e^(γ_i−γ_j) Vis_ij
-//   A = StrictLower(diag(β) K Kᵀ ⊙ M) U = (I + A)⁻¹ diag(β)(V − (K⊙e^γ) S)
-//   O = (Q⊙e^γ) S + (Q Kᵀ ⊙ M) U     S' = e^γ_L S + (K ⊙ e^(γ_L−γ) ⊙ (1−m))ᵀ U
+//  1. the chunk terms, an scf.forall over (batch, head, tile): everything
+//     that does not depend on the state, for every tile at once,
+//       γ = cumsum(g)                     M_ij = [i≥j] e^(γ_i−γ_j) Vis_ij
+//       A = StrictLower(diag(β) K Kᵀ ⊙ M) T = (I + A)⁻¹
+//       W = T diag(β) (K⊙e^γ)             U₀ = T diag(β) V
+//       P = Q Kᵀ ⊙ M,  Q_γ = Q⊙e^γ,  K_c = K⊙e^(γ_L−γ)⊙(1−m),  d = e^γ_L;
+//  2. the state pass, an scf.forall over (batch, head, value columns) with
+//     an scf.for over tiles that carries the K×V state S: it records each
+//     tile's start state, and
+//       U = U₀ − W S                      S' = d S + K_cᵀ U;
+//  3. the outputs, an scf.forall over (batch, head, tile):
+//       O = Q_γ S + P U.
 //
-// where m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
-// m_j = 0) lets a token see the writes of earlier linear chunks only.
+// m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
+// m_j = 0) lets a token see the writes of earlier linear chunks only. Only
+// stage 2 is sequential, and it is two small matrix products a tile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +44,49 @@ namespace {
 
 constexpr double kL2NormEps = 1e-6;
 
+/// Index attributes for static offsets and sizes.
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
+  return llvm::map_to_vector(values, [&](int64_t value) -> OpFoldResult {
+    return b.getIndexAttr(value);
+  });
+}
+
+/// value[offsets : offsets + sizes] with its first `drop` dims (each of
+/// size 1) dropped from the result type.
+Value sliceOf(OpBuilder &b, Location loc, Value value,
+              ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
+              unsigned drop) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get(sizes.drop_front(drop), type.getElementType()),
+      value, offsets, indexAttrs(b, sizes), strides);
+}
+
+/// Writes `source` into `dest` at `offsets` with `sizes` as the parallel
+/// result of the forall whose terminator `b` builds in.
+void insertInParallel(OpBuilder &b, Location loc, Value source, Value dest,
+                      ArrayRef<OpFoldResult> offsets,
+                      ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  tensor::ParallelInsertSliceOp::create(b, loc, source, dest, offsets,
+                                        indexAttrs(b, sizes), strides);
+}
+
+/// The shapes of one lowering.
+struct Sizes {
+  int64_t batch, tokens, padded, heads, keyDim, valueDim;
+  int64_t chunk, tile, tiles, columns;
+};
+
+/// The state-free terms of every tile (stage 1), f32, indexed
+/// [batch, head, tile, row, column]: W and K_c (L×K), U₀ (L×V), P (L×L),
+/// Q_γ (L×K); and d = e^γ_L indexed [batch, head, tile].
+struct ChunkTerms {
+  Value w, u0, p, qGamma, kCommit, decay;
+};
+
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, int64_t valueTile,
                  PatternBenefit benefit)
@@ -45,7 +96,7 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   LogicalResult matchAndRewrite(GatedDeltaOp op,
                                 PatternRewriter &rewriter) const override {
     // Every type, results included: the verifier lets a dynamic dim stand
-    // beside a static one, and the tiles, the padding and the forall's
+    // beside a static one, and the tiles, the padding and the foralls'
     // results are all built from static sizes.
     auto isStatic = [](Type type) {
       return cast<RankedTensorType>(type).hasStaticShape();
@@ -53,144 +104,30 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
         !llvm::all_of(op->getResultTypes(), isStatic))
       return rewriter.notifyMatchFailure(op, "needs static shapes");
-    auto qType = cast<RankedTensorType>(op.getQ().getType());
-    auto vType = cast<RankedTensorType>(op.getV().getType());
-    auto routeType = cast<RankedTensorType>(op.getRoute().getType());
     if (tileSize < 1)
       return rewriter.notifyMatchFailure(op, "tile-size must be positive");
 
-    Location loc = op.getLoc();
-    int64_t batch = qType.getDimSize(0), tokens = qType.getDimSize(1),
-            heads = qType.getDimSize(2), keyDim = qType.getDimSize(3),
-            valueDim = vType.getDimSize(3);
-    int64_t chunk = op.getChunkSize();
-    int64_t tile = TileBuilder::tileTokens(chunk, tileSize);
-    int64_t padded = llvm::divideCeil(tokens, tile) * tile;
-    Type elementType = qType.getElementType();
-    // The state's columns (and v's, o's) are independent: value tiles are
-    // iterations of their own, each redoing the V-free part (K·Kᵀ, W).
-    int64_t columns = valueDim;
-    if (valueTile > 0 && valueTile < valueDim && valueDim % valueTile == 0)
-      columns = valueTile;
+    auto qType = cast<RankedTensorType>(op.getQ().getType());
+    Sizes s;
+    s.batch = qType.getDimSize(0);
+    s.tokens = qType.getDimSize(1);
+    s.heads = qType.getDimSize(2);
+    s.keyDim = qType.getDimSize(3);
+    s.valueDim = cast<RankedTensorType>(op.getV().getType()).getDimSize(3);
+    s.chunk = op.getChunkSize();
+    s.tile = TileBuilder::tileTokens(s.chunk, tileSize);
+    s.tiles = llvm::divideCeil(s.tokens, s.tile);
+    s.padded = s.tiles * s.tile;
+    // The state's columns (and v's, o's) are independent: the state pass
+    // may run groups of them as iterations of their own.
+    s.columns = s.valueDim;
+    if (valueTile > 0 && valueTile < s.valueDim && s.valueDim % valueTile == 0)
+      s.columns = valueTile;
 
-    // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
-    // and they come after every real token.
-    Value q = TileBuilder::padTokens(rewriter, loc, op.getQ(), padded);
-    Value k = TileBuilder::padTokens(rewriter, loc, op.getK(), padded);
-    Value v = TileBuilder::padTokens(rewriter, loc, op.getV(), padded);
-    Value g = TileBuilder::padTokens(rewriter, loc, op.getG(), padded);
-    Value beta = TileBuilder::padTokens(rewriter, loc, op.getBeta(), padded);
-
-    Value oInit = tensor::EmptyOp::create(rewriter, loc, vType.getShape(),
-                                          elementType);
-    auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
-    Value stateInit = tensor::EmptyOp::create(
-        rewriter, loc, stateType.getShape(), rewriter.getF32Type());
-    SmallVector<OpFoldResult> bounds = {rewriter.getIndexAttr(batch),
-                                        rewriter.getIndexAttr(heads)};
-    if (columns != valueDim)
-      bounds.push_back(rewriter.getIndexAttr(valueDim / columns));
-    auto forall = scf::ForallOp::create(rewriter, loc, bounds,
-                                        ValueRange{oInit, stateInit},
-                                        std::nullopt);
-
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(forall.getBody());
-    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
-    TileBuilder tb(rewriter, loc);
-    OpFoldResult zero = rewriter.getIndexAttr(0);
-    SmallVector<OpFoldResult> one(4, rewriter.getIndexAttr(1));
-
-    // This iteration's value columns, from c0 on.
-    OpFoldResult c0 = zero;
-    if (columns != valueDim) {
-      c0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
-                                 tb.index(columns))
-               .getResult();
-      v = tensor::ExtractSliceOp::create(
-          rewriter, loc,
-          RankedTensorType::get({batch, padded, heads, columns}, elementType),
-          v, ArrayRef<OpFoldResult>{zero, zero, zero, c0},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
-                                 rewriter.getIndexAttr(padded),
-                                 rewriter.getIndexAttr(heads),
-                                 rewriter.getIndexAttr(columns)},
-          one);
-    }
-
-    // The state at the start: initial_state[b, h, :, columns] or zero.
-    Value state0;
-    if (Value init = op.getInitialState()) {
-      state0 = tensor::ExtractSliceOp::create(
-          rewriter, loc,
-          RankedTensorType::get({keyDim, columns}, rewriter.getF32Type()),
-          init, ArrayRef<OpFoldResult>{b, h, zero, c0},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                                 rewriter.getIndexAttr(1),
-                                 rewriter.getIndexAttr(keyDim),
-                                 rewriter.getIndexAttr(columns)},
-          one);
-    } else {
-      state0 = tb.zeros({keyDim, columns});
-    }
-    Value outRows = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{padded, columns}, elementType);
-
-    // Router head of this linear head.
-    Value routerHead = arith::DivUIOp::create(
-        rewriter, loc, h,
-        tb.index(heads / routeType.getDimSize(2)));
-    auto loop = scf::ForOp::create(
-        rewriter, loc, tb.index(0), tb.index(padded), tb.index(tile),
-        ValueRange{state0, outRows},
-        [&](OpBuilder &nb, Location nloc, Value t0, ValueRange iterArgs) {
-          TileInputs in{
-              TileBuilder::tokenSlice(nb, nloc, q, b, t0, h, tile),
-              TileBuilder::tokenSlice(nb, nloc, k, b, t0, h, tile),
-              TileBuilder::tokenSlice(nb, nloc, v, b, t0, h, tile),
-              TileBuilder::tokenSlice(nb, nloc, g, b, t0, h, tile),
-              TileBuilder::tokenSlice(nb, nloc, beta, b, t0, h, tile)};
-          TileBuilder body(nb, nloc);
-          Value keep = routeBits(body, op.getRoute(), b, t0, routerHead,
-                                 chunk, tile);
-          auto [out, state] =
-              updateTile(body, op, in, keep, iterArgs[0], chunk, tile);
-          SmallVector<OpFoldResult> offsets = {t0, nb.getIndexAttr(0)};
-          SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(tile),
-                                             nb.getIndexAttr(columns)};
-          SmallVector<OpFoldResult> strides(2, nb.getIndexAttr(1));
-          Value rows = tensor::InsertSliceOp::create(nb, nloc, out, iterArgs[1],
-                                                     offsets, sizes, strides);
-          scf::YieldOp::create(nb, nloc, ValueRange{state, rows});
-        });
-
-    // Write this (batch, head, columns)' rows (without the padding) and
-    // state.
-    Value rows = tensor::ExtractSliceOp::create(
-        rewriter, loc, loop.getResult(1),
-        ArrayRef<OpFoldResult>{zero, zero},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tokens),
-                               rewriter.getIndexAttr(columns)},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(1)});
-    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        rewriter, loc, rows, forall.getRegionIterArgs()[0],
-        ArrayRef<OpFoldResult>{b, zero, h, c0},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(tokens),
-                               rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(columns)},
-        one);
-    tensor::ParallelInsertSliceOp::create(
-        rewriter, loc, loop.getResult(0), forall.getRegionIterArgs()[1],
-        ArrayRef<OpFoldResult>{b, h, zero, c0},
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(1),
-                               rewriter.getIndexAttr(keyDim),
-                               rewriter.getIndexAttr(columns)},
-        one);
-    rewriter.replaceOp(op, forall.getResults());
+    ChunkTerms terms = buildChunkTerms(rewriter, op, s);
+    auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
+    Value o = buildOutputs(rewriter, op, s, terms, u, states);
+    rewriter.replaceOp(op, {o, finalState});
     return success();
   }
 
@@ -198,6 +135,211 @@ private:
   struct TileInputs {
     Value q, k, v, g, beta; // L×K, L×K, L×V, L, L in the input type
   };
+
+  /// An scf.forall over (batch, head, and `last` iterations) with `inits`
+  /// as its shared outputs, the insertion point at the start of its body.
+  static scf::ForallOp createForall(PatternRewriter &rewriter, Location loc,
+                                    const Sizes &s, int64_t last,
+                                    ValueRange inits) {
+    SmallVector<int64_t> bounds = {s.batch, s.heads};
+    if (last > 1)
+      bounds.push_back(last);
+    auto forall = scf::ForallOp::create(rewriter, loc,
+                                        indexAttrs(rewriter, bounds), inits,
+                                        std::nullopt);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    return forall;
+  }
+
+  /// f32 tensor.empty of shape [B, H, ...lead, ...tail].
+  static Value emptyF32(PatternRewriter &rewriter, Location loc,
+                        ArrayRef<int64_t> shape) {
+    return tensor::EmptyOp::create(rewriter, loc, shape,
+                                   rewriter.getF32Type());
+  }
+
+  /// Stage 1: every tile's state-free terms, one iteration per tile.
+  static ChunkTerms buildChunkTerms(PatternRewriter &rewriter, GatedDeltaOp op,
+                                    const Sizes &s) {
+    Location loc = op.getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
+    // and they come after every real token.
+    auto pad = [&](Value value) {
+      return TileBuilder::padTokens(rewriter, loc, value, s.padded);
+    };
+    Value q = pad(op.getQ()), k = pad(op.getK()), v = pad(op.getV()),
+          g = pad(op.getG()), beta = pad(op.getBeta());
+
+    int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
+    SmallVector<SmallVector<int64_t>> tails = {{L, K}, {L, V}, {L, L},
+                                               {L, K}, {L, K}, {}};
+    SmallVector<Value> inits;
+    for (ArrayRef<int64_t> tail : tails) {
+      SmallVector<int64_t> shape = {s.batch, s.heads, s.tiles};
+      llvm::append_range(shape, tail);
+      inits.push_back(emptyF32(rewriter, loc, shape));
+    }
+    scf::ForallOp forall = createForall(rewriter, loc, s, s.tiles, inits);
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    Value n = s.tiles > 1 ? forall.getInductionVar(2)
+                          : arith::ConstantIndexOp::create(rewriter, loc, 0);
+    TileBuilder tb(rewriter, loc);
+    Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
+    TileInputs in{TileBuilder::tokenSlice(rewriter, loc, q, b, t0, h, L),
+                  TileBuilder::tokenSlice(rewriter, loc, k, b, t0, h, L),
+                  TileBuilder::tokenSlice(rewriter, loc, v, b, t0, h, L),
+                  TileBuilder::tokenSlice(rewriter, loc, g, b, t0, h, L),
+                  TileBuilder::tokenSlice(rewriter, loc, beta, b, t0, h, L)};
+    // Router head of this linear head.
+    auto routeType = cast<RankedTensorType>(op.getRoute().getType());
+    Value routerHead = arith::DivUIOp::create(
+        rewriter, loc, h, tb.index(s.heads / routeType.getDimSize(2)));
+    Value keep = routeBits(tb, op.getRoute(), b, t0, routerHead, s.chunk, L);
+    SmallVector<Value> values = tileTerms(tb, op, in, keep, s.chunk, L);
+
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    for (auto [value, shared, tail] :
+         llvm::zip(values, forall.getRegionIterArgs(), tails)) {
+      SmallVector<OpFoldResult> offsets = {b, h, n};
+      SmallVector<int64_t> sizes = {1, 1, 1};
+      offsets.append(tail.size(), zero);
+      llvm::append_range(sizes, tail);
+      insertInParallel(rewriter, loc, value, shared, offsets, sizes);
+    }
+    ResultRange r = forall.getResults();
+    return {r[0], r[1], r[2], r[3], r[4], r[5]};
+  }
+
+  /// Stage 2: the walk over tiles that carries the state, one iteration per
+  /// (batch, head, group of columns). Returns U (f32, [B, H, NT, L, V]),
+  /// each tile's start state (f32, [B, H, NT, K, V]) and the final state.
+  static std::tuple<Value, Value, Value>
+  buildStatePass(PatternRewriter &rewriter, GatedDeltaOp op, const Sizes &s,
+                 const ChunkTerms &terms) {
+    Location loc = op.getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    int64_t L = s.tile, K = s.keyDim, V = s.valueDim, C = s.columns;
+    auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
+    SmallVector<Value> inits = {
+        emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, L, V}),
+        emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, K, V}),
+        emptyF32(rewriter, loc, stateType.getShape())};
+    scf::ForallOp forall =
+        createForall(rewriter, loc, s, V / C, inits);
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    TileBuilder tb(rewriter, loc);
+    OpFoldResult zero = rewriter.getIndexAttr(0), c0 = zero;
+    if (C != V)
+      c0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
+                                 tb.index(C))
+               .getResult();
+
+    // The state at the start: initial_state[b, h, :, columns] or zero.
+    Value state0 = op.getInitialState()
+                       ? sliceOf(rewriter, loc, op.getInitialState(),
+                                 {b, h, zero, c0}, {1, 1, K, C}, 2)
+                       : tb.zeros({K, C});
+    // This iteration's parts of U and of the tile-start states, written in
+    // place in the forall's outputs.
+    ValueRange shared = forall.getRegionIterArgs();
+    Value uRows = sliceOf(rewriter, loc, shared[0], {b, h, zero, zero, c0},
+                          {1, 1, s.tiles, L, C}, 2);
+    Value starts = sliceOf(rewriter, loc, shared[1], {b, h, zero, zero, c0},
+                           {1, 1, s.tiles, K, C}, 2);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1),
+        ValueRange{state0, uRows, starts},
+        [&](OpBuilder &nb, Location nloc, Value n, ValueRange carried) {
+          TileBuilder body(nb, nloc);
+          Value state = carried[0];
+          auto insert = [&](Value value, Value dest, int64_t rows) {
+            return tensor::InsertSliceOp::create(
+                nb, nloc, value, dest,
+                ArrayRef<OpFoldResult>{n, nb.getIndexAttr(0),
+                                       nb.getIndexAttr(0)},
+                indexAttrs(nb, {1, rows, C}), indexAttrs(nb, {1, 1, 1}));
+          };
+          Value started = insert(state, carried[2], K);
+          Value w =
+              sliceOf(nb, nloc, terms.w, {b, h, n, zero, zero}, {1, 1, 1, L, K}, 3);
+          Value u0 =
+              sliceOf(nb, nloc, terms.u0, {b, h, n, zero, c0}, {1, 1, 1, L, C}, 3);
+          Value kCommit = sliceOf(nb, nloc, terms.kCommit, {b, h, n, zero, zero},
+                                  {1, 1, 1, L, K}, 3);
+          Value decay = tensor::ExtractOp::create(nb, nloc, terms.decay,
+                                                  ValueRange{b, h, n});
+          // U = U₀ − W S: the tile's writes corrected for the state.
+          Value u = body.map(ValueRange{u0, body.matmul(w, state)},
+                             [](OpBuilder &mb, Location l, ValueRange y,
+                                ValueRange) {
+                               return arith::SubFOp::create(mb, l, y[0], y[1]);
+                             });
+          // S' = d S + K_cᵀ U: linear chunks commit their writes, kept
+          // chunks only decay the state.
+          Value written = body.matmul(kCommit, u, /*transposeA=*/true);
+          Value next = body.map(
+              ValueRange{state, written},
+              [&](OpBuilder &mb, Location l, ValueRange y, ValueRange) {
+                return arith::AddFOp::create(
+                    mb, l, arith::MulFOp::create(mb, l, decay, y[0]), y[1]);
+              });
+          scf::YieldOp::create(nb, nloc,
+                               ValueRange{next, insert(u, carried[1], L), started});
+        });
+
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    insertInParallel(rewriter, loc, loop.getResult(1), shared[0],
+                     {b, h, zero, zero, c0}, {1, 1, s.tiles, L, C});
+    insertInParallel(rewriter, loc, loop.getResult(2), shared[1],
+                     {b, h, zero, zero, c0}, {1, 1, s.tiles, K, C});
+    insertInParallel(rewriter, loc, loop.getResult(0), shared[2],
+                     {b, h, zero, c0}, {1, 1, K, C});
+    return {forall.getResult(0), forall.getResult(1), forall.getResult(2)};
+  }
+
+  /// Stage 3: O = Q_γ S + P U, one iteration per tile; o in the input type.
+  static Value buildOutputs(PatternRewriter &rewriter, GatedDeltaOp op,
+                            const Sizes &s, const ChunkTerms &terms, Value u,
+                            Value states) {
+    Location loc = op.getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
+    auto oType = cast<RankedTensorType>(op.getO().getType());
+    Type elementType = oType.getElementType();
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{s.batch, s.padded, s.heads, V},
+        elementType);
+    scf::ForallOp forall = createForall(rewriter, loc, s, s.tiles, init);
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    Value n = s.tiles > 1 ? forall.getInductionVar(2)
+                          : arith::ConstantIndexOp::create(rewriter, loc, 0);
+    TileBuilder tb(rewriter, loc);
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    SmallVector<OpFoldResult> at = {b, h, n, zero, zero};
+    Value qGamma = sliceOf(rewriter, loc, terms.qGamma, at, {1, 1, 1, L, K}, 3);
+    Value start = sliceOf(rewriter, loc, states, at, {1, 1, 1, K, V}, 3);
+    Value p = sliceOf(rewriter, loc, terms.p, at, {1, 1, 1, L, L}, 3);
+    Value uTile = sliceOf(rewriter, loc, u, at, {1, 1, 1, L, V}, 3);
+    Value out = tb.map(
+        ValueRange{tb.matmul(qGamma, start), tb.matmul(p, uTile)},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+          return TileBuilder::fromF32(
+              nb, l, arith::AddFOp::create(nb, l, y[0], y[1]), elementType);
+        },
+        elementType);
+    Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    insertInParallel(rewriter, loc, out, forall.getRegionIterArgs()[0],
+                     {b, t0, h, zero}, {1, L, 1, V});
+    rewriter.setInsertionPointAfter(forall);
+    if (s.padded == s.tokens)
+      return forall.getResult(0);
+    // Without the padding tokens.
+    return sliceOf(rewriter, loc, forall.getResult(0), {zero, zero, zero, zero},
+                   oType.getShape(), 0);
+  }
 
   /// m (L, f32): 1 where token t0 + i lies in a chunk kept in softmax
   /// memory. Padding tokens read the last chunk's bit; they write nothing.
@@ -221,14 +363,12 @@ private:
         });
   }
 
-  /// One tile's fused update: returns the tile's outputs (L×V, input type)
-  /// and the state after it (K×V, f32).
-  static std::pair<Value, Value> updateTile(TileBuilder &tb, GatedDeltaOp op,
-                                            const TileInputs &in, Value keep,
-                                            Value state, int64_t chunk,
-                                            int64_t tile) {
+  /// One tile's state-free terms, in ChunkTerms order: W, U₀, P, Q_γ, K_c
+  /// (f32 matrices) and d (tensor<1xf32>).
+  static SmallVector<Value> tileTerms(TileBuilder &tb, GatedDeltaOp op,
+                                      const TileInputs &in, Value keep,
+                                      int64_t chunk, int64_t tile) {
     MLIRContext *ctx = tb.builder().getContext();
-    Type elementType = cast<RankedTensorType>(in.q.getType()).getElementType();
     int64_t keyDim = cast<RankedTensorType>(in.q.getType()).getDimSize(1);
     int64_t valueDim = cast<RankedTensorType>(in.v.getType()).getDimSize(1);
     AffineExpr i, j;
@@ -238,6 +378,12 @@ private:
     AffineMap col = AffineMap::get(2, 0, {j}, ctx);
     auto f32 = [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
       return TileBuilder::toF32(b, l, a[0]);
+    };
+    auto multiply = [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
+      Value product = y[0];
+      for (Value factor : y.drop_front())
+        product = arith::MulFOp::create(b, l, product, factor);
+      return product;
     };
 
     // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors).
@@ -282,6 +428,10 @@ private:
         });
     Value gamma = tb.rowSum(gMasked, [](OpBuilder &, Location, ValueRange a,
                                         ValueRange) { return a[0]; });
+    auto exp = [](OpBuilder &b, Location l, ValueRange x, ValueRange) {
+      return math::ExpOp::create(b, l, x[0]);
+    };
+    Value expGamma = tb.map(gamma, exp);
 
     // M_ij = [i ≥ j] · e^(γ_i − γ_j) · [same chunk, or j's chunk is linear].
     Value decay = tb.map(
@@ -319,53 +469,44 @@ private:
           return arith::SelectOp::create(b, l, below, value, zero);
         });
 
-    // X = diag(β) (V − (K ⊙ e^γ) S): each token's write against the
-    // tile-start state, before the in-tile correction.
-    Value expGamma = tb.map(gamma, [](OpBuilder &b, Location l, ValueRange x,
-                                      ValueRange) {
-      return math::ExpOp::create(b, l, x[0]);
-    });
-    auto scaleRows = [&](Value m, Value factors, int64_t cols) {
-      return tb.map({tile, cols}, ValueRange{m, factors},
-                    ArrayRef<AffineMap>{id2, row},
-                    [](OpBuilder &b, Location l, ValueRange x, ValueRange) {
-                      return arith::MulFOp::create(b, l, x[0], x[1]);
-                    });
-    };
-    Value kState = tb.matmul(scaleRows(kn, expGamma, keyDim), state);
-    Value x = tb.map(
-        {tile, valueDim}, ValueRange{in.v, kState, betaF},
-        ArrayRef<AffineMap>{id2, id2, row},
-        [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
-          Value diff = arith::SubFOp::create(
-              b, l, TileBuilder::toF32(b, l, y[0]), y[1]);
-          return arith::MulFOp::create(b, l, y[2], diff);
-        });
-
-    // U = (I + A)⁻¹ X by forward substitution: row i only needs rows < i.
-    Value u = solveUnitLower(tb, a, x, tile, valueDim);
-
-    // O = (Q ⊙ e^γ) S + ((Q Kᵀ) ⊙ M) U.
-    Value inter = tb.matmul(scaleRows(qn, expGamma, keyDim), state);
-    Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
-    Value p = tb.map(ValueRange{qk, decay},
-                     [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
-                       return arith::MulFOp::create(b, l, y[0], y[1]);
-                     });
-    Value intra = tb.matmul(p, u);
-    Value out = tb.map(
-        ValueRange{inter, intra},
-        [&](OpBuilder &b, Location l, ValueRange y, ValueRange) {
-          return TileBuilder::fromF32(
-              b, l, arith::AddFOp::create(b, l, y[0], y[1]), elementType);
-        },
-        elementType);
-
-    // S' = e^γ_L S + (K ⊙ e^(γ_L − γ) ⊙ (1 − m))ᵀ U: the tile's linear
-    // chunks commit their writes, kept chunks only decay the state.
+    // [W | U₀] = (I + A)⁻¹ [diag(β) (K ⊙ e^γ) | diag(β) V]: both products
+    // with the inverse are one solve with K + V right-hand columns.
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    Value gammaLast =
+    Value kWrites = tb.map({tile, keyDim}, ValueRange{kn, expGamma, betaF},
+                           ArrayRef<AffineMap>{id2, row, row}, multiply);
+    Value vWrites = tb.map(
+        {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
+        [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+          return arith::MulFOp::create(nb, l, TileBuilder::toF32(nb, l, y[0]),
+                                       y[1]);
+        });
+    int64_t width = keyDim + valueDim;
+    Value rhs = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tile, width},
+                                        b.getF32Type());
+    auto place = [&](Value part, Value dest, int64_t column, int64_t columns) {
+      return tensor::InsertSliceOp::create(
+          b, loc, part, dest, indexAttrs(b, {0, column}),
+          indexAttrs(b, {tile, columns}), indexAttrs(b, {1, 1}));
+    };
+    rhs = place(vWrites, place(kWrites, rhs, 0, keyDim), keyDim, valueDim);
+    Value solved = solveUnitLower(tb, a, rhs, tile, width);
+    OpFoldResult zero = b.getIndexAttr(0);
+    Value w = sliceOf(b, loc, solved, {zero, zero}, {tile, keyDim}, 0);
+    Value u0 = sliceOf(b, loc, solved, {zero, b.getIndexAttr(keyDim)},
+                       {tile, valueDim}, 0);
+
+    // P = (Q Kᵀ) ⊙ M and Q_γ = Q ⊙ e^γ, the two factors of O.
+    Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
+    Value p = tb.map(ValueRange{qk, decay}, multiply);
+    Value qGamma = tb.map({tile, keyDim}, ValueRange{qn, expGamma},
+                          ArrayRef<AffineMap>{id2, row}, multiply);
+
+    // K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): what the tile's linear chunks commit
+    // to the state, and d = e^γ_L, how the state decays over the tile.
+    Value gammaLast = sliceOf(b, loc, gamma, {b.getIndexAttr(tile - 1)}, {1}, 0);
+    Value decayAll = tb.map(gammaLast, exp);
+    Value gammaLastScalar =
         tensor::ExtractOp::create(b, loc, gamma, ValueRange{tb.index(tile - 1)});
     Value kCommit = tb.map(
         {tile, keyDim}, ValueRange{kn, gamma, keep},
@@ -373,21 +514,12 @@ private:
         [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
           Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
           Value factor = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, gammaLast, y[1]));
+              nb, l, arith::SubFOp::create(nb, l, gammaLastScalar, y[1]));
           Value linear = arith::SubFOp::create(nb, l, one, y[2]);
           return arith::MulFOp::create(
               nb, l, y[0], arith::MulFOp::create(nb, l, factor, linear));
         });
-    Value written = tb.matmul(kCommit, u, /*transposeA=*/true);
-    Value decayAll = math::ExpOp::create(b, loc, gammaLast);
-    Value next = tb.map(ValueRange{state, written},
-                        [&](OpBuilder &nb, Location l, ValueRange y,
-                            ValueRange) {
-                          return arith::AddFOp::create(
-                              nb, l, arith::MulFOp::create(nb, l, decayAll, y[0]),
-                              y[1]);
-                        });
-    return {out, next};
+    return {w, u0, p, qGamma, kCommit, decayAll};
   }
 
   /// Rows per block of the blocked solve: a multiple of the tensor cores'

@@ -72,31 +72,39 @@ def NatsSplitBranchesPass : Pass<"nats-split-branches"> {
 }
 
 def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
-  let summary = "Lower nats.gated_delta to the chunked WY/UT form, one fused "
-                "region per tile";
+  let summary = "Lower nats.gated_delta to the chunked WY/UT form: chunk "
+                "terms in parallel, a state pass, outputs in parallel";
   let description = [{
     Turns the routed gated delta rule into its blocked form (docs/algorithms.md
-    §1): an `scf.forall` over (batch, head), and in it an `scf.for` over tiles
-    of `tile-size` tokens that carries the K×V state. One tile's body does the
-    whole update on tile-sized tensors: the l2norm of q and k, the in-tile
-    cumulative sum of g, `K·Kᵀ ⊙ M` (the decay and route-visibility mask),
-    the unit-lower-triangular solve giving the corrected writes `U` (by
-    blocks of 16 rows: a matmul with the rows solved before, then an
-    `scf.forall` over the value columns, each a scalar forward substitution
-    of the diagonal block), the inter-tile term from the tile-start state, the intra-tile term, and the
-    state update that keeps the writes of linear chunks only. Tokens are
-    padded to whole tiles with g = 0 and beta = 0, which leave the state
-    unchanged.
+    §1) over tiles of `tile-size` tokens, in three `scf.forall`s:
+
+    1. the chunk terms, one iteration per (batch, head, tile): the l2norm of
+       q and k, the in-tile cumulative sum γ of g, `K·Kᵀ ⊙ M` (the decay and
+       route-visibility mask), and the unit-lower-triangular solve
+       `[W | U₀] = (I + A)⁻¹ [β K⊙e^γ | β V]` (by blocks of 16 rows: a
+       matmul with the rows solved before, then an `scf.forall` over the
+       columns, each a scalar forward substitution of the diagonal block);
+       also `P = Q·Kᵀ ⊙ M`, `Q⊙e^γ`, the committed keys
+       `K⊙e^(γ_L−γ)⊙(1−m)` (zero for kept chunks) and the tile's decay
+       `e^γ_L`. None of it depends on the state, so every tile is
+       independent;
+    2. the state pass, one iteration per (batch, head): an `scf.for` over
+       the tiles carries the K×V state S, records it as the tile's start
+       state, and computes `U = U₀ − W·S` and `S' = e^γ_L S + K_cᵀ·U`;
+    3. the outputs, one iteration per (batch, head, tile):
+       `O = (Q⊙e^γ)·S_start + P·U`.
+
+    The stages pass f32 tensors indexed [batch, head, tile, row, column].
+    Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
+    the state unchanged; the padding rows of O are cut off at the end.
 
     The tile size is a multiple of chunk_size (the largest not above
     `tile-size`), or chunk_size itself when that is larger.
 
     The state's columns are independent (column j of S follows v's column j
-    alone), so with `value-tile` dividing V the forall gets a third dim over
-    groups of `value-tile` columns; each iteration redoes the parts that do
-    not depend on V (K·Kᵀ, the solve for W) and does its share of the rest.
-    More, smaller iterations: what a GPU with more SMs than (batch, head)
-    pairs wants.
+    alone), so with `value-tile` dividing V the state pass gets a third
+    dim over groups of `value-tile` columns: more, smaller iterations, what a
+    GPU with more SMs than (batch, head) pairs wants.
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",

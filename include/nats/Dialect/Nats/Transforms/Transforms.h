@@ -22,8 +22,8 @@ void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
                                        PatternBenefit benefit = 1);
 
 /// Lowers `nats.gated_delta` to the chunked WY/UT form with tiles of about
-/// `tileSize` tokens, and `valueTile` state columns an iteration where that
-/// divides V (0: all of them; see NatsFuseGatedDeltaPass).
+/// `tileSize` tokens, and `valueTile` state columns an iteration of the state
+/// pass where that divides V (0: all of them; see NatsFuseGatedDeltaPass).
 void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                         int64_t tileSize, int64_t valueTile,
                                         PatternBenefit benefit = 1);
