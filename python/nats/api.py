@@ -21,10 +21,16 @@ _DIMS = {
 _DIM_NAMES = {"S": "Hs", "J": "Ks", "W": "Vs"}
 
 
+def _on_device(value):
+    """Whether `value` is a nats.cuda.DeviceArray (without loading CUDA)."""
+    return hasattr(value, "device_pointer")
+
+
 def _check_array(name, value):
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name}: expected a NumPy array, got {type(value).__name__}")
-    if not value.flags.c_contiguous:
+    if not isinstance(value, np.ndarray) and not _on_device(value):
+        raise TypeError(f"{name}: expected a NumPy array or a nats.cuda.DeviceArray, "
+                        f"got {type(value).__name__}")
+    if isinstance(value, np.ndarray) and not value.flags.c_contiguous:
         raise ValueError(f"{name}: the array must be C-contiguous "
                          f"(use np.ascontiguousarray({name}))")
     if value.ndim != len(_DIMS[name]):
@@ -130,20 +136,46 @@ def _run_cuda(module, inputs, shapes):
     return tuple(r.to_host() for r in device_results)
 
 
+def _run_on_device(module, inputs, shapes, out):
+    """Runs on the GPU on device arrays, writing into `out` or new arrays."""
+    from . import cuda
+    if out is None:
+        out = tuple(cuda.DeviceArray(s, d) for s, d in shapes)
+    elif not isinstance(out, (tuple, list)) or len(out) != 3 or \
+            not all(_on_device(a) for a in out):
+        raise TypeError("out: expected three nats.cuda.DeviceArray (o, os, final_state)")
+    for name, array, (shape, dtype) in zip(("o", "os", "final_state"), out, shapes):
+        if array.shape != tuple(shape) or array.dtype != dtype:
+            raise ValueError(f"out: {name} must have shape {tuple(shape)} and dtype "
+                             f"{np.dtype(dtype)}, got {array.shape} {array.dtype}")
+    module.call("hybrid_attention", list(inputs) + list(out))
+    cuda.check()
+    return tuple(out)
+
+
 def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
                      chunk_size=64, window=0, scale=None, softmax_scale=None,
-                     qk_l2norm=True, target="cpu"):
+                     qk_l2norm=True, target="cpu", out=None):
     """NAtS-L attention (spec §3) compiled by nats: returns (o, os, final_state).
 
     Takes NumPy arrays (route as bool); compiles once per shapes, dtypes and
     attributes. Bad arguments raise TypeError/ValueError naming the argument,
     before anything runs. `target="cuda"` runs on the GPU (copying the
     arrays there and back); a CUDA failure raises `nats.cuda.CudaError`.
+
+    With `target="cuda"` the arrays may instead all be `nats.cuda.DeviceArray`
+    (`nats.cuda.from_torch` views a torch tensor): nothing is copied, the
+    results are DeviceArrays, written into `out` (three DeviceArrays) where
+    given, and the call runs on the stream of `nats.cuda.set_stream`.
     """
     module, arrays, shapes = _prepare(
         dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
              initial_state=initial_state),
         chunk_size, window, scale, softmax_scale, qk_l2norm, target)
+    if _on_device(arrays[0]):
+        return _run_on_device(module, arrays, shapes, out)
+    if out is not None:
+        raise TypeError("out: only for device arrays (target='cuda')")
     # Poisoned outputs: anything the compiled code fails to write shows as NaN.
     if target == "cuda":
         return _run_cuda(module, arrays, shapes)
@@ -171,9 +203,14 @@ def _prepare(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm, target
         raise ValueError(f"target: expected 'cpu' or 'cuda', got {target!r}")
     if initial_state is not None:
         arrays["initial_state"] = initial_state
+    device = [_on_device(a) for a in arrays.values()]
+    if any(device) and (not all(device) or target != "cuda"):
+        raise TypeError("device arrays need target='cuda' and every array on the device")
     sizes = _validate(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm)
-    # i1 is one byte holding 0 or 1; a bool array may hold other bytes (views).
-    arrays["route"] = arrays["route"].view(np.uint8) != 0
+    if not any(device):
+        # i1 is one byte holding 0 or 1; a bool array may hold other bytes
+        # (views). A device array's bools are the caller's to keep 0 or 1.
+        arrays["route"] = arrays["route"].view(np.uint8) != 0
 
     inputs = tuple(_tensor(a.shape, runtime.mlir_type_of(a.dtype)) for a in arrays.values())
     B, T, H, K, V = (sizes[d] for d in "BTHKV")

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import runtime
 
-__all__ = ["DeviceArray", "runtime_library", "check", "device_name"]
+__all__ = ["DeviceArray", "CudaError", "check", "device_name", "from_torch",
+           "runtime_library", "set_stream", "synchronize"]
 
 
 class CudaError(runtime.RuntimeError_):
@@ -48,6 +49,7 @@ def _lib():
     lib.natsCudaTakeError.restype = ctypes.c_bool
     lib.natsCudaTakeError.argtypes = [ctypes.c_char_p, ctypes.c_int32]
     lib.natsCudaDeviceName.argtypes = [ctypes.c_char_p, ctypes.c_int32]
+    lib.natsCudaSetStream.argtypes = [ctypes.c_void_p]
     return lib
 
 
@@ -68,6 +70,15 @@ def synchronize() -> None:
     check()
 
 
+def set_stream(stream: int | None) -> None:
+    """Runs the compiled functions that this thread calls on `stream` (a
+    CUDA stream handle of the device's primary context, e.g.
+    `torch.cuda.current_stream().cuda_stream`), so that events recorded on
+    it time them; None: a stream of their own per call. Each call still
+    waits for its stream before it returns."""
+    _lib().natsCudaSetStream(stream or None)
+
+
 def device_name() -> str:
     name = ctypes.create_string_buffer(256)
     _lib().natsCudaDeviceName(name, len(name))
@@ -76,15 +87,31 @@ def device_name() -> str:
 
 
 class DeviceArray:
-    """A C-contiguous array in device memory, owned (freed with the object)."""
+    """A C-contiguous array in device memory: owned (allocated here, freed
+    with the object), or a view of memory someone else owns (`wrap`)."""
 
     def __init__(self, shape, dtype):
+        self._describe(shape, dtype)
+        self._owner = None
+        self.device_pointer = _lib().natsCudaAlloc(self.nbytes)
+        check()
+
+    def _describe(self, shape, dtype):
         self.shape = tuple(int(d) for d in shape)
         self.dtype = np.dtype(dtype)
         self.ndim = len(self.shape)
         self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-        self.device_pointer = _lib().natsCudaAlloc(self.nbytes)
-        check()
+
+    @classmethod
+    def wrap(cls, pointer: int, shape, dtype, owner=None) -> "DeviceArray":
+        """A view of `shape` and `dtype` at device address `pointer`, which
+        must stay valid as long as the view: `owner` (kept referenced) owns
+        it. The memory must be C-contiguous and of the primary context."""
+        array = cls.__new__(cls)
+        array._describe(shape, dtype)
+        array._owner = owner
+        array.device_pointer = int(pointer)
+        return array
 
     @classmethod
     def from_host(cls, array: np.ndarray) -> "DeviceArray":
@@ -101,5 +128,25 @@ class DeviceArray:
         return array
 
     def __del__(self):
-        if getattr(self, "device_pointer", None):
+        if getattr(self, "device_pointer", None) and \
+                getattr(self, "_owner", None) is None:
             _lib().natsCudaFree(self.device_pointer)
+
+
+# torch dtypes by name: nats does not import torch.
+_TORCH_DTYPES = {"torch.float32": np.float32, "torch.float16": np.float16,
+                 "torch.bfloat16": runtime.BF16, "torch.bool": np.bool_}
+
+
+def from_torch(tensor) -> DeviceArray:
+    """A DeviceArray view of a contiguous CUDA `torch.Tensor` (no copy; the
+    tensor is kept alive by the view)."""
+    if not getattr(tensor, "is_cuda", False):
+        raise ValueError("from_torch: expected a CUDA tensor")
+    if not tensor.is_contiguous():
+        raise ValueError("from_torch: the tensor must be contiguous "
+                         "(use tensor.contiguous())")
+    dtype = _TORCH_DTYPES.get(str(tensor.dtype))
+    if dtype is None:
+        raise TypeError(f"from_torch: unsupported dtype {tensor.dtype}")
+    return DeviceArray.wrap(tensor.data_ptr(), tuple(tensor.shape), dtype, owner=tensor)

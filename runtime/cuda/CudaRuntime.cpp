@@ -53,15 +53,30 @@ bool check(CUresult result, const char *what) {
   return false;
 }
 
+/// The stream the calling thread asked compiled functions to run on
+/// (natsCudaSetStream), or null: each call then makes a stream of its own.
+thread_local CUstream callerStream = nullptr;
+
 /// Makes the primary context of device 0 current on the calling thread.
 bool enterContext() {
   static CUcontext context = [] {
     CUcontext primary = nullptr;
     CUdevice device;
+    CUmemoryPool pool;
+    // Compiled functions allocate their intermediates per call
+    // (cuMemAllocAsync); the default pool would hand that memory back to
+    // the driver at every synchronisation, and the next call would pay for
+    // mapping it again. Keep it pooled.
+    cuuint64_t keepAll = UINT64_MAX;
     if (check(cuInit(0), "cuInit") &&
-        check(cuDeviceGet(&device, 0), "cuDeviceGet"))
-      check(cuDevicePrimaryCtxRetain(&primary, device),
-            "cuDevicePrimaryCtxRetain");
+        check(cuDeviceGet(&device, 0), "cuDeviceGet") &&
+        check(cuDevicePrimaryCtxRetain(&primary, device),
+              "cuDevicePrimaryCtxRetain") &&
+        check(cuDeviceGetDefaultMemPool(&pool, device),
+              "cuDeviceGetDefaultMemPool"))
+      check(cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                  &keepAll),
+            "keeping freed device memory pooled");
     return primary;
   }();
   return context && check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
@@ -122,6 +137,8 @@ NATS_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
 }
 
 NATS_EXPORT CUstream mgpuStreamCreate() {
+  if (callerStream)
+    return callerStream;
   CUstream stream = nullptr;
   if (ready())
     check(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "creating a stream");
@@ -129,7 +146,7 @@ NATS_EXPORT CUstream mgpuStreamCreate() {
 }
 
 NATS_EXPORT void mgpuStreamDestroy(CUstream stream) {
-  if (stream && enterContext())
+  if (stream && stream != callerStream && enterContext())
     check(cuStreamDestroy(stream), "destroying a stream");
 }
 
@@ -226,6 +243,13 @@ NATS_EXPORT void natsCudaCopyToHost(void *dst, const void *src,
   if (ready())
     check(cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src), bytes),
           "copying to the host");
+}
+
+/// Makes compiled functions called from this thread run on `stream` (a
+/// CUstream or cudaStream_t of the primary context; null: a stream of their
+/// own per call). They still wait for it before they return.
+NATS_EXPORT void natsCudaSetStream(void *stream) {
+  callerStream = static_cast<CUstream>(stream);
 }
 
 NATS_EXPORT void natsCudaSynchronize() {

@@ -59,7 +59,7 @@ def no_compiling(monkeypatch):
     (dict(qs=np.zeros((2, 20, 3, 4), np.float32), ks=np.zeros((2, 20, 3, 4), np.float32),
           vs=np.zeros((2, 20, 3, 5), np.float32)), ValueError,
      r"route: R = 2 router heads must divide Hs = 3"),
-    (dict(route=[[[True]]]), TypeError, r"route: expected a NumPy array, got list"),
+    (dict(route=[[[True]]]), TypeError, r"route: expected a NumPy array or a nats.cuda.DeviceArray, got list"),
     (dict(q="not an array"), TypeError, r"q: expected a NumPy array"),
     (dict(initial_state=np.zeros((2, 4, 8, 6), np.float16)), TypeError,
      r"initial_state: expected float32"),
@@ -121,6 +121,43 @@ def test_cuda_without_a_gpu_says_why():
         pytest.skip("a GPU is here: tests/gpu runs the target")
     with pytest.raises(cuda.CudaError, match="CUDA|cuInit|runtime"):
         nats.hybrid_attention(**good_inputs(), chunk_size=8, target="cuda")
+
+
+def device_views(inputs):
+    """DeviceArray views of the inputs' shapes and dtypes (at no real
+    address: the calls below must refuse before they touch one)."""
+    from nats import cuda
+    return {n: cuda.DeviceArray.wrap(0x1000, a.shape, a.dtype, owner=a)
+            for n, a in inputs.items()}
+
+
+@pytest.mark.parametrize("target, mix, out, error, match", [
+    ("cpu", False, None, TypeError, "device arrays need target='cuda'"),
+    ("cuda", True, None, TypeError, "every array on the device"),
+    ("cuda", False, "numpy", TypeError, "out: expected three nats.cuda.DeviceArray"),
+    ("cuda", False, "shape", ValueError, "out: o must have shape"),
+])
+def test_device_arrays_are_checked(monkeypatch, target, mix, out, error, match):
+    """Device arrays: all of them, on the cuda target, and `out` matching
+    the results; refused before anything runs."""
+    from nats import cuda
+    inputs = good_inputs()
+    views = device_views(inputs)
+    if mix:
+        views["q"] = inputs["q"]
+    if out == "numpy":
+        out = (inputs["v"], inputs["vs"], np.zeros((2, 4, 8, 6), np.float32))
+    elif out == "shape":
+        out = tuple(cuda.DeviceArray.wrap(0x1000, s, d) for s, d in
+                    [((1, 1), np.float32), ((2, 20, 4, 5), np.float32),
+                     ((2, 4, 8, 6), np.float32)])
+    class Refuse:
+        """A compiled module whose functions must not run."""
+        def call(self, *args):
+            pytest.fail("ran")
+    monkeypatch.setattr(api, "_compiled", lambda *args: Refuse())
+    with pytest.raises(error, match=match):
+        nats.hybrid_attention(**views, chunk_size=8, target=target, out=out)
 
 
 def test_bf16_inputs_are_accepted_with_ml_dtypes(no_compiling):
