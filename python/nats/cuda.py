@@ -92,7 +92,7 @@ class DeviceArray:
 
     def __init__(self, shape, dtype):
         self._describe(shape, dtype)
-        self._owner = None
+        self._owned = True
         self.device_pointer = _lib().natsCudaAlloc(self.nbytes)
         check()
 
@@ -109,7 +109,7 @@ class DeviceArray:
         it. The memory must be C-contiguous and of the primary context."""
         array = cls.__new__(cls)
         array._describe(shape, dtype)
-        array._owner = owner
+        array._owned, array._owner = False, owner
         array.device_pointer = int(pointer)
         return array
 
@@ -128,8 +128,7 @@ class DeviceArray:
         return array
 
     def __del__(self):
-        if getattr(self, "device_pointer", None) and \
-                getattr(self, "_owner", None) is None:
+        if getattr(self, "device_pointer", None) and getattr(self, "_owned", False):
             _lib().natsCudaFree(self.device_pointer)
 
 
