@@ -225,3 +225,20 @@ func.func @two_pools() {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A block forall whose location is named (the lowering names each stage)
+// gives its launch that kernel name; gpu-kernel-outlining keeps it.
+
+// CHECK-LABEL: func.func @named
+// CHECK:       gpu.launch {{.*}} function(@gated_delta_state_pass)
+func.func @named(%buf: memref<2x4xf32>) {
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b) in (2) {
+    scf.forall (%i) in (4) {
+      memref.store %one, %buf[%b, %i] : memref<2x4xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]} loc("gated_delta_state_pass"(unknown))
+  return
+}

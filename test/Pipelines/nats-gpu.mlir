@@ -14,7 +14,8 @@
 // the state pass with one block per (batch, head) = 2, the outputs with one
 // block per tile again; the routed softmax with one block per (batch,
 // softmax head, query block) = 1·2·2; 1024 threads each; the wait; and a C
-// interface.
+// interface. The stages' kernels are named after them (the pads and copies
+// keep the function's name).
 // CHECK-LABEL: llvm.func @layer_core(
 // CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
 // CHECK-DAG:   %[[FOUR:.+]] = llvm.mlir.constant(4 : index) : i64
@@ -22,40 +23,40 @@
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
 // CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
 // CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_3::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_4::@layer_core_kernel blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_5::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @layer_core_kernel_6::@layer_core_kernel blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_chunk_terms::@gated_delta_chunk_terms blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @routed_softmax::@routed_softmax blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
 // The chunk-terms kernel, as PTX for Hopper: 1024 threads a block, barriers
 // between the steps that the threads share, the contractions on tensor
 // cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic shared
 // memory. The other stages and the softmax kernel use the tensor cores too.
-// CHECK:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// CHECK:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
-// CHECK-SAME:  .visible .entry layer_core_kernel(
+// CHECK-SAME:  .visible .entry gated_delta_chunk_terms(
 // CHECK-SAME:  .maxntid 1024, 1, 1
 // CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// CHECK:     gpu.binary @layer_core_kernel_4
+// CHECK:     gpu.binary @gated_delta_state_pass
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// CHECK:     gpu.binary @layer_core_kernel_5
+// CHECK:     gpu.binary @gated_delta_outputs
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// CHECK:     gpu.binary @layer_core_kernel_6
+// CHECK:     gpu.binary @routed_softmax
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 
 // mma=false: FMA loops only.
-// FMA:       gpu.binary @layer_core_kernel_3
+// FMA:       gpu.binary @gated_delta_chunk_terms
 // FMA-NOT:   mma.sync
 
-// OPTIONS:   gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
+// OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80
 // OPTIONS-SAME: .maxntid 256, 1, 1
 
-// CUBIN:     gpu.binary @layer_core_kernel_3 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
+// CUBIN:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
 
 func.func @layer_core(%q: tensor<1x100x2x8xf32>, %g: tensor<1x100x2xf32>,
                       %route: tensor<1x2x2xi1>)

@@ -246,6 +246,23 @@ struct BlockMapper {
   }
 };
 
+/// The first name in `loc` (a NameLoc, also inside fused or call-site
+/// locations), or null.
+StringAttr getLocationName(Location loc) {
+  StringAttr name;
+  loc->walk([&](Location inner) {
+    if (auto named = dyn_cast<NameLoc>(inner)) {
+      name = named.getName();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return name;
+}
+
+/// A launch named after what it computes where `loc` says (the lowering
+/// names its loops: gated_delta_state_pass, routed_softmax, ...): outlining
+/// then gives the kernel that name, which profilers show.
 gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
                            int64_t gridSize, int64_t blockSize,
                            int64_t sharedBytes = 0) {
@@ -260,6 +277,8 @@ gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
   auto launch = gpu::LaunchOp::create(rewriter, loc, constant(gridSize), one,
                                       one, constant(blockSize), one, one,
                                       shared);
+  if (StringAttr name = getLocationName(loc))
+    launch.setFunctionAttr(FlatSymbolRefAttr::get(name));
   rewriter.setInsertionPointToEnd(&launch.getBody().front());
   gpu::TerminatorOp::create(rewriter, loc);
   return launch;

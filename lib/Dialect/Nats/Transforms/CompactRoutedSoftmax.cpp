@@ -427,8 +427,9 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     // (N steps, little beside its block's attention) so that nothing is
     // shared between iterations: a GPU runs each as a thread block.
     int64_t lq = blocks.query;
+    // Named for the GPU kernel it becomes (nats-map-foralls-to-gpu).
     auto forall = scf::ForallOp::create(
-        rewriter, loc,
+        rewriter, NameLoc::get(rewriter.getStringAttr("routed_softmax"), loc),
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
                                rewriter.getIndexAttr(heads),
                                rewriter.getIndexAttr(blocks.padded / lq)},

@@ -138,13 +138,15 @@ private:
 
   /// An scf.forall over (batch, head, and `last` iterations) with `inits`
   /// as its shared outputs, the insertion point at the start of its body.
+  /// Its location carries `stage` as a name: the GPU kernel made of it is
+  /// called so (nats-map-foralls-to-gpu), and profiles say which stage ran.
   static scf::ForallOp createForall(PatternRewriter &rewriter, Location loc,
-                                    const Sizes &s, int64_t last,
-                                    ValueRange inits) {
+                                    StringRef stage, const Sizes &s,
+                                    int64_t last, ValueRange inits) {
     SmallVector<int64_t> bounds = {s.batch, s.heads};
     if (last > 1)
       bounds.push_back(last);
-    auto forall = scf::ForallOp::create(rewriter, loc,
+    auto forall = scf::ForallOp::create(rewriter, NameLoc::get(rewriter.getStringAttr(stage), loc),
                                         indexAttrs(rewriter, bounds), inits,
                                         std::nullopt);
     rewriter.setInsertionPointToStart(forall.getBody());
@@ -180,7 +182,8 @@ private:
       llvm::append_range(shape, tail);
       inits.push_back(emptyF32(rewriter, loc, shape));
     }
-    scf::ForallOp forall = createForall(rewriter, loc, s, s.tiles, inits);
+    scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_chunk_terms",
+                                        s, s.tiles, inits);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     Value n = s.tiles > 1 ? forall.getInductionVar(2)
                           : arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -226,8 +229,8 @@ private:
         emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, L, V}),
         emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, K, V}),
         emptyF32(rewriter, loc, stateType.getShape())};
-    scf::ForallOp forall =
-        createForall(rewriter, loc, s, V / C, inits);
+    scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_state_pass",
+                                        s, V / C, inits);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     TileBuilder tb(rewriter, loc);
     OpFoldResult zero = rewriter.getIndexAttr(0), c0 = zero;
@@ -311,7 +314,8 @@ private:
     Value init = tensor::EmptyOp::create(
         rewriter, loc, ArrayRef<int64_t>{s.batch, s.padded, s.heads, V},
         elementType);
-    scf::ForallOp forall = createForall(rewriter, loc, s, s.tiles, init);
+    scf::ForallOp forall =
+        createForall(rewriter, loc, "gated_delta_outputs", s, s.tiles, init);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     Value n = s.tiles > 1 ? forall.getInductionVar(2)
                           : arith::ConstantIndexOp::create(rewriter, loc, 0);
