@@ -18,7 +18,8 @@ import numpy as np
 from . import runtime
 
 __all__ = ["DeviceArray", "CudaError", "check", "device_name", "from_torch",
-           "runtime_library", "set_stream", "synchronize"]
+           "max_memory_allocated", "reset_peak_memory_stats", "runtime_library",
+           "set_stream", "synchronize"]
 
 
 class CudaError(runtime.RuntimeError_):
@@ -50,6 +51,7 @@ def _lib():
     lib.natsCudaTakeError.argtypes = [ctypes.c_char_p, ctypes.c_int32]
     lib.natsCudaDeviceName.argtypes = [ctypes.c_char_p, ctypes.c_int32]
     lib.natsCudaSetStream.argtypes = [ctypes.c_void_p]
+    lib.natsCudaPeakMemory.restype = ctypes.c_uint64
     return lib
 
 
@@ -77,6 +79,21 @@ def set_stream(stream: int | None) -> None:
     it time them; None: a stream of their own per call. Each call still
     waits for its stream before it returns."""
     _lib().natsCudaSetStream(stream or None)
+
+
+def max_memory_allocated() -> int:
+    """The most device memory, in bytes, that compiled functions' intermediates
+    (workspaces, per-tile terms) held at once since the last
+    `reset_peak_memory_stats()`; DeviceArrays are not counted."""
+    peak = _lib().natsCudaPeakMemory()
+    check()
+    return peak
+
+
+def reset_peak_memory_stats() -> None:
+    """Restarts `max_memory_allocated()` from the memory in use now."""
+    _lib().natsCudaResetPeakMemory()
+    check()
 
 
 def device_name() -> str:

@@ -57,12 +57,14 @@ bool check(CUresult result, const char *what) {
 /// (natsCudaSetStream), or null: each call then makes a stream of its own.
 thread_local CUstream callerStream = nullptr;
 
+/// The pool that compiled functions allocate their intermediates from.
+CUmemoryPool devicePool = nullptr;
+
 /// Makes the primary context of device 0 current on the calling thread.
 bool enterContext() {
   static CUcontext context = [] {
     CUcontext primary = nullptr;
     CUdevice device;
-    CUmemoryPool pool;
     // Compiled functions allocate their intermediates per call
     // (cuMemAllocAsync); the default pool would hand that memory back to
     // the driver at every synchronisation, and the next call would pay for
@@ -72,9 +74,9 @@ bool enterContext() {
         check(cuDeviceGet(&device, 0), "cuDeviceGet") &&
         check(cuDevicePrimaryCtxRetain(&primary, device),
               "cuDevicePrimaryCtxRetain") &&
-        check(cuDeviceGetDefaultMemPool(&pool, device),
+        check(cuDeviceGetDefaultMemPool(&devicePool, device),
               "cuDeviceGetDefaultMemPool"))
-      check(cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+      check(cuMemPoolSetAttribute(devicePool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
                                   &keepAll),
             "keeping freed device memory pooled");
     return primary;
@@ -255,6 +257,28 @@ NATS_EXPORT void natsCudaSetStream(void *stream) {
 NATS_EXPORT void natsCudaSynchronize() {
   if (ready())
     check(cuCtxSynchronize(), "waiting for the device");
+}
+
+/// The most memory compiled functions' intermediates held at once (bytes
+/// of the device pool in use) since the last natsCudaResetPeakMemory; 0
+/// after an error. The arrays a host program allocates are not counted.
+NATS_EXPORT uint64_t natsCudaPeakMemory() {
+  cuuint64_t bytes = 0;
+  if (ready())
+    check(cuMemPoolGetAttribute(devicePool, CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+                                &bytes),
+          "reading the device pool's peak");
+  return bytes;
+}
+
+NATS_EXPORT void natsCudaResetPeakMemory() {
+  // The driver takes only zero here: the watermark restarts from the
+  // memory in use now.
+  cuuint64_t zero = 0;
+  if (ready())
+    check(cuMemPoolSetAttribute(devicePool, CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+                                &zero),
+          "resetting the device pool's peak");
 }
 
 /// The device's name, or an empty string (see natsCudaTakeError).

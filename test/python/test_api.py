@@ -108,19 +108,29 @@ def test_bad_attributes(no_compiling, attributes, error, match):
         nats.hybrid_attention(**good_inputs(), **attributes)
 
 
-def test_cuda_without_a_gpu_says_why():
-    """Compiles for the GPU, then fails with a CUDA error, not a crash."""
+@pytest.fixture
+def cuda_without_gpu():
+    """nats.cuda where its runtime is built but no GPU is found (else skip)."""
     from nats import cuda
     if not cuda.runtime_library().exists():
         pytest.skip("built without a CUDA toolkit: no cubin, no runtime")
     try:
         cuda.device_name()
     except cuda.CudaError:
-        pass
-    else:
-        pytest.skip("a GPU is here: tests/gpu runs the target")
-    with pytest.raises(cuda.CudaError, match="CUDA|cuInit|runtime"):
+        return cuda
+    pytest.skip("a GPU is here: tests/gpu runs the target")
+
+
+def test_cuda_without_a_gpu_says_why(cuda_without_gpu):
+    """Compiles for the GPU, then fails with a CUDA error, not a crash."""
+    with pytest.raises(cuda_without_gpu.CudaError, match="CUDA|cuInit|runtime"):
         nats.hybrid_attention(**good_inputs(), chunk_size=8, target="cuda")
+
+
+@pytest.mark.parametrize("call", ["max_memory_allocated", "reset_peak_memory_stats"])
+def test_peak_memory_without_a_gpu_says_why(cuda_without_gpu, call):
+    with pytest.raises(cuda_without_gpu.CudaError, match="CUDA|cuInit"):
+        getattr(cuda_without_gpu, call)()
 
 
 def device_views(inputs):
