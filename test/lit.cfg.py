@@ -19,6 +19,12 @@ config.excludes = ["python", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%nats_plugin", config.nats_plugin))
+# The example layer graph the build writes (examples/CMakeLists.txt), and the
+# generator of every other size and element type (python/nats/layer.py).
+config.substitutions.append(("%nats_l_layer_example", config.nats_example_graph))
+config.substitutions.append(
+    ("%nats_l_layer_graph", f"env PYTHONPATH={config.nats_python_packages} "
+                            f"{config.python_executable} -m nats.layer"))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: compile the example NAtS-L layer graph (examples/nats_l_layer.mlir)
+# The main job: compile the example NAtS-L layer graph (nats.layer.graph in
+# python/nats/layer.py; the build writes it to build/examples/nats_l_layer.mlir)
 # with nats for the CPU, run it on inputs and weights from a fixed seed, and
 # print its error against the float64 reference and the time taken.
 set -euo pipefail

@@ -2,6 +2,8 @@
 
 - `nats.hybrid_attention(...)`: the core op, compiled by nats, on NumPy arrays.
 - `nats.reference`: the float64 reference of the contract (docs/spec.md).
+- `nats.layer` (`from nats import layer`): the NAtS-L layer graph (spec §4) as MLIR,
+  any sizes, f32 or bf16.
 - `nats.compiler` / `nats.runtime`: compile MLIR through a nats pipeline to a
   shared object and call its functions.
 """

@@ -66,6 +66,7 @@ __all__ = [
     "LayerConfig",
     "init_layer_weights",
     "layer",
+    "layer_weight_shapes",
     "layer_intermediates",
     "make_inputs",
 ]
@@ -360,7 +361,8 @@ def init_layer_weights(cfg: LayerConfig, seed: int, dtype=np.float32) -> dict[st
     return {name: a.astype(dtype) for name, a in w.items()}
 
 
-def _weight_shapes(cfg):
+def layer_weight_shapes(cfg: LayerConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of each layer weight (the table in the module docstring), in argument order."""
     D, H, K, V, Hs, Ks, Vs, R = cfg.D, cfg.H, cfg.K, cfg.V, cfg.Hs, cfg.Ks, cfg.Vs, cfg.R
     return {
         "wq": (D, H * K), "wk": (D, H * K), "wv": (D, H * V),
@@ -392,7 +394,7 @@ def layer_intermediates(x, weights, cfg: LayerConfig) -> dict:
         raise ValueError(f"x: expected last dim D = {D}, got shape {x.shape}")
     B, T, _ = x.shape
     w = {}
-    for name, shape in _weight_shapes(cfg).items():
+    for name, shape in layer_weight_shapes(cfg).items():
         if name not in weights:
             raise ValueError(f"weights: missing {name!r}")
         w[name] = _as_f64(f"weights[{name!r}]", weights[name], len(shape))
