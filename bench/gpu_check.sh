@@ -4,21 +4,24 @@
 # test_hybrid_attention.py) on the GPU against the float64 reference, with
 # fresh random inputs (a new --seed each run; SEED=N repeats one) and
 # outputs poisoned with NaN before each launch; the example layer on the
-# GPU; and nats against FLA's chunk_gated_delta_rule (bench/fla_compare.py).
+# GPU, and the layer at the paper's 340M sizes in bf16; and nats against
+# FLA's chunk_gated_delta_rule (bench/fla_compare.py).
 # Ends with the tables of measured errors.
 #
 #   bench/gpu_check.sh          (the device tool: carry [".device"])
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source bench/gpu_cases.sh
 export PYTHONPATH=$PWD/python NATS_CACHE_DIR=$PWD/.device/cache \
        NATS_CUDA_RUNTIME=$PWD/.device/lib/libnats_cuda_runtime.so
 seed=${SEED:-$RANDOM}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "seed $seed"
-python3 examples/run_layer.py --target cuda --seed "$seed"
+status=0
+python3 examples/run_layer.py --target cuda --seed "$seed" || status=1
+python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER || status=1
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
-  --target=cuda --seed="$seed" "$@"
-status=$?
+  --target=cuda --seed="$seed" "$@" || status=1
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/fla .device/whl/*.whl \
   && PYTHONPATH=$PYTHONPATH:/tmp/fla python3 bench/fla_compare.py --seed "$seed" || status=1
 exit $status

@@ -8,6 +8,7 @@
 #   utils/build.sh && bench/gpu_prepare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/gpu_cases.sh
 cmake --build build >/dev/null  # the staged package must be current
 mkdir -p .device/lib .device/cache
 cp build/lib/libnats_cuda_runtime.so .device/lib/
@@ -15,7 +16,9 @@ export PYTHONPATH=$PWD/build/python_packages NATS_CACHE_DIR=$PWD/.device/cache
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
   --target=cuda --compile-only
 python3 examples/run_layer.py --target cuda --compile-only
+python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER
 python3 bench/fla_compare.py --prepare
+PYTHONPATH=$PYTHONPATH:bench python3 bench/gpu_bench.py --prepare >/dev/null
 # The FLA baseline travels as wheels (pure Python; torch and triton are there).
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
   --implementation cp --platform manylinux_2_28_x86_64 -d .device/whl \

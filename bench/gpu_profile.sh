@@ -2,8 +2,8 @@
 # On the GPU machine: one nats call at bench/fla_compare.py's first shape
 # under Nsight Compute, from the products of bench/gpu_prepare.sh. Prints,
 # per kernel, its time, launch geometry, registers, shared memory, tensor
-# instructions and throughputs, then the first kernel's speed of light
-# and occupancy.
+# instructions and throughputs, then each kernel's speed of light, warp
+# states and occupancy. The clocks stay as the card has them.
 #
 #   bench/gpu_profile.sh          (the device tool: carry [".device"])
 set -euo pipefail
@@ -24,16 +24,17 @@ metrics+=,sm__inst_executed_pipe_tensor_op_hmma.sum
 metrics+=,sm__throughput.avg.pct_of_peak_sustained_elapsed
 metrics+=,l1tex__throughput.avg.pct_of_peak_sustained_elapsed
 metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed
-"$NCU" --csv --metrics "$metrics" python3 "$one" | grep -v '^==PROF==' | python3 -c '
+"$NCU" --clock-control none --csv --metrics "$metrics" python3 "$one" | grep -v '^==PROF==' | python3 -c '
 import csv, sys
 rows = [r for r in csv.reader(sys.stdin) if len(r) > 10]
 head = {name: i for i, name in enumerate(rows[0])}
 kernels = {}
 for r in rows[1:]:
-    kernels.setdefault(r[head["ID"]], {})[r[head["Metric Name"]]] = r[head["Metric Value"]]
+    kernel = r[head["ID"]] + " " + r[head["Kernel Name"]]
+    kernels.setdefault(kernel, {})[r[head["Metric Name"]]] = r[head["Metric Value"]]
 for kernel, values in kernels.items():
     print(f"kernel {kernel}: " + "  ".join(f"{k}={v}" for k, v in values.items()))
 '
-"$NCU" --section WarpStateStats --section SpeedOfLight --section Occupancy --launch-count 1 \
-  python3 "$one" | grep -E "Duration|Throughput|Warp Cycles|Occupancy"
+"$NCU" --clock-control none --section WarpStateStats --section SpeedOfLight \
+  --section Occupancy python3 "$one" | grep -iE "gated_delta|routed_softmax|hybrid_attention|Duration|Throughput|Warp Cycles|Occupancy|stall"
 rm -f "$one"

@@ -94,6 +94,19 @@ def _validate(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm):
     return sizes
 
 
+def _check_pipeline(pipeline, target):
+    """A pipeline must be the target's own (with options): another would make
+    code for the wrong device."""
+    if pipeline is None:
+        return
+    if not isinstance(pipeline, str):
+        raise TypeError(f"pipeline: expected a str or None, got {type(pipeline).__name__}")
+    own = compiler.PIPELINES[target]
+    if pipeline.split("{", 1)[0].strip() != own:
+        raise ValueError(f"pipeline: target={target!r} compiles through {own} "
+                         f"(with options: {own}{{...}}), got {pipeline!r}")
+
+
 def _tensor(shape, element_type):
     return f"tensor<{'x'.join(map(str, shape))}x{element_type}>"
 
@@ -105,8 +118,9 @@ def _f32(value):
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled(signature, attributes, has_state, target, load=True):
-    """Compiles one hybrid_attention function; cached per shapes, types and attributes."""
+def _compiled(signature, attributes, has_state, target, pipeline, load=True):
+    """Compiles one hybrid_attention function; cached per shapes, types, attributes
+    and pipeline."""
     inputs, outputs = signature
     names = ["q", "k", "v", "g", "beta", "qs", "ks", "vs", "route"]
     if has_state:
@@ -123,7 +137,7 @@ def _compiled(signature, attributes, has_state, target, load=True):
   return %o, %os, %state : {", ".join(outputs)}
 }}
 """
-    return compiler.compile_module(source, target=target, load=load)
+    return compiler.compile_module(source, pipeline=pipeline, target=target, load=load)
 
 
 def _run_cuda(module, inputs, shapes):
@@ -155,7 +169,7 @@ def _run_on_device(module, inputs, shapes, out):
 
 def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
                      chunk_size=64, window=0, scale=None, softmax_scale=None,
-                     qk_l2norm=True, target="cpu", out=None):
+                     qk_l2norm=True, target="cpu", out=None, pipeline=None):
     """NAtS-L attention (spec §3) compiled by nats: returns (o, os, final_state).
 
     Takes NumPy arrays (route as bool); compiles once per shapes, dtypes and
@@ -167,11 +181,15 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     (`nats.cuda.from_torch` views a torch tensor): nothing is copied, the
     results are DeviceArrays, written into `out` (three DeviceArrays) where
     given, and the call runs on the stream of `nats.cuda.set_stream`.
+
+    `pipeline` compiles through the target's pipeline with other options
+    (`"nats-gpu{value-tile=32 stage-operands=false}"`; `nats-opt --help` lists
+    them); by default the target's pipeline as registered.
     """
     module, arrays, shapes = _prepare(
         dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
              initial_state=initial_state),
-        chunk_size, window, scale, softmax_scale, qk_l2norm, target)
+        chunk_size, window, scale, softmax_scale, qk_l2norm, target, pipeline)
     if _on_device(arrays[0]):
         return _run_on_device(module, arrays, shapes, out)
     if out is not None:
@@ -186,21 +204,23 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
 
 def precompile(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
                chunk_size=64, window=0, scale=None, softmax_scale=None,
-               qk_l2norm=True, target="cpu"):
+               qk_l2norm=True, target="cpu", pipeline=None):
     """Compiles what `hybrid_attention` would run for these arguments (only
     their shapes, dtypes and attributes matter) without running it: fills
     the cache that travels to a machine without the compiler."""
     _prepare(dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
                   initial_state=initial_state),
-             chunk_size, window, scale, softmax_scale, qk_l2norm, target, load=False)
+             chunk_size, window, scale, softmax_scale, qk_l2norm, target, pipeline,
+             load=False)
 
 
 def _prepare(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm, target,
-             load=True):
+             pipeline=None, load=True):
     """Validates and compiles: (module, input arrays, output shapes and dtypes)."""
     initial_state = arrays.pop("initial_state")
     if target not in ("cpu", "cuda"):
         raise ValueError(f"target: expected 'cpu' or 'cuda', got {target!r}")
+    _check_pipeline(pipeline, target)
     if initial_state is not None:
         arrays["initial_state"] = initial_state
     device = [_on_device(a) for a in arrays.values()]
@@ -225,5 +245,5 @@ def _prepare(arrays, chunk_size, window, scale, softmax_scale, qk_l2norm, target
     if softmax_scale is not None:
         attributes.append(f"softmax_scale = {_f32(softmax_scale)}")
     module = _compiled((inputs, outputs), ", ".join(attributes), initial_state is not None,
-                       target, load)
+                       target, pipeline, load)
     return module, list(arrays.values()), shapes

@@ -121,6 +121,24 @@ def cuda_without_gpu():
     pytest.skip("a GPU is here: tests/gpu runs the target")
 
 
+@pytest.mark.parametrize("pipeline, error, match", [
+    (3, TypeError, "pipeline: expected a str or None"),
+    ("nats-gpu", ValueError, "pipeline: target='cpu' compiles through nats-cpu"),
+    ("nats-cpux{tile-size=8}", ValueError, "compiles through nats-cpu"),
+])
+def test_bad_pipelines(no_compiling, pipeline, error, match):
+    with pytest.raises(error, match=match):
+        nats.hybrid_attention(**good_inputs(), chunk_size=8, pipeline=pipeline)
+
+
+def test_pipeline_options_compile_the_same_function():
+    """Another tile size is another tiling of the same computation."""
+    want = call()
+    got = nats.hybrid_attention(**good_inputs(), chunk_size=8, pipeline="nats-cpu{tile-size=16}")
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
 def test_cuda_without_a_gpu_says_why(cuda_without_gpu):
     """Compiles for the GPU, then fails with a CUDA error, not a crash."""
     with pytest.raises(cuda_without_gpu.CudaError, match="CUDA|cuInit|runtime"):

@@ -1,0 +1,498 @@
+"""nats against the kernels users run today, on the GPU (docs/benchmarks.md).
+
+    python3 bench/gpu_bench.py --prepare               (build machine: compile every case)
+    bench/gpu_bench.sh [--groups M1,M2,M3,layer]      (GPU machine: torch, triton, FLA)
+
+Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
+- M1, FLA's own shapes, and M2, long context: every route 0, so nats' linear
+  branch is the gated delta rule; baseline FLA's chunk_gated_delta_rule with
+  use_qk_l2norm_in_kernel=True. nats' softmax branch is there but as small as the
+  op allows (one 16-dim head and one router head: own chunks only).
+- M3, the routed fraction sweep: B*T = 16k, H*D = 2048, a router head per head,
+  exactly round(rho * N) chunks of each (batch, head) kept in softmax memory.
+  Baselines on the same inputs: compiled FlexAttention with the routed block mask,
+  SDPA dense causal (flash and cuDNN), FLA's GDN alone, and "unfused NAtS-L" = FLA's
+  GDN then FlexAttention (bench/baselines.py says where they differ from nats).
+- layer: the NAtS-L layer graph (nats.layer) at the paper's 340M sizes against the
+  same layer in torch with FLA and FlexAttention (baselines.torch_layer).
+- variants: the first M1 shape that FLA's tests use, (2, 4096, 8, 128), compiled
+  with other nats-gpu options (VARIANTS), for the performance work: each option's
+  time and kernels side by side, and its output against the default's.
+
+Timing: CUDA events on torch's current stream (nats runs on it through
+nats.cuda.set_stream), median of REPEAT runs after WARMUP, the L2 flushed (a
+256 MiB write) before each run. nats' kernels are also timed one by one, from
+one run under torch.profiler. Peak memory: what one call holds beyond its
+inputs, its outputs included (torch's allocator statistics for the baselines;
+for nats the device pool's high watermark, plus its outputs). The ceilings that
+the roofline fraction divides by are measured first: a device-to-device copy
+(bytes read plus written) and a bf16 matrix product through torch.
+
+Writes every number to --out (JSON; bench/plot_bench.py draws docs/ plots from it)
+and prints the tables and the issue's targets last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+import nats
+from nats import cuda, layer, reference
+from nats.runtime import BF16
+
+CHUNK = 64
+WARMUP = 3
+REPEAT = 20
+
+M1 = [(1, 8192, 96, 128), (2, 16384, 16, 128), (4, 2048, 16, 128), (4, 4096, 64, 128),
+      (8, 1024, 8, 64), (8, 2048, 32, 256)]
+M2 = [(1, T, H, 128) for H in (8, 32) for T in (8192, 16384, 32768, 65536)]
+M3_RHO = [0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
+M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
+LAYER_TOKENS = (4096, 16384)
+SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
+VARIANT_SHAPE = (2, 4096, 8, 128)
+VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{value-tile=32}",
+            "nats-gpu{value-tile=8}", "nats-gpu{block-threads=512}"]
+GROUPS = ("M1", "M2", "M3", "layer", "variants")
+
+
+@dataclass(frozen=True)
+class Case:
+    group: str
+    B: int
+    T: int
+    H: int
+    D: int
+    Hs: int
+    Ds: int
+    R: int
+    rho: float = 0.0
+    pipeline: str | None = None  # nats-gpu with other options; None: the default
+
+
+def cases(groups):
+    """Every case of `groups`, in order."""
+    for group, shapes in (("M1", M1), ("M2", M2)):
+        if group in groups:
+            for B, T, H, D in shapes:
+                yield Case(group, B, T, H, D, *SMALL_SOFTMAX, 1)
+    if "M3" in groups:
+        for B, T, H, D in M3:
+            for rho in M3_RHO:
+                yield Case("M3", B, T, H, D, H, D, H, rho)
+    if "layer" in groups:
+        cfg = layer.PAPER_340M
+        for T in LAYER_TOKENS:
+            yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R)
+    if "variants" in groups:
+        for pipeline in VARIANTS:
+            yield Case("variants", *VARIANT_SHAPE, *SMALL_SOFTMAX, 1, pipeline=pipeline)
+
+
+def operand_shapes(c: Case):
+    """Shapes and dtypes of hybrid_attention's operands and results for a case."""
+    N = -(-c.T // CHUNK)
+    per_head = lambda H, D: ((c.B, c.T, H, D), BF16)
+    operands = dict(q=per_head(c.H, c.D), k=per_head(c.H, c.D), v=per_head(c.H, c.D),
+                    g=((c.B, c.T, c.H), BF16), beta=((c.B, c.T, c.H), BF16),
+                    qs=per_head(c.Hs, c.Ds), ks=per_head(c.Hs, c.Ds), vs=per_head(c.Hs, c.Ds),
+                    route=((c.B, N, c.R), np.bool_))
+    results = [per_head(c.H, c.D), per_head(c.Hs, c.Ds), ((c.B, c.H, c.D, c.D), np.float32)]
+    return operands, results
+
+
+def layer_graph(T):
+    return layer.graph(layer.PAPER_340M, 1, T, dtype="bfloat16")
+
+
+def prepare():
+    """Compiles every case into $NATS_CACHE_DIR (the route is data: M3 needs one
+    function per shape)."""
+    for c in cases(GROUPS):
+        if c.group == "layer":
+            nats.compile_module(layer_graph(c.T), target="cuda", load=False)
+        elif c.rho == M3_RHO[0]:
+            views = {n: cuda.DeviceArray.wrap(0x1000, s, d)
+                     for n, (s, d) in operand_shapes(c)[0].items()}
+            nats.api.precompile(**views, chunk_size=CHUNK, scale=c.D ** -0.5, target="cuda",
+                                pipeline=c.pipeline)
+        else:
+            continue
+        print(f"compiled {c}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Work and bytes, the numerators of TFLOP/s, GB/s and the roofline fraction
+# --------------------------------------------------------------------------------------------
+
+
+def gdn_flops(B, T, H, K, V):
+    """FLOPs of the chunked gated delta rule (chunk L), counted as its matrix
+    products: per chunk K·Kᵀ and Q·Kᵀ (2·L²·K each), the triangular solve for
+    [W | U₀] (L²·(K + V)), P·U (2·L²·V), and W·S, Q·S and K_cᵀ·U (2·L·K·V each)."""
+    L = CHUNK
+    per_chunk = 4 * L * L * K + L * L * (K + V) + 2 * L * L * V + 6 * L * K * V
+    return B * H * math.ceil(T / L) * per_chunk
+
+
+def visited_pairs(T, route, heads):
+    """(query, key) pairs the routed softmax visits (window 0): for each query the
+    kept chunks before its own, and its own chunk up to itself; route (B, N, R)
+    bool, `heads` softmax heads sharing the router heads evenly."""
+    B, N, R = route.shape
+    n = np.minimum(CHUNK, T - np.arange(N) * CHUNK)  # tokens of each chunk
+    kept_before = (np.cumsum(route, axis=1) - route) * CHUNK  # keys, (B, N, R)
+    per_router = (kept_before * n[None, :, None]).sum() + B * R * (n * (n + 1) // 2).sum()
+    return int(per_router) * (heads // R)
+
+
+def softmax_flops(T, route, heads, dim):
+    """4·dim FLOPs (Q·Kᵀ and P·V) per visited pair."""
+    return 4 * dim * visited_pairs(T, route, heads)
+
+
+def dense_causal_flops(B, T, heads, dim):
+    return 4 * dim * B * heads * T * (T + 1) // 2
+
+
+def op_bytes(c: Case):
+    """Bytes the op must move at least: its bf16 operands and results, once each,
+    and the f32 final state."""
+    operands, results = operand_shapes(c)
+    return sum(int(np.prod(s)) * np.dtype(d).itemsize
+               for s, d in list(operands.values()) + results)
+
+
+def layer_flops(cfg, T, route):
+    """The layer's matrix products (projections, branch mix, output) plus its core op."""
+    D, H, K, V, Hs, R = cfg.D, cfg.H, cfg.K, cfg.V, cfg.Hs, cfg.R
+    projections = 2 * T * (D * (2 * H * K + 2 * H * V + 2 * H) + H * K * 2 * Hs + H * V * D)
+    router = 2 * math.ceil(T / CHUNK) * D * 2 * R
+    return (projections + router + gdn_flops(1, T, H, K, V)
+            + softmax_flops(T, route, Hs, cfg.Ks))
+
+
+def layer_bytes(cfg, T):
+    weights = sum(int(np.prod(s)) for s in reference.layer_weight_shapes(cfg).values())
+    return 2 * (2 * T * cfg.D + weights)
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------
+
+
+class Bench:
+    """Times and memory of GPU work on torch's current stream."""
+
+    def __init__(self, torch):
+        self.torch = torch
+        self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
+
+    def ms(self, run):
+        """Median ms of REPEAT runs after WARMUP, each after an L2 flush."""
+        torch = self.torch
+        for _ in range(WARMUP):
+            run()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(REPEAT):
+            self.flush.fill_(1)
+            start, stop = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+            start.record()
+            run()
+            stop.record()
+            stop.synchronize()
+            times.append(start.elapsed_time(stop))
+        return statistics.median(times)
+
+    def kernel_ms(self, run):
+        """Device time of each kernel of one run, by kernel name (summed over
+        launches of one name)."""
+        torch = self.torch
+        torch.cuda.synchronize()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            run()
+            torch.cuda.synchronize()
+        times = {}
+        for event in prof.events():
+            if event.device_type == torch.autograd.DeviceType.CUDA:
+                times[event.name] = times.get(event.name, 0.0) + \
+                    event.time_range.elapsed_us() / 1e3
+        return times
+
+    def torch_peak_mib(self, run):
+        torch = self.torch
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        run()
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+
+    def nats_peak_mib(self, run, outputs):
+        """The device pool's high watermark over one run plus the outputs' bytes
+        (a torch baseline's peak includes the outputs it allocates)."""
+        self.torch.cuda.synchronize()
+        cuda.reset_peak_memory_stats()
+        run()
+        self.torch.cuda.synchronize()
+        return (cuda.max_memory_allocated() + sum(t.nbytes for t in outputs)) / 2**20
+
+    def ceilings(self):
+        """Measured copy bandwidth (GB/s, read plus written) and bf16 matrix rate
+        (TFLOP/s) of this device."""
+        torch = self.torch
+
+        def copy_gbs(nbytes=2 << 30):
+            a = torch.empty(nbytes, dtype=torch.uint8, device="cuda")
+            b = torch.empty_like(a)
+            return 2 * nbytes / self.ms(lambda: b.copy_(a)) / 1e6
+
+        def bf16_tflops(n=8192):
+            x, y = (torch.randn(n, n, device="cuda", dtype=torch.bfloat16) for _ in range(2))
+            return 2 * n**3 / self.ms(lambda: x @ y) / 1e9
+        return dict(copy_gbs=copy_gbs(), bf16_tflops=bf16_tflops())
+
+
+def rel_diff(a, b):
+    """max |a - b| / max |b| of two tensors, in f32: a sanity check of the
+    baselines against nats, not the accuracy test (bench/gpu_check.sh is)."""
+    a, b = a.float(), b.float()
+    return float((a - b).abs().max() / b.abs().max())
+
+
+def random_inputs(torch, c: Case, gen):
+    """bf16 operands on the device; exactly round(rho·N) kept chunks per (batch,
+    router head), drawn at random."""
+    def randn(*shape):
+        return torch.randn(*shape, device="cuda", generator=gen).to(torch.bfloat16)
+    x = dict(q=randn(c.B, c.T, c.H, c.D), k=randn(c.B, c.T, c.H, c.D),
+             v=randn(c.B, c.T, c.H, c.D),
+             g=torch.nn.functional.logsigmoid(randn(c.B, c.T, c.H).float() + 3).to(torch.bfloat16),
+             beta=torch.sigmoid(randn(c.B, c.T, c.H).float()).to(torch.bfloat16),
+             qs=randn(c.B, c.T, c.Hs, c.Ds), ks=randn(c.B, c.T, c.Hs, c.Ds),
+             vs=randn(c.B, c.T, c.Hs, c.Ds))
+    N = -(-c.T // CHUNK)
+    order = torch.rand(c.B, N, c.R, device="cuda", generator=gen).argsort(1).argsort(1)
+    x["route"] = order < round(c.rho * N)
+    return x
+
+
+def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
+    import baselines
+    x = random_inputs(torch, c, gen)
+    views = {n: cuda.from_torch(t) for n, t in x.items()}
+    results = [torch.empty(s, dtype=torch.float32 if d == np.float32 else torch.bfloat16,
+                           device="cuda") for s, d in operand_shapes(c)[1]]
+    out = tuple(cuda.from_torch(r) for r in results)
+    scale, softmax_scale = c.D ** -0.5, c.Ds ** -0.5
+
+    def nats_run():
+        nats.hybrid_attention(**views, chunk_size=CHUNK, scale=scale, target="cuda", out=out,
+                              pipeline=c.pipeline)
+    row = asdict(c)
+    row["nats_ms"] = bench.ms(nats_run)
+    row["nats_kernel_ms"] = bench.kernel_ms(nats_run)
+    row["nats_peak_mib"] = bench.nats_peak_mib(nats_run, results)
+    route = x["route"].cpu().numpy()
+    flops = gdn_flops(c.B, c.T, c.H, c.D, c.D) + softmax_flops(c.T, route, c.Hs, c.Ds)
+    row.update(gflop=flops / 1e9, mbytes=op_bytes(c) / 1e6)
+    row["nats_tflops"] = flops / row["nats_ms"] / 1e9
+    row["nats_gbs"] = op_bytes(c) / row["nats_ms"] / 1e6
+    row["nats_roofline"] = max(flops / ceil["bf16_tflops"] / 1e9,
+                               op_bytes(c) / ceil["copy_gbs"] / 1e6) / row["nats_ms"]
+
+    fla = lambda: baselines.fla_gated_delta(x["q"], x["k"], x["v"], x["g"], x["beta"], scale)
+    row["fla_ms"] = bench.ms(fla)
+    row["fla_peak_mib"] = bench.torch_peak_mib(fla)
+    if c.rho == 0:
+        nats_run()
+        row["o_diff_vs_fla"] = rel_diff(results[0], fla()[0])
+    if c.group == "variants":
+        # The same inputs for every variant (the generator is reseeded for
+        # them): each one's o against the default pipeline's.
+        if c.pipeline is None:
+            memo["default_o"] = results[0]
+        elif "default_o" in memo:
+            row["o_diff_vs_default"] = rel_diff(results[0], memo["default_o"])
+    if c.group != "M3":
+        return row
+
+    # The routed softmax alone: its kernel, on the (query, key) pairs it visits.
+    row["softmax_gflop"] = softmax_flops(c.T, route, c.Hs, c.Ds) / 1e9
+    softmax_ms = row["nats_kernel_ms"].get("routed_softmax")
+    if softmax_ms:
+        row["nats_softmax_ms"] = softmax_ms
+        row["nats_softmax_tflops"] = row["softmax_gflop"] / softmax_ms
+    row["nats_linear_ms"] = sum(ms for name, ms in row["nats_kernel_ms"].items()
+                                if name.startswith("gated_delta"))
+    qs, ks, vs = (baselines.heads_first(x[n]) for n in ("qs", "ks", "vs"))
+    mask = baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs)
+    row["flex_mask_ms"] = bench.ms(
+        lambda: baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs))
+    flex = lambda: baselines.flex_routed(qs, ks, vs, mask, softmax_scale)
+    row["flex_ms"] = bench.ms(flex)
+    row["flex_peak_mib"] = bench.torch_peak_mib(flex)
+    row["os_diff_vs_flex"] = rel_diff(results[1], flex().transpose(1, 2))
+    for name, backend in baselines.SDPA_BACKENDS.items():
+        try:
+            row[f"{name}_ms"] = bench.ms(
+                lambda: baselines.sdpa_causal(qs, ks, vs, backend, softmax_scale))
+        except RuntimeError as error:  # a backend this torch or device lacks
+            row[f"{name}_error"] = str(error).splitlines()[0]
+            continue
+        row[f"{name}_tflops"] = dense_causal_flops(c.B, c.T, c.Hs, c.Ds) / row[f"{name}_ms"] / 1e9
+    row["unfused_ms"] = bench.ms(lambda: (fla(), flex()))
+    return row
+
+
+def run_layer_case(torch, bench, ceil, c: Case, gen, seed, memo):
+    import baselines
+    cfg = layer.PAPER_340M
+    module = nats.compile_module(layer_graph(c.T), target="cuda")
+    weights = reference.init_layer_weights(cfg, seed=seed + c.T)
+    w = {n: torch.from_numpy(weights[n]).to("cuda", torch.bfloat16) for n in layer.WEIGHT_NAMES}
+    x = torch.randn(1, c.T, cfg.D, device="cuda", generator=gen).to(torch.bfloat16)
+    out = torch.empty_like(x)
+    args = [cuda.from_torch(x)] + [cuda.from_torch(w[n]) for n in layer.WEIGHT_NAMES] + \
+        [cuda.from_torch(out)]
+
+    def nats_run():
+        module.call("nats_l_layer", args)
+        cuda.check()
+    row = asdict(c)
+    row["nats_ms"] = bench.ms(nats_run)
+    row["nats_kernel_ms"] = bench.kernel_ms(nats_run)
+    row["nats_peak_mib"] = bench.nats_peak_mib(nats_run, [out])
+    run_torch = lambda: baselines.torch_layer(x, w, cfg)
+    row["torch_ms"] = bench.ms(run_torch)
+    row["torch_peak_mib"] = bench.torch_peak_mib(run_torch)
+    # The route the layer's router picks for this x, for the softmax FLOPs.
+    logits = baselines.chunk_means(x.float(), CHUNK) @ w["wr"].float()
+    route = (logits.view(1, -1, cfg.R, 2).argmax(-1) == 0).cpu().numpy()
+    row["kept_fraction"] = float(route.mean())
+    flops = layer_flops(cfg, c.T, route)
+    row.update(gflop=flops / 1e9, mbytes=layer_bytes(cfg, c.T) / 1e6)
+    row["nats_tflops"] = flops / row["nats_ms"] / 1e9
+    row["nats_gbs"] = layer_bytes(cfg, c.T) / row["nats_ms"] / 1e6
+    row["nats_roofline"] = max(flops / ceil["bf16_tflops"] / 1e9,
+                               layer_bytes(cfg, c.T) / ceil["copy_gbs"] / 1e6) / row["nats_ms"]
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+COLUMNS = {
+    "M1": ["B", "T", "H", "D", "nats_ms", "fla_ms", "fla/nats", "nats_tflops", "nats_gbs",
+           "nats_roofline", "nats_peak_mib", "fla_peak_mib", "o_diff_vs_fla", "kernels"],
+    "M3": ["B", "T", "H", "D", "rho", "nats_ms", "nats_linear_ms", "nats_softmax_ms",
+           "nats_softmax_tflops", "flex_ms", "flex_mask_ms", "sdpa_flash_ms",
+           "sdpa_flash_tflops", "sdpa_cudnn_ms", "fla_ms", "unfused_ms", "unfused/nats",
+           "nats_peak_mib", "os_diff_vs_flex"],
+    "layer": ["T", "kept_fraction", "nats_ms", "torch_ms", "torch/nats", "nats_tflops",
+              "nats_roofline", "nats_peak_mib", "torch_peak_mib"],
+}
+COLUMNS["M2"] = COLUMNS["M1"]
+COLUMNS["variants"] = ["pipeline", "nats_ms", "fla/nats", "kernels", "nats_peak_mib",
+                       "o_diff_vs_default", "o_diff_vs_fla"]
+RATIOS = {"fla/nats": ("fla_ms", "nats_ms"), "unfused/nats": ("unfused_ms", "nats_ms"),
+          "torch/nats": ("torch_ms", "nats_ms")}
+
+
+def cell(row, column):
+    if column == "kernels":  # nats' kernels, ms each, in launch order
+        return " ".join(f"{name}={ms:.3g}" for name, ms in row.get("nats_kernel_ms", {}).items())
+    if column in RATIOS:
+        num, den = RATIOS[column]
+        value = row[num] / row[den] if row.get(num) and row.get(den) else None
+    else:
+        value = row.get(column)
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def table(rows, group):
+    cols = COLUMNS[group]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r, c) for c in cols) + " |"
+              for r in rows if r["group"] == group]
+    return "\n".join(lines)
+
+
+def targets(rows):
+    """The issue's targets, each as (target, worst value, met)."""
+    out = []
+    linear = [r["fla_ms"] / r["nats_ms"] for r in rows if r["group"] in ("M1", "M2")]
+    if linear:
+        out.append(("M1/M2: nats >= 1.0x FLA's speed on every shape (worst FLA/nats)",
+                    min(linear), min(linear) >= 1.0))
+    m3 = [r for r in rows if r["group"] == "M3"]
+    share = [r["nats_softmax_tflops"] / r["sdpa_flash_tflops"] for r in m3
+             if r.get("nats_softmax_tflops") and r.get("sdpa_flash_tflops") and r["rho"] > 0]
+    if share:
+        out.append(("M3: routed softmax >= 50% of SDPA flash TFLOP/s on visited keys (worst)",
+                    min(share), min(share) >= 0.5))
+    zero = [r["nats_ms"] / r["nats_linear_ms"] for r in m3 if r["rho"] == 0]
+    if zero:
+        out.append(("M3: rho = 0 within 5% of the linear branch alone (worst ratio)",
+                    max(zero), max(zero) <= 1.05))
+    unfused = [r["unfused_ms"] / r["nats_ms"] for r in m3 if r["T"] == 16384 and r["rho"] <= 0.25]
+    if unfused:
+        out.append(("M3: nats faster than unfused NAtS-L, rho <= 1/4, T = 16k (worst unfused/nats)",
+                    min(unfused), min(unfused) > 1.0))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prepare", action="store_true",
+                        help="only compile every case into $NATS_CACHE_DIR")
+    parser.add_argument("--out", default="gpu_bench.json")
+    parser.add_argument("--groups", default=",".join(GROUPS))
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    if args.prepare:
+        return prepare()
+    import torch
+    groups = args.groups.split(",")
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    cuda.set_stream(torch.cuda.current_stream().cuda_stream)
+    bench = Bench(torch)
+    results = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, seed=seed,
+                   warmup=WARMUP, repeat=REPEAT, ceilings=bench.ceilings(), rows=[])
+    print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
+    memo = {}  # what one case leaves for the next (the variants' default output)
+    for c in cases(groups):
+        if c.group == "variants":
+            gen.manual_seed(seed)  # every variant on the same inputs
+        run = run_layer_case if c.group == "layer" else run_op_case
+        results["rows"].append(run(torch, bench, results["ceilings"], c, gen, seed, memo))
+        print(json.dumps(results["rows"][-1]), flush=True)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+    ceil = results["ceilings"]
+    print(f"\n{results['device']}, seed {seed}, median of {REPEAT} after {WARMUP} warm-ups, ms; "
+          f"ceilings: copy {ceil['copy_gbs']:.0f} GB/s, bf16 {ceil['bf16_tflops']:.0f} TFLOP/s")
+    for group in groups:
+        print(f"\n{group}\n{table(results['rows'], group)}")
+    print("\ntargets")
+    for name, value, met in targets(results["rows"]):
+        print(f"- {name}: {value:.3g} -> {'met' if met else 'not met'}")
+
+
+if __name__ == "__main__":
+    main()

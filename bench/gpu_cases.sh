@@ -1,0 +1,4 @@
+# Sourced by gpu_prepare.sh (which compiles them) and gpu_check.sh (which runs
+# them): the layer the GPU check runs besides the example, the paper's 340M
+# sizes in bf16 (examples/run_layer.py's options).
+PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"

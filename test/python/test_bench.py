@@ -1,0 +1,72 @@
+"""The GPU benchmark's bookkeeping (bench/gpu_bench.py), which runs only on a GPU
+machine: its cases are the issue's, its work counts are right, its tables and
+target checks read its rows. Nothing here needs torch or a GPU."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import gpu_bench  # noqa: E402
+
+
+def test_cases_are_the_issues():
+    groups = {}
+    for c in gpu_bench.cases(gpu_bench.GROUPS):
+        groups.setdefault(c.group, []).append(c)
+    assert [len(groups[g]) for g in gpu_bench.GROUPS] == [6, 8, 24, 2, len(gpu_bench.VARIANTS)]
+    assert groups["variants"][0].pipeline is None  # the default first: the others compare to it
+    for c in groups["M3"]:
+        assert (c.B * c.T, c.H * c.D, c.Hs, c.R) == (16384, 2048, c.H, c.H)
+    assert {c.rho for c in groups["M3"]} == set(gpu_bench.M3_RHO)
+    assert all(c.rho == 0 for g in ("M1", "M2") for c in groups[g])
+
+
+@pytest.mark.parametrize("T", [1, 64, 200, 256])
+def test_visited_pairs_counts_the_routed_mask(T):
+    """Against the mask of spec §3.3 (window 0), pair by pair."""
+    rng = np.random.default_rng(T)
+    B, R, heads, C = 2, 2, 4, gpu_bench.CHUNK
+    route = rng.random((B, -(-T // C), R)) < 0.4
+    i, j = np.tril_indices(T)
+    expected = sum(int(((i // C == j // C) | route[b, j // C, h // (heads // R)]).sum())
+                   for b in range(B) for h in range(heads))
+    assert gpu_bench.visited_pairs(T, route, heads) == expected
+
+
+def test_every_route_kept_is_dense_causal():
+    T, heads, dim = 300, 3, 16
+    route = np.ones((1, -(-T // gpu_bench.CHUNK), 1), bool)
+    assert gpu_bench.softmax_flops(T, route, heads, dim) == \
+        gpu_bench.dense_causal_flops(1, T, heads, dim)
+
+
+def rows():
+    """One M1 row and the M3 rows of one shape, with made-up times."""
+    m1 = dict(group="M1", B=1, T=8192, H=8, D=128, rho=0.0, nats_ms=2.0, fla_ms=1.0)
+    m3 = [dict(group="M3", B=1, T=16384, H=16, D=128, rho=rho, nats_ms=2.0 + rho,
+               nats_linear_ms=1.9, nats_softmax_tflops=100.0, sdpa_flash_tflops=400.0,
+               unfused_ms=3.0) for rho in gpu_bench.M3_RHO]
+    return [m1] + m3
+
+
+def test_tables_show_ratios():
+    lines = gpu_bench.table(rows(), "M1").splitlines()
+    assert len(lines) == 3
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[header.index("fla/nats")] == "0.5"
+    assert cells[header.index("o_diff_vs_fla")] == "-"
+
+
+def test_targets_say_met_or_not():
+    values = [(value, met) for _, value, met in gpu_bench.targets(rows())]
+    assert len(values) == 4
+    assert values[0] == (0.5, False)                     # FLA/nats
+    assert values[1] == (0.25, False)                    # softmax share of SDPA flash
+    assert values[2] == (pytest.approx(2.0 / 1.9), False)  # rho = 0 over the linear branch
+    assert values[3] == (pytest.approx(3.0 / 2.25), True)  # unfused/nats, rho <= 1/4
