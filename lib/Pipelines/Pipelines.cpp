@@ -93,7 +93,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
                         NatsTiling::BranchLoops, options.valueTile);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
-  pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass({options.mma}));
+  pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
+      {options.mma, options.stageOperands}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "

@@ -1,4 +1,6 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma}))' | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma stage-operands}))' \
+// RUN:   | FileCheck %s --check-prefix=STAGE
 
 // With mma, a contraction in a block that fits the tensor cores is tiled
 // into 16 x 8 tiles of its output (the whole reduction in each), numbered
@@ -40,4 +42,49 @@ func.func @contractions(%a: tensor<2x32x8xf32>, %row: tensor<2x1x8xf32>, %b: ten
   %e = tensor.empty() : tensor<32x16xf32>
   %outside = linalg.matmul ins(%a0, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
   return %r#0, %r#1, %outside : tensor<2x32x16xf32>, tensor<2x1x16xf32>, tensor<32x16xf32>
+}
+
+// With stage-operands, the inputs that a block's warp tiles would read from
+// global memory (slices of arguments, arguments, the block's shared outputs)
+// are first copied, one element per thread, into tensors of the block's
+// own; an input computed in the block (%t, below) is read where it is.
+
+// STAGE-LABEL: func.func @staged
+// STAGE:       scf.forall (%{{.+}}) in (2)
+// STAGE:         %[[T:.+]] = scf.forall (%{{.+}}, %{{.+}}) in (32, 8)
+// STAGE:           linalg.exp
+// STAGE:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// STAGE:         %[[EA:.+]] = tensor.empty() : tensor<32x8xf32>
+// STAGE:         %[[A:.+]] = scf.forall (%{{.+}}, %{{.+}}) in (32, 8) shared_outs(%{{.+}} = %[[EA]])
+// STAGE:           linalg.copy
+// STAGE:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// STAGE:         %[[EB:.+]] = tensor.empty() : tensor<8x16xf32>
+// STAGE:         %[[B:.+]] = scf.forall (%{{.+}}, %{{.+}}) in (8, 16) shared_outs(%{{.+}} = %[[EB]])
+// STAGE:           linalg.copy
+// STAGE:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// STAGE:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2)
+// STAGE:           tensor.extract_slice %[[A]]
+// STAGE:           tensor.extract_slice %[[B]]
+// STAGE:           linalg.matmul
+// STAGE:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// STAGE-NOT:     linalg.copy
+// STAGE:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2)
+// STAGE:           tensor.extract_slice %[[T]]
+// STAGE:           tensor.extract_slice %[[B]]
+// STAGE:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// STAGE:       } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @staged(%a: tensor<2x32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<2x32x16xf32>)
+    -> tensor<2x32x16xf32> {
+  %r = scf.forall (%i) in (2) shared_outs(%oc = %c) -> (tensor<2x32x16xf32>) {
+    %sa = tensor.extract_slice %a[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+    %sc = tensor.extract_slice %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<2x32x16xf32> to tensor<32x16xf32>
+    %e = tensor.empty() : tensor<32x8xf32>
+    %t = linalg.exp ins(%sa : tensor<32x8xf32>) outs(%e : tensor<32x8xf32>) -> tensor<32x8xf32>
+    %m = linalg.matmul ins(%sa, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%sc : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %n = linalg.matmul ins(%t, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%m : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %n into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x32x16xf32>
 }

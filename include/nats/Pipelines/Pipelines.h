@@ -72,6 +72,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "(mma.sync, 3xTF32); otherwise one FMA loop per "
                      "output element"),
       llvm::cl::init(true)};
+  Option<bool> stageOperands{
+      *this, "stage-operands",
+      llvm::cl::desc("copy the inputs that tensor-core contractions read "
+                     "from global memory into the block's shared memory "
+                     "first (with mma)"),
+      llvm::cl::init(true)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

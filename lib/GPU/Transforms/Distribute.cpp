@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -98,6 +99,58 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
   tileSizes[loops.n] = rewriter.getIndexAttr(kMmaN);
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2));
+}
+
+/// Whether `value` (seen through extract_slice views) is defined outside
+/// `block`'s body or is one of its shared outputs: once bufferized it is in
+/// global memory, where everything computed inside the block is its own
+/// scratch (its shared memory, where nats-gpu-workspace finds room).
+bool isReadFromOutside(Value value, scf::ForallOp block) {
+  while (auto slice = value.getDefiningOp<tensor::ExtractSliceOp>())
+    value = slice.getSource();
+  Operation *owner = value.getDefiningOp();
+  if (!owner) {
+    owner = cast<BlockArgument>(value).getOwner()->getParentOp();
+    if (owner == block)
+      return true;
+  }
+  return !block->isProperAncestor(owner);
+}
+
+/// Copies each input of the contraction `op` in `block` that is read from
+/// global memory into a tensor of the block's own, the copy distributed
+/// over the block's threads. A warp tile reads its operands element by
+/// element at every k-step; from global memory each step waits on its
+/// loads, while the copy is one pass of all the threads over consecutive
+/// elements, after which the k-steps read shared memory. `staged` maps the
+/// values copied so far to their copies: one that dominates `op` is read
+/// again.
+LogicalResult stageOperands(RewriterBase &rewriter, linalg::LinalgOp op,
+                            scf::ForallOp block,
+                            DenseMap<Value, Value> &staged) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value source = input->get();
+    auto type = dyn_cast<RankedTensorType>(source.getType());
+    if (!type || !type.hasStaticShape() || !isReadFromOutside(source, block))
+      continue;
+    Value copy = staged.lookup(source);
+    if (copy && DominanceInfo(block).properlyDominates(copy, op)) {
+      rewriter.modifyOpInPlace(op, [&] { input->set(copy); });
+      continue;
+    }
+    rewriter.setInsertionPoint(op);
+    Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                          type.getShape(),
+                                          type.getElementType());
+    auto copyOp = linalg::CopyOp::create(rewriter, op.getLoc(), source, empty);
+    rewriter.modifyOpInPlace(op, [&] { input->set(copyOp.getResult(0)); });
+    if (failed(distributeOverThreads(
+            rewriter, cast<linalg::LinalgOp>(copyOp.getOperation()))))
+      return failure();
+    // The distributed copy's result, which replaced the copy in `op`.
+    staged[source] = input->get();
+  }
+  return success();
 }
 
 /// Whether `value` is `iterArg` updated in place: reached from it through
@@ -208,13 +261,18 @@ struct NatsGPUDistributePass
           return;
       ops.push_back(op);
     });
+    DenseMap<Value, Value> staged;
     for (linalg::LinalgOp op : ops) {
       if (!op.hasPureTensorSemantics())
         continue;
       // Tensor cores only inside a block: a warp tile needs its warp.
+      scf::ForallOp block = getEnclosingBlockForall(op);
       std::optional<MmaLoops> loops;
-      if (mma && getEnclosingBlockForall(op))
+      if (mma && block)
         loops = getMmaLoops(op);
+      if (loops && stageOperandsInSharedMemory &&
+          failed(stageOperands(rewriter, op, block, staged)))
+        return signalPassFailure();
       if (failed(loops ? distributeOverWarps(rewriter, op, *loops)
                        : distributeOverThreads(rewriter, op)))
         return signalPassFailure();

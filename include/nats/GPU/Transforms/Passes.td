@@ -32,10 +32,20 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     multiple of 16, n and k of 8) is tiled instead into 16 × 8 tiles of its
     output, each with the whole reduction, as an `scf.forall` mapped to
     `#gpu.warp`: `nats-gpu-mma-sync` makes each tile a warp's `mma.sync`.
+    With `stage-operands` as well, each input of such a contraction that the
+    block reads from outside itself (a slice of a function argument, of an
+    earlier loop's result or of the block's shared outputs: global memory)
+    is first copied by a `linalg.copy`, distributed over the threads like
+    any op, into a tensor of the block's own, which `nats-gpu-workspace`
+    places in shared memory where it fits: the warp tiles' k-steps then
+    read shared memory instead of each waiting on global loads.
   }];
   let options = [
     Option<"mma", "mma", "bool", "false",
            "tile the contractions that fit the tensor cores onto warps">,
+    Option<"stageOperandsInSharedMemory", "stage-operands", "bool", "false",
+           "copy the global inputs of warp-tiled contractions into the "
+           "block's own buffers first (with mma)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
