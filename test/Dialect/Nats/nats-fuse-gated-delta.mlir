@@ -40,7 +40,7 @@
 // CHECK: %[[GP:.+]] = tensor.pad %[[G]] low[0, 0, 0] high[0, 24, 0]
 // CHECK: %[[BP:.+]] = tensor.pad %[[BETA]] low[0, 0, 0] high[0, 24, 0]
 
-// Stage 1, one iteration per (batch, head, tile): W, U₀, P, Q_γ, K_c, d.
+// Stage 1, one iteration per (batch, head, tile): −W, U₀, P, Q_γ, K_c, d.
 // CHECK: %[[TERMS:.+]]:6 = scf.forall (%[[B:.+]], %[[H:.+]], %[[N:.+]]) in (2, 4, 2) shared_outs(%[[WO:.+]] = %{{.+}}, %[[U0O:.+]] = %{{.+}}, %[[PO:.+]] = %{{.+}}, %[[QGO:.+]] = %{{.+}}, %[[KCO:.+]] = %{{.+}}, %[[DO:.+]] = %{{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // CHECK: %[[T0:.+]] = arith.muli %[[N]], %c32
 // CHECK: tensor.extract_slice %[[QP]][%[[B]], %[[T0]], %[[H]], 0] [1, 32, 1, 8] [1, 1, 1, 1] : tensor<2x64x4x8xbf16> to tensor<32x8xbf16>
@@ -82,12 +82,14 @@
 // CHECK: %[[KK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<32x32xf32>)
 // CHECK: %[[LMAT:.+]] = linalg.generic {{.*}} ins(%[[KK]], %[[DECAY]], %{{.+}} :
 // CHECK: arith.cmpi ugt
-// The right-hand sides side by side: [β (K ⊙ e^γ) | β V], 8 + 16 columns.
+// The right-hand sides side by side: [−β (K ⊙ e^γ) | β V], 8 + 16 columns
+// (W comes out negated, for the state pass).
 // CHECK: %[[KW:.+]] = linalg.generic {{.*}} ins(%[[KN]], %[[EG]], %{{.+}} : tensor<32x8xf32>, tensor<32xf32>, tensor<32xf32>)
+// CHECK: arith.negf
 // CHECK: %[[VW:.+]] = linalg.generic {{.*}} ins(%[[VT]], %{{.+}} : tensor<32x16xbf16>, tensor<32xf32>)
 // CHECK: %[[RHS0:.+]] = tensor.insert_slice %[[KW]] into %{{.+}}[0, 0] [32, 8] [1, 1] : tensor<32x8xf32> into tensor<32x24xf32>
 // CHECK: %[[X:.+]] = tensor.insert_slice %[[VW]] into %[[RHS0]][0, 8] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x24xf32>
-// [W | U₀] = (I + A)⁻¹ X by blocks of 16 rows. Block 0: its diagonal block
+// [−W | U₀] = (I + A)⁻¹ X by blocks of 16 rows. Block 0: its diagonal block
 // solved column by column, one column c per iteration of a forall, each a
 // forward substitution U_ic = X_ic − Σ_{j<i} A_ij U_jc, in place in the
 // result's rows.
@@ -152,14 +154,14 @@
 // CHECK: %[[U0T:.+]] = tensor.extract_slice %[[TERMS]]#1[%[[B2]], %[[H2]], %[[N2]], 0, 0] [1, 1, 1, 32, 16]
 // CHECK: %[[KCT:.+]] = tensor.extract_slice %[[TERMS]]#4[%[[B2]], %[[H2]], %[[N2]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK: %[[DT:.+]] = tensor.extract %[[TERMS]]#5[%[[B2]], %[[H2]], %[[N2]]]
-// U = U₀ − W S.
-// CHECK: %[[WS:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[WT]], %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>)
-// CHECK: %[[U:.+]] = linalg.generic {{.*}} ins(%[[U0T]], %[[WS]] :
-// CHECK: arith.subf
-// S' = d S + K_cᵀ U.
-// CHECK: %[[WRITE:.+]] = linalg.generic {indexing_maps = [#[[$AT]], #[[$B]], #[[$C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KCT]], %[[U]] : tensor<32x8xf32>, tensor<32x16xf32>) outs(%{{.+}} : tensor<8x16xf32>)
-// CHECK: %[[NEXT:.+]] = linalg.generic {{.*}} ins(%[[STATE]], %[[WRITE]] :
+// U = U₀ + (−W) S, accumulated onto a copy of U₀.
+// CHECK: %[[U0C:.+]] = linalg.copy ins(%[[U0T]] : tensor<32x16xf32>)
+// CHECK: %[[U:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[WT]], %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>) outs(%[[U0C]] : tensor<32x16xf32>)
+// S' = d S + K_cᵀ U: S decays as the output of its own update, then the
+// product accumulates onto it.
+// CHECK: %[[DECAYED:.+]] = linalg.generic {{.*}} outs(%[[STATE]] : tensor<8x16xf32>)
 // CHECK: arith.mulf %[[DT]]
+// CHECK: %[[NEXT:.+]] = linalg.generic {indexing_maps = [#[[$AT]], #[[$B]], #[[$C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KCT]], %[[U]] : tensor<32x8xf32>, tensor<32x16xf32>) outs(%[[DECAYED]] : tensor<8x16xf32>)
 // CHECK: %[[UNEXT:.+]] = tensor.insert_slice %[[U]] into %[[UC]][%[[N2]], 0, 0] [1, 32, 16]
 // CHECK: scf.yield %[[NEXT]], %[[UNEXT]], %[[STARTED]]
 // CHECK: scf.forall.in_parallel

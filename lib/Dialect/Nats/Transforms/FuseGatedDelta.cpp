@@ -7,12 +7,14 @@
 //     that does not depend on the state, for every tile at once,
 //       γ = cumsum(g)                     M_ij = [i≥j] e^(γ_i−γ_j) Vis_ij
 //       A = StrictLower(diag(β) K Kᵀ ⊙ M) T = (I + A)⁻¹
-//       W = T diag(β) (K⊙e^γ)             U₀ = T diag(β) V
+//       W = T diag(β) (K⊙e^γ), kept as −W U₀ = T diag(β) V
 //       P = Q Kᵀ ⊙ M,  Q_γ = Q⊙e^γ,  K_c = K⊙e^(γ_L−γ)⊙(1−m),  d = e^γ_L;
 //  2. the state pass, an scf.forall over (batch, head, value columns) with
 //     an scf.for over tiles that carries the K×V state S: it records each
 //     tile's start state, and
-//       U = U₀ − W S                      S' = d S + K_cᵀ U;
+//       U = U₀ + (−W) S                   S' = d S + K_cᵀ U,
+//     each one product accumulated onto U₀ and onto the decayed S (in
+//     place: the sequential steps are few);
 //  3. the outputs, an scf.forall over (batch, head, tile):
 //       O = Q_γ S + P U.
 //
@@ -81,10 +83,10 @@ struct Sizes {
 };
 
 /// The state-free terms of every tile (stage 1), f32, indexed
-/// [batch, head, tile, row, column]: W and K_c (L×K), U₀ (L×V), P (L×L),
+/// [batch, head, tile, row, column]: −W and K_c (L×K), U₀ (L×V), P (L×L),
 /// Q_γ (L×K); and d = e^γ_L indexed [batch, head, tile].
 struct ChunkTerms {
-  Value w, u0, p, qGamma, kCommit, decay;
+  Value negW, u0, p, qGamma, kCommit, decay;
 };
 
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
@@ -265,29 +267,26 @@ private:
                 indexAttrs(nb, {1, rows, C}), indexAttrs(nb, {1, 1, 1}));
           };
           Value started = insert(state, carried[2], K);
-          Value w =
-              sliceOf(nb, nloc, terms.w, {b, h, n, zero, zero}, {1, 1, 1, L, K}, 3);
+          Value negW = sliceOf(nb, nloc, terms.negW, {b, h, n, zero, zero},
+                               {1, 1, 1, L, K}, 3);
           Value u0 =
               sliceOf(nb, nloc, terms.u0, {b, h, n, zero, c0}, {1, 1, 1, L, C}, 3);
           Value kCommit = sliceOf(nb, nloc, terms.kCommit, {b, h, n, zero, zero},
                                   {1, 1, 1, L, K}, 3);
           Value decay = tensor::ExtractOp::create(nb, nloc, terms.decay,
                                                   ValueRange{b, h, n});
-          // U = U₀ − W S: the tile's writes corrected for the state.
-          Value u = body.map(ValueRange{u0, body.matmul(w, state)},
-                             [](OpBuilder &mb, Location l, ValueRange y,
-                                ValueRange) {
-                               return arith::SubFOp::create(mb, l, y[0], y[1]);
-                             });
-          // S' = d S + K_cᵀ U: linear chunks commit their writes, kept
-          // chunks only decay the state.
-          Value written = body.matmul(kCommit, u, /*transposeA=*/true);
-          Value next = body.map(
-              ValueRange{state, written},
-              [&](OpBuilder &mb, Location l, ValueRange y, ValueRange) {
-                return arith::AddFOp::create(
-                    mb, l, arith::MulFOp::create(mb, l, decay, y[0]), y[1]);
+          // U = U₀ + (−W) S: the tile's writes corrected for the state,
+          // one product accumulated onto a copy of U₀.
+          Value u = body.matmulAdd(negW, state, body.copy(u0));
+          // S' = d S + K_cᵀ U: the state decays in place, then the linear
+          // chunks' writes accumulate onto it (K_c's rows of kept chunks
+          // are zero: they only decay it).
+          Value decayed =
+              body.update(state, [&](OpBuilder &mb, Location l, Value x) {
+                return arith::MulFOp::create(mb, l, decay, x);
               });
+          Value next =
+              body.matmulAdd(kCommit, u, decayed, /*transposeA=*/true);
           scf::YieldOp::create(nb, nloc,
                                ValueRange{next, insert(u, carried[1], L), started});
         });
@@ -367,7 +366,7 @@ private:
         });
   }
 
-  /// One tile's state-free terms, in ChunkTerms order: W, U₀, P, Q_γ, K_c
+  /// One tile's state-free terms, in ChunkTerms order: −W, U₀, P, Q_γ, K_c
   /// (f32 matrices) and d (tensor<1xf32>).
   static SmallVector<Value> tileTerms(TileBuilder &tb, GatedDeltaOp op,
                                       const TileInputs &in, Value keep,
@@ -473,12 +472,17 @@ private:
           return arith::SelectOp::create(b, l, below, value, zero);
         });
 
-    // [W | U₀] = (I + A)⁻¹ [diag(β) (K ⊙ e^γ) | diag(β) V]: both products
-    // with the inverse are one solve with K + V right-hand columns.
+    // [−W | U₀] = (I + A)⁻¹ [−diag(β) (K ⊙ e^γ) | diag(β) V]: both products
+    // with the inverse are one solve with K + V right-hand columns; W comes
+    // out negated for the state pass (U = U₀ + (−W) S, one product).
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    Value kWrites = tb.map({tile, keyDim}, ValueRange{kn, expGamma, betaF},
-                           ArrayRef<AffineMap>{id2, row, row}, multiply);
+    Value kWrites = tb.map(
+        {tile, keyDim}, ValueRange{kn, expGamma, betaF},
+        ArrayRef<AffineMap>{id2, row, row},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange idx) {
+          return arith::NegFOp::create(nb, l, multiply(nb, l, y, idx));
+        });
     Value vWrites = tb.map(
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
         [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
@@ -496,7 +500,7 @@ private:
     rhs = place(vWrites, place(kWrites, rhs, 0, keyDim), keyDim, valueDim);
     Value solved = solveUnitLower(tb, a, rhs, tile, width);
     OpFoldResult zero = b.getIndexAttr(0);
-    Value w = sliceOf(b, loc, solved, {zero, zero}, {tile, keyDim}, 0);
+    Value negW = sliceOf(b, loc, solved, {zero, zero}, {tile, keyDim}, 0);
     Value u0 = sliceOf(b, loc, solved, {zero, b.getIndexAttr(keyDim)},
                        {tile, valueDim}, 0);
 
@@ -523,7 +527,7 @@ private:
           return arith::MulFOp::create(
               nb, l, y[0], arith::MulFOp::create(nb, l, factor, linear));
         });
-    return {w, u0, p, qGamma, kCommit, decayAll};
+    return {negW, u0, p, qGamma, kCommit, decayAll};
   }
 
   /// Rows per block of the blocked solve: a multiple of the tensor cores'

@@ -123,6 +123,30 @@ public:
         .getResult(0);
   }
 
+  /// `tensor` with each element x replaced by body(x), as the output of
+  /// the op that computes it: it can be updated in place.
+  Value update(Value tensor,
+               function_ref<Value(OpBuilder &, Location, Value)> body) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, type, ValueRange{}, tensor,
+               {b.getMultiDimIdentityMap(type.getRank())}, iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0]));
+               })
+        .getResult(0);
+  }
+
+  /// A copy of `tensor` in a tensor of its own.
+  Value copy(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                          type.getElementType());
+    return linalg::CopyOp::create(b, loc, tensor, empty).getResult(0);
+  }
+
   /// The matrix product `op(A) · op(B)` in f32 as a contraction over
   /// (m, n, k); `transposeA` reads A as k×m, `transposeB` reads B as n×k.
   Value matmul(Value a, Value bMatrix, bool transposeA = false,
@@ -131,10 +155,16 @@ public:
     auto bType = cast<RankedTensorType>(bMatrix.getType());
     int64_t m = aType.getDimSize(transposeA ? 1 : 0);
     int64_t n = bType.getDimSize(transposeB ? 0 : 1);
+    return matmulAdd(a, bMatrix, zeros({m, n}), transposeA, transposeB);
+  }
+
+  /// `C + op(A) · op(B)`, accumulated onto `init` (C, m×n f32), which is
+  /// the contraction's output: it can be updated in place.
+  Value matmulAdd(Value a, Value bMatrix, Value init, bool transposeA = false,
+                  bool transposeB = false) {
     MLIRContext *ctx = b.getContext();
     AffineExpr dm, dn, dk;
     bindDims(ctx, dm, dn, dk);
-    Value init = zeros({m, n});
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{a, bMatrix}, init,
                {AffineMap::get(3, 0,

@@ -81,7 +81,7 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     1. the chunk terms, one iteration per (batch, head, tile): the l2norm of
        q and k, the in-tile cumulative sum γ of g, `K·Kᵀ ⊙ M` (the decay and
        route-visibility mask), and the unit-lower-triangular solve
-       `[W | U₀] = (I + A)⁻¹ [β K⊙e^γ | β V]` (by blocks of 16 rows: a
+       `[−W | U₀] = (I + A)⁻¹ [−β K⊙e^γ | β V]` (by blocks of 16 rows: a
        matmul with the rows solved before, then an `scf.forall` over the
        columns, each a scalar forward substitution of the diagonal block);
        also `P = Q·Kᵀ ⊙ M`, `Q⊙e^γ`, the committed keys
@@ -90,7 +90,9 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
        independent;
     2. the state pass, one iteration per (batch, head): an `scf.for` over
        the tiles carries the K×V state S, records it as the tile's start
-       state, and computes `U = U₀ − W·S` and `S' = e^γ_L S + K_cᵀ·U`;
+       state, and computes `U = U₀ + (−W)·S` and `S' = e^γ_L S + K_cᵀ·U`,
+       each one contraction accumulated onto (a copy of) U₀ and onto S
+       decayed in place, so that the sequential steps are few;
     3. the outputs, one iteration per (batch, head, tile):
        `O = (Q⊙e^γ)·S_start + P·U`.
 
