@@ -24,16 +24,24 @@
 // CHECK: %[[ALL:.+]] = scf.forall (%[[B:.+]], %[[S:.+]], %[[BLK:.+]]) in (2, 4, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x64x4x6xf16>)
 // CHECK: %[[R:.+]] = arith.divui %[[S]], %c2
 //
-// Compaction: the exclusive prefix sum of the route bits is each chunk's
-// slot; each chunk index is written at the running count (list).
-// CHECK: %[[LIST0:.+]] = linalg.fill ins(%c0 : index) outs(%{{.+}} : tensor<4xindex>)
-// CHECK: %[[COMPACT:.+]]:3 = scf.for %[[N:.+]] = %c0 to %c3 step %c1 iter_args(%[[COUNT:.+]] = %c0, %[[SLOTS:.+]] = %{{.+}}, %[[LIST:.+]] = %[[LIST0]]) -> (index, tensor<3xindex>, tensor<4xindex>)
-// CHECK-NEXT: tensor.insert %[[COUNT]] into %[[SLOTS]][%[[N]]]
-// CHECK-NEXT: tensor.insert %[[N]] into %[[LIST]][%[[COUNT]]]
-// CHECK-NEXT: %[[BIT:.+]] = tensor.extract %[[ROUTE]][%[[B]], %[[N]], %[[R]]]
-// CHECK-NEXT: %[[INC:.+]] = arith.index_castui %[[BIT]] : i1 to index
-// CHECK-NEXT: %[[NEXT:.+]] = arith.addi %[[COUNT]], %[[INC]]
-// CHECK-NEXT: scf.yield %[[NEXT]]
+// Compaction, data-parallel: the route bits as indices; their inclusive
+// prefix sum by doubling (shifts 1 and 2 for 3 chunks); each chunk's slot
+// (the exclusive sum); and the list of kept chunks by slot, 4 long (two
+// key blocks of two), each slot a binary search of the sums.
+// CHECK: %[[BITS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<3xindex>)
+// CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
+// CHECK: arith.index_castui
+// CHECK: %[[SUM1:.+]] = linalg.generic {{.*}} ins(%[[BITS]] : tensor<3xindex>)
+// CHECK: arith.cmpi uge, %{{.+}}, %c1
+// CHECK: tensor.extract %[[BITS]]
+// CHECK: %[[SUM2:.+]] = linalg.generic {{.*}} ins(%[[SUM1]] : tensor<3xindex>)
+// CHECK: arith.cmpi uge, %{{.+}}, %c2
+// CHECK: tensor.extract %[[SUM1]]
+// CHECK: %[[SLOTS:.+]] = linalg.generic {{.*}} ins(%[[SUM2]], %[[BITS]] : tensor<3xindex>, tensor<3xindex>)
+// CHECK: arith.subi
+// CHECK: %[[LIST:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<4xindex>)
+// CHECK: tensor.extract %[[SUM2]]
+// CHECK: arith.cmpi ugt
 // The route bit of every token's chunk, read once per block.
 // CHECK: %[[KEPT:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<64xi1>)
 // CHECK: tensor.extract %[[ROUTE]]
@@ -49,14 +57,14 @@
 //    bound is the prefix sum at the block's first chunk, rounded down to
 //    whole pairs.
 // CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c16
-// CHECK: %[[BEFORE:.+]] = tensor.extract %[[COMPACT]]#1[%[[C0]]] : tensor<3xindex>
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[SLOTS]][%[[C0]]] : tensor<3xindex>
 // CHECK: %[[PAIRS:.+]] = arith.divui %[[BEFORE]], %c2
 // CHECK: %[[FULL:.+]] = arith.muli %[[PAIRS]], %c2
 // CHECK: %[[A:.+]]:3 = scf.for %[[SLOT:.+]] = %c0 to %[[FULL]] step %c2 iter_args(%[[M:.+]] = %[[M0]], %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
 // Keys gathered through the list.
 // CHECK: %[[KEYS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK: arith.addi %[[SLOT]]
-// CHECK: tensor.extract %[[COMPACT]]#2[%{{.+}}] : tensor<4xindex>
+// CHECK: tensor.extract %[[LIST]][%{{.+}}] : tensor<4xindex>
 // CHECK: tensor.extract %[[KP]]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // Q·Kᵀ: a contraction over the key dim.
@@ -89,7 +97,7 @@
 // CHECK: %[[REST:.+]] = arith.subi %[[BEFORE]], %[[FULL]]
 // CHECK: %[[ANY:.+]] = arith.cmpi ne, %[[REST]], %c0
 // CHECK: %[[PART:.+]]:3 = scf.if %[[ANY]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
-// CHECK: tensor.extract %[[COMPACT]]#2
+// CHECK: tensor.extract %[[LIST]]
 // CHECK: linalg.index 1
 // CHECK: %[[VALID:.+]] = arith.cmpi ult, %{{.+}}, %[[REST]]
 // CHECK: arith.select %[[VALID]], %{{.+}}, %[[NEG_INF]]
@@ -143,12 +151,13 @@ func.func @window_band(%q: tensor<2x40x4x8xf16>, %k: tensor<2x40x4x8xf16>,
 // CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[KP:.+]] = tensor.pad %[[K]] low[0, 0, 0, 0] high[0, 28, 0, 0]
 // CHECK: scf.forall (%{{.+}}, %[[BLK:.+]]) in (2, 4)
-// CHECK: %[[COMPACT:.+]]:3 = scf.for
+// CHECK: %[[SLOTS:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<2xindex>, tensor<2xindex>)
+// CHECK: %[[LIST:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<2xindex>)
 // CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
 // CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c64
-// CHECK: %[[BEFORE:.+]] = tensor.extract %[[COMPACT]]#1[%[[C0]]]
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[SLOTS]][%[[C0]]]
 // CHECK: scf.for %[[SLOT:.+]] = %c0 to %[[BEFORE]] step %c1
-// CHECK: %[[CHUNK:.+]] = tensor.extract %[[COMPACT]]#2[%[[SLOT]]]
+// CHECK: %[[CHUNK:.+]] = tensor.extract %[[LIST]][%[[SLOT]]]
 // CHECK: %[[START:.+]] = arith.muli %[[CHUNK]], %c64
 // CHECK: %[[KEYS:.+]] = tensor.extract_slice %[[KP]][0, %[[START]], %{{.+}}, 0] [1, 64, 1, 8]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
@@ -178,10 +187,10 @@ func.func @chunk_above_block(%q: tensor<1x100x2x8xf32>, %k: tensor<1x100x2x8xf32
 // -----
 
 // Blocks of whole chunks and a window of one token (the token itself, in
-// its own chunk): no band loop, only the compaction and the kept-chunk
-// loop; the diagonal block has no window compare.
+// its own chunk): no band loop, only the kept-chunk loop (the compaction
+// has none); the diagonal block has no window compare.
 // CHECK-LABEL: func.func @no_band
-// CHECK-COUNT-2: scf.for %
+// CHECK-COUNT-1: scf.for %
 // CHECK-NOT: scf.for %
 // CHECK-NOT: arith.cmpi ult, %{{.+}}, %c1 :
 // CHECK: return

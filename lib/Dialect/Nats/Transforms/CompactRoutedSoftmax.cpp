@@ -5,9 +5,10 @@
 // (batch, softmax head, query block [t0, t0 + Lq)), independent of the
 // others (a thread block each on a GPU):
 //
-//  1. Compaction: one pass over the route bits of the head's router head
-//     gives each kept chunk its slot (an exclusive prefix sum) and the list
-//     of kept chunk indices by slot.
+//  1. Compaction: the route bits of the head's router head give each kept
+//     chunk its slot (an exclusive prefix sum, by log2 N doubling steps)
+//     and the list of kept chunk indices by slot (a binary search per
+//     slot): data-parallel maps, no step per chunk.
 //  2. An online softmax over
 //       a. the kept chunks wholly before the block's first chunk c0, read
 //          through the list: full key blocks, no mask. Every query of the
@@ -235,6 +236,72 @@ OnlineSoftmax loop(TileBuilder &tb, Value lb, Value ub, int64_t step,
 }
 
 /// One query block's output rows (Lq×Vs, `elementType`).
+/// The inclusive prefix sum of an index vector `x` (N): ceil(log2 N) maps,
+/// the k-th adding to each element the one 2^k before it (Hillis-Steele),
+/// each a pass over N elements that needs no other's result.
+Value inclusiveSum(TileBuilder &tb, Value x) {
+  int64_t n = cast<RankedTensorType>(x.getType()).getDimSize(0);
+  for (int64_t shift = 1; shift < n; shift *= 2) {
+    Value previous = x;
+    x = tb.map(
+        ValueRange{previous},
+        [&](OpBuilder &b, Location l, ValueRange a, ValueRange idx) -> Value {
+          Value s = indexConstant(b, l, shift);
+          Value has = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge,
+                                            idx[0], s);
+          Value at = arith::SelectOp::create(
+              b, l, has, arith::SubIOp::create(b, l, idx[0], s),
+              indexConstant(b, l, 0));
+          Value before = arith::SelectOp::create(
+              b, l, has, tensor::ExtractOp::create(b, l, previous, at),
+              indexConstant(b, l, 0));
+          return arith::AddIOp::create(b, l, a[0], before);
+        },
+        tb.builder().getIndexType());
+  }
+  return x;
+}
+
+/// list[s] (`length` slots) = the chunk whose bit is the (s+1)-th set one:
+/// the first n with counts[n] > s, by a binary search of the non-decreasing
+/// inclusive `counts` (N); 0 for a slot past the last kept chunk, which is
+/// read only where the mask hides it.
+Value keptList(TileBuilder &tb, Value counts, int64_t length) {
+  int64_t n = cast<RankedTensorType>(counts.getType()).getDimSize(0);
+  int64_t steps = llvm::Log2_64_Ceil(n + 1);
+  return tb.map(
+      {length}, ValueRange{}, ArrayRef<AffineMap>{},
+      [&](OpBuilder &b, Location l, ValueRange, ValueRange idx) -> Value {
+        // Invariant: the answer is in [lo, hi]; hi = n means "none".
+        Value lo = indexConstant(b, l, 0), hi = indexConstant(b, l, n);
+        Value last = indexConstant(b, l, n - 1), one = indexConstant(b, l, 1);
+        for (int64_t step = 0; step < steps; ++step) {
+          Value mid = arith::DivUIOp::create(
+              b, l, arith::AddIOp::create(b, l, lo, hi),
+              indexConstant(b, l, 2));
+          Value count = tensor::ExtractOp::create(
+              b, l, counts, ValueRange{arith::MinUIOp::create(b, l, mid, last)});
+          Value after = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
+                                              count, idx[0]);
+          Value open = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                             lo, hi);
+          Value lower = arith::AndIOp::create(b, l, open, after);
+          Value higher = arith::AndIOp::create(
+              b, l, open, arith::XOrIOp::create(
+                              b, l, after,
+                              arith::ConstantIntOp::create(b, l, 1, 1)));
+          hi = arith::SelectOp::create(b, l, lower, mid, hi);
+          lo = arith::SelectOp::create(
+              b, l, higher, arith::AddIOp::create(b, l, mid, one), lo);
+        }
+        Value found = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, lo,
+                                            indexConstant(b, l, n));
+        return arith::SelectOp::create(b, l, found, lo,
+                                       indexConstant(b, l, 0));
+      },
+      tb.builder().getIndexType());
+}
+
 Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
                  double scale, Type elementType) {
   OpBuilder &b = tb.builder();
@@ -446,32 +513,25 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
         rewriter, loc, h.head, tb.index(heads / routeType.getDimSize(2)));
     Value route = op.getRoute();
 
-    // 1. Compaction: slots[n] = number of kept chunks before n (exclusive
-    //    prefix sum) and list[slots[n]] = n for every kept chunk n. The list
-    //    is zero-filled and rounded up to whole groups, so that a partial
-    //    group reads chunk indices in bounds (and masks them).
-    Value slotsInit = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{chunks}, rewriter.getIndexType());
-    Value listInit =
-        tb.filled({roundUp(chunks, blocks.group)}, tb.index(0));
-    auto compaction = scf::ForOp::create(
-        rewriter, loc, tb.index(0), tb.index(chunks), tb.index(1),
-        ValueRange{tb.index(0), slotsInit, listInit},
-        [&](OpBuilder &nb, Location nloc, Value n, ValueRange it) {
-          Value count = it[0];
-          Value slots = tensor::InsertOp::create(nb, nloc, count, it[1], n);
-          // Writing n at `count` either way is harmless: a chunk that is not
-          // kept leaves count as it is, and the next kept chunk overwrites.
-          Value list = tensor::InsertOp::create(nb, nloc, n, it[2], count);
+    // 1. Compaction: slots[n], the number of kept chunks before n, and the
+    //    list of kept chunks by slot, both as data-parallel maps over the
+    //    chunks (log2 N of them, not a step per chunk).
+    Value bits = tb.map(
+        {chunks}, ValueRange{}, ArrayRef<AffineMap>{},
+        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
           Value kept = tensor::ExtractOp::create(
-              nb, nloc, route, ValueRange{h.batch, n, routerHead});
-          Value next = arith::AddIOp::create(
-              nb, nloc, count,
-              arith::IndexCastUIOp::create(nb, nloc, nb.getIndexType(), kept));
-          scf::YieldOp::create(nb, nloc, ValueRange{next, slots, list});
-        });
-    Value slots = compaction.getResult(1);
-    h.list = compaction.getResult(2);
+              nb, l, route, ValueRange{h.batch, idx[0], routerHead});
+          return arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), kept);
+        },
+        rewriter.getIndexType());
+    Value counts = inclusiveSum(tb, bits);
+    Value slots = tb.map(
+        ValueRange{counts, bits},
+        [](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
+          return arith::SubIOp::create(nb, l, a[0], a[1]);
+        },
+        rewriter.getIndexType());
+    h.list = keptList(tb, counts, roundUp(chunks, blocks.group));
 
     // The route bit of every token's chunk, read once here rather than per
     // score by the masks. Padding tokens read the last chunk's bit: they

@@ -130,7 +130,9 @@ def NatsCompactRoutedSoftmaxPass : Pass<"nats-compact-routed-softmax"> {
     One `scf.forall` iteration per (batch, softmax head, query block), each
     independent: it compacts the kept chunks of its router head into an
     index list (an exclusive prefix sum over `route` gives each kept chunk
-    its slot; N steps, redone per block so that nothing is shared), then
+    its slot, by ceil(log2 N) doubling maps, and each slot's chunk is found
+    by a binary search of the sums: data-parallel, redone per block so that
+    nothing is shared), then
     runs an online (flash-style) softmax over: the kept chunks wholly before
     the block, as unmasked key blocks gathered through the list (with chunks smaller than a block,
     several kept chunks are grouped into one key block so that products stay
