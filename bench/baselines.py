@@ -44,7 +44,9 @@ def routed_block_mask(route, tokens, chunk, heads):
         kv_chunk = kv_idx // chunk
         own = q_idx // chunk == kv_chunk
         return (kv_idx <= q_idx) & (own | route[b, kv_chunk, h // group])
-    return create_block_mask(visible, batch, heads, tokens, tokens, device=route.device)
+    # Compiled: evaluated block by block, never as a T×T tensor.
+    return create_block_mask(visible, batch, heads, tokens, tokens, device=route.device,
+                             _compile=True)
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,7 +83,7 @@ def short_conv_silu(z, taps):
     channels = z.shape[-1]
     padded = F.pad(z.transpose(1, 2), (CONV_WIDTH - 1, 0))
     y = F.conv1d(padded, taps.t().unsqueeze(1), groups=channels)
-    return F.silu(y.transpose(1, 2))
+    return F.silu(y.transpose(1, 2)).contiguous()
 
 
 def chunk_means(x, chunk):
