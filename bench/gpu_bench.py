@@ -15,9 +15,10 @@ Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
   GDN then FlexAttention (bench/baselines.py says where they differ from nats).
 - layer: the NAtS-L layer graph (nats.layer) at the paper's 340M sizes against the
   same layer in torch with FLA and FlexAttention (baselines.torch_layer).
-- variants: the first M1 shape that FLA's tests use, (2, 4096, 8, 128), compiled
-  with other nats-gpu options (VARIANTS), for the performance work: each option's
-  time and kernels side by side, and its output against the default's.
+- variants: (2, 4096, 8, 128), every route 0, compiled with other nats-gpu
+  options (VARIANTS), for the performance work: each option's time and kernels
+  side by side, its output against the default's, and its error and FLA's
+  against the float64 reference on the same (bf16) inputs.
 
 Timing: CUDA events on torch's current stream (nats runs on it through
 nats.cuda.set_stream), median of REPEAT runs after WARMUP, the L2 flushed (a
@@ -58,8 +59,9 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
-VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{value-tile=32}",
-            "nats-gpu{value-tile=8}", "nats-gpu{block-threads=512}"]
+VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
+            "nats-gpu{value-tile=32}", "nats-gpu{value-tile=8}",
+            "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 
@@ -263,8 +265,9 @@ class Bench:
 
 
 def rel_diff(a, b):
-    """max |a - b| / max |b| of two tensors, in f32: a sanity check of the
-    baselines against nats, not the accuracy test (bench/gpu_check.sh is)."""
+    """max |a - b| / max |b| of two tensors, in f32 (enough for the errors of
+    bf16 outputs, ~1e-3): a check of the baselines and variants beside the
+    timings; bench/gpu_check.sh is the accuracy test."""
     a, b = a.float(), b.float()
     return float((a - b).abs().max() / b.abs().max())
 
@@ -318,11 +321,18 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
         row["o_diff_vs_fla"] = rel_diff(results[0], fla()[0])
     if c.group == "variants":
         # The same inputs for every variant (the generator is reseeded for
-        # them): each one's o against the default pipeline's.
+        # them): each one's o against the default pipeline's and float64.
         if c.pipeline is None:
             memo["default_o"] = results[0]
+            want = reference.hybrid_attention(
+                **{n: t.cpu().numpy() if n == "route" else t.double().cpu().numpy()
+                   for n, t in x.items()}, chunk_size=CHUNK, scale=scale)
+            memo["f64_o"] = torch.from_numpy(want[0]).to("cuda")
+            row["fla_err_vs_f64"] = rel_diff(fla()[0], memo["f64_o"])
         elif "default_o" in memo:
             row["o_diff_vs_default"] = rel_diff(results[0], memo["default_o"])
+        if "f64_o" in memo:
+            row["o_err_vs_f64"] = rel_diff(results[0], memo["f64_o"])
     if c.group != "M3":
         return row
 
@@ -404,7 +414,7 @@ COLUMNS = {
 }
 COLUMNS["M2"] = COLUMNS["M1"]
 COLUMNS["variants"] = ["pipeline", "nats_ms", "fla/nats", "kernels", "nats_peak_mib",
-                       "o_diff_vs_default", "o_diff_vs_fla"]
+                       "o_diff_vs_default", "o_err_vs_f64", "fla_err_vs_f64"]
 RATIOS = {"fla/nats": ("fla_ms", "nats_ms"), "unfused/nats": ("unfused_ms", "nats_ms"),
           "torch/nats": ("torch_ms", "nats_ms")}
 

@@ -108,7 +108,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       createNatsGPUWorkspacePass({options.sharedMemoryBytes}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
-  func.addPass(createNatsGPUMmaSyncPass());
+  func.addPass(createNatsGPUMmaSyncPass({options.tf32x1}));
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());

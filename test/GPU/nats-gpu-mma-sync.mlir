@@ -1,5 +1,7 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{tf32x1}))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=X1
 // RUN: not nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=48}))' \
 // RUN:   --split-input-file 2>&1 | FileCheck %s --check-prefix=THREADS
 
@@ -9,6 +11,16 @@
 // reduction loads A[g][k+t], A[g+8][k+t], A[g][k+t+4], A[g+8][k+t+4] and
 // B[k+t][g], B[k+t+4][g], splits them into tf32 pairs (round: +0x1000, keep
 // the top 19 bits) and runs three mma.sync, the small products first.
+
+// With tf32x1, each step rounds A and B to tf32 once and runs one mma.sync.
+// X1-LABEL: func.func @tile
+// X1:         scf.for
+// X1-NOT:       arith.subf
+// X1:           %[[A:.+]] = arith.bitcast %{{.+}} : vector<4x1xi32> to vector<4x1xf32>
+// X1-NOT:       arith.subf
+// X1:           %[[B:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
+// X1-NEXT:      %[[P:.+]] = nvgpu.mma.sync(%[[A]], %[[B]], %{{.+}}) {mmaShape = [16, 8, 8], tf32Enabled}
+// X1-NEXT:      scf.yield %[[P]] : vector<2x2xf32>
 
 // CHECK-LABEL: func.func @tile
 // CHECK:         scf.forall

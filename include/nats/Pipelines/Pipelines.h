@@ -78,6 +78,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "from global memory into the block's shared memory "
                      "first (with mma)"),
       llvm::cl::init(true)};
+  Option<bool> tf32x1{
+      *this, "tf32x1",
+      llvm::cl::desc("one tf32 product per tensor-core step instead of "
+                     "three (3xTF32: f32 accuracy); for bf16/f16 inputs, to "
+                     "be measured"),
+      llvm::cl::init(false)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

@@ -4,6 +4,7 @@
 // operands stay f32 in memory; each is split into two tf32 parts (3xTF32),
 // so that tensor cores do the products at f32 accuracy: the lowering makes
 // the same numbers as the FMA loops it replaces, to within f32 rounding.
+// With tf32x1, one product of the operands rounded to tf32 per step.
 //
 // Fragment layout (PTX ISA, mma.m16n8k8 .tf32): lane = 4·g + t;
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
@@ -32,8 +33,9 @@ namespace {
 /// Emits one warp's code for the tile `op` in place of it.
 class MmaTileBuilder {
 public:
-  MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops)
-      : b(rewriter), op(op), loops(loops), loc(op.getLoc()) {}
+  MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
+                 bool tf32x1)
+      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1), loc(op.getLoc()) {}
 
   void build() {
     b.setInsertionPoint(op);
@@ -68,9 +70,11 @@ public:
           auto [bHi, bLo] = split(
               fragment({load(bOp, zero, g, k), load(bOp, zero, g, k4)}, {2, 1}));
           // Small terms first, so that they are not lost to the large one.
+          SmallVector<std::pair<Value, Value>> products = {{aHi, bHi}};
+          if (!tf32x1)
+            products = {{aLo, bHi}, {aHi, bLo}, {aHi, bHi}};
           Value sum = iterArgs[0];
-          for (auto [x, y] : {std::pair{aLo, bHi}, std::pair{aHi, bLo},
-                              std::pair{aHi, bHi}})
+          for (auto [x, y] : products)
             sum = nvgpu::MmaSyncOp::create(b, loc, x, y, sum,
                                            ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
                                            /*tf32Enabled=*/true);
@@ -135,8 +139,11 @@ private:
     bits = arith::AndIOp::create(b, loc, bits, splat(~0x1FFF));
     return arith::BitcastOp::create(b, loc, floatType, bits);
   }
+  /// x as hi + lo, both tf32 (lo is null with tf32x1: only hi is used).
   std::pair<Value, Value> split(Value x) {
     Value hi = roundToTF32(x);
+    if (tf32x1)
+      return {hi, Value()};
     Value lo = roundToTF32(arith::SubFOp::create(b, loc, x, hi));
     return {hi, lo};
   }
@@ -144,10 +151,12 @@ private:
   RewriterBase &b;
   linalg::LinalgOp op;
   MmaLoops loops;
+  bool tf32x1;
   Location loc;
 };
 
-LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall) {
+LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
+                              bool tf32x1) {
   if (forall.getNumResults() != 0)
     return forall.emitOpError("must be bufferized before it becomes mma.sync");
   SmallVector<linalg::LinalgOp> ops;
@@ -162,12 +171,14 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall) {
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops).build();
+  MmaTileBuilder(rewriter, op, *loops, tf32x1).build();
   return success();
 }
 
 struct NatsGPUMmaSyncPass
     : nats::impl::NatsGPUMmaSyncPassBase<NatsGPUMmaSyncPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> foralls;
@@ -176,7 +187,7 @@ struct NatsGPUMmaSyncPass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(rewriteWarpTile(rewriter, forall)))
+      if (failed(rewriteWarpTile(rewriter, forall, tf32x1)))
         return signalPassFailure();
   }
 };

@@ -104,7 +104,17 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     dropped lo·lo' is below f32's rounding, so the result keeps f32
     accuracy (f32 inputs stay within their 1e-5) while the products run on
     tensor cores.
+
+    With `tf32x1`, each step is one `mma.sync` on hi·hi' alone (operands
+    rounded to tf32's 10 mantissa bits, f32 accumulation): a third of the
+    tensor-core work and none of the splitting, for inputs that carry fewer
+    bits than tf32 anyway (bf16's 7, f16's 10). Off by default: its speed
+    and accuracy are to be measured (bench/gpu_bench.py, the variants).
   }];
+  let options = [
+    Option<"tf32x1", "tf32x1", "bool", "false",
+           "one tf32 product per step instead of three (3xTF32)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
