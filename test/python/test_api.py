@@ -131,6 +131,12 @@ def test_bad_pipelines(no_compiling, pipeline, error, match):
         nats.hybrid_attention(**good_inputs(), chunk_size=8, pipeline=pipeline)
 
 
+def test_a_cpu_pipeline_for_the_gpu_is_refused(no_compiling):
+    """CPU code would read device pointers: refused before anything compiles."""
+    with pytest.raises(ValueError, match="target='cuda' compiles through nats-gpu"):
+        nats.api.precompile(**good_inputs(), chunk_size=8, target="cuda", pipeline="nats-cpu")
+
+
 def test_pipeline_options_compile_the_same_function():
     """Another tile size is another tiling of the same computation."""
     want = call()
