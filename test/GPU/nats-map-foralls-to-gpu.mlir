@@ -228,17 +228,34 @@ func.func @two_pools() {
 
 // -----
 
-// A block forall whose location is named (the lowering names each stage)
-// gives its launch that kernel name; gpu-kernel-outlining keeps it.
+// A block forall whose location starts with a name (the lowering names each
+// stage) gives its launch that kernel name, which gpu-kernel-outlining
+// keeps; characters a PTX name cannot hold become '_'. Names deeper in a
+// location (the user's, on the op the loops came from) and the launches of
+// copies name nothing.
 
 // CHECK-LABEL: func.func @named
 // CHECK:       gpu.launch {{.*}} function(@gated_delta_state_pass)
-func.func @named(%buf: memref<2x4xf32>) {
+// CHECK:       gpu.launch {{.*}} function(@layer_0_attn)
+// CHECK-NOT:   function(
+// CHECK:       return
+func.func @named(%buf: memref<2x4xf32>, %copy: memref<2x4xf32>) {
   %one = arith.constant 1.0 : f32
   scf.forall (%b) in (2) {
     scf.forall (%i) in (4) {
       memref.store %one, %buf[%b, %i] : memref<2x4xf32>
     } {mapping = [#gpu.thread<linear_dim_0>]}
-  } {mapping = [#gpu.block<linear_dim_0>]} loc("gated_delta_state_pass"(unknown))
+  } {mapping = [#gpu.block<linear_dim_0>]} loc("gated_delta_state_pass"("user's name"))
+  scf.forall (%b) in (2) {
+    scf.forall (%i) in (4) {
+      memref.store %one, %buf[%b, %i] : memref<2x4xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]} loc("layer 0.attn")
+  scf.forall (%b) in (2) {
+    scf.forall (%i) in (4) {
+      memref.store %one, %buf[%b, %i] : memref<2x4xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]} loc(fused["inner name", "other name"])
+  memref.copy %buf, %copy : memref<2x4xf32> to memref<2x4xf32> loc("user copy")
   return
 }

@@ -246,26 +246,27 @@ struct BlockMapper {
   }
 };
 
-/// The first name in `loc` (a NameLoc, also inside fused or call-site
-/// locations), or null.
-StringAttr getLocationName(Location loc) {
-  StringAttr name;
-  loc->walk([&](Location inner) {
-    if (auto named = dyn_cast<NameLoc>(inner)) {
-      name = named.getName();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
+/// The kernel name a block forall asks for: the name its location starts
+/// with (the lowering names each stage's loop: gated_delta_state_pass,
+/// routed_softmax, ...), reduced to the characters a PTX name may hold; or
+/// null. Names further inside the location are the user's and stay there.
+StringAttr getKernelName(scf::ForallOp forall) {
+  auto named = dyn_cast<NameLoc>(forall.getLoc());
+  if (!named)
+    return {};
+  std::string name;
+  for (char c : named.getName().getValue())
+    name.push_back(llvm::isAlnum(c) ? c : '_');
+  if (name.empty() || llvm::isDigit(name.front()))
+    name.insert(0, "kernel_");
+  return StringAttr::get(forall.getContext(), name);
 }
 
-/// A launch named after what it computes where `loc` says (the lowering
-/// names its loops: gated_delta_state_pass, routed_softmax, ...): outlining
-/// then gives the kernel that name, which profilers show.
+/// A launch of `gridSize` blocks of `blockSize` threads; with `name`, the
+/// kernel that outlining makes of it is called so, which profilers show.
 gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
                            int64_t gridSize, int64_t blockSize,
-                           int64_t sharedBytes = 0) {
+                           int64_t sharedBytes = 0, StringAttr name = {}) {
   auto constant = [&](int64_t value) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, value);
   };
@@ -277,7 +278,7 @@ gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,
   auto launch = gpu::LaunchOp::create(rewriter, loc, constant(gridSize), one,
                                       one, constant(blockSize), one, one,
                                       shared);
-  if (StringAttr name = getLocationName(loc))
+  if (name)
     launch.setFunctionAttr(FlatSymbolRefAttr::get(name));
   rewriter.setInsertionPointToEnd(&launch.getBody().front());
   gpu::TerminatorOp::create(rewriter, loc);
@@ -399,8 +400,9 @@ struct NatsMapForallsToGPUPass
       if (failed(pool))
         return failure();
       int64_t sharedBytes = *pool ? pool->getType().getNumElements() : 0;
-      gpu::LaunchOp launch = createLaunch(
-          rewriter, loc, getTripCount(forall), blockThreads, sharedBytes);
+      gpu::LaunchOp launch =
+          createLaunch(rewriter, loc, getTripCount(forall), blockThreads,
+                       sharedBytes, getKernelName(forall));
       if (*pool)
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
