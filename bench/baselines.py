@@ -52,7 +52,9 @@ def routed_block_mask(route, tokens, chunk, heads):
 @functools.lru_cache(maxsize=None)
 def compiled_flex():
     """flex_attention through torch.compile: its fused Triton kernel (eager
-    FlexAttention materialises every score)."""
+    FlexAttention materialises every score). It compiles once per shape; past
+    dynamo's recompile limit (8) it would fall back to eager, so the harness
+    keeps to fewer shapes (M3's four and the layer's two)."""
     return torch.compile(flex_attention, dynamic=False)
 
 

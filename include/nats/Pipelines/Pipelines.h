@@ -81,8 +81,8 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<bool> tf32x1{
       *this, "tf32x1",
       llvm::cl::desc("one tf32 product per tensor-core step instead of "
-                     "three (3xTF32: f32 accuracy); for bf16/f16 inputs, to "
-                     "be measured"),
+                     "three (3xTF32: f32 accuracy); its error against "
+                     "float64 is to be measured"),
       llvm::cl::init(false)};
   Option<std::string> cudaPath{
       *this, "cuda-path",

@@ -107,9 +107,12 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
 
     With `tf32x1`, each step is one `mma.sync` on hi·hi' alone (operands
     rounded to tf32's 10 mantissa bits, f32 accumulation): a third of the
-    tensor-core work and none of the splitting, for inputs that carry fewer
-    bits than tf32 anyway (bf16's 7, f16's 10). Off by default: its speed
-    and accuracy are to be measured (bench/gpu_bench.py, the variants).
+    tensor-core work and none of the splitting. The operands are f32
+    intermediates (the solve's −W and U₀, the state S carried over the
+    tiles, P, U), not the inputs, so the rounding applies to them even with
+    bf16 inputs and may add up over the tiles. Off by default: its speed and
+    its error against float64 are to be measured (bench/gpu_bench.py, the
+    variants).
   }];
   let options = [
     Option<"tf32x1", "tf32x1", "bool", "false",

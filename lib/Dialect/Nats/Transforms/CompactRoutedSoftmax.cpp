@@ -235,7 +235,6 @@ OnlineSoftmax loop(TileBuilder &tb, Value lb, Value ub, int64_t step,
   return {forOp.getResult(0), forOp.getResult(1), forOp.getResult(2)};
 }
 
-/// One query block's output rows (Lq×Vs, `elementType`).
 /// The inclusive prefix sum of an index vector `x` (N): ceil(log2 N) maps,
 /// the k-th adding to each element the one 2^k before it (Hillis-Steele),
 /// each a pass over N elements that needs no other's result.
@@ -302,6 +301,7 @@ Value keptList(TileBuilder &tb, Value counts, int64_t length) {
       tb.builder().getIndexType());
 }
 
+/// One query block's output rows (Lq×Vs, `elementType`).
 Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
                  double scale, Type elementType) {
   OpBuilder &b = tb.builder();
@@ -491,8 +491,9 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
 
     // One iteration per (batch, softmax head, query block): the query
     // blocks are independent, and each redoes the compaction of its head
-    // (N steps, little beside its block's attention) so that nothing is
-    // shared between iterations: a GPU runs each as a thread block.
+    // (ceil(log2 N) + 3 data-parallel maps, little beside its block's
+    // attention) so that nothing is shared between iterations: a GPU runs
+    // each as a thread block.
     int64_t lq = blocks.query;
     // Named for the GPU kernel it becomes (nats-map-foralls-to-gpu).
     auto forall = scf::ForallOp::create(
