@@ -1,10 +1,12 @@
 """Plots of a bench/gpu_bench.py results file, for docs/benchmarks.md.
 
-    python3 bench/plot_bench.py docs/bench/gpu_bench.json [--out-dir docs/bench]
+    python3 bench/plot_bench.py docs/bench/gpu_bench.json [MORE.json ...] [--out-dir docs/bench]
 
 Writes time_vs_T.png (M2: ms against T, nats and FLA), time_vs_rho.png (M3: ms
 against the routed fraction, nats and every baseline) and roofline.png (the
 fraction of the measured roofline each case reaches, nats and its baseline).
+Several results files (one device call per part of the groups) are read as
+one: their rows together, the device and ceilings of the first.
 Needs matplotlib (pip install matplotlib); runs anywhere, from the JSON alone.
 """
 
@@ -92,11 +94,12 @@ def roofline_bars(results, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results")
-    parser.add_argument("--out-dir", default=None, help="default: beside the results file")
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--out-dir", default=None, help="default: beside the first results file")
     args = parser.parse_args()
-    results = json.loads(Path(args.results).read_text())
-    out = Path(args.out_dir or Path(args.results).parent)
+    parts = [json.loads(Path(path).read_text()) for path in args.results]
+    results = dict(parts[0], rows=[row for part in parts for row in part["rows"]])
+    out = Path(args.out_dir or Path(args.results[0]).parent)
     out.mkdir(parents=True, exist_ok=True)
     for name, plot, group in (("time_vs_T.png", time_vs_tokens, "M2"),
                               ("time_vs_rho.png", time_vs_rho, "M3"),
