@@ -265,6 +265,16 @@ class Bench:
         return dict(copy_gbs=copy_gbs(), bf16_tflops=bf16_tflops())
 
 
+def add_rates(row, flops, nbytes, ceil):
+    """The row's work and bytes, and nats' TFLOP/s, GB/s and fraction of the
+    measured roofline over its time."""
+    row.update(gflop=flops / 1e9, mbytes=nbytes / 1e6)
+    row["nats_tflops"] = flops / row["nats_ms"] / 1e9
+    row["nats_gbs"] = nbytes / row["nats_ms"] / 1e6
+    row["nats_roofline"] = max(flops / ceil["bf16_tflops"] / 1e9,
+                               nbytes / ceil["copy_gbs"] / 1e6) / row["nats_ms"]
+
+
 def rel_diff(a, b):
     """max |a - b| / max |b| of two tensors, in f32 (enough for the errors of
     bf16 outputs, ~1e-3): a check of the baselines and variants beside the
@@ -309,13 +319,8 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
         print(f"warning: the profiler saw none of nats' kernels: {row['nats_kernel_ms']}",
               flush=True)
     row["nats_peak_mib"] = bench.nats_peak_mib(nats_run, results)
-    route = x["route"].cpu().numpy()
-    flops = gdn_flops(c.B, c.T, c.H, c.D, c.D) + softmax_flops(c.T, route, c.Hs, c.Ds)
-    row.update(gflop=flops / 1e9, mbytes=op_bytes(c) / 1e6)
-    row["nats_tflops"] = flops / row["nats_ms"] / 1e9
-    row["nats_gbs"] = op_bytes(c) / row["nats_ms"] / 1e6
-    row["nats_roofline"] = max(flops / ceil["bf16_tflops"] / 1e9,
-                               op_bytes(c) / ceil["copy_gbs"] / 1e6) / row["nats_ms"]
+    softmax = softmax_flops(c.T, x["route"].cpu().numpy(), c.Hs, c.Ds)
+    add_rates(row, gdn_flops(c.B, c.T, c.H, c.D, c.D) + softmax, op_bytes(c), ceil)
 
     fla = lambda: baselines.fla_gated_delta(x["q"], x["k"], x["v"], x["g"], x["beta"], scale)
     row["fla_ms"] = bench.ms(fla)
@@ -341,7 +346,7 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
         return row
 
     # The routed softmax alone: its kernel, on the (query, key) pairs it visits.
-    row["softmax_gflop"] = softmax_flops(c.T, route, c.Hs, c.Ds) / 1e9
+    row["softmax_gflop"] = softmax / 1e9
     softmax_ms = row["nats_kernel_ms"].get("routed_softmax")
     if softmax_ms:
         row["nats_softmax_ms"] = softmax_ms
@@ -349,9 +354,9 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
     row["nats_linear_ms"] = sum(ms for name, ms in row["nats_kernel_ms"].items()
                                 if name.startswith("gated_delta"))
     qs, ks, vs = (baselines.heads_first(x[n]) for n in ("qs", "ks", "vs"))
-    mask = baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs)
-    row["flex_mask_ms"] = bench.ms(
-        lambda: baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs))
+    build_mask = lambda: baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs)
+    row["flex_mask_ms"] = bench.ms(build_mask)
+    mask = build_mask()
     flex = lambda: baselines.flex_routed(qs, ks, vs, mask, softmax_scale)
     row["flex_ms"] = bench.ms(flex)
     row["flex_peak_mib"] = bench.torch_peak_mib(flex)
@@ -365,10 +370,8 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
             continue
         row[f"{name}_tflops"] = dense_causal_flops(c.B, c.T, c.Hs, c.Ds) / row[f"{name}_ms"] / 1e9
     # As a user runs it: the route is data, so the block mask is built each call.
-    row["unfused_ms"] = bench.ms(lambda: (
-        fla(), baselines.flex_routed(
-            qs, ks, vs, baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs),
-            softmax_scale)))
+    row["unfused_ms"] = bench.ms(
+        lambda: (fla(), baselines.flex_routed(qs, ks, vs, build_mask(), softmax_scale)))
     return row
 
 
@@ -397,12 +400,7 @@ def run_layer_case(torch, bench, ceil, c: Case, gen, seed, memo):
     logits = baselines.chunk_means(x.float(), CHUNK) @ w["wr"].float()
     route = (logits.view(1, -1, cfg.R, 2).argmax(-1) == 0).cpu().numpy()
     row["kept_fraction"] = float(route.mean())
-    flops = layer_flops(cfg, c.T, route)
-    row.update(gflop=flops / 1e9, mbytes=layer_bytes(cfg, c.T) / 1e6)
-    row["nats_tflops"] = flops / row["nats_ms"] / 1e9
-    row["nats_gbs"] = layer_bytes(cfg, c.T) / row["nats_ms"] / 1e6
-    row["nats_roofline"] = max(flops / ceil["bf16_tflops"] / 1e9,
-                               layer_bytes(cfg, c.T) / ceil["copy_gbs"] / 1e6) / row["nats_ms"]
+    add_rates(row, layer_flops(cfg, c.T, route), layer_bytes(cfg, c.T), ceil)
     return row
 
 
