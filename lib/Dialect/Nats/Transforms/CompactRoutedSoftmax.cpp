@@ -278,8 +278,8 @@ Value keptList(TileBuilder &tb, Value counts, int64_t length) {
           Value mid = arith::DivUIOp::create(
               b, l, arith::AddIOp::create(b, l, lo, hi),
               indexConstant(b, l, 2));
-          Value count = tensor::ExtractOp::create(
-              b, l, counts, ValueRange{arith::MinUIOp::create(b, l, mid, last)});
+          Value at = arith::MinUIOp::create(b, l, mid, last);
+          Value count = tensor::ExtractOp::create(b, l, counts, at);
           Value after = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
                                               count, idx[0]);
           Value open = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,

@@ -148,9 +148,9 @@ private:
     SmallVector<int64_t> bounds = {s.batch, s.heads};
     if (last > 1)
       bounds.push_back(last);
-    auto forall = scf::ForallOp::create(rewriter, NameLoc::get(rewriter.getStringAttr(stage), loc),
-                                        indexAttrs(rewriter, bounds), inits,
-                                        std::nullopt);
+    auto forall = scf::ForallOp::create(
+        rewriter, NameLoc::get(rewriter.getStringAttr(stage), loc),
+        indexAttrs(rewriter, bounds), inits, std::nullopt);
     rewriter.setInsertionPointToStart(forall.getBody());
     return forall;
   }
@@ -184,8 +184,8 @@ private:
       llvm::append_range(shape, tail);
       inits.push_back(emptyF32(rewriter, loc, shape));
     }
-    scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_chunk_terms",
-                                        s, s.tiles, inits);
+    scf::ForallOp forall = createForall(
+        rewriter, loc, "gated_delta_chunk_terms", s, s.tiles, inits);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     Value n = s.tiles > 1 ? forall.getInductionVar(2)
                           : arith::ConstantIndexOp::create(rewriter, loc, 0);
