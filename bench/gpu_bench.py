@@ -61,7 +61,7 @@ LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
 VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
-            "nats-gpu{value-tile=32}", "nats-gpu{value-tile=8}",
+            "nats-gpu{warp-reductions}", "nats-gpu{warp-reductions tf32x1}",
             "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
@@ -195,18 +195,19 @@ def layer_bytes(cfg, T):
 class Bench:
     """Times and memory of GPU work on torch's current stream."""
 
-    def __init__(self, torch):
+    def __init__(self, torch, repeat):
         self.torch = torch
+        self.repeat = repeat
         self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
 
     def ms(self, run):
-        """Median ms of REPEAT runs after WARMUP, each after an L2 flush."""
+        """Median ms of self.repeat runs after WARMUP, each after an L2 flush."""
         torch = self.torch
         for _ in range(WARMUP):
             run()
         torch.cuda.synchronize()
         times = []
-        for _ in range(REPEAT):
+        for _ in range(self.repeat):
             self.flush.fill_(1)
             start, stop = (torch.cuda.Event(enable_timing=True) for _ in range(2))
             start.record()
@@ -451,11 +452,12 @@ def table(rows, group):
 def targets(rows):
     """The issue's targets, each as (target, worst value, met)."""
     out = []
-    linear = [r["fla_ms"] / r["nats_ms"] for r in rows if r["group"] in ("M1", "M2")]
+    linear = [r["fla_ms"] / r["nats_ms"] for r in rows
+              if r["group"] in ("M1", "M2") and r.get("fla_ms") and r.get("nats_ms")]
     if linear:
         out.append(("M1/M2: nats >= 1.0x FLA's speed on every shape (worst FLA/nats)",
                     min(linear), min(linear) >= 1.0))
-    m3 = [r for r in rows if r["group"] == "M3"]
+    m3 = [r for r in rows if r["group"] == "M3" and "error" not in r]
     share = [r["nats_softmax_tflops"] / r["sdpa_flash_tflops"] for r in m3
              if r.get("nats_softmax_tflops") and r.get("sdpa_flash_tflops") and r["rho"] > 0]
     if share:
@@ -466,7 +468,8 @@ def targets(rows):
     if zero:
         out.append(("M3: rho = 0 within 5% of the linear branch alone (worst ratio)",
                     max(zero), max(zero) <= 1.05))
-    unfused = [r["unfused_ms"] / r["nats_ms"] for r in m3 if r["T"] == 16384 and r["rho"] <= 0.25]
+    unfused = [r["unfused_ms"] / r["nats_ms"] for r in m3
+               if r["T"] == 16384 and r["rho"] <= 0.25 and r.get("unfused_ms") and r.get("nats_ms")]
     if unfused:
         out.append(("M3: nats faster than unfused NAtS-L, rho <= 1/4, T = 16k (worst unfused/nats)",
                     min(unfused), min(unfused) > 1.0))
@@ -480,6 +483,8 @@ def main():
     parser.add_argument("--out", default="gpu_bench.json")
     parser.add_argument("--groups", default=",".join(GROUPS))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help="timed runs per measurement (the median is reported)")
     args = parser.parse_args()
     if args.prepare:
         return prepare()
@@ -488,28 +493,38 @@ def main():
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     gen = torch.Generator(device="cuda").manual_seed(seed)
     cuda.set_stream(torch.cuda.current_stream().cuda_stream)
-    bench = Bench(torch)
+    bench = Bench(torch, args.repeat)
     results = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, seed=seed,
-                   warmup=WARMUP, repeat=REPEAT, ceilings=bench.ceilings(), rows=[])
+                   warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
     memo = {}  # what one case leaves for the next (the variants' default output)
+    failed = []
     for c in cases(groups):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs
         run = run_layer_case if c.group == "layer" else run_op_case
-        results["rows"].append(run(torch, bench, results["ceilings"], c, gen, seed, memo))
+        try:
+            row = run(torch, bench, results["ceilings"], c, gen, seed, memo)
+        except Exception as error:  # noqa: BLE001 - one failed case must not lose the rest
+            row = dict(asdict(c), error=f"{type(error).__name__}: {error}")
+            failed.append(row)
+        results["rows"].append(row)
         print(json.dumps(results["rows"][-1]), flush=True)
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
     ceil = results["ceilings"]
-    print(f"\n{results['device']}, seed {seed}, median of {REPEAT} after {WARMUP} warm-ups, ms; "
+    print(f"\n{results['device']}, seed {seed}, median of {args.repeat} after {WARMUP} warm-ups, ms; "
           f"ceilings: copy {ceil['copy_gbs']:.0f} GB/s, bf16 {ceil['bf16_tflops']:.0f} TFLOP/s")
     for group in groups:
         print(f"\n{group}\n{table(results['rows'], group)}")
     print("\ntargets")
     for name, value, met in targets(results["rows"]):
         print(f"- {name}: {value:.3g} -> {'met' if met else 'not met'}")
+    for row in failed:
+        print(f"failed: {row['group']} B={row['B']} T={row['T']} H={row['H']} D={row['D']} "
+              f"rho={row['rho']} pipeline={row['pipeline']}: {row['error']}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

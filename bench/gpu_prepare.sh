@@ -15,6 +15,10 @@ cp build/lib/libnats_cuda_runtime.so .device/lib/
 export PYTHONPATH=$PWD/build/python_packages NATS_CACHE_DIR=$PWD/.device/cache
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
   --target=cuda --compile-only
+for pipeline in "${OTHER_PIPELINES[@]}"; do
+  python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
+    --target=cuda --compile-only --pipeline="$pipeline"
+done
 python3 examples/run_layer.py --target cuda --compile-only
 python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER
 python3 bench/fla_compare.py --prepare

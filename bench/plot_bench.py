@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
 def rows_of(results, group):
-    return [r for r in results["rows"] if r["group"] == group]
+    return [r for r in results["rows"] if r["group"] == group and "error" not in r]
 
 
 def roofline(row, ms, ceilings):

@@ -94,7 +94,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                         NatsTiling::BranchLoops, options.valueTile);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
-      {options.mma, options.stageOperands}));
+      {options.mma, options.stageOperands, options.warpReductions}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
@@ -108,6 +108,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       createNatsGPUWorkspacePass({options.sharedMemoryBytes}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass({options.tf32x1}));
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
@@ -116,7 +117,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"
                  "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-                 "gpu-kernel-outlining,func.func(gpu-async-region),"
+                 "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+                 "func.func(gpu-async-region),"
                  "nvvm-attach-target{" + target + "},"
                  "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,canonicalize,cse,"
                  "reconcile-unrealized-casts),"

@@ -5,16 +5,20 @@
 // THREADS: error: block-threads must be in [1, 1024], got 2048
 
 // A block forall becomes a launch of one block per iteration; its thread
-// forall a loop strided by the block size between barriers; the scalar
-// store in the block's sequential code runs on thread 0 between barriers;
-// a copy is shared out over the threads.
+// forall a loop over rounds of the block size between barriers (128
+// iterations: two rounds of 64, i = tid + 64 * round); the scalar store in
+// the block's sequential code runs on thread 0 between barriers; a copy is
+// shared out over the threads (32 elements: one round, i < 32 guarded).
 
 // CHECK-LABEL: func.func @block
 // CHECK:       gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c6(_[0-9]+)?}}, %{{.+}} = {{%c1(_[0-9]+)?}}{{.*}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = {{%c64(_[0-9]+)?}}
 // CHECK:         %[[IDS:.+]]:2 = affine.delinearize_index %[[BX]] into (2, 3)
 // CHECK:         gpu.barrier
-// CHECK-NEXT:    scf.for %[[I:.+]] = %[[TX]] to {{%c32(_[0-9]+)?}} step {{%c64(_[0-9]+)?}}
-// CHECK:           affine.delinearize_index %[[I]] into (8, 4)
+// CHECK-NEXT:    scf.for %[[R:.+]] = {{%c0(_[0-9]+)?}} to {{%c2(_[0-9]+)?}} step {{%c1(_[0-9]+)?}}
+// CHECK:           %[[OFF:.+]] = arith.muli %[[R]], {{%c64(_[0-9]+)?}}
+// CHECK:           %[[I:.+]] = arith.addi %[[TX]], %[[OFF]] overflow<nsw, nuw>
+// CHECK-NOT:       scf.if
+// CHECK:           affine.delinearize_index %[[I]] into (16, 8)
 // CHECK:           memref.store
 // CHECK:         gpu.barrier
 // CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[TX]], {{%c0(_[0-9]+)?}}
@@ -22,23 +26,28 @@
 // CHECK-NEXT:      memref.store
 // CHECK-NEXT:    }
 // CHECK-NEXT:    gpu.barrier
-// CHECK:         scf.for %[[J:.+]] = %[[TX]] to {{%c32(_[0-9]+)?}} step {{%c64(_[0-9]+)?}}
-// CHECK:           memref.load
-// CHECK:           memref.store
+// CHECK:         scf.for %{{.+}} = {{%c0(_[0-9]+)?}} to {{%c1(_[0-9]+)?}} step {{%c1(_[0-9]+)?}}
+// CHECK:           %[[J:.+]] = arith.addi %[[TX]], %{{.+}} overflow<nsw, nuw>
+// CHECK:           %[[IN:.+]] = arith.cmpi ult, %[[J]], {{%c32(_[0-9]+)?}}
+// CHECK:           scf.if %[[IN]] {
+// CHECK:             memref.load
+// CHECK:             memref.store
 // CHECK:         gpu.barrier
 // CHECK:         gpu.terminator
 // CHECK-NOT:   scf.forall
-func.func @block(%buf: memref<2x3x8x4xf32>, %flag: memref<2x3xf32>, %copy: memref<8x4xf32>) {
+func.func @block(%buf: memref<2x3x16x8xf32>, %flag: memref<2x3xf32>, %copy: memref<8x4xf32>) {
   %c0 = arith.constant 0 : index
   %one = arith.constant 1.0 : f32
   scf.forall (%b, %h) in (2, 3) {
-    %tile = memref.subview %buf[%b, %h, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1]
-        : memref<2x3x8x4xf32> to memref<8x4xf32, strided<[4, 1], offset: ?>>
-    scf.forall (%i, %j) in (8, 4) {
-      memref.store %one, %tile[%i, %j] : memref<8x4xf32, strided<[4, 1], offset: ?>>
+    %tile = memref.subview %buf[%b, %h, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
+        : memref<2x3x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    scf.forall (%i, %j) in (16, 8) {
+      memref.store %one, %tile[%i, %j] : memref<16x8xf32, strided<[8, 1], offset: ?>>
     } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
     memref.store %one, %flag[%b, %h] : memref<2x3xf32>
-    memref.copy %tile, %copy : memref<8x4xf32, strided<[4, 1], offset: ?>> to memref<8x4xf32>
+    %corner = memref.subview %tile[0, 0] [8, 4] [1, 1]
+        : memref<16x8xf32, strided<[8, 1], offset: ?>> to memref<8x4xf32, strided<[8, 1], offset: ?>>
+    memref.copy %corner, %copy : memref<8x4xf32, strided<[8, 1], offset: ?>> to memref<8x4xf32>
   } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
   return
 }
@@ -142,15 +151,17 @@ func.func @dynamic_copy(%x: memref<?xf32>, %y: memref<?xf32>) {
 // -----
 
 // A warp forall: its iterations go to the warps in turn (64 threads: 2
-// warps), every lane of a warp running the iteration's lane-level code.
+// warps, 6 iterations: 3 rounds, i = warp + 2 * round), every lane of a
+// warp running the iteration's lane-level code.
 // CHECK-LABEL: func.func @warps
 // CHECK:         gpu.launch
 // CHECK:           %[[C32:.+]] = arith.constant 32 : index
 // CHECK:           %[[WARP:.+]] = arith.divui %{{.+}}, %[[C32]] : index
-// CHECK-DAG:       %[[C2:.+]] = arith.constant 2 : index
-// CHECK-DAG:       %[[C6:.+]] = arith.constant 6 : index
+// CHECK-DAG:       %[[C3:.+]] = arith.constant 3 : index
 // CHECK:           gpu.barrier
-// CHECK:           scf.for %[[I:.+]] = %[[WARP]] to %[[C6]] step %[[C2]] {
+// CHECK:           scf.for %[[R:.+]] = %{{.+}} to %[[C3]] step %{{.+}} {
+// CHECK:             %[[OFF:.+]] = arith.muli %[[R]], {{%c2(_[0-9]+)?}}
+// CHECK:             %[[I:.+]] = arith.addi %[[WARP]], %[[OFF]] overflow<nsw, nuw>
 // CHECK:             affine.delinearize_index %[[I]] into (3, 2)
 // CHECK:             gpu.lane_id
 // CHECK-NOT:         scf.if

@@ -5,14 +5,16 @@ measured value").
 Options (for the numeric tests of nats.hybrid_attention): --target=cuda runs
 them on the GPU; --compile-only compiles what they would run and runs
 nothing (to fill $NATS_CACHE_DIR for the GPU machine, which cannot
-compile); --seed=N changes every test's random inputs.
+compile); --seed=N changes every test's random inputs; --pipeline compiles
+them through the target's pipeline with other options (e.g.
+"nats-gpu{warp-reductions}").
 """
 
 from types import SimpleNamespace
 
 import pytest
 
-OPTIONS = SimpleNamespace(target="cpu", compile_only=False, seed=0)
+OPTIONS = SimpleNamespace(target="cpu", compile_only=False, seed=0, pipeline=None)
 
 
 def pytest_addoption(parser):
@@ -21,12 +23,15 @@ def pytest_addoption(parser):
     parser.addoption("--compile-only", action="store_true",
                      help="compile what the numeric tests would run; run nothing")
     parser.addoption("--seed", type=int, default=0, help="offset of every input seed")
+    parser.addoption("--pipeline", default=None,
+                     help="the target's pipeline with options (default: its own)")
 
 
 def pytest_configure(config):
     OPTIONS.target = config.getoption("--target")
     OPTIONS.compile_only = config.getoption("--compile-only")
     OPTIONS.seed = config.getoption("--seed")
+    OPTIONS.pipeline = config.getoption("--pipeline")
 
 _MEASURED: list[tuple[str, str, float, float]] = []
 

@@ -41,9 +41,11 @@ def check(measured, inputs, tolerance=F32_TOLERANCE, **attrs):
     """Runs on --target (or only compiles, with --compile-only) and compares
     all three outputs with the float64 reference."""
     if OPTIONS.compile_only:
-        nats.api.precompile(**inputs, **attrs, target=OPTIONS.target)
+        nats.api.precompile(**inputs, **attrs, target=OPTIONS.target,
+                            pipeline=OPTIONS.pipeline)
         return
-    got = nats.hybrid_attention(**inputs, **attrs, target=OPTIONS.target)
+    got = nats.hybrid_attention(**inputs, **attrs, target=OPTIONS.target,
+                                pipeline=OPTIONS.pipeline)
     ref_inputs = {k: (v.astype(np.float64) if v is not None and v.dtype != np.bool_ else v)
                   for k, v in inputs.items()}
     want = reference.hybrid_attention(**ref_inputs, **attrs)

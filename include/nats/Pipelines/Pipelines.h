@@ -78,6 +78,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "from global memory into the block's shared memory "
                      "first (with mma)"),
       llvm::cl::init(true)};
+  Option<bool> warpReductions{
+      *this, "warp-reductions",
+      llvm::cl::desc("share the row reductions of a chunk (norms, maxima, "
+                     "sums) out over a warp's lanes and shuffles instead of "
+                     "one thread per row; its speed is to be measured"),
+      llvm::cl::init(false)};
   Option<bool> tf32x1{
       *this, "tf32x1",
       llvm::cl::desc("one tf32 product per tensor-core step instead of "

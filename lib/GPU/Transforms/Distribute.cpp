@@ -13,6 +13,7 @@
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/WarpReduction.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -99,6 +100,20 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
   tileSizes[loops.n] = rewriter.getIndexAttr(kMmaN);
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2));
+}
+
+/// Tiles the reduction `op` into single-element tiles over its parallel
+/// dims, the whole reduction in each, as a #gpu.warp forall:
+/// nats-gpu-warp-reduce makes each tile a warp's lanes and shuffles.
+LogicalResult distributeReductionOverWarps(RewriterBase &rewriter,
+                                           linalg::LinalgOp op,
+                                           unsigned reductionLoop) {
+  SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
+                                      rewriter.getIndexAttr(1));
+  tileSizes[reductionLoop] = rewriter.getIndexAttr(0);
+  return tileOnto(rewriter, op, tileSizes,
+                  linearMapping<gpu::GPUWarpMappingAttr>(
+                      op->getContext(), op.getNumLoops() - 1));
 }
 
 /// Whether `value` (seen through extract_slice views) is defined outside
@@ -273,8 +288,15 @@ struct NatsGPUDistributePass
       if (loops && stageOperandsInSharedMemory &&
           failed(stageOperands(rewriter, op, block, staged)))
         return signalPassFailure();
-      if (failed(loops ? distributeOverWarps(rewriter, op, *loops)
-                       : distributeOverThreads(rewriter, op)))
+      std::optional<WarpReduction> reduction;
+      if (!loops && warpReductions && block)
+        reduction = getWarpReduction(op);
+      LogicalResult distributed =
+          loops       ? distributeOverWarps(rewriter, op, *loops)
+          : reduction ? distributeReductionOverWarps(rewriter, op,
+                                                     reduction->loop)
+                      : distributeOverThreads(rewriter, op);
+      if (failed(distributed))
         return signalPassFailure();
     }
   }

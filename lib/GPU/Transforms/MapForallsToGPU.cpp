@@ -4,7 +4,7 @@
 // sequential code (the chunk loop, scalar bookkeeping) in step; a thread
 // forall is the one place where they split the work. Two rules keep that
 // consistent:
-//  - a thread forall is a loop strided by the block size, with a barrier
+//  - a thread forall is a loop over rounds of the block size, with a barrier
 //    before (no thread overwrites what a slower one still reads) and after
 //    (everybody sees the results);
 //  - any other write to memory is done by thread 0 alone, between barriers.
@@ -30,8 +30,6 @@ using namespace mlir;
 using namespace mlir::nats;
 
 namespace {
-
-constexpr int64_t kWarpSize = 32;
 
 /// Inlines the body of a bufferized `forall` before `point`, its induction
 /// variables delinearised from `linear`.
@@ -99,32 +97,53 @@ struct BlockMapper {
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
 
-  /// `for i = first to count step step`, at the rewriter's insertion point,
-  /// between barriers: `count` iterations shared out over the threads (first
-  /// = tid, step = blockThreads) or the warps (first = warp, step = warps).
-  scf::ForOp createThreadLoop(Location loc, int64_t count, Value first,
-                              int64_t step) {
-    auto loop = scf::ForOp::create(
-        rewriter, loc, first,
-        arith::ConstantIndexOp::create(rewriter, loc, count),
-        arith::ConstantIndexOp::create(rewriter, loc, step));
+  /// `count` iterations shared out over the threads (first = tid, step =
+  /// blockThreads) or the warps (first = warp, step = warps), at the
+  /// rewriter's insertion point, between barriers: a loop over the
+  /// ceil(count / step) rounds, iteration i = first + round * step, guarded
+  /// by i < count where step does not divide count. Returns i; the body goes
+  /// before the op that `bodyEnd` is set to. The trip count is a constant,
+  /// so LLVM unrolls short loops and overlaps their loads (a loop from
+  /// `first` to `count` by `step` has a trip count it cannot know).
+  Value createThreadLoop(Location loc, int64_t count, Value first,
+                         int64_t step, Operation *&bodyEnd) {
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, value);
+    };
+    auto loop = scf::ForOp::create(rewriter, loc, constant(0),
+                                   constant(llvm::divideCeil(count, step)),
+                                   constant(1));
     threadLoops.insert(loop);
     barrierBefore(rewriter, loop);
     barrierAfter(rewriter, loop);
-    return loop;
+    rewriter.setInsertionPointToStart(loop.getBody());
+    Value index = arith::AddIOp::create(
+        rewriter, loc, first,
+        arith::MulIOp::create(rewriter, loc, loop.getInductionVar(),
+                              constant(step)),
+        arith::IntegerOverflowFlags::nuw | arith::IntegerOverflowFlags::nsw);
+    bodyEnd = loop.getBody()->getTerminator();
+    if (count % step != 0) {
+      Value inRange = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::ult, index, constant(count));
+      auto guard = scf::IfOp::create(rewriter, loc, inRange,
+                                     /*withElseRegion=*/false);
+      bodyEnd = guard.thenBlock()->getTerminator();
+    }
+    return index;
   }
-  scf::ForOp createThreadLoop(Location loc, int64_t count) {
-    return createThreadLoop(loc, count, threadId, blockThreads);
+  Value createThreadLoop(Location loc, int64_t count, Operation *&bodyEnd) {
+    return createThreadLoop(loc, count, threadId, blockThreads, bodyEnd);
   }
 
   /// A forall becomes a thread loop over its iterations from `first` by
   /// `step`.
   void mapOntoLoop(scf::ForallOp forall, Value first, int64_t step) {
     rewriter.setInsertionPoint(forall);
-    scf::ForOp loop =
-        createThreadLoop(forall.getLoc(), getTripCount(forall), first, step);
-    inlineForallBody(rewriter, forall, loop.getInductionVar(),
-                     loop.getBody()->getTerminator());
+    Operation *bodyEnd;
+    Value index = createThreadLoop(forall.getLoc(), getTripCount(forall),
+                                   first, step, bodyEnd);
+    inlineForallBody(rewriter, forall, index, bodyEnd);
   }
 
   /// A warp forall becomes a loop over its iterations, one per warp at a
@@ -164,18 +183,22 @@ struct BlockMapper {
       return copy.emitOpError("in a kernel needs a static shape");
     Location loc = copy.getLoc();
     rewriter.setInsertionPoint(copy);
-    scf::ForOp loop;
+    Value index;
     if (inThreadLoop(copy)) {
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(rewriter, loc, value);
       };
-      loop = scf::ForOp::create(rewriter, loc, constant(0),
-                                constant(type.getNumElements()), constant(1));
+      auto loop =
+          scf::ForOp::create(rewriter, loc, constant(0),
+                             constant(type.getNumElements()), constant(1));
+      rewriter.setInsertionPointToStart(loop.getBody());
+      index = loop.getInductionVar();
     } else {
-      loop = createThreadLoop(loc, type.getNumElements());
+      Operation *bodyEnd;
+      index = createThreadLoop(loc, type.getNumElements(), bodyEnd);
+      rewriter.setInsertionPoint(bodyEnd);
     }
-    rewriter.setInsertionPointToStart(loop.getBody());
-    copyElement(rewriter, copy, loop.getInductionVar(), type.getShape());
+    copyElement(rewriter, copy, index, type.getShape());
     rewriter.eraseOp(copy);
     return success();
   }

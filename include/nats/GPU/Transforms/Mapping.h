@@ -4,7 +4,8 @@
 // on scf.forall: #gpu.block for a forall whose iterations are thread blocks,
 // #gpu.thread for one whose iterations are shared out over threads,
 // #gpu.warp for one whose iterations are shared out over warps (all 32
-// lanes of a warp run an iteration together: a tensor-core tile).
+// lanes of a warp run an iteration together: a tensor-core tile, or one
+// output element of a reduction).
 //
 //===----------------------------------------------------------------------===//
 

@@ -39,6 +39,15 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     any op, into a tensor of the block's own, which `nats-gpu-workspace`
     places in shared memory where it fits: the warp tiles' k-steps then
     read shared memory instead of each waiting on global loads.
+
+    With `warp-reductions`, a reduction inside a block that a warp shares
+    out faster than one thread runs it (f32, one reduction loop of a
+    multiple of 32 iterations, a combiner among addf, mulf, maximumf,
+    maxnumf, minimumf, minnumf, at most as many outputs as iterations: the
+    row norms, maxima and sums of a chunk) is tiled into single-element
+    tiles of its output, each with the whole reduction, mapped to
+    `#gpu.warp`: `nats-gpu-warp-reduce` makes each tile a warp's lanes and
+    shuffles.
   }];
   let options = [
     Option<"mma", "mma", "bool", "false",
@@ -46,6 +55,8 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     Option<"stageOperandsInSharedMemory", "stage-operands", "bool", "false",
            "copy the global inputs of warp-tiled contractions into the "
            "block's own buffers first (with mma)">,
+    Option<"warpReductions", "warp-reductions", "bool", "false",
+           "share the reductions that fit a warp out over its lanes">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -86,6 +97,29 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def NatsGPUWarpReducePass : Pass<"nats-gpu-warp-reduce", "::mlir::func::FuncOp"> {
+  let summary = "Warp tiles of reductions become lane loops and shuffles";
+  let description = [{
+    Works on buffers, after bufferization and before `nats-gpu-mma-sync`
+    and `nats-map-foralls-to-gpu`. The body of a `#gpu.warp` forall that
+    `nats-gpu-distribute{warp-reductions}` made of a reduction is the
+    reduction of one output element; this pass replaces it by the code one
+    warp runs: lane l folds iterations l, l + 32, ... of the op's body into
+    a partial that starts at the combiner's identity, five `gpu.shuffle
+    xor` steps fold the lanes' partials (every lane gets the total), and
+    every lane stores the output folded with the total (the same value).
+    A warp takes n / 32 + 5 dependent steps where one thread takes n; the
+    sum is reassociated. Warp foralls of tensor-core tiles are left to
+    `nats-gpu-mma-sync`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 
@@ -134,8 +168,12 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     Works on buffers. A `#gpu.block` forall becomes a `gpu.launch` of one
     block per iteration (its indices delinearised from the block id) and
     `block-threads` threads; its pool of shared memory from
-    `nats-gpu-workspace` becomes the launch's dynamic shared memory. Inside it, each `#gpu.thread` forall becomes a
-    loop over its iterations strided by the block size, between barriers.
+    `nats-gpu-workspace` becomes the launch's dynamic shared memory. Inside
+    it, each `#gpu.thread` forall becomes a loop over ceil(iterations /
+    block-threads) rounds, iteration tid + round * block-threads (guarded
+    where the block size does not divide the count), between barriers: a
+    constant trip count, which LLVM unrolls. A `#gpu.warp` forall likewise,
+    over the warps.
     Every other write to memory in the block (a scalar store, a copy, an op
     left untiled) runs on thread 0 alone, between barriers: the threads run
     the sequential code in step, and a write by all of them would race with
