@@ -23,7 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
 def rows_of(results, group):
-    return [r for r in results["rows"] if r["group"] == group and "error" not in r]
+    return [r for r in results["rows"]
+            if r["group"] == group and "error" not in r and "invalid" not in r]
 
 
 def roofline(row, ms, ceilings):
@@ -74,7 +75,7 @@ def time_vs_rho(results, path):
 
 def roofline_bars(results, path):
     ceilings = results["ceilings"]
-    rows = [r for r in results["rows"] if r["group"] in ("M1", "M2", "layer")]
+    rows = [r for group in ("M1", "M2", "layer") for r in rows_of(results, group)]
     labels = [f"{r['group']} {r['B']}x{r['T']}x{r['H']}x{r['D']}" for r in rows]
     baseline = [("fla_ms", "FLA"), ("torch_ms", "torch + FLA + Flex")]
     fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(rows)), 4))
@@ -103,8 +104,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     for name, plot, group in (("time_vs_T.png", time_vs_tokens, "M2"),
                               ("time_vs_rho.png", time_vs_rho, "M3"),
-                              ("roofline.png", roofline_bars, None)):
-        if group is None or rows_of(results, group):
+                              ("roofline.png", roofline_bars, ("M1", "M2", "layer"))):
+        if any(rows_of(results, g) for g in ((group,) if isinstance(group, str) else group)):
             plot(results, out / name)
             print(out / name)
 
