@@ -15,7 +15,8 @@ Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
   and "unfused NAtS-L" = FLA's GDN, the block mask's build and FlexAttention
   (bench/baselines.py says where they differ from nats).
 - layer: the NAtS-L layer graph (nats.layer) at the paper's 340M sizes against the
-  same layer in torch with FLA and FlexAttention (baselines.torch_layer).
+  same layer in torch with FLA and FlexAttention (baselines.torch_layer), through
+  each of LAYER_PIPELINES.
 - variants: (2, 4096, 8, 128), every route 0, compiled with other nats-gpu
   options (VARIANTS), for the performance work: each option's time and kernels
   side by side, its output against the default's, and its error and FLA's
@@ -63,6 +64,7 @@ VARIANT_SHAPE = (2, 4096, 8, 128)
 VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
             "nats-gpu{warp-reductions}", "nats-gpu{warp-reductions tf32x1}",
             "nats-gpu{block-threads=512}"]
+LAYER_PIPELINES = [None, "nats-gpu{graph-matmuls}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 
@@ -93,7 +95,8 @@ def cases(groups):
     if "layer" in groups:
         cfg = layer.PAPER_340M
         for T in LAYER_TOKENS:
-            yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R)
+            for pipeline in LAYER_PIPELINES:
+                yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R, pipeline=pipeline)
     if "variants" in groups:
         for pipeline in VARIANTS:
             yield Case("variants", *VARIANT_SHAPE, *SMALL_SOFTMAX, 1, pipeline=pipeline)
@@ -120,7 +123,7 @@ def prepare():
     function per shape)."""
     for c in cases(GROUPS):
         if c.group == "layer":
-            nats.compile_module(layer_graph(c.T), target="cuda", load=False)
+            nats.compile_module(layer_graph(c.T), pipeline=c.pipeline, target="cuda", load=False)
         elif c.rho == M3_RHO[0]:
             views = {n: cuda.DeviceArray.wrap(0x1000, s, d)
                      for n, (s, d) in operand_shapes(c)[0].items()}
@@ -379,7 +382,7 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
 def run_layer_case(torch, bench, ceil, c: Case, gen, seed, memo):
     import baselines
     cfg = layer.PAPER_340M
-    module = nats.compile_module(layer_graph(c.T), target="cuda")
+    module = nats.compile_module(layer_graph(c.T), pipeline=c.pipeline, target="cuda")
     weights = reference.init_layer_weights(cfg, seed=seed + c.T)
     w = {n: torch.from_numpy(weights[n]).to("cuda", torch.bfloat16) for n in layer.WEIGHT_NAMES}
     x = torch.randn(1, c.T, cfg.D, device="cuda", generator=gen).to(torch.bfloat16)
@@ -416,7 +419,7 @@ COLUMNS = {
            "nats_softmax_tflops", "flex_ms", "flex_mask_ms", "sdpa_flash_ms",
            "sdpa_flash_tflops", "sdpa_cudnn_ms", "fla_ms", "unfused_ms", "unfused/nats",
            "nats_peak_mib", "os_diff_vs_flex"],
-    "layer": ["T", "kept_fraction", "nats_ms", "torch_ms", "torch/nats", "nats_tflops",
+    "layer": ["T", "pipeline", "kept_fraction", "nats_ms", "torch_ms", "torch/nats", "nats_tflops",
               "nats_roofline", "nats_peak_mib", "torch_peak_mib"],
 }
 COLUMNS["M2"] = COLUMNS["M1"]

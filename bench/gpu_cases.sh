@@ -1,7 +1,9 @@
 # Sourced by gpu_prepare.sh (which compiles them) and gpu_check.sh (which runs
 # them): the layer the GPU check runs besides the example, the paper's 340M
-# sizes in bf16 (examples/run_layer.py's options); and the pipelines besides
-# the default that the correctness matrix also runs through (options whose
-# speed bench/gpu_bench.py's variants measure, before they become defaults).
+# sizes in bf16 (examples/run_layer.py's options); the pipelines besides the
+# default that the correctness matrix also runs through, and those the 340M
+# layer also runs through (options whose speed bench/gpu_bench.py's variants
+# and layer rows measure, before they become defaults).
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 OTHER_PIPELINES=("nats-gpu{warp-reductions}")
+LAYER_PIPELINES=("nats-gpu{graph-matmuls}")

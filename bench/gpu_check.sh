@@ -4,8 +4,9 @@
 # test_hybrid_attention.py) on the GPU against the float64 reference, with
 # fresh random inputs (a new --seed each run; SEED=N repeats one) and
 # outputs poisoned with NaN before each launch; the example layer on the
-# GPU, and the layer at the paper's 340M sizes in bf16; the matrix again
-# through each of OTHER_PIPELINES (bench/gpu_cases.sh); and nats against
+# GPU, and the layer at the paper's 340M sizes in bf16, again through each
+# of LAYER_PIPELINES; the matrix again through each of OTHER_PIPELINES
+# (bench/gpu_cases.sh); and nats against
 # FLA's chunk_gated_delta_rule (bench/fla_compare.py).
 # Ends with the tables of measured errors.
 #
@@ -21,6 +22,11 @@ echo "seed $seed"
 status=0
 python3 examples/run_layer.py --target cuda --seed "$seed" || status=1
 python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER || status=1
+for pipeline in "${LAYER_PIPELINES[@]}"; do
+  echo "the 340M layer through $pipeline"
+  python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER \
+    --pipeline "$pipeline" || status=1
+done
 python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
   --target=cuda --seed="$seed" "$@" || status=1
 for pipeline in "${OTHER_PIPELINES[@]}"; do

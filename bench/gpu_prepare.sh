@@ -21,6 +21,9 @@ for pipeline in "${OTHER_PIPELINES[@]}"; do
 done
 python3 examples/run_layer.py --target cuda --compile-only
 python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER
+for pipeline in "${LAYER_PIPELINES[@]}"; do
+  python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER --pipeline "$pipeline"
+done
 python3 bench/fla_compare.py --prepare
 PYTHONPATH=$PYTHONPATH:bench python3 bench/gpu_bench.py --prepare >/dev/null
 # The FLA baseline travels as wheels (pure Python; torch and triton are there).

@@ -76,7 +76,8 @@ def time_vs_rho(results, path):
 def roofline_bars(results, path):
     ceilings = results["ceilings"]
     rows = [r for group in ("M1", "M2", "layer") for r in rows_of(results, group)]
-    labels = [f"{r['group']} {r['B']}x{r['T']}x{r['H']}x{r['D']}" for r in rows]
+    labels = [f"{r['group']} {r['B']}x{r['T']}x{r['H']}x{r['D']} {r.get('pipeline') or ''}"
+              for r in rows]
     baseline = [("fla_ms", "FLA"), ("torch_ms", "torch + FLA + Flex")]
     fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(rows)), 4))
     x = range(len(rows))

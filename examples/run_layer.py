@@ -3,13 +3,15 @@
 weights from a fixed seed, and compare with the float64 reference.
 
     PYTHONPATH=build/python_packages python3 examples/run_layer.py [--seed N] [--target cuda]
-        [--sizes example|340m] [--tokens N] [--dtype float32|bfloat16] [--compile-only]
+        [--sizes example|340m] [--tokens N] [--dtype float32|bfloat16] [--pipeline P]
+        [--compile-only]
 
 The graph is `nats.layer.graph` (python/nats/layer.py; the build writes the default one to
 build/examples/nats_l_layer.mlir): by default the example sizes at B=1, T=1024 in f32;
 --sizes 340m is one layer of the paper's 340M model. --dtype bfloat16 rounds x and the
 weights to bf16 and compares with the float64 reference on the rounded values. --target cuda
-runs on the GPU (the layer's every op a kernel); --compile-only only fills the cache
+runs on the GPU (the layer's every op a kernel); --pipeline compiles through the target's
+pipeline with other options (e.g. "nats-gpu{graph-matmuls}"); --compile-only only fills the cache
 ($NATS_CACHE_DIR) for a machine without the compiler (bench/gpu_prepare.sh).
 
 Prints the route density, the compile and run times and the maximum relative error of
@@ -37,12 +39,14 @@ def main():
     parser.add_argument("--sizes", choices=layer.SIZES, default="example")
     parser.add_argument("--tokens", type=int, default=layer.EXAMPLE_TOKENS)
     parser.add_argument("--dtype", choices=TOLERANCE, default="float32")
+    parser.add_argument("--pipeline", default=None,
+                        help="the target's pipeline with options (default: its own)")
     parser.add_argument("--compile-only", action="store_true")
     args = parser.parse_args()
     config, T = layer.SIZES[args.sizes], args.tokens
     source = layer.graph(config, B, T, args.dtype)
     if args.compile_only:
-        nats.compile_module(source, target=args.target, load=False)
+        nats.compile_module(source, pipeline=args.pipeline, target=args.target, load=False)
         return 0
 
     weights = reference.init_layer_weights(config, seed=args.seed)
@@ -50,7 +54,7 @@ def main():
     inputs = layer.arguments(x, weights, args.dtype)
 
     start = time.perf_counter()
-    module = nats.compile_module(source, target=args.target)
+    module = nats.compile_module(source, pipeline=args.pipeline, target=args.target)
     compile_s = time.perf_counter() - start
 
     out = np.full((B, T, config.D), np.nan, inputs[0].dtype)

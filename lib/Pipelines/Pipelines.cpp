@@ -94,7 +94,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                         NatsTiling::BranchLoops, options.valueTile);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
-      {options.mma, options.stageOperands, options.warpReductions}));
+      {options.mma, options.stageOperands, options.warpReductions,
+       options.graphMatmuls}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "

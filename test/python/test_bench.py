@@ -18,7 +18,8 @@ def test_cases_are_the_issues():
     groups = {}
     for c in gpu_bench.cases(gpu_bench.GROUPS):
         groups.setdefault(c.group, []).append(c)
-    assert [len(groups[g]) for g in gpu_bench.GROUPS] == [6, 8, 24, 2, len(gpu_bench.VARIANTS)]
+    assert [len(groups[g]) for g in gpu_bench.GROUPS] == \
+        [6, 8, 24, 2 * len(gpu_bench.LAYER_PIPELINES), len(gpu_bench.VARIANTS)]
     assert groups["variants"][0].pipeline is None  # the default first: the others compare to it
     for c in groups["M3"]:
         assert (c.B * c.T, c.H * c.D, c.Hs, c.R) == (16384, 2048, c.H, c.H)

@@ -84,6 +84,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "sums) out over a warp's lanes and shuffles instead of "
                      "one thread per row; its speed is to be measured"),
       llvm::cl::init(false)};
+  Option<bool> graphMatmuls{
+      *this, "graph-matmuls",
+      llvm::cl::desc("run the graph's matmuls around the nats ops (a layer's "
+                     "projections) as blocks of 64x64 outputs on tensor "
+                     "cores; its speed is to be measured"),
+      llvm::cl::init(false)};
   Option<bool> tf32x1{
       *this, "tf32x1",
       llvm::cl::desc("one tf32 product per tensor-core step instead of "

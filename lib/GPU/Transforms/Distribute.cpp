@@ -116,6 +116,87 @@ LogicalResult distributeReductionOverWarps(RewriterBase &rewriter,
                       op->getContext(), op.getNumLoops() - 1));
 }
 
+/// The side of a graph matmul's block tile (m and n) and of its k-steps.
+constexpr int64_t kGraphTile = 64;
+
+/// A row-major `linalg.matmul` of the graph around the nats ops (outside any
+/// forall) whose m, n and k are multiples of kGraphTile: as a grid of one
+/// output element per thread it would walk k from global memory in every
+/// thread. Instead: one block per kGraphTile² output tile, the reduction in
+/// steps of kGraphTile (an scf.for carrying the tile in place), each step's
+/// operand tiles converted to f32 into the block's own tensors (shared
+/// memory) and one f32 matmul on them, which the warps then run on tensor
+/// cores like any contraction in a block.
+LogicalResult tileGraphMatmul(RewriterBase &rewriter, linalg::MatmulOp op) {
+  MLIRContext *ctx = op->getContext();
+  Location loc = NameLoc::get(StringAttr::get(ctx, "graph_matmul"), op.getLoc());
+  auto tile = [&](int64_t size) { return rewriter.getIndexAttr(size); };
+
+  scf::SCFTilingOptions blocks;
+  blocks.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setTileSizes({tile(kGraphTile), tile(kGraphTile), tile(0)})
+      .setMapping(linearMapping<gpu::GPUBlockMappingAttr>(ctx, 2));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> outer = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), blocks);
+  if (failed(outer))
+    return op->emitOpError("could not be tiled into thread blocks");
+  rewriter.replaceOp(op, outer->replacements);
+  auto forall = cast<scf::ForallOp>(outer->loops.front().getOperation());
+  forall->setLoc(loc);
+  if (!forall.isNormalized() && failed(normalizeForallOp(rewriter, forall)))
+    return op->emitOpError("could not number its thread blocks from 0");
+
+  auto blockTile = cast<linalg::MatmulOp>(outer->tiledOps.front());
+  scf::SCFTilingOptions steps;
+  steps.setLoopType(scf::SCFTilingOptions::LoopType::ForOp)
+      .setTileSizes({tile(0), tile(0), tile(kGraphTile)});
+  rewriter.setInsertionPoint(blockTile);
+  FailureOr<scf::SCFTilingResult> inner = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(blockTile.getOperation()), steps);
+  if (failed(inner))
+    return op->emitOpError("could not be tiled into steps of its reduction");
+  rewriter.replaceOp(blockTile, inner->replacements);
+
+  auto step = cast<linalg::MatmulOp>(inner->tiledOps.front());
+  rewriter.setInsertionPoint(step);
+  SmallVector<Value> operands;
+  for (Value input : step.getDpsInputs()) {
+    auto type = cast<RankedTensorType>(input.getType());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                          rewriter.getF32Type());
+    auto identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    auto convert = linalg::GenericOp::create(
+        rewriter, loc, empty.getType(), input, empty,
+        ArrayRef<AffineMap>{identity, identity},
+        SmallVector<utils::IteratorType>(type.getRank(),
+                                         utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location nested, ValueRange args) {
+          Value value = args[0];
+          if (value.getType() != b.getF32Type())
+            value = arith::ExtFOp::create(b, nested, b.getF32Type(), value);
+          linalg::YieldOp::create(b, nested, value);
+        });
+    operands.push_back(convert.getResult(0));
+  }
+  rewriter.replaceOpWithNewOp<linalg::MatmulOp>(step, operands,
+                                                step.getDpsInits());
+  return success();
+}
+
+/// Whether `op` is a graph matmul that tileGraphMatmul takes.
+bool isGraphMatmul(linalg::MatmulOp op) {
+  if (op->getParentOfType<scf::ForallOp>() || !op.hasPureTensorSemantics() ||
+      op.hasUserDefinedMaps() ||
+      !getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32())
+    return false;
+  for (int64_t size : cast<linalg::LinalgOp>(op.getOperation())
+                          .getStaticLoopRanges())
+    if (ShapedType::isDynamic(size) || size % kGraphTile != 0)
+      return false;
+  return true;
+}
+
 /// Whether `value` (seen through extract_slice views) is defined outside
 /// `block`'s body or is one of its shared outputs: once bufferized it is in
 /// global memory, where everything computed inside the block is its own
@@ -231,6 +312,21 @@ struct NatsGPUDistributePass
     linalg::populateDecomposePadPatterns(patterns);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
+
+    if (graphMatmuls) {
+      if (!mma) {
+        func.emitOpError("nats-gpu-distribute: graph-matmuls needs mma");
+        return signalPassFailure();
+      }
+      SmallVector<linalg::MatmulOp> matmuls;
+      func.walk([&](linalg::MatmulOp op) {
+        if (isGraphMatmul(op))
+          matmuls.push_back(op);
+      });
+      for (linalg::MatmulOp op : matmuls)
+        if (failed(tileGraphMatmul(rewriter, op)))
+          return signalPassFailure();
+    }
 
     // Outermost foralls are the independent tiles: one block each.
     func.walk([&](scf::ForallOp forall) {

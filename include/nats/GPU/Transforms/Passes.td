@@ -48,6 +48,17 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     tiles of its output, each with the whole reduction, mapped to
     `#gpu.warp`: `nats-gpu-warp-reduce` makes each tile a warp's lanes and
     shuffles.
+
+    With `graph-matmuls` (and `mma`), a row-major `linalg.matmul` of the
+    graph around the nats ops (outside any forall: a layer's projections)
+    with f32 results and m, n, k multiples of 64 becomes a `#gpu.block`
+    forall of 64 × 64 output tiles (its location named `graph_matmul`, the
+    kernel's name), each walking k in steps of 64 (an `scf.for` carrying the
+    tile in place) that convert the step's operand tiles to f32 into the
+    block's own tensors and multiply them with one f32 `linalg.matmul`,
+    which the warps run on tensor cores. Without it such a matmul is a grid
+    of one output element per thread, each reading its whole row and column
+    from global memory.
   }];
   let options = [
     Option<"mma", "mma", "bool", "false",
@@ -57,6 +68,9 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
            "block's own buffers first (with mma)">,
     Option<"warpReductions", "warp-reductions", "bool", "false",
            "share the reductions that fit a warp out over its lanes">,
+    Option<"graphMatmuls", "graph-matmuls", "bool", "false",
+           "tile the graph's matmuls outside the nats ops into blocks of "
+           "64 x 64 outputs on tensor cores (with mma)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
