@@ -49,10 +49,10 @@ SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
 }
 
 /// Tiles `op` by `tileSizes` (0: the loop stays whole in each tile) into an
-/// scf.forall with `mapping`.
-LogicalResult tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
-                       ArrayRef<OpFoldResult> tileSizes,
-                       ArrayRef<Attribute> mapping) {
+/// scf.forall with `mapping`; returns the tile's op, in the forall.
+FailureOr<Operation *> tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
+                                ArrayRef<OpFoldResult> tileSizes,
+                                ArrayRef<Attribute> mapping) {
   scf::SCFTilingOptions options;
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
       .setTileSizes(tileSizes)
@@ -68,7 +68,7 @@ LogicalResult tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
   auto forall = cast<scf::ForallOp>(tiled->loops.front().getOperation());
   if (!forall.isNormalized() && failed(normalizeForallOp(rewriter, forall)))
     return op->emitOpError("could not number its GPU tiles from 0");
-  return success();
+  return tiled->tiledOps.front();
 }
 
 /// Tiles `op` into single-element tiles over its parallel dims, as a
@@ -132,22 +132,14 @@ LogicalResult tileGraphMatmul(RewriterBase &rewriter, linalg::MatmulOp op) {
   Location loc = NameLoc::get(StringAttr::get(ctx, "graph_matmul"), op.getLoc());
   auto tile = [&](int64_t size) { return rewriter.getIndexAttr(size); };
 
-  scf::SCFTilingOptions blocks;
-  blocks.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-      .setTileSizes({tile(kGraphTile), tile(kGraphTile), tile(0)})
-      .setMapping(linearMapping<gpu::GPUBlockMappingAttr>(ctx, 2));
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> outer = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), blocks);
+  FailureOr<Operation *> outer =
+      tileOnto(rewriter, op, {tile(kGraphTile), tile(kGraphTile), tile(0)},
+               linearMapping<gpu::GPUBlockMappingAttr>(ctx, 2));
   if (failed(outer))
-    return op->emitOpError("could not be tiled into thread blocks");
-  rewriter.replaceOp(op, outer->replacements);
-  auto forall = cast<scf::ForallOp>(outer->loops.front().getOperation());
-  forall->setLoc(loc);
-  if (!forall.isNormalized() && failed(normalizeForallOp(rewriter, forall)))
-    return op->emitOpError("could not number its thread blocks from 0");
+    return failure();
+  auto blockTile = cast<linalg::MatmulOp>(*outer);
+  blockTile->getParentOfType<scf::ForallOp>()->setLoc(loc);
 
-  auto blockTile = cast<linalg::MatmulOp>(outer->tiledOps.front());
   scf::SCFTilingOptions steps;
   steps.setLoopType(scf::SCFTilingOptions::LoopType::ForOp)
       .setTileSizes({tile(0), tile(0), tile(kGraphTile)});
