@@ -62,7 +62,8 @@ LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
 VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
-            "nats-gpu{warp-reductions}", "nats-gpu{warp-reductions tf32x1}",
+            "nats-gpu{warp-reductions}", "nats-gpu{fuse-elementwise}",
+            "nats-gpu{warp-reductions fuse-elementwise tf32x1}",
             "nats-gpu{block-threads=512}"]
 LAYER_PIPELINES = [None, "nats-gpu{graph-matmuls}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")

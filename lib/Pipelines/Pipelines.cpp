@@ -44,7 +44,8 @@ struct EmitCInterfacePass
 
 void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
                                        int64_t blockSize, NatsTiling tiling,
-                                       int64_t valueTile) {
+                                       int64_t valueTile,
+                                       bool fuseElementwise) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
   if (tiling == NatsTiling::HybridTiles)
@@ -52,18 +53,22 @@ void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
   func.addPass(createNatsSplitBranchesPass());
   func.addPass(createNatsFuseGatedDeltaPass({tileSize, valueTile}));
   func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
+  if (fuseElementwise)
+    func.addPass(createNatsFuseElementwisePass());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
 }
 
 void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
                                            const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
+                        NatsTiling::HybridTiles, 0, options.fuseElementwise);
 }
 
 void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                                       const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize);
+  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
+                        NatsTiling::HybridTiles, 0, options.fuseElementwise);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
                  "allow-return-allocs-from-loops "
@@ -91,7 +96,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // Each branch's own loops become thread blocks: B·H blocks for the gated
   // delta rule, B·Hs·(query blocks) for the routed softmax.
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
-                        NatsTiling::BranchLoops, options.valueTile);
+                        NatsTiling::BranchLoops, options.valueTile,
+                        options.fuseElementwise);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
