@@ -102,6 +102,24 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                   linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2));
 }
 
+/// The reduction loop of `op` where a warp per output element beats a
+/// thread per element: a reduction a warp can share out, with at most as
+/// many output elements as reduction iterations (past that, one thread per
+/// element keeps more lanes busy than a warp per element saves steps).
+std::optional<unsigned> getProfitableWarpReduction(linalg::LinalgOp op) {
+  std::optional<WarpReduction> reduction = getWarpReduction(op);
+  if (!reduction)
+    return std::nullopt;
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  int64_t outputs = 1;
+  for (auto [i, size] : llvm::enumerate(sizes))
+    if (i != reduction->loop)
+      outputs *= size;
+  if (outputs > sizes[reduction->loop])
+    return std::nullopt;
+  return reduction->loop;
+}
+
 /// Tiles the reduction `op` into single-element tiles over its parallel
 /// dims, the whole reduction in each, as a #gpu.warp forall:
 /// nats-gpu-warp-reduce makes each tile a warp's lanes and shuffles.
@@ -376,14 +394,14 @@ struct NatsGPUDistributePass
       if (loops && stageOperandsInSharedMemory &&
           failed(stageOperands(rewriter, op, block, staged)))
         return signalPassFailure();
-      std::optional<WarpReduction> reduction;
+      std::optional<unsigned> reductionLoop;
       if (!loops && warpReductions && block)
-        reduction = getWarpReduction(op);
+        reductionLoop = getProfitableWarpReduction(op);
       LogicalResult distributed =
-          loops       ? distributeOverWarps(rewriter, op, *loops)
-          : reduction ? distributeReductionOverWarps(rewriter, op,
-                                                     reduction->loop)
-                      : distributeOverThreads(rewriter, op);
+          loops           ? distributeOverWarps(rewriter, op, *loops)
+          : reductionLoop ? distributeReductionOverWarps(rewriter, op,
+                                                         *reductionLoop)
+                          : distributeOverThreads(rewriter, op);
       if (failed(distributed))
         return signalPassFailure();
     }

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/LaneCode.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
@@ -105,11 +106,7 @@ private:
     loopValues[loops.m] = m;
     loopValues[loops.n] = n;
     loopValues[loops.k] = k;
-    AffineMap map = op.getMatchingIndexingMap(operand);
-    SmallVector<Value> result;
-    for (unsigned i = 0; i < map.getNumResults(); ++i)
-      result.push_back(loopValues[map.getDimPosition(i)]);
-    return result;
+    return getOperandIndices(op, operand, loopValues);
   }
   Value load(OpOperand *operand, Value m, Value n, Value k) {
     return memref::LoadOp::create(b, loc, operand->get(),

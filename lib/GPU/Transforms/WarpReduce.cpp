@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/LaneCode.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/WarpReduction.h"
@@ -81,7 +82,7 @@ public:
     SmallVector<Value> origin(op.getNumLoops(), index(0));
     Value result = combine(total, load(init, origin));
     memref::StoreOp::create(b, loc, result, init->get(),
-                            indices(init, origin));
+                            getOperandIndices(op, init, origin));
     b.eraseOp(op);
   }
 
@@ -90,18 +91,9 @@ private:
     return arith::ConstantIndexOp::create(b, loc, value);
   }
 
-  /// The indices into `operand` at the loop position `loopValues` (a tile's
-  /// maps are projected permutations: nats-gpu-distribute tiles those).
-  SmallVector<Value> indices(OpOperand *operand, ArrayRef<Value> loopValues) {
-    AffineMap map = op.getMatchingIndexingMap(operand);
-    SmallVector<Value> result;
-    for (unsigned i = 0; i < map.getNumResults(); ++i)
-      result.push_back(loopValues[map.getDimPosition(i)]);
-    return result;
-  }
   Value load(OpOperand *operand, ArrayRef<Value> loopValues) {
     return memref::LoadOp::create(b, loc, operand->get(),
-                                  indices(operand, loopValues));
+                                  getOperandIndices(op, operand, loopValues));
   }
 
   /// The combiner applied to (x, y), with its attributes (fastmath).

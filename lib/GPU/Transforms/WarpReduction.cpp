@@ -44,11 +44,7 @@ nats::getWarpReduction(linalg::LinalgOp op) {
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   if (ShapedType::isDynamicShape(sizes))
     return std::nullopt;
-  int64_t extent = sizes[reductions[0]], outputs = 1;
-  for (auto [i, size] : llvm::enumerate(sizes))
-    if (i != reductions[0])
-      outputs *= size;
-  if (extent % kWarpSize != 0 || outputs > extent)
+  if (sizes[reductions[0]] % kWarpSize != 0)
     return std::nullopt;
 
   // The init is read once, by the op whose result the body yields.

@@ -24,13 +24,12 @@ struct WarpReduction {
   TypedAttr identity;    // combiner(identity, x) == x
 };
 
-/// The reduction `op` computes where a warp shares it out: one init of
-/// f32, exactly one reduction loop of a static size that is a multiple of
-/// kWarpSize, a combiner (addf, mulf, maximumf, maxnumf, minimumf,
-/// minnumf) that the body applies to the init once, last, and at most as
-/// many output elements as reduction iterations (past that, one thread per
-/// element keeps more lanes busy than a warp per element saves steps);
-/// otherwise nothing.
+/// The reduction `op` computes where a warp can share it out: one init of
+/// f32, static loop sizes, exactly one reduction loop of a multiple of
+/// kWarpSize iterations, a combiner (addf, mulf, maximumf, maxnumf,
+/// minimumf, minnumf) that the body applies to the init once, last;
+/// otherwise nothing. Whether it pays is the caller's question (a
+/// tensor-core tile matches too).
 std::optional<WarpReduction> getWarpReduction(linalg::LinalgOp op);
 
 } // namespace mlir::nats
