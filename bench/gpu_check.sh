@@ -21,18 +21,16 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "seed $seed"
 status=0
 python3 examples/run_layer.py --target cuda --seed "$seed" || status=1
-python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER || status=1
-for pipeline in "${LAYER_PIPELINES[@]}"; do
-  echo "the 340M layer through $pipeline"
+# "" is the default pipeline.
+for pipeline in "" "${LAYER_PIPELINES[@]}"; do
+  echo "the 340M layer through ${pipeline:-the default pipeline}"
   python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER \
-    --pipeline "$pipeline" || status=1
+    ${pipeline:+--pipeline "$pipeline"} || status=1
 done
-python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
-  --target=cuda --seed="$seed" "$@" || status=1
-for pipeline in "${OTHER_PIPELINES[@]}"; do
-  echo "the matrix through $pipeline"
+for pipeline in "" "${OTHER_PIPELINES[@]}"; do
+  echo "the matrix through ${pipeline:-the default pipeline}"
   python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
-    --target=cuda --seed="$seed" --pipeline="$pipeline" "$@" || status=1
+    --target=cuda --seed="$seed" ${pipeline:+--pipeline="$pipeline"} "$@" || status=1
 done
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/fla .device/whl/*.whl \
   && PYTHONPATH=$PYTHONPATH:/tmp/fla python3 bench/fla_compare.py --seed "$seed" || status=1

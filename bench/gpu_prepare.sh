@@ -13,16 +13,15 @@ cmake --build build >/dev/null  # the staged package must be current
 mkdir -p .device/lib .device/cache
 cp build/lib/libnats_cuda_runtime.so .device/lib/
 export PYTHONPATH=$PWD/build/python_packages NATS_CACHE_DIR=$PWD/.device/cache
-python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
-  --target=cuda --compile-only
-for pipeline in "${OTHER_PIPELINES[@]}"; do
+# "" is the default pipeline.
+for pipeline in "" "${OTHER_PIPELINES[@]}"; do
   python3 -m pytest -q -p no:cacheprovider test/python/test_hybrid_attention.py \
-    --target=cuda --compile-only --pipeline="$pipeline"
+    --target=cuda --compile-only ${pipeline:+--pipeline="$pipeline"}
 done
 python3 examples/run_layer.py --target cuda --compile-only
-python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER
-for pipeline in "${LAYER_PIPELINES[@]}"; do
-  python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER --pipeline "$pipeline"
+for pipeline in "" "${LAYER_PIPELINES[@]}"; do
+  python3 examples/run_layer.py --target cuda --compile-only $PAPER_LAYER \
+    ${pipeline:+--pipeline "$pipeline"}
 done
 python3 bench/fla_compare.py --prepare
 PYTHONPATH=$PYTHONPATH:bench python3 bench/gpu_bench.py --prepare >/dev/null
