@@ -502,7 +502,6 @@ def main():
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
     memo = {}  # what one case leaves for the next (the variants' default output)
-    failed = []
     for c in cases(groups):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs
@@ -511,7 +510,6 @@ def main():
             row = run(torch, bench, results["ceilings"], c, gen, seed, memo)
         except Exception as error:  # noqa: BLE001 - one failed case must not lose the rest
             row = dict(asdict(c), error=f"{type(error).__name__}: {error}")
-            failed.append(row)
         results["rows"].append(row)
         print(json.dumps(results["rows"][-1]), flush=True)
         with open(args.out, "w") as f:
@@ -524,6 +522,7 @@ def main():
     print("\ntargets")
     for name, value, met in targets(results["rows"]):
         print(f"- {name}: {value:.3g} -> {'met' if met else 'not met'}")
+    failed = [row for row in results["rows"] if "error" in row]
     for row in failed:
         print(f"failed: {row['group']} B={row['B']} T={row['T']} H={row['H']} D={row['D']} "
               f"rho={row['rho']} pipeline={row['pipeline']}: {row['error']}")

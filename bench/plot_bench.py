@@ -1,6 +1,6 @@
 """Plots of a bench/gpu_bench.py results file, for docs/benchmarks.md.
 
-    python3 bench/plot_bench.py docs/bench/gpu_bench.json [MORE.json ...] [--out-dir docs/bench]
+    python3 bench/plot_bench.py docs/bench/run1.json [MORE.json ...] [--out-dir docs/bench]
 
 Writes time_vs_T.png (M2: ms against T, nats and FLA), time_vs_rho.png (M3: ms
 against the routed fraction, nats and every baseline) and roofline.png (the
