@@ -111,3 +111,19 @@ func.func @mma_tile(%a: memref<16x128xf32>, %b: memref<128x8xf32>, %c: memref<16
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }
+
+// -----
+
+func.func @diagonal(%x: memref<64x64xf32>, %y: memref<1xf32>) {
+  scf.forall (%i) in (8) {
+    // expected-error @below {{needs projected-permutation indexing maps to become a warp's shuffle reduction}}
+    linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, j)>, affine_map<(i, j) -> (i)>],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%x : memref<64x64xf32>) outs(%y : memref<1xf32>) {
+      ^bb0(%a: f32, %s: f32):
+        %t = arith.addf %a, %s : f32
+        linalg.yield %t : f32
+    }
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
