@@ -63,9 +63,9 @@ SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
 VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
             "nats-gpu{warp-reductions}", "nats-gpu{fuse-elementwise}",
-            "nats-gpu{warp-reductions fuse-elementwise tf32x1}",
-            "nats-gpu{block-threads=512}"]
-LAYER_PIPELINES = [None, "nats-gpu{graph-matmuls}"]
+            "nats-gpu{block-threads=512}", "nats-gpu{warp-reductions block-threads=512}"]
+# block-threads=512 here too: the layer's routed softmax keeps half its chunks.
+LAYER_PIPELINES = [None, "nats-gpu{graph-matmuls=false}", "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 

@@ -101,7 +101,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
-       options.graphMatmuls}));
+       options.graphMatmuls && options.mma}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "

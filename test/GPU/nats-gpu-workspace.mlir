@@ -58,3 +58,58 @@ func.func @dynamic(%n: index) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Buffers that are never live at the same time share a slot: %a dies
+// before %b is made, so both start at the block's base. %c is used inside
+// the loop, so it stays live for the whole loop, as %d is: they get slots
+// of their own.
+// CHECK-LABEL: func.func @reuse
+// CHECK:       memref.alloc() : memref<2304xi8>
+// CHECK:       %[[BASE:.+]] = arith.muli %{{.+}}, %c768
+// CHECK:       %[[A:.+]] = arith.addi %[[BASE]], %c0
+// CHECK:       memref.view %{{.+}}[%[[A]]][] : memref<2304xi8> to memref<4x4xf32>
+// CHECK:       %[[B:.+]] = arith.addi %[[BASE]], %c0
+// CHECK:       memref.view %{{.+}}[%[[B]]][] : memref<2304xi8> to memref<4x4xf32>
+// CHECK:       %[[C:.+]] = arith.addi %[[BASE]], %c256
+// CHECK:       memref.view %{{.+}}[%[[C]]][] : memref<2304xi8> to memref<4x4xf32>
+// CHECK:       scf.for
+// CHECK:         %[[D:.+]] = arith.addi %[[BASE]], %c512
+// CHECK:         memref.view %{{.+}}[%[[D]]][] : memref<2304xi8> to memref<4x4xf32>
+// With 256 bytes of shared memory, %a and %b share its one slot; %c and %d
+// go to the workspace.
+// SHARED-LABEL: func.func @reuse
+// SHARED:       memref.alloc() : memref<1536xi8>
+// SHARED:       %[[POOL:.+]] = memref.alloca() : memref<256xi8, #gpu.address_space<workgroup>>
+// SHARED:       memref.view %[[POOL]][%[[A:.+]]][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<4x4xf32, #gpu.address_space<workgroup>>
+// SHARED:       memref.view %[[POOL]][%{{.+}}][] : memref<256xi8, #gpu.address_space<workgroup>> to memref<4x4xf32, #gpu.address_space<workgroup>>
+// SHARED:       memref.view %{{.+}}[%{{.+}}][] : memref<1536xi8> to memref<4x4xf32>
+// SHARED:       scf.for
+// SHARED:         memref.view %{{.+}}[%{{.+}}][] : memref<1536xi8> to memref<4x4xf32>
+func.func @reuse(%out: memref<3x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %f = arith.constant 1.0 : f32
+  scf.forall (%i) in (3) {
+    %a = memref.alloc() : memref<4x4xf32>
+    memref.store %f, %a[%c0, %c0] : memref<4x4xf32>
+    %x = memref.load %a[%c0, %c0] : memref<4x4xf32>
+    %b = memref.alloc() : memref<4x4xf32>
+    memref.store %x, %b[%c0, %c0] : memref<4x4xf32>
+    %c = memref.alloc() : memref<4x4xf32>
+    %cv = memref.subview %c[0, 0] [2, 4] [1, 1] : memref<4x4xf32> to memref<2x4xf32, strided<[4, 1]>>
+    memref.store %f, %cv[%c0, %c0] : memref<2x4xf32, strided<[4, 1]>>
+    scf.for %j = %c0 to %c2 step %c1 {
+      %d = memref.alloc() : memref<4x4xf32>
+      %y = memref.load %cv[%c0, %j] : memref<2x4xf32, strided<[4, 1]>>
+      memref.store %y, %d[%c0, %c0] : memref<4x4xf32>
+      %z = memref.load %d[%c0, %c0] : memref<4x4xf32>
+      memref.store %z, %b[%c0, %j] : memref<4x4xf32>
+    }
+    %w = memref.load %b[%c0, %c0] : memref<4x4xf32>
+    memref.store %w, %out[%i, %c0] : memref<3x4xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

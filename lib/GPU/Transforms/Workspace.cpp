@@ -13,6 +13,9 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/DenseSet.h"
+
+#include <limits>
 #include <numeric>
 
 namespace mlir::nats {
@@ -42,9 +45,78 @@ int64_t slotBytes(MemRefType type) {
       type.getNumElements() * elementBytes(type.getElementType()), kSlotAlign);
 }
 
+/// Where a buffer is live in its block, as positions of a pre-order walk:
+/// from its allocation to the end of the last op (in the allocation's own
+/// block) that uses it or a view, cast or loop result derived from it. A use
+/// inside a loop keeps the buffer live for the whole loop.
+struct LiveRange {
+  int64_t first, last;
+  bool overlaps(const LiveRange &other) const {
+    return first <= other.last && other.first <= last;
+  }
+};
+
+LiveRange getLiveRange(memref::AllocOp alloc,
+                       const DenseMap<Operation *, LiveRange> &positions) {
+  Block *block = alloc->getBlock();
+  LiveRange range = positions.lookup(alloc);
+  SmallVector<Value> worklist{alloc.getResult()};
+  DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    for (Operation *user : value.getUsers()) {
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      // A use outside the allocation's block cannot be bounded here (the
+      // bufferization options exclude it); keep it live everywhere.
+      if (!ancestor)
+        return {0, std::numeric_limits<int64_t>::max()};
+      range.last = std::max(range.last, positions.lookup(ancestor).last);
+      // Whatever the user returns as a memref may alias the buffer: views,
+      // casts, the results of a loop it is carried through.
+      Operation *aliasing =
+          user->hasTrait<OpTrait::IsTerminator>() ? user->getParentOp() : user;
+      for (Value result : aliasing->getResults())
+        if (isa<BaseMemRefType>(result.getType()))
+          worklist.push_back(result);
+    }
+  }
+  return range;
+}
+
+/// The lowest offset at which `bytes` fit beside the slots already placed
+/// whose buffers are live at the same time.
+int64_t firstFit(int64_t bytes, const LiveRange &range,
+                 ArrayRef<std::tuple<int64_t, int64_t, LiveRange>> placed) {
+  SmallVector<std::pair<int64_t, int64_t>> taken;
+  for (auto [offset, size, other] : placed)
+    if (range.overlaps(other))
+      taken.push_back({offset, offset + size});
+  llvm::sort(taken);
+  int64_t offset = 0;
+  for (auto [begin, end] : taken) {
+    if (offset + bytes <= begin)
+      break;
+    offset = std::max(offset, end);
+  }
+  return offset;
+}
+
 LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
                                int64_t sharedMemoryBytes) {
   SmallVector<memref::AllocOp> allocs;
+  DenseMap<Operation *, LiveRange> positions;
+  int64_t position = 0;
+  forall.getBody()->walk<WalkOrder::PreOrder>(
+      [&](Operation *op) { positions[op] = {position, position}; ++position; });
+  // Post-order, each op's range ends where the last op inside it does.
+  forall.getBody()->walk([&](Operation *op) {
+    for (Region &region : op->getRegions())
+      for (Operation &inner : region.getOps())
+        positions[op].last =
+            std::max(positions[op].last, positions[&inner].last);
+  });
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
@@ -67,6 +139,9 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   // memory. The small ones (vectors, the solve's columns) are read in
   // scalar loops; what is left out is large (the output tile, a 64 x 128
   // matrix), read by tensor-core tiles whose loads the L1 cache serves.
+  // Buffers that are never live at the same time share memory: every phase
+  // of a block ends at a barrier (nats-map-foralls-to-gpu), so the last
+  // reads of one are done before the first writes of the next.
   SmallVector<size_t> order(allocs.size());
   std::iota(order.begin(), order.end(), 0);
   llvm::stable_sort(order, [&](size_t x, size_t y) {
@@ -74,13 +149,20 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   });
   SmallVector<int64_t> offsets(allocs.size());
   SmallVector<bool> inShared(allocs.size());
+  SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots,
+      globalSlots;
   int64_t sharedBytes = 0, globalBytes = 0;
   for (size_t i : order) {
     int64_t bytes = slotBytes(allocs[i].getType());
-    inShared[i] = sharedBytes + bytes <= sharedMemoryBytes;
+    LiveRange range = getLiveRange(allocs[i], positions);
+    int64_t offset = firstFit(bytes, range, sharedSlots);
+    inShared[i] = offset + bytes <= sharedMemoryBytes;
+    if (!inShared[i])
+      offset = firstFit(bytes, range, globalSlots);
+    offsets[i] = offset;
+    (inShared[i] ? sharedSlots : globalSlots).push_back({offset, bytes, range});
     int64_t &used = inShared[i] ? sharedBytes : globalBytes;
-    offsets[i] = used;
-    used += bytes;
+    used = std::max(used, offset + bytes);
   }
 
   Location loc = forall.getLoc();

@@ -96,7 +96,11 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     of one `memref.alloca` in `#gpu.address_space<workgroup>` at the start
     of the block (`nats-map-foralls-to-gpu` makes it the launch's dynamic
     shared memory), cast back to the default memory space. The rest get
-    slots in the global workspace.
+    slots in the global workspace. Buffers that are never live at the same
+    time (from the allocation to the end of the last op of its block that
+    uses the buffer or an alias of it) share memory, in shared memory and in
+    the workspace alike: every phase of a block ends at a barrier, so a
+    buffer's last reads are done before the next one's first writes.
 
     A slot is reused by every iteration of the loops around the allocation,
     so a buffer must not live from one iteration into the next: bufferize
