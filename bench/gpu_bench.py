@@ -3,6 +3,9 @@
     python3 bench/gpu_bench.py --prepare               (build machine: compile every case)
     bench/gpu_bench.sh [--groups M1,M2,M3,layer]      (GPU machine: torch, triton, FLA)
 
+--pipeline P (both steps) compiles with P wherever a case has the default
+pipeline: an option measured on every group before it becomes the default.
+
 Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
 - M1, FLA's own shapes, and M2, long context: every route 0, so nats' linear
   branch is the gated delta rule; baseline FLA's chunk_gated_delta_rule with
@@ -61,11 +64,11 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
-VARIANTS = [None, "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
+VARIANTS = [None, "nats-gpu{row-pad-bytes=0}", "nats-gpu{stage-operands=false}", "nats-gpu{tf32x1}",
             "nats-gpu{warp-reductions}", "nats-gpu{fuse-elementwise}",
             "nats-gpu{block-threads=512}", "nats-gpu{warp-reductions block-threads=512}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{graph-matmuls=false}", "nats-gpu{block-threads=512}"]
+LAYER_PIPELINES = [None, "nats-gpu{row-pad-bytes=0}", "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 
@@ -83,24 +86,26 @@ class Case:
     pipeline: str | None = None  # nats-gpu with other options; None: the default
 
 
-def cases(groups):
-    """Every case of `groups`, in order."""
+def cases(groups, default=None):
+    """Every case of `groups`, in order; `default` (a pipeline) where a case has
+    the default one."""
     for group, shapes in (("M1", M1), ("M2", M2)):
         if group in groups:
             for B, T, H, D in shapes:
-                yield Case(group, B, T, H, D, *SMALL_SOFTMAX, 1)
+                yield Case(group, B, T, H, D, *SMALL_SOFTMAX, 1, pipeline=default)
     if "M3" in groups:
         for B, T, H, D in M3:
             for rho in M3_RHO:
-                yield Case("M3", B, T, H, D, H, D, H, rho)
+                yield Case("M3", B, T, H, D, H, D, H, rho, pipeline=default)
     if "layer" in groups:
         cfg = layer.PAPER_340M
         for T in LAYER_TOKENS:
             for pipeline in LAYER_PIPELINES:
-                yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R, pipeline=pipeline)
+                yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R,
+                           pipeline=pipeline or default)
     if "variants" in groups:
         for pipeline in VARIANTS:
-            yield Case("variants", *VARIANT_SHAPE, *SMALL_SOFTMAX, 1, pipeline=pipeline)
+            yield Case("variants", *VARIANT_SHAPE, *SMALL_SOFTMAX, 1, pipeline=pipeline or default)
 
 
 def operand_shapes(c: Case):
@@ -119,10 +124,10 @@ def layer_graph(T):
     return layer.graph(layer.PAPER_340M, 1, T, dtype="bfloat16")
 
 
-def prepare():
-    """Compiles every case into $NATS_CACHE_DIR (the route is data: M3 needs one
-    function per shape)."""
-    for c in cases(GROUPS):
+def prepare(groups, default):
+    """Compiles every case of `groups` into $NATS_CACHE_DIR (the route is data: M3
+    needs one function per shape)."""
+    for c in cases(groups, default):
         if c.group == "layer":
             nats.compile_module(layer_graph(c.T), pipeline=c.pipeline, target="cuda", load=False)
         elif c.rho == M3_RHO[0]:
@@ -335,18 +340,18 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
         row["o_diff_vs_fla"] = rel_diff(results[0], fla()[0])
     if c.group == "variants":
         # The same inputs for every variant (the generator is reseeded for
-        # them): each one's o against the default pipeline's and float64.
-        if c.pipeline is None:
+        # them): each one's o against the first's (the default pipeline) and
+        # float64.
+        if "default_o" not in memo:
             memo["default_o"] = results[0]
             want = reference.hybrid_attention(
                 **{n: t.cpu().numpy() if n == "route" else t.double().cpu().numpy()
                    for n, t in x.items()}, chunk_size=CHUNK, scale=scale)
             memo["f64_o"] = torch.from_numpy(want[0]).to("cuda")
             row["fla_err_vs_f64"] = rel_diff(fla()[0], memo["f64_o"])
-        elif "default_o" in memo:
+        else:
             row["o_diff_vs_default"] = rel_diff(results[0], memo["default_o"])
-        if "f64_o" in memo:
-            row["o_err_vs_f64"] = rel_diff(results[0], memo["f64_o"])
+        row["o_err_vs_f64"] = rel_diff(results[0], memo["f64_o"])
     if c.group != "M3":
         return row
 
@@ -487,13 +492,15 @@ def main():
     parser.add_argument("--out", default="gpu_bench.json")
     parser.add_argument("--groups", default=",".join(GROUPS))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--pipeline", default=None,
+                        help="the pipeline wherever a case has the default one")
     parser.add_argument("--repeat", type=int, default=REPEAT,
                         help="timed runs per measurement (the median is reported)")
     args = parser.parse_args()
-    if args.prepare:
-        return prepare()
-    import torch
     groups = args.groups.split(",")
+    if args.prepare:
+        return prepare(groups, args.pipeline)
+    import torch
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     gen = torch.Generator(device="cuda").manual_seed(seed)
     cuda.set_stream(torch.cuda.current_stream().cuda_stream)
@@ -502,7 +509,7 @@ def main():
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
     memo = {}  # what one case leaves for the next (the variants' default output)
-    for c in cases(groups):
+    for c in cases(groups, args.pipeline):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs
         run = run_layer_case if c.group == "layer" else run_op_case

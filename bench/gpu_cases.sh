@@ -7,4 +7,4 @@
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 OTHER_PIPELINES=("nats-gpu{warp-reductions}" "nats-gpu{fuse-elementwise}"
                  "nats-gpu{block-threads=512}")
-LAYER_PIPELINES=("nats-gpu{graph-matmuls=false}" "nats-gpu{block-threads=512}")
+LAYER_PIPELINES=("nats-gpu{block-threads=512}")

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# On the GPU machine: one nats call at bench/fla_compare.py's first shape
-# under Nsight Compute, from the products of bench/gpu_prepare.sh. Prints,
-# per kernel, its time, launch geometry, registers, shared memory, tensor
-# instructions and throughputs, then each kernel's speed of light, warp
-# states and occupancy. The clocks stay as the card has them.
+# On the GPU machine: one nats call under Nsight Compute, from the products
+# of bench/gpu_prepare.sh: at bench/fla_compare.py's first shape, or with
+# B T H D RHO at that case of bench/gpu_bench.py's M3 group (a softmax head
+# of the same dim per head). Prints, per kernel, its time, launch geometry,
+# registers, shared memory, tensor instructions, throughputs and shared-memory
+# bank conflicts, then each kernel's speed of light, warp states and
+# occupancy. The clocks stay as the card has them.
 #
-#   bench/gpu_profile.sh          (the device tool: carry [".device"])
+#   bench/gpu_profile.sh [B T H D RHO]    (the device tool: carry [".device"])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD/python:$PWD/bench NATS_CACHE_DIR=$PWD/.device/cache \
@@ -13,9 +15,19 @@ export PYTHONPATH=$PWD/python:$PWD/bench NATS_CACHE_DIR=$PWD/.device/cache \
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu | head -1)
 one=$(mktemp --suffix=.py)
 cat > "$one" <<'PY'
-import fla_compare, nats
-B, T, H, K, V = fla_compare.SHAPES[0]
-x = fla_compare.inputs(B, T, H, K, V, 1)
+import sys
+import torch
+import fla_compare, gpu_bench, nats
+from nats import cuda
+if len(sys.argv) > 1:
+    B, T, H, D = map(int, sys.argv[1:5])
+    c = gpu_bench.Case("M3", B, T, H, D, H, D, H, float(sys.argv[5]))
+    x = {n: cuda.from_torch(t) for n, t in
+         gpu_bench.random_inputs(torch, c, torch.Generator(device="cuda")).items()}
+    K = D
+else:
+    B, T, H, K, V = fla_compare.SHAPES[0]
+    x = fla_compare.inputs(B, T, H, K, V, 1)
 nats.hybrid_attention(**x, chunk_size=fla_compare.CHUNK, scale=K ** -0.5, target="cuda")
 PY
 metrics=gpu__time_duration.sum,launch__grid_size,launch__block_size
@@ -24,7 +36,10 @@ metrics+=,sm__inst_executed_pipe_tensor_op_hmma.sum
 metrics+=,sm__throughput.avg.pct_of_peak_sustained_elapsed
 metrics+=,l1tex__throughput.avg.pct_of_peak_sustained_elapsed
 metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed
-"$NCU" --clock-control none --csv --metrics "$metrics" python3 "$one" | grep -v '^==PROF==' | python3 -c '
+metrics+=,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
+metrics+=,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum
+metrics+=,smsp__inst_executed.sum
+"$NCU" --clock-control none --csv --metrics "$metrics" python3 "$one" "$@" | grep -v '^==PROF==' | python3 -c '
 import csv, sys
 rows = [r for r in csv.reader(sys.stdin) if len(r) > 10]
 head = {name: i for i, name in enumerate(rows[0])}
@@ -36,5 +51,5 @@ for kernel, values in kernels.items():
     print(f"kernel {kernel}: " + "  ".join(f"{k}={v}" for k, v in values.items()))
 '
 "$NCU" --clock-control none --section WarpStateStats --section SpeedOfLight \
-  --section Occupancy python3 "$one" | grep -iE "gated_delta|routed_softmax|hybrid_attention|Duration|Throughput|Warp Cycles|Occupancy|stall"
+  --section Occupancy python3 "$one" "$@" | grep -iE "gated_delta|routed_softmax|hybrid_attention|Duration|Throughput|Warp Cycles|Occupancy|stall"
 rm -f "$one"

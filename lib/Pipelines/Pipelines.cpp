@@ -102,6 +102,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
        options.graphMatmuls && options.mma}));
+  pm.addNestedPass<func::FuncOp>(
+      createNatsGPUPadRowsPass({options.rowPadBytes}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one
   // workspace slot, so it must not outlive the loop iteration it is made in.
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "

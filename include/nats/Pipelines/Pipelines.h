@@ -73,6 +73,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("shared memory per block for the blocks' scratch; the "
                      "rest goes to a global workspace"),
       llvm::cl::init(232448 - 256)};
+  Option<int64_t> rowPadBytes{
+      *this, "row-pad-bytes",
+      llvm::cl::desc("bytes added to each row of a block's scratch matrices "
+                     "whose rows would all start in one shared-memory bank "
+                     "(nats-gpu-pad-rows; 0: none)"),
+      llvm::cl::init(16)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

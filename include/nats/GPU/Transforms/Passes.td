@@ -80,6 +80,26 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
   ];
 }
 
+def NatsGPUPadRowsPass : Pass<"nats-gpu-pad-rows", "::mlir::func::FuncOp"> {
+  let summary = "Pad the rows of a block's scratch tensors against bank conflicts";
+  let description = [{
+    Works on tensors, after `nats-gpu-distribute`. Shared memory has 32 banks
+    of 4 bytes: in a matrix whose rows are a multiple of 128 bytes long, the
+    elements of one column lie in one bank, so the lanes of a warp that read
+    a column (tensor-core fragments read 8 rows at a time, a reduction one
+    row per thread) wait for each other. Every `tensor.empty` of a block
+    (not of a thread's or a warp's own tile) with such rows becomes a slice
+    of a tensor whose rows are `pad-bytes` longer: after bufferization, a
+    strided view whose rows start in different banks. The values do not
+    change.
+  }];
+  let options = [
+    Option<"padBytes", "pad-bytes", "int64_t", "16",
+           "bytes added to each row (0: none)">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
   let summary = "Give each thread block its scratch buffers in one workspace";
   let description = [{
