@@ -5,6 +5,6 @@
 # layer also runs through (options whose speed bench/gpu_bench.py's variants
 # and layer rows measure, before they become defaults).
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
-OTHER_PIPELINES=("nats-gpu{warp-reductions}" "nats-gpu{fuse-elementwise}"
-                 "nats-gpu{block-threads=512}")
-LAYER_PIPELINES=("nats-gpu{block-threads=512}")
+OTHER_PIPELINES=("nats-gpu{row-pad-bytes=16}" "nats-gpu{warp-reductions}"
+                 "nats-gpu{fuse-elementwise}" "nats-gpu{block-threads=512}")
+LAYER_PIPELINES=("nats-gpu{row-pad-bytes=16}" "nats-gpu{block-threads=512}")

@@ -126,8 +126,16 @@ NATS_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                   void **extra, size_t /*paramsCount*/) {
   if (!function || !ready())
     return;
-  // Beyond 48 KiB a kernel must ask for dynamic shared memory explicitly.
-  if (sharedBytes > 48 * 1024 &&
+  // Beyond 48 KiB of shared memory, static and dynamic together, a kernel
+  // must ask for its dynamic shared memory explicitly (NVPTX declares the
+  // dynamic base as a static variable: a 48 KiB pool alone is too much).
+  int staticBytes = 0;
+  if (sharedBytes > 0 &&
+      !check(cuFuncGetAttribute(&staticBytes,
+                                CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function),
+             "reading a kernel's static shared memory"))
+    return;
+  if (staticBytes + sharedBytes > 48 * 1024 &&
       !check(cuFuncSetAttribute(function,
                                 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                 sharedBytes),
