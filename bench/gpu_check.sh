@@ -4,8 +4,8 @@
 # test_hybrid_attention.py) on the GPU against the float64 reference, with
 # fresh random inputs (a new --seed each run; SEED=N repeats one) and
 # outputs poisoned with NaN before each launch; the example layer on the
-# GPU, and the layer at the paper's 340M sizes in bf16, again through each
-# of LAYER_PIPELINES; the matrix again through each of OTHER_PIPELINES
+# GPU and the layer at the paper's 340M sizes in bf16, both again through
+# each of LAYER_PIPELINES; the matrix again through each of OTHER_PIPELINES
 # (bench/gpu_cases.sh); and nats against
 # FLA's chunk_gated_delta_rule (bench/fla_compare.py).
 # Ends with the tables of measured errors.
@@ -20,12 +20,13 @@ seed=${SEED:-$RANDOM}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "seed $seed"
 status=0
-python3 examples/run_layer.py --target cuda --seed "$seed" || status=1
-# "" is the default pipeline.
+# "" is the default pipeline; the example layer, then the 340M one.
 for pipeline in "" "${LAYER_PIPELINES[@]}"; do
-  echo "the 340M layer through ${pipeline:-the default pipeline}"
-  python3 examples/run_layer.py --target cuda --seed "$seed" $PAPER_LAYER \
-    ${pipeline:+--pipeline "$pipeline"} || status=1
+  for sizes in "" "$PAPER_LAYER"; do
+    echo "the ${sizes:+340M }layer through ${pipeline:-the default pipeline}"
+    python3 examples/run_layer.py --target cuda --seed "$seed" $sizes \
+      ${pipeline:+--pipeline "$pipeline"} || status=1
+  done
 done
 for pipeline in "" "${OTHER_PIPELINES[@]}"; do
   echo "the matrix through ${pipeline:-the default pipeline}"

@@ -84,6 +84,17 @@ def tool(name: str) -> str:
     return found
 
 
+def _mark_used(product: Path) -> None:
+    """A product used again gets a new modification time, so that a cache can be
+    pruned of what nothing asks for any more (bench/gpu_prepare.sh does); a
+    read-only cache stays as it is."""
+    for path in (product, product.with_name(product.name + ".json")):
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+
+
 def cache_dir() -> Path:
     path = Path(os.environ.get("NATS_CACHE_DIR", Path.home() / ".cache" / "nats"))
     path.mkdir(parents=True, exist_ok=True)
@@ -185,6 +196,8 @@ def compile_module(source: str, pipeline: str | None = None,
             runtime.save_signatures(sidecar, signatures, fingerprint)
             os.replace(sidecar, product.with_name(product.name + ".json"))
             os.replace(shared, product)
+    else:
+        _mark_used(product)
     if not load:
         return None
     if target == "cuda":
