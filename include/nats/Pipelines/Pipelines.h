@@ -65,6 +65,18 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("state columns per thread block of the gated delta "
                      "rule's state pass, where that divides V (0: all)"),
       llvm::cl::init(16)};
+  // 1: measured on the H200 at 2,4096,8,128 (docs/benchmarks.md, run 10):
+  // 1.27 ms, against 1.83 with block-threads=512 blocks-per-sm=2 (the chunk
+  // terms spill at 64 registers and half their scratch goes to global
+  // memory: 0.62 -> 1.06 ms) and 1.88 with 256 threads x 4; the 340M layer
+  // 6.7 ms, against 7.45 with 512 x 2.
+  Option<int64_t> blocksPerSM{
+      *this, "blocks-per-sm",
+      llvm::cl::desc("thread blocks each SM should hold at once: kernels "
+                     "keep their registers within 65536 / (blocks-per-sm * "
+                     "block-threads), and shared-memory-bytes is one SM's "
+                     "share divided among them"),
+      llvm::cl::init(1)};
   // The most shared memory a block may have on the H100 (sm_90) is 227 KiB
   // (an A100, sm_80: 163 KiB), less 256 bytes: NVPTX declares the dynamic
   // base as a static shared variable, which counts against the same limit.
@@ -73,16 +85,15 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("shared memory per block for the blocks' scratch; the "
                      "rest goes to a global workspace"),
       llvm::cl::init(232448 - 256)};
-  // Off until the GPU check has passed with it: its one run (H200, 16) was
-  // 1.1-1.8x faster (the 340M layer 11.6 -> 6.34 ms at T = 4096) and 19 of
-  // the matrix's 26 tests passed; the 7 others hit a runtime bug its 48 KiB
-  // pools exposed, fixed since (docs/benchmarks.md, run 8).
+  // 16: f32 rows of 128-byte multiples all start in bank 0; padded, the
+  // op and the layer ran 1.1-1.8x faster on the H200 (the 340M layer 11.6
+  // -> 6.34 ms at T = 4096; docs/benchmarks.md, run 8).
   Option<int64_t> rowPadBytes{
       *this, "row-pad-bytes",
       llvm::cl::desc("bytes added to each row of a block's scratch matrices "
                      "whose rows would all start in one shared-memory bank "
                      "(nats-gpu-pad-rows; 0: none)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(16)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "
