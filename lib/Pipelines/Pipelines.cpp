@@ -113,8 +113,14 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  // One view per tile: a tile written in place becomes a
                  // copy onto itself, which nats-map-foralls-to-gpu drops.
                  "canonicalize,cse");
-  pm.addNestedPass<func::FuncOp>(
-      createNatsGPUWorkspacePass({options.sharedMemoryBytes}));
+  // Each block also takes 1 KiB of the SM's shared memory for the system
+  // and 256 bytes for NVPTX's static base of the dynamic pool. (A count
+  // below 1 is nats-gpu-blocks-per-sm's to diagnose.)
+  constexpr int64_t kBlockReserve = 1024 + 256;
+  int64_t blocksPerSM = std::max<int64_t>(options.blocksPerSM, 1);
+  pm.addNestedPass<func::FuncOp>(createNatsGPUWorkspacePass(
+      {(options.sharedMemoryBytes + kBlockReserve) / blocksPerSM -
+       kBlockReserve}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());
@@ -122,6 +128,12 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
+  std::string occupancy =
+      options.blocksPerSM == 1
+          ? std::string()
+          : llvm::formatv("nats-gpu-blocks-per-sm{{blocks={0}},",
+                          options.blocksPerSM.getValue())
+                .str();
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"
@@ -129,7 +141,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
                  "func.func(gpu-async-region),"
                  "nvvm-attach-target{" + target + "},"
-                 "gpu.module(convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,canonicalize,cse,"
+                 "gpu.module(" + occupancy + "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,canonicalize,cse,"
                  "reconcile-unrealized-casts),"
                  "gpu-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
                  "gpu-module-to-binary{format=" + options.format.getValue() +

@@ -2,7 +2,7 @@
 // dialect, calling the mgpu* runtime, and one gpu.binary with the kernel.
 // RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s \
 // RUN:   --implicit-check-not="{{(nats|linalg|tensor|memref|scf|cf|arith|math|func|bufferization|affine)\.}}"
-// RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 chip=sm_80 features=+ptx75' \
+// RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 blocks-per-sm=4 chip=sm_80 features=+ptx75' \
 // RUN:   | FileCheck %s --check-prefix=OPTIONS
 // RUN: nats-opt %s --nats-gpu='format=isa mma=false' | FileCheck %s --check-prefix=FMA
 // With ptxas, the default embeds a cubin.
@@ -55,6 +55,7 @@
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80
 // OPTIONS-SAME: .maxntid 256, 1, 1
+// OPTIONS-SAME: .minnctapersm 4
 
 // CUBIN:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
 

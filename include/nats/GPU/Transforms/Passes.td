@@ -246,4 +246,22 @@ def NatsGPUHostMemoryPass : Pass<"nats-gpu-host-memory", "::mlir::func::FuncOp">
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Ask for kernels that fit `blocks` thread blocks on each SM";
+  let description = [{
+    After `gpu-kernel-outlining`, before `convert-gpu-to-nvvm`: every kernel
+    of the module gets `nvvm.minctasm = blocks` (PTX `.minnctapersm`), so
+    that ptxas keeps its registers within 65536 / (blocks * block threads)
+    and that many blocks of it share an SM. Blocks that share an SM hide
+    each other's barriers and memory latency; their shared memory must fit
+    too, which the pipeline's `blocks-per-sm` sees to by dividing the
+    workspace's shared memory among them.
+  }];
+  let options = [
+    Option<"blocks", "blocks", "int64_t", "1",
+           "thread blocks each SM should hold at once (at least 1)">,
+  ];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // NATS_GPU_TRANSFORMS_PASSES_TD
