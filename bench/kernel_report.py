@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The compiler's resource report for the kernels nats-gpu makes of a module:
+per kernel, the registers a thread, the bytes spilled, the static shared
+memory (ptxas -v) and the dynamic shared memory its launch asks for. Runs
+here (no GPU): what limits occupancy shows before a device call.
+
+    python3 bench/kernel_report.py in.mlir [--pipeline 'nats-gpu{block-threads=512}']
+
+`in.mlir` holds nats ops (e.g. what nats.compiler.compile_module is given);
+`--keep DIR` leaves each kernel's PTX there.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# gpu.binary @name [#gpu.object<#nvvm.target<... chip = "sm_90a" ...>, ..., assembly = "...">]
+BINARY = re.compile(r'gpu\.binary @(\w+)\s.*?chip = "(\w+)".*?assembly = "((?:[^"\\]|\\.)*)"')
+LAUNCH = re.compile(r"gpu\.launch_func .*?@(\w+)::@\w+ .*?dynamic_shared_memory_size (%\w+)")
+CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+) : i\d+\) : i\d+")
+PTXAS_USED = re.compile(r"Used (\d+) registers")
+PTXAS_SPILL = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
+PTXAS_SMEM = re.compile(r"(\d+) bytes smem")
+
+
+def mlir_string(text):
+    """The bytes of an MLIR string literal's body (\\XX hex escapes, \\\\, \\")."""
+    return re.sub(rb"\\([0-9A-Fa-f]{2}|.)",
+                  lambda m: bytes.fromhex(m[1].decode()) if len(m[1]) == 2 else m[1],
+                  text.encode())
+
+
+def tool(name):
+    for folder in ("/usr/lib/llvm-22/bin", os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin")):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    found = shutil.which(name)
+    if not found:
+        sys.exit(f"kernel_report: {name} not found")
+    return found
+
+
+def dynamic_shared_bytes(host):
+    """Kernel -> the dynamic shared memory its launch asks for, where a
+    constant (it is: the workspace pass sizes it statically)."""
+    constants = dict(CONSTANT.findall(host))
+    return {kernel: int(constants[value]) for kernel, value in LAUNCH.findall(host)
+            if value in constants}
+
+
+def report(mlir_path, pipeline, keep):
+    opt = ROOT / "build" / "bin" / "nats-opt"
+    options = pipeline.split("{", 1)[1].rstrip("}") if "{" in pipeline else ""
+    lowered = subprocess.run(
+        [str(opt), str(mlir_path),
+         f"--pass-pipeline=builtin.module(nats-gpu{{format=isa {options}}})"],
+        check=True, capture_output=True, text=True).stdout
+    dynamic = dynamic_shared_bytes(lowered)
+    ptxas = tool("ptxas")
+    rows = []
+    for kernel, chip, assembly in BINARY.findall(lowered):
+        ptx = Path(keep) / f"{kernel}.ptx"
+        ptx.write_bytes(mlir_string(assembly))
+        log = subprocess.run([ptxas, "-v", f"-arch={chip}", str(ptx), "-o", os.devnull],
+                             check=True, capture_output=True, text=True).stderr
+        spills = PTXAS_SPILL.search(log)
+        rows.append((kernel, PTXAS_USED.search(log)[1], f"{spills[1]}/{spills[2]}",
+                     PTXAS_SMEM.search(log)[1] if PTXAS_SMEM.search(log) else "0",
+                     str(dynamic.get(kernel, "?"))))
+    header = ("kernel", "registers", "spill st/ld B", "static smem B", "dynamic smem B")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input", help="a module of nats ops")
+    parser.add_argument("--pipeline", default="nats-gpu", help="nats-gpu{options}")
+    parser.add_argument("--keep", help="a folder for the kernels' PTX")
+    args = parser.parse_args()
+    if args.pipeline.split("{", 1)[0].strip() != "nats-gpu":
+        sys.exit(f"kernel_report: --pipeline must be nats-gpu{{...}}, got {args.pipeline!r}")
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        report(args.input, args.pipeline, args.keep)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            report(args.input, args.pipeline, folder)
+
+
+if __name__ == "__main__":
+    main()
