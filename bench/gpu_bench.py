@@ -64,13 +64,10 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
-VARIANTS = [None, "nats-gpu{row-pad-bytes=0}", "nats-gpu{tf32x1}", "nats-gpu{block-threads=512}",
-            "nats-gpu{value-tile=8}", "nats-gpu{block-threads=512 blocks-per-sm=2}",
-            "nats-gpu{block-threads=512 blocks-per-sm=2 value-tile=8}",
-            "nats-gpu{block-threads=256 blocks-per-sm=4}"]
+VARIANTS = [None, "nats-gpu{unshare-empties}", "nats-gpu{tf32x1}", "nats-gpu{block-threads=512}",
+            "nats-gpu{unshare-empties tf32x1}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{row-pad-bytes=0}", "nats-gpu{block-threads=512}",
-                   "nats-gpu{block-threads=512 blocks-per-sm=2}"]
+LAYER_PIPELINES = [None, "nats-gpu{block-threads=512}", "nats-gpu{unshare-empties}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 

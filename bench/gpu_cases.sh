@@ -3,9 +3,7 @@
 # sizes in bf16 (examples/run_layer.py's options); the pipelines besides the
 # default that the correctness matrix also runs through, and those both
 # layers also run through: options whose speed bench/gpu_bench.py's variants
-# and layer rows measure, before they become defaults, and graph-matmuls=false
-# (the f32 example's error went from 1.3e-6 to 9.9e-6 when graph-matmuls
-# became the default, with the memory sharing of nats-gpu-workspace).
+# and layer rows measure, before they become defaults.
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
-OTHER_PIPELINES=("nats-gpu{block-threads=512}")
-LAYER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{graph-matmuls=false}")
+OTHER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{unshare-empties}")
+LAYER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{unshare-empties}")

@@ -102,6 +102,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
        options.graphMatmuls && options.mma}));
+  if (options.unshareEmpties)
+    pm.addNestedPass<func::FuncOp>(createNatsGPUUnshareEmptiesPass());
   pm.addNestedPass<func::FuncOp>(
       createNatsGPUPadRowsPass({options.rowPadBytes}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one

@@ -94,6 +94,19 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "whose rows would all start in one shared-memory bank "
                      "(nats-gpu-pad-rows; 0: none)"),
       llvm::cl::init(16)};
+  // Off until the GPU check has passed with it and it is measured: Nsight
+  // Compute showed 41% of the chunk terms' time (2,4096,8,128 on the H200)
+  // and 43% of the routed softmax's (1,16384,32,64, rho = 1/4) in
+  // contractions that read bufferization's copies of CSE-merged empties and
+  // zero fills, unpadded (8-way bank conflicts). A first version (empties
+  // only) took the chunk terms 0.618 -> 0.599 ms, outputs unchanged
+  // (docs/benchmarks.md, run 12).
+  Option<bool> unshareEmpties{
+      *this, "unshare-empties",
+      llvm::cl::desc("give each use of a block's tensor.empty its own "
+                     "(nats-gpu-unshare-empties) instead of bufferization's "
+                     "copies"),
+      llvm::cl::init(false)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

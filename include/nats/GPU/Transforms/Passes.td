@@ -80,6 +80,28 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
   ];
 }
 
+def NatsGPUUnshareEmptiesPass : Pass<"nats-gpu-unshare-empties", "::mlir::func::FuncOp"> {
+  let summary = "One tensor.empty, and one fill of it, per use inside a thread block";
+  let description = [{
+    Works on tensors, before bufferization. CSE merges identical
+    `tensor.empty` ops, and a zero `linalg.fill` of one often starts several
+    accumulators (or one inside a loop); one-shot bufferization then keeps
+    the first value alive by giving each later writer a new buffer and a
+    copy (`memref.alloc` + `memref.copy`): a block phase spent copying, and
+    a buffer of the unpadded type that `nats-gpu-pad-rows` never saw.
+    Inside a `#gpu.block` forall, this pass gives each block-level user of
+    such a fill a fill of its own right before it (the work of the copy it
+    replaces), and each use of a shared empty an empty of its own (an empty
+    has no contents: nothing changes). Each then bufferizes in place into a
+    buffer of its own, and `nats-gpu-workspace` lets buffers that are never
+    live at once share memory.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def NatsGPUPadRowsPass : Pass<"nats-gpu-pad-rows", "::mlir::func::FuncOp"> {
   let summary = "Pad the rows of a block's scratch tensors against bank conflicts";
   let description = [{
