@@ -57,10 +57,13 @@ def dynamic_shared_bytes(host):
 def report(mlir_path, pipeline, keep):
     opt = ROOT / "build" / "bin" / "nats-opt"
     options = pipeline.split("{", 1)[1].rstrip("}") if "{" in pipeline else ""
-    lowered = subprocess.run(
+    run = subprocess.run(
         [str(opt), str(mlir_path),
          f"--pass-pipeline=builtin.module(nats-gpu{{format=isa {options}}})"],
-        check=True, capture_output=True, text=True).stdout
+        capture_output=True, text=True)
+    if run.returncode:
+        sys.exit(f"kernel_report: nats-opt failed:\n{run.stderr}")
+    lowered = run.stdout
     dynamic = dynamic_shared_bytes(lowered)
     ptxas = tool("ptxas")
     rows = []

@@ -5,6 +5,8 @@
 // RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 blocks-per-sm=4 chip=sm_80 features=+ptx75' \
 // RUN:   | FileCheck %s --check-prefix=OPTIONS
 // RUN: nats-opt %s --nats-gpu='format=isa mma=false' | FileCheck %s --check-prefix=FMA
+// RUN: nats-opt %s --nats-gpu='format=isa paired-loads unshare-empties' \
+// RUN:   | FileCheck %s --check-prefix=PAIRED
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
@@ -51,6 +53,12 @@
 // mma=false: FMA loops only.
 // FMA:       gpu.binary @gated_delta_chunk_terms
 // FMA-NOT:   mma.sync
+
+// paired-loads: a lane reads its two elements of an operand row at once
+// (unshare-empties: every operand in the block's own, aligned buffers).
+// PAIRED:    gpu.binary @gated_delta_chunk_terms
+// PAIRED-SAME: ld.shared.v2.b32
+// PAIRED-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80

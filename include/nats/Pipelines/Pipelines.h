@@ -141,6 +141,13 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "with bf16 inputs: 7% faster, o error 2.45e-3 instead "
                      "of 2.30e-3 (docs/benchmarks.md)"),
       llvm::cl::init(false)};
+  // Off until the GPU check has passed with it and it is measured.
+  Option<bool> pairedLoads{
+      *this, "paired-loads",
+      llvm::cl::desc("read a lane's two k elements of an MMA operand row "
+                     "with one 64-bit load where they are contiguous and "
+                     "aligned (nats-gpu-mma-sync)"),
+      llvm::cl::init(false)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

@@ -10,6 +10,11 @@
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
 //   B: b0 = B[t][g], b1 = B[t+4][g]
 //   C: c0 = C[g][2t], c1 = C[g][2t+1], c2 = C[g+8][2t], c3 = C[g+8][2t+1]
+// With paired-loads, the step's k slots t and t+4 hold columns 2t and 2t+1
+// (the same permutation for A and B leaves the sum as it is), so that a
+// lane's two elements of a row are adjacent: where k is an operand's
+// contiguous dimension and the pair is provably 8-byte aligned, one 64-bit
+// load reads both (half the shared-memory instructions).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,12 +36,60 @@ using namespace mlir::nats;
 
 namespace {
 
+/// Whether the f32 memref `value` has unit stride in its last dimension and
+/// an element at an even last index is always 8-byte aligned: its other
+/// strides are even, and so is every offset down to an aligned buffer (an
+/// allocation, the shared-memory pool and views of it at byte shifts that
+/// are multiples of 8, subviews at an even last offset). Anything else
+/// (a function argument, a dynamic shift) is not known to be.
+bool hasEvenElementOffsets(Value value) {
+  auto isEvenlyStrided = [](MemRefType type) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
+        strides.back() != 1)
+      return false;
+    return llvm::all_of(ArrayRef(strides).drop_back(), [](int64_t stride) {
+      return !ShapedType::isDynamic(stride) && stride % 2 == 0;
+    });
+  };
+  auto type = dyn_cast<MemRefType>(value.getType());
+  if (!type || !isEvenlyStrided(type))
+    return false;
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
+      std::optional<int64_t> last =
+          getConstantIntValue(subview.getMixedOffsets().back());
+      if (!last || *last % 2 || !isEvenlyStrided(subview.getSourceType()))
+        return false;
+      value = subview.getSource();
+    } else if (isa<memref::MemorySpaceCastOp, memref::CastOp>(def)) {
+      value = def->getOperand(0);
+    } else if (auto view = dyn_cast<memref::ViewOp>(def)) {
+      std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+      if (!shift || *shift % 8)
+        return false;
+      value = view.getSource();
+    } else if (auto alloc = dyn_cast<memref::AllocOp>(def)) {
+      return alloc.getAlignment().value_or(0) >= 8;
+    } else {
+      // The block's shared-memory pool (an alloca that becomes the dynamic
+      // shared memory, 16-byte aligned) and nothing else.
+      auto alloca = dyn_cast<memref::AllocaOp>(def);
+      return alloca && gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
+                           alloca.getType().getMemorySpace());
+    }
+  }
+  return false;
+}
+
 /// Emits one warp's code for the tile `op` in place of it.
 class MmaTileBuilder {
 public:
   MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
-                 bool tf32x1)
-      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1), loc(op.getLoc()) {}
+                 bool tf32x1, bool pairedLoads)
+      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1),
+        pairedLoads(pairedLoads), loc(op.getLoc()) {}
 
   void build() {
     b.setInsertionPoint(op);
@@ -62,14 +115,27 @@ public:
     auto step = scf::ForOp::create(
         b, loc, zero, index(depth), index(kMmaK), ValueRange{acc},
         [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
-          Value k = arith::AddIOp::create(b, loc, k0, t);
-          Value k4 = arith::AddIOp::create(b, loc, k0, t4);
-          auto [aHi, aLo] = split(fragment(
-              {load(a, g, zero, k), load(a, g8, zero, k), load(a, g, zero, k4),
-               load(a, g8, zero, k4)},
-              {4, 1}));
-          auto [bHi, bLo] = split(
-              fragment({load(bOp, zero, g, k), load(bOp, zero, g, k4)}, {2, 1}));
+          // The columns of k slots t and t + 4 (see the file comment).
+          Value k, k4;
+          if (pairedLoads) {
+            k = arith::AddIOp::create(b, loc, k0, t2);
+            k4 = arith::AddIOp::create(b, loc, k, index(1));
+          } else {
+            k = arith::AddIOp::create(b, loc, k0, t);
+            k4 = arith::AddIOp::create(b, loc, k0, t4);
+          }
+          SmallVector<Value> aElements;
+          if (pairedLoads) {
+            auto [aG, aG4] = loadPair(a, g, zero, k, k4);
+            auto [aG8, aG84] = loadPair(a, g8, zero, k, k4);
+            aElements = {aG, aG8, aG4, aG84};
+          } else {
+            aElements = {load(a, g, zero, k), load(a, g8, zero, k),
+                         load(a, g, zero, k4), load(a, g8, zero, k4)};
+          }
+          auto [aHi, aLo] = split(fragment(aElements, {4, 1}));
+          auto [bK, bK4] = loadPair(bOp, zero, g, k, k4);
+          auto [bHi, bLo] = split(fragment({bK, bK4}, {2, 1}));
           // Small terms first, so that they are not lost to the large one.
           SmallVector<std::pair<Value, Value>> products = {{aHi, bHi}};
           if (!tf32x1)
@@ -112,6 +178,30 @@ private:
     return memref::LoadOp::create(b, loc, operand->get(),
                                   indices(operand, m, n, k));
   }
+  /// The elements of `operand` at k and k4 (m, n as given): one 64-bit
+  /// load where k4 = k + 1 is the next element of a contiguous, 8-byte
+  /// aligned pair, two loads otherwise.
+  std::pair<Value, Value> loadPair(OpOperand *operand, Value m, Value n,
+                                   Value k, Value k4) {
+    if (!pairedLoads || !isPairLoadable(operand))
+      return {load(operand, m, n, k), load(operand, m, n, k4)};
+    auto pairType = VectorType::get({2}, b.getF32Type());
+    Value pair = vector::LoadOp::create(b, loc, pairType, operand->get(),
+                                        indices(operand, m, n, k),
+                                        /*nontemporal=*/false, llvm::Align(8));
+    return {vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{0}),
+            vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{1})};
+  }
+  /// Whether k is `operand`'s last, unit-stride dimension and every (even)
+  /// k of it starts an 8-byte aligned pair.
+  bool isPairLoadable(OpOperand *operand) {
+    AffineMap map = op.getMatchingIndexingMap(operand);
+    if (map.getNumResults() == 0 ||
+        map.getResults().back() != b.getAffineDimExpr(loops.k))
+      return false;
+    return hasEvenElementOffsets(operand->get());
+  }
+
   void store(Value value, OpOperand *operand, Value m, Value n, Value k) {
     memref::StoreOp::create(b, loc, value, operand->get(),
                             indices(operand, m, n, k));
@@ -149,11 +239,12 @@ private:
   linalg::LinalgOp op;
   MmaLoops loops;
   bool tf32x1;
+  bool pairedLoads;
   Location loc;
 };
 
 LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
-                              bool tf32x1) {
+                              bool tf32x1, bool pairedLoads) {
   if (forall.getNumResults() != 0)
     return forall.emitOpError("must be bufferized before it becomes mma.sync");
   SmallVector<linalg::LinalgOp> ops;
@@ -170,7 +261,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops, tf32x1).build();
+  MmaTileBuilder(rewriter, op, *loops, tf32x1, pairedLoads).build();
   return success();
 }
 
@@ -186,7 +277,7 @@ struct NatsGPUMmaSyncPass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(rewriteWarpTile(rewriter, forall, tf32x1)))
+      if (failed(rewriteWarpTile(rewriter, forall, tf32x1, pairedLoads)))
         return signalPassFailure();
   }
 };

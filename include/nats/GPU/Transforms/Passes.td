@@ -209,10 +209,24 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     2.78 and o's error against float64 2.45e-3 instead of 2.30e-3 (FLA's
     8.8e-3). With f32 inputs its 10-bit operands cannot keep the f32
     tests' 1e-5 (not run).
+
+    With `paired-loads`, each step's k slots t and t + 4 take the columns
+    2t and 2t + 1 instead of t and t + 4, for A and B alike (a permutation
+    of the terms of the sum): a lane's two elements of a row of an operand
+    whose last dimension is k are then adjacent, and where they are
+    provably 8-byte aligned (even strides and offsets down to an aligned
+    allocation or the block's shared-memory pool) one 64-bit
+    `vector.load` reads both. That halves the shared loads of A (and of B
+    when it is stored n-major, as in K Kᵀ), the instructions the MIO queue
+    stalled on in the hottest phases of the chunk terms and the routed
+    softmax (docs/benchmarks.md).
   }];
   let options = [
     Option<"tf32x1", "tf32x1", "bool", "false",
            "one tf32 product per step instead of three (3xTF32)">,
+    Option<"pairedLoads", "paired-loads", "bool", "false",
+           "read a lane's two k elements of a row with one 64-bit load where "
+           "k is contiguous and the pair aligned (k permuted in each step)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
