@@ -78,3 +78,39 @@ func.func @unshare(%x: tensor<2x64xf32>, %n: index) -> tensor<2x64xf32> {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x64xf32>
 }
+
+// A fill that is also the block's result (a parallel insert): nothing can
+// go before the insert, so that use keeps the fill; the other user gets
+// its own.
+// CHECK-LABEL: func.func @into_result
+// CHECK:         scf.forall (%{{.+}}) in (2)
+// CHECK:           %[[Z:.+]] = scf.forall
+// CHECK:             linalg.fill
+// CHECK:           %[[OWN:.+]] = scf.forall
+// CHECK:             linalg.fill
+// CHECK:           scf.forall {{.+}} shared_outs(%{{.+}} = %[[OWN]])
+// CHECK:           tensor.parallel_insert_slice %[[Z]]
+func.func @into_result(%n: index) -> tensor<2x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %host = tensor.empty() : tensor<2x64xf32>
+  %r = scf.forall (%b) in (2) shared_outs(%o = %host) -> (tensor<2x64xf32>) {
+    %e = tensor.empty() : tensor<64xf32>
+    %z = scf.forall (%i) in (64) shared_outs(%t = %e) -> (tensor<64xf32>) {
+      %slot = tensor.extract_slice %t[%i] [1] [1] : tensor<64xf32> to tensor<1xf32>
+      %f = linalg.fill ins(%zero : f32) outs(%slot : tensor<1xf32>) -> tensor<1xf32>
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %f into %t[%i] [1] [1] : tensor<1xf32> into tensor<64xf32>
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %w = scf.forall (%i) in (64) shared_outs(%t = %z) -> (tensor<64xf32>) {
+      %s = tensor.from_elements %zero : tensor<1xf32>
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %s into %t[%i] [1] [1] : tensor<1xf32> into tensor<64xf32>
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %z into %o[%b, 0] [1, 64] [1, 1] : tensor<64xf32> into tensor<2x64xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x64xf32>
+}

@@ -17,8 +17,11 @@ using namespace mlir::nats;
 namespace {
 
 /// Whether `op` runs once per block iteration: inside a block forall, with
-/// no thread or warp forall in between.
+/// no thread or warp forall in between, and an op that others may be put
+/// before (not one of a forall's parallel inserts).
 bool isBlockLevel(Operation *op) {
+  if (isa<scf::InParallelOp>(op->getParentOp()))
+    return false;
   for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
        forall = forall->getParentOfType<scf::ForallOp>()) {
     if (isBlockForall(forall))
