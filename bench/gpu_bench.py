@@ -65,10 +65,12 @@ LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
 VARIANTS = [None, "nats-gpu{unshare-empties}", "nats-gpu{paired-loads}",
-            "nats-gpu{unshare-empties paired-loads}", "nats-gpu{tf32x1}",
+            "nats-gpu{split-accumulators}", "nats-gpu{unshare-empties paired-loads}",
+            "nats-gpu{unshare-empties paired-loads split-accumulators}", "nats-gpu{tf32x1}",
             "nats-gpu{block-threads=512}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{block-threads=512}", "nats-gpu{unshare-empties paired-loads}"]
+LAYER_PIPELINES = [None, "nats-gpu{block-threads=512}",
+                   "nats-gpu{unshare-empties paired-loads split-accumulators}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 

@@ -127,7 +127,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(
-      createNatsGPUMmaSyncPass({options.tf32x1, options.pairedLoads}));
+      createNatsGPUMmaSyncPass(
+      {options.tf32x1, options.pairedLoads, options.splitAccumulators}));
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());

@@ -2,6 +2,8 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{tf32x1}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=X1
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{split-accumulators}))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SPLIT
 // RUN: not nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=48}))' \
 // RUN:   --split-input-file 2>&1 | FileCheck %s --check-prefix=THREADS
 
@@ -21,6 +23,24 @@
 // X1:           %[[B:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
 // X1-NEXT:      %[[P:.+]] = nvgpu.mma.sync(%[[A]], %[[B]], %{{.+}}) {mmaShape = [16, 8, 8], tf32Enabled}
 // X1-NEXT:      scf.yield %[[P]] : vector<2x2xf32>
+
+// With split-accumulators (the depth, 16, is two k-steps): one iteration
+// does both, each into a large and a small accumulator of its own (the
+// tile's C starts the first large one); after the loop the large sums are
+// added, the small ones, then both.
+// SPLIT-LABEL: func.func @tile
+// SPLIT:         %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<2x2xf32>
+// SPLIT:         %[[R:.+]]:4 = scf.for {{.+}} step %{{.+}} iter_args(%[[L0:.+]] = %{{.+}}, %[[S0:.+]] = %[[Z]], %[[L1:.+]] = %[[Z]], %[[S1:.+]] = %[[Z]])
+// SPLIT:           %[[A:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[S0]])
+// SPLIT:           %[[B:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[A]])
+// SPLIT:           %[[C:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[L0]])
+// SPLIT:           %[[D:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[S1]])
+// SPLIT:           %[[E:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[D]])
+// SPLIT:           %[[F:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[L1]])
+// SPLIT:           scf.yield %[[C]], %[[B]], %[[F]], %[[E]]
+// SPLIT:         %[[LARGE:.+]] = arith.addf %[[R]]#0, %[[R]]#2
+// SPLIT:         %[[SMALL:.+]] = arith.addf %[[R]]#1, %[[R]]#3
+// SPLIT:         arith.addf %[[LARGE]], %[[SMALL]]
 
 // CHECK-LABEL: func.func @tile
 // CHECK:         scf.forall

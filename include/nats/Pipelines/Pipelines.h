@@ -148,6 +148,11 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "with one 64-bit load where they are contiguous and "
                      "aligned (nats-gpu-mma-sync)"),
       llvm::cl::init(false)};
+  Option<bool> splitAccumulators{
+      *this, "split-accumulators",
+      llvm::cl::desc("independent chains of MMAs in each warp tile "
+                     "(nats-gpu-mma-sync); off until checked and measured"),
+      llvm::cl::init(false)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

@@ -87,9 +87,10 @@ bool hasEvenElementOffsets(Value value) {
 class MmaTileBuilder {
 public:
   MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
-                 bool tf32x1, bool pairedLoads)
-      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1),
-        pairedLoads(pairedLoads), loc(op.getLoc()) {}
+                 const NatsGPUMmaSyncPassOptions &options)
+      : b(rewriter), op(op), loops(loops), tf32x1(options.tf32x1),
+        pairedLoads(options.pairedLoads),
+        splitAccumulators(options.splitAccumulators), loc(op.getLoc()) {}
 
   void build() {
     b.setInsertionPoint(op);
@@ -112,45 +113,49 @@ public:
         b, loc, VectorType::get({2, 2}, b.getF32Type()), cValues);
 
     int64_t depth = op.getStaticLoopRanges()[loops.k];
-    auto step = scf::ForOp::create(
-        b, loc, zero, index(depth), index(kMmaK), ValueRange{acc},
+    // With split-accumulators, independent chains of MMAs: two k-steps an
+    // iteration into accumulators of their own where the depth allows, and
+    // with 3xTF32 the small terms apart from the large; summed at the end.
+    bool splitK = splitAccumulators && depth % (2 * kMmaK) == 0;
+    unsigned perStep = splitAccumulators && !tf32x1 ? 2 : 1;
+    int64_t stepsPerIteration = splitK ? 2 : 1;
+    auto accType = cast<VectorType>(acc.getType());
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+    SmallVector<Value> inits(stepsPerIteration * perStep, zeros);
+    inits[0] = acc;
+    auto loop = scf::ForOp::create(
+        b, loc, zero, index(depth), index(kMmaK * stepsPerIteration), inits,
         [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
-          // The columns of k slots t and t + 4 (see the file comment).
-          Value k, k4;
-          if (pairedLoads) {
-            k = arith::AddIOp::create(b, loc, k0, t2);
-            k4 = arith::AddIOp::create(b, loc, k, index(1));
-          } else {
-            k = arith::AddIOp::create(b, loc, k0, t);
-            k4 = arith::AddIOp::create(b, loc, k0, t4);
+          SmallVector<Value> sums(iterArgs);
+          for (int64_t s = 0; s < stepsPerIteration; ++s) {
+            Value kStep = s ? add(k0, s * kMmaK) : k0;
+            auto [aHi, aLo, bHi, bLo] = loadFragments(a, bOp, kStep, g, g8, t,
+                                                      t2, t4, zero);
+            unsigned big = s * perStep, small = big + perStep - 1;
+            // Small terms first, so that they are not lost to the large one.
+            if (!tf32x1) {
+              sums[small] = mma(aLo, bHi, sums[small]);
+              sums[small] = mma(aHi, bLo, sums[small]);
+            }
+            sums[big] = mma(aHi, bHi, sums[big]);
           }
-          SmallVector<Value> aElements;
-          if (pairedLoads) {
-            auto [aG, aG4] = loadPair(a, g, zero, k, k4);
-            auto [aG8, aG84] = loadPair(a, g8, zero, k, k4);
-            aElements = {aG, aG8, aG4, aG84};
-          } else {
-            aElements = {load(a, g, zero, k), load(a, g8, zero, k),
-                         load(a, g, zero, k4), load(a, g8, zero, k4)};
-          }
-          auto [aHi, aLo] = split(fragment(aElements, {4, 1}));
-          auto [bK, bK4] = loadPair(bOp, zero, g, k, k4);
-          auto [bHi, bLo] = split(fragment({bK, bK4}, {2, 1}));
-          // Small terms first, so that they are not lost to the large one.
-          SmallVector<std::pair<Value, Value>> products = {{aHi, bHi}};
-          if (!tf32x1)
-            products = {{aLo, bHi}, {aHi, bLo}, {aHi, bHi}};
-          Value sum = iterArgs[0];
-          for (auto [x, y] : products)
-            sum = nvgpu::MmaSyncOp::create(b, loc, x, y, sum,
-                                           ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                                           /*tf32Enabled=*/true);
-          scf::YieldOp::create(b, loc, sum);
+          scf::YieldOp::create(b, loc, sums);
         });
-    b.setInsertionPointAfter(step);
+    b.setInsertionPointAfter(loop);
+    // The small sums, then the large ones.
+    Value total = loop.getResult(0);
+    if (loop.getNumResults() > 1) {
+      Value small, large;
+      for (auto [i, sum] : llvm::enumerate(loop.getResults())) {
+        Value &into = (perStep == 2 && i % 2) ? small : large;
+        into = into ? Value(arith::AddFOp::create(b, loc, into, sum)) : sum;
+      }
+      total = small ? Value(arith::AddFOp::create(b, loc, large, small)) : large;
+    }
     for (auto [i, mn] : llvm::enumerate(cIndex)) {
       Value element = vector::ExtractOp::create(
-          b, loc, step.getResult(0),
+          b, loc, total,
           ArrayRef<int64_t>{static_cast<int64_t>(i / 2),
                             static_cast<int64_t>(i % 2)});
       store(element, c, mn.first, mn.second, zero);
@@ -159,6 +164,38 @@ public:
   }
 
 private:
+  Value mma(Value x, Value y, Value sum) {
+    return nvgpu::MmaSyncOp::create(b, loc, x, y, sum,
+                                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
+                                    /*tf32Enabled=*/true);
+  }
+
+  /// The lane's A and B fragments of the k-step at k0, split into tf32
+  /// (hi, lo; lo null with tf32x1).
+  std::tuple<Value, Value, Value, Value>
+  loadFragments(OpOperand *a, OpOperand *bOp, Value k0, Value g, Value g8,
+                Value t, Value t2, Value t4, Value zero) {
+    // The columns of k slots t and t + 4 (see the file comment).
+    Value k, k4;
+    SmallVector<Value> aElements;
+    if (pairedLoads) {
+      k = arith::AddIOp::create(b, loc, k0, t2);
+      k4 = arith::AddIOp::create(b, loc, k, index(1));
+      auto [aG, aG4] = loadPair(a, g, zero, k, k4);
+      auto [aG8, aG84] = loadPair(a, g8, zero, k, k4);
+      aElements = {aG, aG8, aG4, aG84};
+    } else {
+      k = arith::AddIOp::create(b, loc, k0, t);
+      k4 = arith::AddIOp::create(b, loc, k0, t4);
+      aElements = {load(a, g, zero, k), load(a, g8, zero, k),
+                   load(a, g, zero, k4), load(a, g8, zero, k4)};
+    }
+    auto [aHi, aLo] = split(fragment(aElements, {4, 1}));
+    auto [bK, bK4] = loadPair(bOp, zero, g, k, k4);
+    auto [bHi, bLo] = split(fragment({bK, bK4}, {2, 1}));
+    return {aHi, aLo, bHi, bLo};
+  }
+
   Value index(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }
@@ -240,11 +277,12 @@ private:
   MmaLoops loops;
   bool tf32x1;
   bool pairedLoads;
+  bool splitAccumulators;
   Location loc;
 };
 
 LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
-                              bool tf32x1, bool pairedLoads) {
+                              const NatsGPUMmaSyncPassOptions &options) {
   if (forall.getNumResults() != 0)
     return forall.emitOpError("must be bufferized before it becomes mma.sync");
   SmallVector<linalg::LinalgOp> ops;
@@ -261,7 +299,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops, tf32x1, pairedLoads).build();
+  MmaTileBuilder(rewriter, op, *loops, options).build();
   return success();
 }
 
@@ -277,7 +315,8 @@ struct NatsGPUMmaSyncPass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(rewriteWarpTile(rewriter, forall, tf32x1, pairedLoads)))
+      if (failed(rewriteWarpTile(rewriter, forall,
+                                 {tf32x1, pairedLoads, splitAccumulators})))
         return signalPassFailure();
   }
 };

@@ -220,6 +220,16 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     when it is stored n-major, as in K Kᵀ), the instructions the MIO queue
     stalled on in the hottest phases of the chunk terms and the routed
     softmax (docs/benchmarks.md).
+
+    With `split-accumulators`, a warp's MMAs form independent chains
+    instead of one: where the depth is a multiple of 16, each loop
+    iteration does two k-steps into accumulators of their own, and with
+    3xTF32 the two small products go into an accumulator apart from the
+    large one; the small sums are added, then the large ones, then the two
+    together. Each mma.sync waits for the one before it on its
+    accumulator, and a block of 1024 threads has one 16 × 8 tile per warp:
+    the chain of 3 × depth / 8 MMAs is its critical path, which this cuts
+    to depth / 8.
   }];
   let options = [
     Option<"tf32x1", "tf32x1", "bool", "false",
@@ -227,6 +237,9 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     Option<"pairedLoads", "paired-loads", "bool", "false",
            "read a lane's two k elements of a row with one 64-bit load where "
            "k is contiguous and the pair aligned (k permuted in each step)">,
+    Option<"splitAccumulators", "split-accumulators", "bool", "false",
+           "independent chains of MMAs: two k-steps an iteration into "
+           "accumulators of their own, the small 3xTF32 terms apart">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
