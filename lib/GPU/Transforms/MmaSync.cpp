@@ -119,11 +119,14 @@ public:
     bool splitK = splitAccumulators && depth % (2 * kMmaK) == 0;
     unsigned perStep = splitAccumulators && !tf32x1 ? 2 : 1;
     int64_t stepsPerIteration = splitK ? 2 : 1;
-    auto accType = cast<VectorType>(acc.getType());
-    Value zeros = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-    SmallVector<Value> inits(stepsPerIteration * perStep, zeros);
-    inits[0] = acc;
+    SmallVector<Value> inits = {acc};
+    if (stepsPerIteration * perStep > 1) {
+      Value zeros = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(cast<VectorType>(acc.getType()),
+                                 b.getF32FloatAttr(0)));
+      inits.resize(stepsPerIteration * perStep, zeros);
+    }
     auto loop = scf::ForOp::create(
         b, loc, zero, index(depth), index(kMmaK * stepsPerIteration), inits,
         [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
@@ -143,7 +146,7 @@ public:
           scf::YieldOp::create(b, loc, sums);
         });
     b.setInsertionPointAfter(loop);
-    // The small sums, then the large ones.
+    // The large sums together, the small ones together, then both.
     Value total = loop.getResult(0);
     if (loop.getNumResults() > 1) {
       Value small, large;
