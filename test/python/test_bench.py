@@ -27,6 +27,12 @@ def test_cases_are_the_issues():
     assert all(c.rho == 0 for g in ("M1", "M2") for c in groups[g])
 
 
+def test_groups_run_in_the_order_given():
+    """A device call cut off at its limit keeps the groups named first."""
+    order = [c.group for c in gpu_bench.cases(["variants", "M1"])]
+    assert order == ["variants"] * len(gpu_bench.VARIANTS) + ["M1"] * len(gpu_bench.M1)
+
+
 @pytest.mark.parametrize("T", [1, 64, 200, 256])
 def test_visited_pairs_counts_the_routed_mask(T):
     """Against the mask of spec §3.3 (window 0), pair by pair."""
