@@ -114,3 +114,32 @@ func.func @into_result(%n: index) -> tensor<2x64xf32> {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x64xf32>
 }
+
+// A fill that later ops only read: reads share a value without copies, so
+// the one fill stays.
+// CHECK-LABEL: func.func @read_only
+// CHECK-COUNT-1: linalg.fill
+// CHECK-NOT:     linalg.fill
+func.func @read_only(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %host = tensor.empty() : tensor<2x64xf32>
+  %r = scf.forall (%b) in (2) shared_outs(%o = %host) -> (tensor<2x64xf32>) {
+    %e = tensor.empty() : tensor<64xf32>
+    %z = scf.forall (%i) in (64) shared_outs(%t = %e) -> (tensor<64xf32>) {
+      %slot = tensor.extract_slice %t[%i] [1] [1] : tensor<64xf32> to tensor<1xf32>
+      %f = linalg.fill ins(%zero : f32) outs(%slot : tensor<1xf32>) -> tensor<1xf32>
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %f into %t[%i] [1] [1] : tensor<1xf32> into tensor<64xf32>
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %row = tensor.extract_slice %x[%b, 0] [1, 64] [1, 1] : tensor<2x64xf32> to tensor<64xf32>
+    %e2 = tensor.empty() : tensor<64xf32>
+    %sum = linalg.add ins(%z, %row : tensor<64xf32>, tensor<64xf32>) outs(%e2 : tensor<64xf32>) -> tensor<64xf32>
+    %e3 = tensor.empty() : tensor<64xf32>
+    %twice = linalg.add ins(%z, %sum : tensor<64xf32>, tensor<64xf32>) outs(%e3 : tensor<64xf32>) -> tensor<64xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %twice into %o[%b, 0] [1, 64] [1, 1] : tensor<64xf32> into tensor<2x64xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x64xf32>
+}

@@ -46,10 +46,24 @@ tensor::EmptyOp getFilledEmpty(scf::ForallOp forall) {
   return empty;
 }
 
-/// Each block-level user of a fill read by several, or by one in a loop
-/// below it, gets a fill of its own right before it: the work of the copy
-/// that bufferization would make for it, into a buffer the pad-rows pass
-/// sees.
+/// Whether `use` makes its op write into the value: a destination (a
+/// linalg op's init, a forall's shared output) or a loop's initial
+/// iteration argument. Reads share a value without copies.
+bool writesInto(OpOperand &use) {
+  Operation *user = use.getOwner();
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(user))
+    return dps.isDpsInit(&use);
+  if (auto forall = dyn_cast<scf::ForallOp>(user))
+    return llvm::is_contained(forall.getOutputs(), use.get());
+  if (auto loop = dyn_cast<scf::ForOp>(user))
+    return llvm::is_contained(loop.getInitArgs(), use.get());
+  return false;
+}
+
+/// Each block-level user that writes into a fill written by several, or by
+/// one in a loop below it, gets a fill of its own right before it: the
+/// work of the copy that bufferization would make for it, into a buffer
+/// the pad-rows pass sees. Readers keep the original.
 void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
                  tensor::EmptyOp empty) {
   SmallVector<OpOperand *> uses = llvm::map_to_vector(
@@ -59,7 +73,7 @@ void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
     return;
   for (OpOperand *use : uses) {
     Operation *user = use->getOwner();
-    if (!isBlockLevel(user))
+    if (!isBlockLevel(user) || !writesInto(*use))
       continue;
     rewriter.setInsertionPoint(user);
     IRMapping mapping;
