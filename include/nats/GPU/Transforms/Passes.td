@@ -89,10 +89,11 @@ def NatsGPUUnshareEmptiesPass : Pass<"nats-gpu-unshare-empties", "::mlir::func::
     the first value alive by giving each later writer a new buffer and a
     copy (`memref.alloc` + `memref.copy`): a block phase spent copying, and
     a buffer of the unpadded type that `nats-gpu-pad-rows` never saw.
-    Inside a `#gpu.block` forall, this pass gives each block-level user of
-    such a fill a fill of its own right before it (the work of the copy it
-    replaces), and each use of a shared empty an empty of its own (an empty
-    has no contents: nothing changes). Each then bufferizes in place into a
+    Inside a `#gpu.block` forall, this pass gives each block-level user
+    that writes into such a fill (its destination, or a loop's initial
+    value) a fill of its own right before it (the work of the copy it
+    replaces; readers keep sharing the original), and each use of a shared
+    empty an empty of its own (an empty has no contents: nothing changes). Each then bufferizes in place into a
     buffer of its own, and `nats-gpu-workspace` lets buffers that are never
     live at once share memory.
   }];
