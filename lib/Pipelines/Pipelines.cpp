@@ -126,8 +126,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());
-  func.addPass(
-      createNatsGPUMmaSyncPass(
+  func.addPass(createNatsGPUMmaSyncPass(
       {options.tf32x1, options.pairedLoads, options.splitAccumulators}));
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
@@ -145,7 +144,10 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
                  "func.func(gpu-async-region),"
                  "nvvm-attach-target{" + target + "},"
-                 "gpu.module(" + occupancy + "convert-nvgpu-to-nvvm,convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
+                 "gpu.module(" + occupancy + "convert-nvgpu-to-nvvm,"
+                 // Folded MMA fragments leave vector.shape_cast, which
+                 // convert-gpu-to-nvvm does not lower.
+                 "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
                  "reconcile-unrealized-casts),"
                  "gpu-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
                  "gpu-module-to-binary{format=" + options.format.getValue() +

@@ -41,3 +41,14 @@ scf::ForallOp mlir::nats::getEnclosingBlockForall(Operation *op) {
       return forall;
   return {};
 }
+
+bool mlir::nats::isInBlockOutsideThreads(Operation *op) {
+  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
+       forall = forall->getParentOfType<scf::ForallOp>()) {
+    if (isThreadForall(forall) || isWarpForall(forall))
+      return false;
+    if (isBlockForall(forall))
+      return true;
+  }
+  return false;
+}

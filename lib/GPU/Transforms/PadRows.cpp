@@ -32,15 +32,7 @@ bool needsPadding(tensor::EmptyOp empty, int64_t padBytes) {
     return false;
   if (type.getShape().back() * (bits / 8) % kBankRowBytes)
     return false;
-  // Inside a block, but not a thread's or a warp's own tile.
-  for (auto forall = empty->getParentOfType<scf::ForallOp>(); forall;
-       forall = forall->getParentOfType<scf::ForallOp>()) {
-    if (isThreadForall(forall) || isWarpForall(forall))
-      return false;
-    if (isBlockForall(forall))
-      return true;
-  }
-  return false;
+  return isInBlockOutsideThreads(empty);
 }
 
 struct NatsGPUPadRowsPass

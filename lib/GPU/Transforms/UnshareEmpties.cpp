@@ -16,20 +16,11 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Whether `op` runs once per block iteration: inside a block forall, with
-/// no thread or warp forall in between, and an op that others may be put
-/// before (not one of a forall's parallel inserts).
+/// Whether `op` runs once per block iteration (a block's own op) and others
+/// may be put before it (not one of a forall's parallel inserts).
 bool isBlockLevel(Operation *op) {
-  if (isa<scf::InParallelOp>(op->getParentOp()))
-    return false;
-  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
-       forall = forall->getParentOfType<scf::ForallOp>()) {
-    if (isBlockForall(forall))
-      return true;
-    if (isThreadForall(forall) || isWarpForall(forall))
-      return false;
-  }
-  return false;
+  return !isa<scf::InParallelOp>(op->getParentOp()) &&
+         isInBlockOutsideThreads(op);
 }
 
 /// The empty that `forall` fills with a value from outside it (a

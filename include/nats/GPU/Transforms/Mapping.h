@@ -31,6 +31,10 @@ int64_t getTripCount(scf::ForallOp forall);
 /// The innermost block forall around `op`, or null.
 scf::ForallOp getEnclosingBlockForall(Operation *op);
 
+/// Whether `op` is a block's own: inside a block forall with no thread or
+/// warp forall in between (not part of a thread's or a warp's tile).
+bool isInBlockOutsideThreads(Operation *op);
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_MAPPING_H

@@ -93,9 +93,10 @@ def NatsGPUUnshareEmptiesPass : Pass<"nats-gpu-unshare-empties", "::mlir::func::
     that writes into such a fill (its destination, or a loop's initial
     value) a fill of its own right before it (the work of the copy it
     replaces; readers keep sharing the original), and each use of a shared
-    empty an empty of its own (an empty has no contents: nothing changes). Each then bufferizes in place into a
-    buffer of its own, and `nats-gpu-workspace` lets buffers that are never
-    live at once share memory.
+    empty an empty of its own (an empty has no contents: nothing changes).
+    Each then bufferizes in place into a buffer of its own, and
+    `nats-gpu-workspace` lets buffers that are never live at once share
+    memory.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
