@@ -4,7 +4,8 @@ per kernel, the registers a thread, the bytes spilled, the static shared
 memory (ptxas -v) and the dynamic shared memory its launch asks for. Runs
 here (no GPU): what limits occupancy shows before a device call.
 
-    python3 bench/kernel_report.py in.mlir [--pipeline 'nats-gpu{block-threads=512}']
+    PYTHONPATH=build/python_packages python3 bench/kernel_report.py in.mlir \
+        [--pipeline 'nats-gpu{block-threads=512}']
 
 `in.mlir` holds nats ops (e.g. what nats.compiler.compile_module is given);
 `--keep DIR` leaves each kernel's PTX there.
@@ -18,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from nats import compiler
 
 # gpu.binary @name [#gpu.object<#nvvm.target<... chip = "sm_90a" ...>, ..., assembly = "...">]
 BINARY = re.compile(r'gpu\.binary @(\w+)\s.*?chip = "(\w+)".*?assembly = "((?:[^"\\]|\\.)*)"')
@@ -36,13 +37,12 @@ def mlir_string(text):
                   text.encode())
 
 
-def tool(name):
-    for folder in ("/usr/lib/llvm-22/bin", os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin")):
-        if os.path.exists(os.path.join(folder, name)):
-            return os.path.join(folder, name)
-    found = shutil.which(name)
+def ptxas():
+    """ptxas of $CUDA_HOME (/usr/local/cuda), else from PATH."""
+    candidate = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin" / "ptxas"
+    found = str(candidate) if candidate.is_file() else shutil.which("ptxas")
     if not found:
-        sys.exit(f"kernel_report: {name} not found")
+        sys.exit("kernel_report: ptxas not found (set CUDA_HOME)")
     return found
 
 
@@ -55,22 +55,22 @@ def dynamic_shared_bytes(host):
 
 
 def report(mlir_path, pipeline, keep):
-    opt = ROOT / "build" / "bin" / "nats-opt"
+    opt = compiler.tool("nats-opt")
     options = pipeline.split("{", 1)[1].rstrip("}") if "{" in pipeline else ""
     run = subprocess.run(
-        [str(opt), str(mlir_path),
+        [opt, str(mlir_path),
          f"--pass-pipeline=builtin.module(nats-gpu{{format=isa {options}}})"],
         capture_output=True, text=True)
     if run.returncode:
         sys.exit(f"kernel_report: nats-opt failed:\n{run.stderr}")
     lowered = run.stdout
     dynamic = dynamic_shared_bytes(lowered)
-    ptxas = tool("ptxas")
+    ptxas_path = ptxas()
     rows = []
     for kernel, chip, assembly in BINARY.findall(lowered):
         ptx = Path(keep) / f"{kernel}.ptx"
         ptx.write_bytes(mlir_string(assembly))
-        log = subprocess.run([ptxas, "-v", f"-arch={chip}", str(ptx), "-o", os.devnull],
+        log = subprocess.run([ptxas_path, "-v", f"-arch={chip}", str(ptx), "-o", os.devnull],
                              check=True, capture_output=True, text=True).stderr
         spills = PTXAS_SPILL.search(log)
         rows.append((kernel, PTXAS_USED.search(log)[1], f"{spills[1]}/{spills[2]}",
