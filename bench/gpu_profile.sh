@@ -6,8 +6,9 @@
 # registers, shared memory, tensor instructions, throughputs and shared-memory
 # bank conflicts, then each kernel's speed of light, warp states and
 # occupancy. The clocks stay as the card has them. With SASS_OUT=DIR, also
-# each kernel's SASS with its sampled warp stalls (Nsight Compute's source
-# page, CSV) in DIR/<kernel>.csv, for bench/sass_phases.py.
+# the nats kernels' SASS with their sampled warp stalls (Nsight Compute's
+# source page, CSV, one profiled run) in DIR/sass.csv, for
+# bench/sass_phases.py.
 #
 #   [SASS_OUT=$OUT] bench/gpu_profile.sh [B T H D RHO]    (the device tool: carry [".device"])
 set -euo pipefail
@@ -55,9 +56,8 @@ for kernel, values in kernels.items():
 "$NCU" --clock-control none --section WarpStateStats --section SpeedOfLight \
   --section Occupancy python3 "$one" "$@" | grep -iE "gated_delta|routed_softmax|hybrid_attention|Duration|Throughput|Warp Cycles|Occupancy|stall"
 if [ -n "${SASS_OUT:-}" ]; then
-  for kernel in gated_delta_chunk_terms gated_delta_state_pass gated_delta_outputs routed_softmax; do
-    "$NCU" --clock-control none --section SourceCounters --page source --print-source sass \
-      --csv -k "$kernel" python3 "$one" "$@" | grep -v '^==PROF==' > "$SASS_OUT/$kernel.csv"
-  done
+  "$NCU" --clock-control none --section SourceCounters --page source --print-source sass \
+    --csv -k 'regex:^(gated_delta|routed_softmax)' python3 "$one" "$@" \
+    | grep -v '^==PROF==' > "$SASS_OUT/sass.csv"
 fi
 rm -f "$one"

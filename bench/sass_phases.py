@@ -8,7 +8,7 @@ per phase, its share of the samples, its top stall reasons, the warp
 instructions it executed and what they were (tensor-core MMAs, shared and
 global loads and stores, FP32 arithmetic, shuffles).
 
-    python3 bench/sass_phases.py DIR/gated_delta_chunk_terms.csv [--top 12]
+    python3 bench/sass_phases.py DIR/sass.csv [--kernel routed_softmax] [--top 12]
 """
 import argparse
 import csv
@@ -23,23 +23,24 @@ KINDS = {  # SASS opcode prefix -> column
 
 
 def read(path):
-    """(kernel name, rows as dicts) of the first kernel in a source-page CSV."""
+    """Kernel name -> its SASS rows as dicts, from a source-page CSV (the first
+    launch of each kernel: a second one would count its samples twice)."""
     with open(path, newline="") as f:
         lines = [line for line in f if not line.startswith("==")]
-    reader = csv.reader(lines)
-    kernel, header, rows = None, None, []
-    for row in reader:
+    kernels, kernel, header = {}, None, None
+    for row in csv.reader(lines):
         if row and row[0] == "Kernel Name":
-            if kernel is not None:
-                break  # the same kernel again (a second launch): one is enough
-            kernel = row[1]
+            kernel = row[1] if row[1] not in kernels else None
+            if kernel:
+                kernels[kernel] = []
         elif row and row[0] == "Address":
             header = row
-        elif header and len(row) == len(header):
-            rows.append(dict(zip(header, row)))
-    if not rows:
+        elif kernel and header and len(row) == len(header):
+            kernels[kernel].append(dict(zip(header, row)))
+    kernels = {name: rows for name, rows in kernels.items() if rows}
+    if not kernels:
         sys.exit(f"sass_phases: no SASS rows in {path}")
-    return kernel, rows
+    return kernels
 
 
 def number(text):
@@ -61,9 +62,19 @@ def phases(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv")
+    parser.add_argument("--kernel", help="one kernel of the file (default: each)")
     parser.add_argument("--top", type=int, default=12, help="phases to print, most samples first")
     args = parser.parse_args()
-    kernel, rows = read(args.csv)
+    kernels = read(args.csv)
+    if args.kernel and args.kernel not in kernels:
+        sys.exit(f"sass_phases: no kernel {args.kernel} in {args.csv} (it has: {', '.join(kernels)})")
+    for kernel, rows in kernels.items():
+        if args.kernel in (None, kernel):
+            report(kernel, rows, args.top)
+
+
+def report(kernel, rows, top_phases):
+    """The phases of one kernel with most samples, most first."""
     stalls = [c for c in rows[0] if c.startswith("stall_") and "Not Issued" not in c]
     total = sum(number(r["Warp Stall Sampling (All Samples)"]) for r in rows) or 1
     table = []
@@ -84,7 +95,7 @@ def main():
     print(f"{kernel}: {len(table)} phases, {len(rows)} SASS instructions, {total} samples")
     print("phase  first address      SASS  samples  warp instr  top stalls (samples)"
           "                          instructions executed by kind")
-    for samples, index, address, size, executed, top, kinds in sorted(table, reverse=True)[:args.top]:
+    for samples, index, address, size, executed, top, kinds in sorted(table, reverse=True)[:top_phases]:
         stall_text = ", ".join(f"{s[6:]} {n}" for s, n in top if n)
         kind_text = " ".join(f"{k}={v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         print(f"{index:5d}  {address:17s} {size:5d}  {100 * samples / total:6.1f}%  {executed:10d}"
