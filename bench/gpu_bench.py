@@ -64,13 +64,14 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
-VARIANTS = [None, "nats-gpu{unshare-empties}", "nats-gpu{paired-loads}",
-            "nats-gpu{split-accumulators}", "nats-gpu{unshare-empties paired-loads}",
-            "nats-gpu{unshare-empties paired-loads split-accumulators}", "nats-gpu{tf32x1}",
-            "nats-gpu{block-threads=512}"]
+# The defaults before run 13 (unshare-empties, paired-loads and tf32 for 16-bit
+# data since), and options still off.
+VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
+            "nats-gpu{unshare-empties=false paired-loads=false mma-precision=3xtf32}",
+            "nats-gpu{split-accumulators}", "nats-gpu{block-threads=512}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{block-threads=512}",
-                   "nats-gpu{unshare-empties paired-loads split-accumulators}"]
+LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{split-accumulators}",
+                   "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 

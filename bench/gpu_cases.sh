@@ -5,5 +5,5 @@
 # layers also run through: options whose speed bench/gpu_bench.py's variants
 # and layer rows measure, before they become defaults.
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
-OTHER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{unshare-empties paired-loads split-accumulators}")
-LAYER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{unshare-empties paired-loads split-accumulators}")
+OTHER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{split-accumulators}")
+LAYER_PIPELINES=("nats-gpu{split-accumulators}")

@@ -93,6 +93,9 @@ std::string mlir::nats::defaultCudaPath() {
 
 void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                                       const NatsGPUPipelineOptions &options) {
+  // The attention's element type decides the tensor cores' precision; the
+  // nats ops that say it are gone after nats-to-linalg.
+  pm.addNestedPass<func::FuncOp>(createNatsGPUMmaPrecisionPass());
   // Each branch's own loops become thread blocks: B·H blocks for the gated
   // delta rule, B·Hs·(query blocks) for the routed softmax.
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
@@ -127,7 +130,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass(
-      {options.tf32x1, options.pairedLoads, options.splitAccumulators}));
+      {options.mmaPrecision, options.pairedLoads, options.splitAccumulators}));
   func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());

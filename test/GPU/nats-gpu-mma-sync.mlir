@@ -1,6 +1,6 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
-// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{tf32x1}))' \
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{precision=tf32}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=X1
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{split-accumulators}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SPLIT
@@ -14,7 +14,8 @@
 // B[k+t][g], B[k+t+4][g], splits them into tf32 pairs (round: +0x1000, keep
 // the top 19 bits) and runs three mma.sync, the small products first.
 
-// With tf32x1, each step rounds A and B to tf32 once and runs one mma.sync.
+// With precision=tf32, each step rounds A and B to tf32 once and runs one
+// mma.sync.
 // X1-LABEL: func.func @tile
 // X1:         scf.for
 // X1-NOT:       arith.subf

@@ -8,6 +8,8 @@
 #ifndef NATS_PIPELINES_PIPELINES_H
 #define NATS_PIPELINES_PIPELINES_H
 
+#include "nats/GPU/Transforms/MmaPrecision.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -94,19 +96,17 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "whose rows would all start in one shared-memory bank "
                      "(nats-gpu-pad-rows; 0: none)"),
       llvm::cl::init(16)};
-  // Off until the GPU check has passed with it and it is measured: Nsight
-  // Compute showed 41% of the chunk terms' time (2,4096,8,128 on the H200)
-  // and 43% of the routed softmax's (1,16384,32,64, rho = 1/4) in
+  // On: Nsight Compute showed 41% of the chunk terms' time (2,4096,8,128 on
+  // the H200) and 43% of the routed softmax's (1,16384,32,64, rho = 1/4) in
   // contractions that read bufferization's copies of CSE-merged empties and
-  // zero fills, unpadded (8-way bank conflicts). A first version (empties
-  // only) took the chunk terms 0.618 -> 0.599 ms, outputs unchanged
-  // (docs/benchmarks.md, run 12).
+  // zero fills, unpadded (8-way bank conflicts); with this the chunk terms
+  // took 0.619 -> 0.468 ms, the same o (docs/benchmarks.md, run 13).
   Option<bool> unshareEmpties{
       *this, "unshare-empties",
       llvm::cl::desc("give each use of a block's tensor.empty its own "
                      "(nats-gpu-unshare-empties) instead of bufferization's "
                      "copies"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "
@@ -134,20 +134,32 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "projections) as blocks of 64x64 outputs on tensor "
                      "cores (with mma)"),
       llvm::cl::init(true)};
-  Option<bool> tf32x1{
-      *this, "tf32x1",
-      llvm::cl::desc("one tf32 product per tensor-core step instead of "
-                     "three (3xTF32: f32 accuracy); measured on the H200 "
-                     "with bf16 inputs: 7% faster, o error 2.45e-3 instead "
-                     "of 2.30e-3 (docs/benchmarks.md)"),
-      llvm::cl::init(false)};
-  // Off until the GPU check has passed with it and it is measured.
+  // auto: measured on the H200 at 2,4096,8,128 in bf16 (docs/benchmarks.md,
+  // run 14): tf32 takes the gated-delta kernels 0.947 -> 0.906 ms (state
+  // pass 0.343 -> 0.326, outputs 0.138 -> 0.127), o's error 2.28e-3 ->
+  // 2.54e-3 against float64 (FLA's 6.3e-3); with f32 inputs 23 of the GPU
+  // matrix's 26 tests fail 1e-5 in tf32, hence 3xTF32 there
+  // (nats-gpu-mma-precision).
+  Option<MmaPrecision> mmaPrecision{
+      *this, "mma-precision",
+      llvm::cl::desc("the products of a tensor-core step: auto (tf32 where "
+                     "the attention's data is 16-bit, else 3xtf32), 3xtf32 "
+                     "(f32 accuracy) or tf32 (one product)"),
+      llvm::cl::init(MmaPrecision::Auto),
+      llvm::cl::values(
+          clEnumValN(MmaPrecision::Auto, "auto",
+                     "by the attention's element type (nats-gpu-mma-precision)"),
+          clEnumValN(MmaPrecision::ThreeTF32, "3xtf32",
+                     "three tf32 products a step"),
+          clEnumValN(MmaPrecision::TF32, "tf32", "one tf32 product a step"))};
+  // On: with unshare-empties, the outputs 0.141 -> 0.138 ms and the chunk
+  // terms unchanged (2,4096,8,128 on the H200; docs/benchmarks.md, run 13).
   Option<bool> pairedLoads{
       *this, "paired-loads",
       llvm::cl::desc("read a lane's two k elements of an MMA operand row "
                      "with one 64-bit load where they are contiguous and "
                      "aligned (nats-gpu-mma-sync)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
   Option<bool> splitAccumulators{
       *this, "split-accumulators",
       llvm::cl::desc("independent chains of MMAs in each warp tile "

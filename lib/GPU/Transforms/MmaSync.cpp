@@ -4,7 +4,7 @@
 // operands stay f32 in memory; each is split into two tf32 parts (3xTF32),
 // so that tensor cores do the products at f32 accuracy: the lowering makes
 // the same numbers as the FMA loops it replaces, to within f32 rounding.
-// With tf32x1, one product of the operands rounded to tf32 per step.
+// With precision tf32, one product of the operands rounded to tf32 a step.
 //
 // Fragment layout (PTX ISA, mma.m16n8k8 .tf32): lane = 4·g + t;
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
@@ -87,8 +87,8 @@ bool hasEvenElementOffsets(Value value) {
 class MmaTileBuilder {
 public:
   MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
-                 const NatsGPUMmaSyncPassOptions &options)
-      : b(rewriter), op(op), loops(loops), tf32x1(options.tf32x1),
+                 bool tf32x1, const NatsGPUMmaSyncPassOptions &options)
+      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1),
         pairedLoads(options.pairedLoads),
         splitAccumulators(options.splitAccumulators), loc(op.getLoc()) {}
 
@@ -285,6 +285,7 @@ private:
 };
 
 LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
+                              bool tf32x1,
                               const NatsGPUMmaSyncPassOptions &options) {
   if (forall.getNumResults() != 0)
     return forall.emitOpError("must be bufferized before it becomes mma.sync");
@@ -302,7 +303,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops, options).build();
+  MmaTileBuilder(rewriter, op, *loops, tf32x1, options).build();
   return success();
 }
 
@@ -311,6 +312,9 @@ struct NatsGPUMmaSyncPass
   using Base::Base;
 
   void runOnOperation() override {
+    FailureOr<bool> tf32x1 = isTF32x1();
+    if (failed(tf32x1))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> foralls;
     getOperation().walk([&](scf::ForallOp forall) {
@@ -318,9 +322,25 @@ struct NatsGPUMmaSyncPass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(rewriteWarpTile(rewriter, forall,
-                                 {tf32x1, pairedLoads, splitAccumulators})))
+      if (failed(rewriteWarpTile(rewriter, forall, *tf32x1,
+                                 {precision, pairedLoads, splitAccumulators})))
         return signalPassFailure();
+  }
+
+  /// Whether a step is one tf32 product: the option, or with auto the
+  /// function's mark, which this pass consumes (nothing after it reads it).
+  FailureOr<bool> isTF32x1() {
+    func::FuncOp func = getOperation();
+    Attribute mark = func->removeAttr(kMmaPrecisionAttrName);
+    if (precision != MmaPrecision::Auto)
+      return precision == MmaPrecision::TF32;
+    if (!mark)
+      return false;
+    auto name = dyn_cast<StringAttr>(mark);
+    if (!name || (name != "tf32" && name != "3xtf32"))
+      return func.emitOpError() << "has " << kMmaPrecisionAttrName << " = "
+                                << mark << ", expected \"tf32\" or \"3xtf32\"";
+    return name == "tf32";
   }
 };
 

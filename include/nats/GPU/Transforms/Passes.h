@@ -3,6 +3,8 @@
 #ifndef NATS_GPU_TRANSFORMS_PASSES_H
 #define NATS_GPU_TRANSFORMS_PASSES_H
 
+#include "nats/GPU/Transforms/MmaPrecision.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

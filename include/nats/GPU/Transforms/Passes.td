@@ -185,6 +185,30 @@ def NatsGPUWarpReducePass : Pass<"nats-gpu-warp-reduce", "::mlir::func::FuncOp">
   ];
 }
 
+def NatsGPUMmaPrecisionPass : Pass<"nats-gpu-mma-precision", "::mlir::func::FuncOp"> {
+  let summary = "Mark each function's tensor-core precision from its attention's element type";
+  let description = [{
+    Works on nats IR, before `nats-to-linalg` (the nats ops say what the
+    data is; the contractions they become work on f32 intermediates). Sets
+    `nats.mma_precision` on each function with nats ops: `"tf32"` where the
+    first operand of every one of them (`q`, `qs`, a router's `x`) has a
+    16-bit float element type, `"3xtf32"` otherwise. A function already
+    marked keeps its mark (a user's choice), one without nats ops gets
+    none. `nats-gpu-mma-sync{precision=auto}` follows the mark.
+
+    Why 16-bit data may take one tf32 product a step: bf16 and f16 values
+    are exact in tf32 (8 and 11 significant bits against 11), so only the
+    f32 intermediates (the solve's W and U, the state carried over the
+    tiles, P) are rounded, to 11 bits where FLA rounds them to bf16's 8.
+    Measured on an H200 (2×4096×8×128, bf16): o's error against float64
+    2.54e-3 instead of 2.28e-3 with 3xTF32 (FLA's 6.3e-3), the final
+    state's 6.0e-4 instead of 1.1e-6 (FLA's 4.7e-3), the gated-delta
+    kernels 4% faster (docs/benchmarks.md, run 14). With f32 data one tf32
+    product cannot keep f32's accuracy (23 of the 26 f32 tests of
+    the GPU matrix over their 1e-5), hence 3xTF32 there.
+  }];
+}
+
 def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
   let summary = "Warp tiles of f32 contractions become tensor-core mma.sync";
   let description = [{
@@ -201,16 +225,13 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     accuracy (f32 inputs stay within their 1e-5) while the products run on
     tensor cores.
 
-    With `tf32x1`, each step is one `mma.sync` on hi·hi' alone (operands
-    rounded to tf32's 10 mantissa bits, f32 accumulation): a third of the
-    tensor-core work and none of the splitting. The operands are f32
-    intermediates (the solve's −W and U₀, the state S carried over the
-    tiles, P, U), not the inputs, so the rounding applies to them even with
-    bf16 inputs and may add up over the tiles. Off by default: measured on
-    an H200 (2×4096×8×128, bf16 inputs), the whole op 2.60 ms instead of
-    2.78 and o's error against float64 2.45e-3 instead of 2.30e-3 (FLA's
-    8.8e-3). With f32 inputs its 10-bit operands cannot keep the f32
-    tests' 1e-5 (not run).
+    With `precision=tf32`, each step is one `mma.sync` on hi·hi' alone
+    (operands rounded to tf32's 10 mantissa bits, f32 accumulation): a
+    third of the tensor-core work and none of the splitting. With
+    `precision=auto` (the default), a function marked
+    `nats.mma_precision = "tf32"` (`nats-gpu-mma-precision`: 16-bit
+    attention data) gets tf32, any other 3xTF32; a mark other than
+    `"tf32"` or `"3xtf32"` is an error.
 
     With `paired-loads`, each step's k slots t and t + 4 take the columns
     2t and 2t + 1 instead of t and t + 4, for A and B alike (a permutation
@@ -234,8 +255,18 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     to depth / 8.
   }];
   let options = [
-    Option<"tf32x1", "tf32x1", "bool", "false",
-           "one tf32 product per step instead of three (3xTF32)">,
+    Option<"precision", "precision", "::mlir::nats::MmaPrecision",
+           "::mlir::nats::MmaPrecision::Auto",
+           "the products of a step: 3xtf32 (three tf32 products, f32 "
+           "accuracy), tf32 (one), auto (the function's nats.mma_precision "
+           "mark, 3xtf32 without one)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::nats::MmaPrecision::Auto, "auto",
+                        "the function's nats.mma_precision mark"),
+             clEnumValN(::mlir::nats::MmaPrecision::ThreeTF32, "3xtf32",
+                        "three tf32 products a step (f32 accuracy)"),
+             clEnumValN(::mlir::nats::MmaPrecision::TF32, "tf32",
+                        "one tf32 product a step"))}]>,
     Option<"pairedLoads", "paired-loads", "bool", "false",
            "read a lane's two k elements of a row with one 64-bit load where "
            "k is contiguous and the pair aligned (k permuted in each step)">,
