@@ -160,10 +160,13 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "with one 64-bit load where they are contiguous and "
                      "aligned (nats-gpu-mma-sync)"),
       llvm::cl::init(true)};
+  // Off: measured on the H200 (docs/benchmarks.md, runs 13-14), the chunk
+  // terms 0.468 -> 0.506 ms at 3xTF32 and unchanged (0.453 -> 0.455) with
+  // the defaults of fd19642; the loads, not the MMA chains, bound them.
   Option<bool> splitAccumulators{
       *this, "split-accumulators",
       llvm::cl::desc("independent chains of MMAs in each warp tile "
-                     "(nats-gpu-mma-sync); off until checked and measured"),
+                     "(nats-gpu-mma-sync)"),
       llvm::cl::init(false)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
