@@ -148,7 +148,8 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::init(MmaPrecision::Auto),
       llvm::cl::values(
           clEnumValN(MmaPrecision::Auto, "auto",
-                     "by the attention's element type (nats-gpu-mma-precision)"),
+                     "by the attention's element type "
+                     "(nats-gpu-mma-precision)"),
           clEnumValN(MmaPrecision::ThreeTF32, "3xtf32",
                      "three tf32 products a step"),
           clEnumValN(MmaPrecision::TF32, "tf32", "one tf32 product a step"))};

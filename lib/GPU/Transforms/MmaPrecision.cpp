@@ -21,15 +21,18 @@ struct NatsGPUMmaPrecisionPass
       return;
     bool any = false, allNarrow = true;
     func.walk([&](Operation *op) {
-      if (!isa_and_nonnull<NatsDialect>(op->getDialect()) || op->getNumOperands() == 0)
+      if (!isa_and_nonnull<NatsDialect>(op->getDialect()) ||
+          op->getNumOperands() == 0)
         return;
       any = true;
       Type element = getElementTypeOrSelf(op->getOperand(0).getType());
-      allNarrow &= isa<FloatType>(element) && element.getIntOrFloatBitWidth() <= 16;
+      allNarrow &=
+          isa<FloatType>(element) && element.getIntOrFloatBitWidth() <= 16;
     });
     if (any)
-      func->setAttr(kMmaPrecisionAttrName,
-                    StringAttr::get(&getContext(), allNarrow ? "tf32" : "3xtf32"));
+      func->setAttr(
+          kMmaPrecisionAttrName,
+          StringAttr::get(&getContext(), allNarrow ? "tf32" : "3xtf32"));
   }
 };
 
