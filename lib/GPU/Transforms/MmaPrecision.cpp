@@ -30,9 +30,11 @@ struct NatsGPUMmaPrecisionPass
           isa<FloatType>(element) && element.getIntOrFloatBitWidth() <= 16;
     });
     if (any)
-      func->setAttr(
-          kMmaPrecisionAttrName,
-          StringAttr::get(&getContext(), allNarrow ? "tf32" : "3xtf32"));
+      func->setAttr(kMmaPrecisionAttrName,
+                    StringAttr::get(&getContext(),
+                                    getMmaPrecisionMark(
+                                        allNarrow ? MmaPrecision::TF32
+                                                  : MmaPrecision::ThreeTF32)));
   }
 };
 

@@ -86,9 +86,11 @@ bool hasEvenElementOffsets(Value value) {
 /// Emits one warp's code for the tile `op` in place of it.
 class MmaTileBuilder {
 public:
+  /// `options.precision` is the one for this function (not Auto).
   MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
-                 bool tf32x1, const NatsGPUMmaSyncPassOptions &options)
-      : b(rewriter), op(op), loops(loops), tf32x1(tf32x1),
+                 const NatsGPUMmaSyncPassOptions &options)
+      : b(rewriter), op(op), loops(loops),
+        tf32x1(options.precision == MmaPrecision::TF32),
         pairedLoads(options.pairedLoads),
         splitAccumulators(options.splitAccumulators), loc(op.getLoc()) {}
 
@@ -285,7 +287,6 @@ private:
 };
 
 LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
-                              bool tf32x1,
                               const NatsGPUMmaSyncPassOptions &options) {
   if (forall.getNumResults() != 0)
     return forall.emitOpError("must be bufferized before it becomes mma.sync");
@@ -303,7 +304,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops, tf32x1, options).build();
+  MmaTileBuilder(rewriter, op, *loops, options).build();
   return success();
 }
 
@@ -312,8 +313,8 @@ struct NatsGPUMmaSyncPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<bool> tf32x1 = isTF32x1();
-    if (failed(tf32x1))
+    FailureOr<MmaPrecision> resolved = getFunctionPrecision();
+    if (failed(resolved))
       return signalPassFailure();
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> foralls;
@@ -322,25 +323,31 @@ struct NatsGPUMmaSyncPass
         foralls.push_back(forall);
     });
     for (scf::ForallOp forall : foralls)
-      if (failed(rewriteWarpTile(rewriter, forall, *tf32x1,
-                                 {precision, pairedLoads, splitAccumulators})))
+      if (failed(rewriteWarpTile(rewriter, forall,
+                                 {*resolved, pairedLoads, splitAccumulators})))
         return signalPassFailure();
   }
 
-  /// Whether a step is one tf32 product: the option, or with auto the
-  /// function's mark, which this pass consumes (nothing after it reads it).
-  FailureOr<bool> isTF32x1() {
+  /// This function's precision: the option, or with auto the function's
+  /// mark (3xTF32 without one), which this pass consumes (nothing after it
+  /// reads it).
+  FailureOr<MmaPrecision> getFunctionPrecision() {
     func::FuncOp func = getOperation();
     Attribute mark = func->removeAttr(kMmaPrecisionAttrName);
     if (precision != MmaPrecision::Auto)
-      return precision == MmaPrecision::TF32;
+      return precision.getValue();
     if (!mark)
-      return false;
+      return MmaPrecision::ThreeTF32;
     auto name = dyn_cast<StringAttr>(mark);
-    if (!name || (name != "tf32" && name != "3xtf32"))
-      return func.emitOpError() << "has " << kMmaPrecisionAttrName << " = "
-                                << mark << ", expected \"tf32\" or \"3xtf32\"";
-    return name == "tf32";
+    std::optional<MmaPrecision> named =
+        name ? parseMmaPrecisionMark(name.getValue()) : std::nullopt;
+    if (!named)
+      return func.emitOpError()
+             << "has " << kMmaPrecisionAttrName << " = " << mark
+             << ", expected \"" << getMmaPrecisionMark(MmaPrecision::TF32)
+             << "\" or \"" << getMmaPrecisionMark(MmaPrecision::ThreeTF32)
+             << "\"";
+    return *named;
   }
 };
 

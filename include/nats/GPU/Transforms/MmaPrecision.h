@@ -10,6 +10,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
+
 namespace mlir::nats {
 
 /// The products of one m16n8k8 step: three tf32 products of the operands'
@@ -20,6 +22,19 @@ enum class MmaPrecision { Auto, ThreeTF32, TF32 };
 /// The function attribute that nats-gpu-mma-precision sets: "tf32" or
 /// "3xtf32".
 constexpr llvm::StringLiteral kMmaPrecisionAttrName = "nats.mma_precision";
+
+/// The mark's value for a precision other than Auto.
+inline llvm::StringRef getMmaPrecisionMark(MmaPrecision precision) {
+  return precision == MmaPrecision::TF32 ? "tf32" : "3xtf32";
+}
+
+/// The precision a mark's value names, or none for any other string.
+inline std::optional<MmaPrecision> parseMmaPrecisionMark(llvm::StringRef mark) {
+  for (MmaPrecision precision : {MmaPrecision::ThreeTF32, MmaPrecision::TF32})
+    if (mark == getMmaPrecisionMark(precision))
+      return precision;
+  return std::nullopt;
+}
 
 } // namespace mlir::nats
 
