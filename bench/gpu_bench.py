@@ -64,8 +64,8 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 VARIANT_SHAPE = (2, 4096, 8, 128)
-# The defaults before run 13 (unshare-empties, paired-loads and tf32 for 16-bit
-# data since), and options still off.
+# The default, then without its tf32 for 16-bit data, then as it was before run
+# 13 (no unshare-empties, paired-loads or tf32), then options still off.
 VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
             "nats-gpu{unshare-empties=false paired-loads=false mma-precision=3xtf32}",
             "nats-gpu{split-accumulators}", "nats-gpu{block-threads=512}"]
