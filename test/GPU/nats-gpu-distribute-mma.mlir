@@ -88,3 +88,59 @@ func.func @staged(%a: tensor<2x32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<2x32x
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x32x16xf32>
 }
+
+// A fill that a contraction accumulates into is fused into its warp tiles:
+// each warp fills its own 16 x 8 tile, then runs it. Where something else
+// reads the fill too (@twice), that reader keeps the fill outside, on the
+// threads like any op.
+
+// CHECK-LABEL: func.func @filled
+// CHECK:       scf.forall (%{{.+}}) in (2)
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<32x16xf32>
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%[[O:.+]] = %[[E]])
+// CHECK:           %[[T:.+]] = tensor.extract_slice %[[O]]
+// CHECK:           %[[F:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[T]] : tensor<16x8xf32>)
+// CHECK:           linalg.matmul {{.*}} outs(%[[F]] : tensor<16x8xf32>)
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @filled(%a: tensor<2x32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<2x32x16xf32>)
+    -> tensor<2x32x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %r = scf.forall (%i) in (2) shared_outs(%oc = %c) -> (tensor<2x32x16xf32>) {
+    %sa = tensor.extract_slice %a[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+    %e = tensor.empty() : tensor<32x16xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%sa, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%f : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x32x16xf32>
+}
+
+// CHECK-LABEL: func.func @twice
+// CHECK:         %[[F:.+]] = scf.forall (%{{.+}}, %{{.+}}) in (32, 16)
+// CHECK:           linalg.fill
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2)
+// CHECK:           linalg.fill
+// CHECK:           linalg.matmul
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (32, 16)
+// CHECK:           linalg.add ins(%{{.+}}, %{{.+}} : tensor<1x1xf32>, tensor<1x1xf32>)
+func.func @twice(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<1x32x16xf32>)
+    -> tensor<1x32x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %r = scf.forall (%i) in (1) shared_outs(%oc = %c) -> (tensor<1x32x16xf32>) {
+    %e = tensor.empty() : tensor<32x16xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%a, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%f : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %e2 = tensor.empty() : tensor<32x16xf32>
+    %x = linalg.add ins(%m, %f : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e2 : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %x into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<1x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<1x32x16xf32>
+}

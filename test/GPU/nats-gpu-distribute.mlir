@@ -4,6 +4,9 @@
 // A tile (outermost forall) becomes a thread block; each linalg op in it
 // becomes a forall of single-element tiles over its parallel dims, shared
 // out over the block's threads; a reduction dim stays in the iteration.
+// The fill a reduction accumulates into goes into the reduction's tiles:
+// each thread fills its own element, then sums into it (no phase of its
+// own).
 
 // CHECK-LABEL: func.func @tile
 // CHECK:       scf.forall (%[[B:.+]]) in (2)
@@ -11,13 +14,14 @@
 // CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (8, 4)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}} : tensor<1x1xf32>) outs(%{{.+}} : tensor<1x1xf32>)
 // CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
-// CHECK:         scf.forall (%{{.+}}) in (8)
-// CHECK:           linalg.fill {{.*}} -> tensor<1xf32>
-// CHECK:         } {mapping = [#gpu.thread<linear_dim_0>]}
 // The row sum: rows over threads, each sums its 4 elements.
 // CHECK:         scf.forall (%{{.+}}) in (8)
-// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.+}} : tensor<1x4xf32>) outs(%{{.+}} : tensor<1xf32>)
+// CHECK-NEXT:      tensor.extract_slice
+// CHECK-NEXT:      tensor.extract_slice
+// CHECK-NEXT:      %[[F:.+]] = linalg.fill {{.*}} -> tensor<1xf32>
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.+}} : tensor<1x4xf32>) outs(%[[F]] : tensor<1xf32>)
 // CHECK:         } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK-NOT:     linalg.fill
 // CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
 func.func @tile(%x: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
   %out = tensor.empty() : tensor<2x8x4xf32>

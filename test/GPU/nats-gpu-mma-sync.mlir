@@ -115,9 +115,46 @@ func.func @tile(%a: memref<32x16xf32>, %b: memref<16x16xf32>, %c: memref<32x16xf
 
 // -----
 
+// A fill of the tile before it (nats-gpu-distribute fuses the fill a
+// contraction accumulates into) starts every lane's accumulator at the
+// fill's value: C is written, never read, and the fill is gone.
+// CHECK-LABEL: func.func @filled_tile
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[V:.+]]: f32)
+// CHECK-NOT:     linalg.fill
+// CHECK-NOT:     memref.load %[[C]]
+// CHECK:         %[[ACC:.+]] = vector.broadcast %[[V]] : f32 to vector<2x2xf32>
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[ACC]])
+// CHECK-NOT:     memref.load %[[C]]
+// CHECK:         memref.store %{{.+}}, %[[C]]
+func.func @filled_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>, %v: f32) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.fill ins(%v : f32) outs(%c : memref<16x8xf32>)
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+func.func @fill_elsewhere(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
+                          %d: memref<16x8xf32>, %v: f32) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      // expected-error @below {{must fill the output of the warp tile it precedes, on buffers}}
+      linalg.fill ins(%v : f32) outs(%d : memref<16x8xf32>)
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>) {
   scf.forall (%blk) in (1) {
-    // expected-error @below {{needs exactly one linalg op, a warp tile, got 2}}
+    // expected-error @below {{needs one linalg op, a warp tile, or a fill of its output and then the tile, got 2 linalg ops}}
     scf.forall (%i) in (1) {
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)

@@ -48,31 +48,53 @@ SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
   return mapping;
 }
 
+/// Whether tileOnto fuses into the tiles the linalg.fill that `op`
+/// accumulates into (or whose elements it overwrites): each tile then fills
+/// its own part first, where the fill alone would be a phase of the whole
+/// block, with a barrier after it.
+enum class FuseFills : bool { No, Yes };
+
 /// Tiles `op` by `tileSizes` (0: the loop stays whole in each tile) into an
-/// scf.forall with `mapping`; returns the tile's op, in the forall.
+/// scf.forall with `mapping`; returns the tile's op, in the forall. A fill
+/// fused in is erased where nothing else reads it.
 FailureOr<Operation *> tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<OpFoldResult> tileSizes,
-                                ArrayRef<Attribute> mapping) {
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+                                ArrayRef<Attribute> mapping,
+                                FuseFills fuseFills = FuseFills::No) {
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
       .setTileSizes(tileSizes)
       .setMapping(mapping);
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (fuseFills == FuseFills::No || !isDestination ||
+            !isa<linalg::FillOp>(producer.getOwner()))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
   rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return op->emitOpError("could not be distributed over GPU threads");
-  rewriter.replaceOp(op, tiled->replacements);
+  for (OpResult result : op->getResults())
+    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+  rewriter.eraseOp(op);
+  for (Operation *fill : tiled->fusedProducers)
+    if (fill->use_empty())
+      rewriter.eraseOp(fill);
   // Iterations numbered from 0 by 1, as nats-map-foralls-to-gpu numbers
   // threads and warps: a tile's offset becomes iv × tile size.
   auto forall = cast<scf::ForallOp>(tiled->loops.front().getOperation());
   if (!forall.isNormalized() && failed(normalizeForallOp(rewriter, forall)))
-    return op->emitOpError("could not number its GPU tiles from 0");
-  return tiled->tiledOps.front();
+    return forall.emitOpError("could not number its GPU tiles from 0");
+  return tiled->tiledAndFusedOps.front();
 }
 
 /// Tiles `op` into single-element tiles over its parallel dims, as a
-/// #gpu.thread forall.
+/// #gpu.thread forall; a fill it accumulates into goes into the tiles.
 LogicalResult distributeOverThreads(RewriterBase &rewriter,
                                     linalg::LinalgOp op) {
   SmallVector<OpFoldResult> tileSizes;
@@ -86,12 +108,14 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
     return success(); // a full reduction stays whole: one thread runs it
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUThreadMappingAttr>(op->getContext(),
-                                                           parallel));
+                                                           parallel),
+                  FuseFills::Yes);
 }
 
 /// Tiles a contraction into kMmaM × kMmaN tiles of its output, the whole
 /// reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync makes each
-/// tile a warp's sequence of mma.sync.
+/// tile a warp's sequence of mma.sync, and a fill fused in the
+/// accumulators' initial value (no load of C).
 LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                                   MmaLoops loops) {
   SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
@@ -99,7 +123,8 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
   tileSizes[loops.m] = rewriter.getIndexAttr(kMmaM);
   tileSizes[loops.n] = rewriter.getIndexAttr(kMmaN);
   return tileOnto(rewriter, op, tileSizes,
-                  linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2));
+                  linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2),
+                  FuseFills::Yes);
 }
 
 /// The reduction loop of `op` where a warp per output element beats a
@@ -306,6 +331,21 @@ void carryInPlace(RewriterBase &rewriter, scf::ForOp loop) {
   }
 }
 
+/// Every linalg op of `func` not yet in a thread's or a warp's tile.
+/// Collected first: tiling creates the ops a walk would otherwise visit
+/// again.
+SmallVector<linalg::LinalgOp> collectUndistributed(func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> ops;
+  func.walk([&](linalg::LinalgOp op) {
+    for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
+         forall = forall->getParentOfType<scf::ForallOp>())
+      if (isThreadForall(forall) || isWarpForall(forall))
+        return;
+    ops.push_back(op);
+  });
+  return ops;
+}
+
 struct NatsGPUDistributePass
     : nats::impl::NatsGPUDistributePassBase<NatsGPUDistributePass> {
   using Base::Base;
@@ -372,38 +412,43 @@ struct NatsGPUDistributePass
         carryInPlace(rewriter, loop);
     });
 
-    // Every linalg op not already inside a thread forall. Collected first:
-    // tiling creates the ops it would otherwise visit again.
-    SmallVector<linalg::LinalgOp> ops;
-    func.walk([&](linalg::LinalgOp op) {
-      for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
-           forall = forall->getParentOfType<scf::ForallOp>())
-        if (isThreadForall(forall))
-          return;
-      ops.push_back(op);
-    });
-    DenseMap<Value, Value> staged;
-    for (linalg::LinalgOp op : ops) {
-      if (!op.hasPureTensorSemantics())
-        continue;
-      // Tensor cores only inside a block: a warp tile needs its warp.
-      scf::ForallOp block = getEnclosingBlockForall(op);
-      std::optional<MmaLoops> loops;
-      if (mma && block)
-        loops = getMmaLoops(op);
-      if (loops && stageOperandsInSharedMemory &&
-          failed(stageOperands(rewriter, op, block, staged)))
-        return signalPassFailure();
-      std::optional<unsigned> reductionLoop;
-      if (!loops && warpReductions && block)
-        reductionLoop = getProfitableWarpReduction(op);
-      LogicalResult distributed =
-          loops           ? distributeOverWarps(rewriter, op, *loops)
-          : reductionLoop ? distributeReductionOverWarps(rewriter, op,
-                                                         *reductionLoop)
-                          : distributeOverThreads(rewriter, op);
-      if (failed(distributed))
-        return signalPassFailure();
+    // The tensor-core contractions first: they take in the fills they
+    // accumulate into, which must not be spread over threads before.
+    if (mma) {
+      DenseMap<Value, Value> staged;
+      // Collected first: the fills they take in are erased.
+      SmallVector<std::pair<linalg::LinalgOp, MmaLoops>> contractions;
+      for (linalg::LinalgOp op : collectUndistributed(func))
+        if (getEnclosingBlockForall(op) && op.hasPureTensorSemantics())
+          if (std::optional<MmaLoops> loops = getMmaLoops(op))
+            contractions.push_back({op, *loops});
+      for (auto [op, loops] : contractions) {
+        scf::ForallOp block = getEnclosingBlockForall(op);
+        if ((stageOperandsInSharedMemory &&
+             failed(stageOperands(rewriter, op, block, staged))) ||
+            failed(distributeOverWarps(rewriter, op, loops)))
+          return signalPassFailure();
+      }
+    }
+    // Then every other op, the fills last: those that are still read
+    // outside the tiles that took them in.
+    for (bool fills : {false, true}) {
+      SmallVector<linalg::LinalgOp> ops = llvm::filter_to_vector(
+          collectUndistributed(func), [&](linalg::LinalgOp op) {
+            return op.hasPureTensorSemantics() &&
+                   isa<linalg::FillOp>(op) == fills;
+          });
+      for (linalg::LinalgOp op : ops) {
+        std::optional<unsigned> reductionLoop;
+        if (warpReductions && getEnclosingBlockForall(op))
+          reductionLoop = getProfitableWarpReduction(op);
+        LogicalResult distributed =
+            reductionLoop
+                ? distributeReductionOverWarps(rewriter, op, *reductionLoop)
+                : distributeOverThreads(rewriter, op);
+        if (failed(distributed))
+          return signalPassFailure();
+      }
     }
   }
 };

@@ -94,7 +94,9 @@ public:
         pairedLoads(options.pairedLoads),
         splitAccumulators(options.splitAccumulators), loc(op.getLoc()) {}
 
-  void build() {
+  /// `initial`, where given, is every element of C before the tile adds to
+  /// it: C is then written, not read.
+  void build(Value initial) {
     b.setInsertionPoint(op);
     Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
     Value g = arith::DivUIOp::create(b, loc, lane, index(4));
@@ -108,11 +110,16 @@ public:
     // (m, n) of the accumulator's four elements, in fragment order.
     SmallVector<std::pair<Value, Value>> cIndex = {
         {g, t2}, {g, t21}, {g8, t2}, {g8, t21}};
-    SmallVector<Value> cValues;
-    for (auto [m, n] : cIndex)
-      cValues.push_back(load(c, m, n, zero));
-    Value acc = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2, 2}, b.getF32Type()), cValues);
+    auto accType = VectorType::get({2, 2}, b.getF32Type());
+    Value acc;
+    if (initial) {
+      acc = vector::BroadcastOp::create(b, loc, accType, initial);
+    } else {
+      SmallVector<Value> cValues;
+      for (auto [m, n] : cIndex)
+        cValues.push_back(load(c, m, n, zero));
+      acc = vector::FromElementsOp::create(b, loc, accType, cValues);
+    }
 
     int64_t depth = op.getStaticLoopRanges()[loops.k];
     // With split-accumulators, independent chains of MMAs: two k-steps an
@@ -124,9 +131,7 @@ public:
     SmallVector<Value> inits = {acc};
     if (stepsPerIteration * perStep > 1) {
       Value zeros = arith::ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(cast<VectorType>(acc.getType()),
-                                 b.getF32FloatAttr(0)));
+          b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
       inits.resize(stepsPerIteration * perStep, zeros);
     }
     auto loop = scf::ForOp::create(
@@ -294,17 +299,28 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   forall.getBody()->walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   if (ops.empty())
     return success(); // lane code already (nats-gpu-warp-reduce)
-  if (ops.size() != 1)
-    return forall.emitOpError("needs exactly one linalg op, a warp tile, got ")
-           << ops.size();
-  linalg::LinalgOp op = ops.front();
+  // A fill of the tile first (nats-gpu-distribute fuses it in) is the
+  // accumulators' initial value.
+  auto fill = dyn_cast<linalg::FillOp>(ops.front().getOperation());
+  if (ops.size() != (fill ? 2 : 1))
+    return forall.emitOpError("needs one linalg op, a warp tile, or a fill "
+                              "of its output and then the tile, got ")
+           << ops.size() << " linalg ops";
+  linalg::LinalgOp op = ops.back();
+  if (fill && (!fill.hasPureBufferSemantics() ||
+               fill.getDpsInits()[0] != op.getDpsInits()[0]))
+    return fill->emitOpError("must fill the output of the warp tile it "
+                             "precedes, on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   if (!op.hasPureBufferSemantics() || !loops || sizes[loops->m] != kMmaM ||
       sizes[loops->n] != kMmaN)
     return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
                            "buffers, which one mma.sync warp tile computes");
-  MmaTileBuilder(rewriter, op, *loops, options).build();
+  Value initial = fill ? fill.getDpsInputs()[0] : Value();
+  if (fill)
+    rewriter.eraseOp(fill);
+  MmaTileBuilder(rewriter, op, *loops, options).build(initial);
   return success();
 }
 

@@ -4,6 +4,7 @@
 #include "nats/GPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::nats {
@@ -51,6 +52,56 @@ bool writesInto(OpOperand &use) {
   return false;
 }
 
+/// The extract_slice of `use`'s value that `use` writes back, where `use` is
+/// the destination of a tensor.insert_slice whose source was computed in
+/// place from that slice (the same offsets, sizes and strides, reached
+/// through destinations only): an update of a part of the value, which
+/// bufferization does in place as long as both uses see the same value.
+tensor::ExtractSliceOp getSliceWrittenBack(OpOperand &use) {
+  auto insert = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+  if (!insert || &use != &insert.getDestMutable())
+    return {};
+  Value value = insert.getSource();
+  while (auto result = dyn_cast<OpResult>(value)) {
+    Operation *def = result.getOwner();
+    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def))
+      return slice.getSource() == use.get() &&
+                     mlir::detail::sameOffsetsSizesAndStrides(
+                         slice, insert,
+                         [](OpFoldResult a, OpFoldResult b) { return a == b; })
+                 ? slice
+                 : tensor::ExtractSliceOp();
+    if (auto forall = dyn_cast<scf::ForallOp>(def))
+      value = forall.getOutputs()[result.getResultNumber()];
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def))
+      value = dps.getTiedOpOperand(result)->get();
+    else
+      return {};
+  }
+  return {};
+}
+
+/// Those of `uses` that write a slice of their value back, with the slices
+/// (found before any use changes: unsharing changes the slices' sources).
+SmallVector<std::pair<OpOperand *, tensor::ExtractSliceOp>>
+getSlicesWrittenBack(ArrayRef<OpOperand *> uses) {
+  SmallVector<std::pair<OpOperand *, tensor::ExtractSliceOp>> writeBacks;
+  for (OpOperand *use : uses)
+    if (tensor::ExtractSliceOp slice = getSliceWrittenBack(*use))
+      writeBacks.push_back({use, slice});
+  return writeBacks;
+}
+
+/// Points each use that writes a slice back (getSliceWrittenBack) at the
+/// value its slice now reads, which unsharing may have changed.
+void rejoinSlicesWrittenBack(
+    RewriterBase &rewriter,
+    ArrayRef<std::pair<OpOperand *, tensor::ExtractSliceOp>> writeBacks) {
+  for (auto [use, slice] : writeBacks)
+    rewriter.modifyOpInPlace(use->getOwner(),
+                             [&] { use->set(slice.getSource()); });
+}
+
 /// Each block-level user that writes into a fill written by several, or by
 /// one in a loop below it, gets a fill of its own right before it: the
 /// work of the copy that bufferization would make for it, into a buffer
@@ -62,9 +113,11 @@ void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
   if (uses.size() == 1 &&
       uses.front()->getOwner()->getParentRegion() == fill->getParentRegion())
     return;
+  auto writeBacks = getSlicesWrittenBack(uses);
   for (OpOperand *use : uses) {
     Operation *user = use->getOwner();
-    if (!isBlockLevel(user) || !writesInto(*use))
+    if (llvm::is_contained(llvm::make_first_range(writeBacks), use) ||
+        !isBlockLevel(user) || !writesInto(*use))
       continue;
     rewriter.setInsertionPoint(user);
     IRMapping mapping;
@@ -72,6 +125,7 @@ void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
     Operation *own = rewriter.clone(*fill, mapping);
     rewriter.modifyOpInPlace(user, [&] { use->set(own->getResult(0)); });
   }
+  rejoinSlicesWrittenBack(rewriter, writeBacks);
   if (fill->use_empty())
     rewriter.eraseOp(fill);
   if (empty->use_empty())
@@ -85,8 +139,11 @@ void unshareEmpty(RewriterBase &rewriter, tensor::EmptyOp empty) {
   SmallVector<OpOperand *> uses = llvm::map_to_vector(
       empty->getUses(), [](OpOperand &use) { return &use; });
   bool originalTaken = false;
+  auto writeBacks = getSlicesWrittenBack(uses);
   for (OpOperand *use : uses) {
     Operation *user = use->getOwner();
+    if (llvm::is_contained(llvm::make_first_range(writeBacks), use))
+      continue;
     bool blockLevel = isBlockLevel(user);
     if (!blockLevel && !originalTaken) {
       originalTaken = true;
@@ -96,6 +153,7 @@ void unshareEmpty(RewriterBase &rewriter, tensor::EmptyOp empty) {
     Operation *clone = rewriter.clone(*empty);
     rewriter.modifyOpInPlace(user, [&] { use->set(clone->getResult(0)); });
   }
+  rejoinSlicesWrittenBack(rewriter, writeBacks);
   if (empty->use_empty())
     rewriter.eraseOp(empty);
 }

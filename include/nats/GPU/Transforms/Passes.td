@@ -32,6 +32,10 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     multiple of 16, n and k of 8) is tiled instead into 16 × 8 tiles of its
     output, each with the whole reduction, as an `scf.forall` mapped to
     `#gpu.warp`: `nats-gpu-mma-sync` makes each tile a warp's `mma.sync`.
+    A `linalg.fill` that such a contraction accumulates into is fused into
+    its tiles (each warp fills its own tile first; the fill outside goes
+    where nothing else reads it), which `nats-gpu-mma-sync` folds into the
+    accumulators: no block-wide phase of stores before the contraction.
     With `stage-operands` as well, each input of such a contraction that the
     block reads from outside itself (a slice of a function argument, of an
     earlier loop's result or of the block's shared outputs: global memory)
@@ -94,7 +98,10 @@ def NatsGPUUnshareEmptiesPass : Pass<"nats-gpu-unshare-empties", "::mlir::func::
     value) a fill of its own right before it (the work of the copy it
     replaces; readers keep sharing the original), and each use of a shared
     empty an empty of its own (an empty has no contents: nothing changes).
-    Each then bufferizes in place into a buffer of its own, and
+    A `tensor.insert_slice` that writes back a slice of the same value,
+    computed in place from it (a block of rows solved into its place),
+    stays with that slice: apart, the write-back would be a copy. Each then
+    bufferizes in place into a buffer of its own, and
     `nats-gpu-workspace` lets buffers that are never live at once share
     memory.
   }];
@@ -214,9 +221,11 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
   let description = [{
     Works on buffers, after bufferization and before
     `nats-map-foralls-to-gpu`. The body of each `#gpu.warp` forall that
-    `nats-gpu-distribute` made is one contraction of a 16 × 8 output tile;
-    this pass replaces it by the code one warp runs: every lane loads its
-    part of the accumulator (the m16n8 fragment layout of PTX), walks the
+    `nats-gpu-distribute` made is one contraction of a 16 × 8 output tile,
+    optionally after a `linalg.fill` of that tile; this pass replaces it by
+    the code one warp runs: every lane loads its part of the accumulator
+    (the m16n8 fragment layout of PTX; with a fill, it starts at the fill's
+    value instead and C is only written), walks the
     reduction in steps of 8 loading its parts of A and B, and stores the
     accumulator back. Each step is three `nvgpu.mma.sync` of shape m16n8k8
     on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and

@@ -458,16 +458,19 @@ private:
           return arith::SelectOp::create(b, l, visible, factor, zero);
         });
 
-    // A = StrictLower(diag(β) (K Kᵀ) ⊙ M).
+    // −A = −StrictLower(diag(β) (K Kᵀ) ⊙ M), negated so that the solve
+    // accumulates its products onto the right-hand side.
     Value kk = tb.matmul(kn, kn, /*transposeA=*/false, /*transposeB=*/true);
-    Value a = tb.map(
+    Value negA = tb.map(
         {tile, tile}, ValueRange{kk, decay, betaF},
         ArrayRef<AffineMap>{id2, id2, row},
         [](OpBuilder &b, Location l, ValueRange x, ValueRange idx) {
           Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
                                               idx[0], idx[1]);
-          Value value = arith::MulFOp::create(
-              b, l, x[2], arith::MulFOp::create(b, l, x[0], x[1]));
+          Value value = arith::NegFOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, x[2],
+                                    arith::MulFOp::create(b, l, x[0], x[1])));
           Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
           return arith::SelectOp::create(b, l, below, value, zero);
         });
@@ -498,7 +501,7 @@ private:
           indexAttrs(b, {tile, columns}), indexAttrs(b, {1, 1}));
     };
     rhs = place(vWrites, place(kWrites, rhs, 0, keyDim), keyDim, valueDim);
-    Value solved = solveUnitLower(tb, a, rhs, tile, width);
+    Value solved = solveUnitLower(tb, negA, rhs, tile, width);
     OpFoldResult zero = b.getIndexAttr(0);
     Value negW = sliceOf(b, loc, solved, {zero, zero}, {tile, keyDim}, 0);
     Value u0 = sliceOf(b, loc, solved, {zero, b.getIndexAttr(keyDim)},
@@ -534,14 +537,16 @@ private:
   /// tile, so that the off-diagonal products can run there.
   static constexpr int64_t kSolveBlock = 16;
 
-  /// U with U_i = X_i − Σ_{j<i} A_ij U_j for a strictly lower A (L×L) and
-  /// X (L×V): the unit-lower-triangular solve (I + A) U = X, by blocks of
-  /// rows. Block b first takes the product with the blocks solved before it
-  /// (one matmul), then solves its own diagonal block column by column. The
-  /// dependent chain per column is L/16 short solves instead of one of L
-  /// rows: the products, the bulk of the work, are independent matmuls.
-  static Value solveUnitLower(TileBuilder &tb, Value a, Value x, int64_t tile,
-                              int64_t valueDim) {
+  /// U with U_i = X_i + Σ_{j<i} (−A)_ij U_j for a strictly lower A (L×L,
+  /// given as −A) and X (L×V): the unit-lower-triangular solve
+  /// (I + A) U = X, by blocks of rows. Block b first adds the product with
+  /// the blocks of U solved before it onto its rows of X, in place (one
+  /// matmul, which only block b reads), then solves its own diagonal block
+  /// column by column into its rows of U. The dependent chain per column is
+  /// L/16 short solves instead of one of L rows: the products, the bulk of
+  /// the work, are independent matmuls.
+  static Value solveUnitLower(TileBuilder &tb, Value negA, Value x,
+                              int64_t tile, int64_t valueDim) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
     auto slice = [&](Value m, int64_t row, int64_t rows, int64_t col,
@@ -551,20 +556,17 @@ private:
           ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(cols)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     };
-    Value u = tb.zeros({tile, valueDim});
+    // No fill: each block's rows of U are written before anything reads
+    // them.
+    Value u = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tile, valueDim},
+                                      tb.f32());
     for (int64_t row = 0; row < tile; row += kSolveBlock) {
       int64_t rows = std::min(kSolveBlock, tile - row);
       Value rhs = slice(x, row, rows, 0, valueDim);
-      if (row > 0) {
-        Value done = tb.matmul(slice(a, row, rows, 0, row),
-                               slice(u, 0, row, 0, valueDim));
-        rhs = tb.map(ValueRange{rhs, done},
-                     [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
-                       return arith::SubFOp::create(nb, l, y[0], y[1]);
-                     });
-      }
-      // The block's rows of U are still zero: the solve writes them in place.
-      Value block = solveColumns(tb, slice(a, row, rows, row, rows), rhs,
+      if (row > 0)
+        rhs = tb.matmulAdd(slice(negA, row, rows, 0, row),
+                           slice(u, 0, row, 0, valueDim), rhs);
+      Value block = solveColumns(tb, slice(negA, row, rows, row, rows), rhs,
                                  slice(u, row, rows, 0, valueDim));
       u = tensor::InsertSliceOp::create(
           b, loc, block, u,
@@ -575,19 +577,20 @@ private:
     return u;
   }
 
-  /// The unit-lower solve of a diagonal block (n×n A, n×V X) into `zeros`
-  /// (n×V). The columns
-  /// are independent, so it is a forall over them, each a scalar forward
-  /// substitution: its n steps need no one else's results (on a GPU, no
-  /// barrier between rows; nats-gpu-distribute gives each column a thread).
-  static Value solveColumns(TileBuilder &tb, Value a, Value x, Value zeros) {
+  /// The unit-lower solve of a diagonal block, u_i = x_i + Σ_{j<i} (−A)_ij
+  /// u_j for an n×n −A and n×V X, into `into` (n×V, read only where
+  /// written). The columns are independent, so it is a forall over them,
+  /// each a scalar forward substitution: its n steps need no one else's
+  /// results (on a GPU, no barrier between rows; nats-gpu-distribute gives
+  /// each column a thread).
+  static Value solveColumns(TileBuilder &tb, Value negA, Value x, Value into) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
     auto xType = cast<RankedTensorType>(x.getType());
     int64_t n = xType.getDimSize(0), valueDim = xType.getDimSize(1);
     auto forall = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(valueDim)},
-        ValueRange{zeros}, /*mapping=*/std::nullopt);
+        ValueRange{into}, /*mapping=*/std::nullopt);
     OpBuilder nb = OpBuilder::atBlockBegin(forall.getBody());
     Value c = forall.getInductionVar(0);
     Value shared = forall.getRegionIterArgs()[0];
@@ -606,10 +609,11 @@ private:
           auto dot = scf::ForOp::create(
               rb, l, zero, i, one, ValueRange{xi},
               [&](OpBuilder &db, Location dl, Value j, ValueRange acc) {
-                Value aij = tensor::ExtractOp::create(db, dl, a, ValueRange{i, j});
+                Value aij =
+                    tensor::ExtractOp::create(db, dl, negA, ValueRange{i, j});
                 Value uj =
                     tensor::ExtractOp::create(db, dl, uc[0], ValueRange{j, zero});
-                Value next = arith::SubFOp::create(
+                Value next = arith::AddFOp::create(
                     db, dl, acc[0], arith::MulFOp::create(db, dl, aij, uj));
                 scf::YieldOp::create(db, dl, next);
               });
