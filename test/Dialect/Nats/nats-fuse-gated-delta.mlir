@@ -90,33 +90,38 @@
 // CHECK: %[[VW:.+]] = linalg.generic {{.*}} ins(%[[VT]], %{{.+}} : tensor<32x16xbf16>, tensor<32xf32>)
 // CHECK: %[[RHS0:.+]] = tensor.insert_slice %[[KW]] into %{{.+}}[0, 0] [32, 8] [1, 1] : tensor<32x8xf32> into tensor<32x24xf32>
 // CHECK: %[[X:.+]] = tensor.insert_slice %[[VW]] into %[[RHS0]][0, 8] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x24xf32>
-// [−W | U₀] = (I + A)⁻¹ X by blocks of 16 rows. Block 0: its diagonal block
-// solved column by column, one column c per iteration of a forall, each a
-// forward substitution U_ic = X_ic + Σ_{j<i} (−A)_ij U_jc, in place in the
-// result's rows, an empty tensor (each block's rows are written before
-// anything reads them; CSE merged it with X's).
+// [−W | U₀] = (I + A)⁻¹ X by blocks of 16 rows. First the inverses T_b of
+// both diagonal blocks, one forall over all 32 columns: column c of block b
+// (rows from 16b) is zero above the diagonal, one on it, and below it the
+// forward substitution t_i = Σ_{c≤j<i} (−A)_ij t_j.
+// CHECK: %[[T:.+]] = scf.forall (%[[COL:.+]]) in (32) shared_outs(%[[TALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>)
+// CHECK: %[[LOCAL:.+]] = arith.remui %[[COL]], %c16
+// CHECK: %[[FIRST:.+]] = arith.subi %[[COL]], %[[LOCAL]]
+// CHECK: %[[ROWS:.+]] = arith.minui
+// CHECK: %[[TCOL:.+]] = tensor.extract_slice %[[TALL]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
+// CHECK: scf.for %{{.+}} = %c0 to %[[LOCAL]]
+// CHECK: tensor.insert %cst
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ROWS]] step %c1
+// CHECK: scf.for %[[J:.+]] = %[[LOCAL]] to %[[I]] step %c1
+// CHECK: tensor.extract %[[LMAT]]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[TALL]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
+// Block 0: T_0 X_0, accumulated onto a zero fill of its rows of U.
+// CHECK: %[[T0:.+]] = tensor.extract_slice %[[T]][0, 0] [16, 16] [1, 1]
+// CHECK: %[[U00:.+]] = linalg.fill
 // CHECK: %[[X0:.+]] = tensor.extract_slice %[[X]][0, 0] [16, 24] [1, 1]
-// CHECK: %[[UZERO:.+]] = tensor.extract_slice %[[U00:.+]][0, 0] [16, 24] [1, 1]
-// CHECK: %[[A00:.+]] = tensor.extract_slice %[[LMAT]][0, 0] [16, 16] [1, 1]
-// CHECK: %[[UB0:.+]] = scf.forall (%[[COL:.+]]) in (24) shared_outs(%[[UALL:.+]] = %[[UZERO]]) -> (tensor<16x24xf32>)
-// CHECK: %[[UCOL0:.+]] = tensor.extract_slice %[[UALL]][0, %[[COL]]] [16, 1] [1, 1]
-// CHECK: %[[UCOL:.+]] = scf.for %[[I:.+]] = %c0 to %c16 step %c1 iter_args(%[[UACC:.+]] = %[[UCOL0]]) -> (tensor<16x1xf32>)
-// CHECK: %[[XI:.+]] = tensor.extract %[[X0]][%[[I]], %[[COL]]]
-// CHECK: %[[DOT:.+]] = scf.for %[[J:.+]] = %c0 to %[[I]] step %c1 iter_args(%[[ACC:.+]] = %[[XI]]) -> (f32)
-// CHECK: tensor.extract %[[A00]][%[[I]], %[[J]]]
-// CHECK: tensor.extract %[[UACC]][%[[J]], %c0]
-// CHECK: arith.addf %[[ACC]]
-// CHECK: tensor.insert %[[DOT]] into %[[UACC]][%[[I]], %c0]
-// CHECK: tensor.parallel_insert_slice %[[UCOL]] into %[[UALL]][0, %[[COL]]] [16, 1] [1, 1]
-// CHECK: %[[UA:.+]] = tensor.insert_slice %[[UB0]] into %[[U00]][0, 0] [16, 24] [1, 1]
-// Block 1: −A's rows below block 0 times block 0 of the result added onto
-// X's rows (a matmul accumulating in place), then its own diagonal block.
-// CHECK: %[[X1:.+]] = tensor.extract_slice %[[X]][16, 0] [16, 24] [1, 1]
+// CHECK: %[[UB0:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[T0]], %[[X0]] : tensor<16x16xf32>, tensor<16x24xf32>) outs(%[[U00]] : tensor<16x24xf32>)
+// CHECK: %[[UA:.+]] = tensor.insert_slice %[[UB0]] into %{{.+}}[0, 0] [16, 24] [1, 1]
+// Block 1: −A's rows below block 0 times block 0 of U, then T_1 times X_1
+// and T_1 times that product, both onto a zero fill of block 1's rows.
+// CHECK: %[[T1:.+]] = tensor.extract_slice %[[T]][16, 0] [16, 16] [1, 1]
 // CHECK: %[[A10:.+]] = tensor.extract_slice %[[LMAT]][16, 0] [16, 16] [1, 1]
-// CHECK: linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[A10]], %[[UB0]] : tensor<16x16xf32>, tensor<16x24xf32>) outs(%[[X1]] : tensor<16x24xf32>)
-// CHECK: tensor.extract_slice %[[LMAT]][16, 16] [16, 16] [1, 1]
-// CHECK: scf.forall (%{{.+}}) in (24)
-// CHECK: %[[SOLVED:.+]] = tensor.insert_slice %{{.+}} into %[[UA]][16, 0] [16, 24] [1, 1]
+// CHECK: %[[DONE:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[A10]], %[[UB0]] : tensor<16x16xf32>, tensor<16x24xf32>)
+// CHECK: %[[X1:.+]] = tensor.extract_slice %[[X]][16, 0] [16, 24] [1, 1]
+// CHECK: %[[PX:.+]] = linalg.generic {{.*}} ins(%[[T1]], %[[X1]] :
+// CHECK: %[[PD:.+]] = linalg.generic {{.*}} ins(%[[T1]], %[[DONE]] : {{.*}} outs(%[[PX]] :
+// CHECK: %[[SOLVED:.+]] = tensor.insert_slice %[[PD]] into %[[UA]][16, 0] [16, 24] [1, 1]
 // CHECK: %[[W:.+]] = tensor.extract_slice %[[SOLVED]][0, 0] [32, 8] [1, 1]
 // CHECK: %[[U0:.+]] = tensor.extract_slice %[[SOLVED]][0, 8] [32, 16] [1, 1]
 // P = Q·Kᵀ ⊙ M, Q_γ = Q ⊙ e^γ.
@@ -202,13 +207,15 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 // A chunk (64) larger than tile-size (32) makes the tile one chunk; T = 128
 // needs no padding: 2 tiles and no crop. Without initial_state the state
 // starts at zero; without qk_l2norm q is only scaled. f32 needs no widening
-// or narrowing. The solve has K + V = 12 columns.
+// or narrowing. The solve inverts the 4 diagonal blocks of the 64-row
+// tile in one forall over their 64 columns.
 // CHECK-LABEL: func.func @chunk_above_tile_size
 // CHECK-NOT: tensor.pad
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 2)
 // CHECK-NOT: arith.extf
 // CHECK-NOT: math.rsqrt
-// CHECK-COUNT-4: scf.forall (%{{.+}}) in (12)
+// CHECK: scf.forall (%{{.+}}) in (64) {{.*}} -> (tensor<64x16xf32>)
+// CHECK-NOT: scf.forall (%{{.+}}) in (64)
 // CHECK-NOT: arith.extf
 // CHECK-NOT: math.rsqrt
 // CHECK: scf.forall (%{{.+}}, %{{.+}}) in (1, 2)

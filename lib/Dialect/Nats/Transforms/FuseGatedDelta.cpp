@@ -534,17 +534,18 @@ private:
   }
 
   /// Rows per block of the blocked solve: a multiple of the tensor cores'
-  /// tile, so that the off-diagonal products can run there.
+  /// tile, so that its products can run there.
   static constexpr int64_t kSolveBlock = 16;
 
   /// U with U_i = X_i + Σ_{j<i} (−A)_ij U_j for a strictly lower A (L×L,
   /// given as −A) and X (L×V): the unit-lower-triangular solve
-  /// (I + A) U = X, by blocks of rows. Block b first adds the product with
-  /// the blocks of U solved before it onto its rows of X, in place (one
-  /// matmul, which only block b reads), then solves its own diagonal block
-  /// column by column into its rows of U. The dependent chain per column is
-  /// L/16 short solves instead of one of L rows: the products, the bulk of
-  /// the work, are independent matmuls.
+  /// (I + A) U = X, by blocks of rows. The inverses T_b of the diagonal
+  /// blocks come first, all at once (the only scalar, sequential steps);
+  /// then block b of U is T_b (X_b + (−A)_{b,<b} U_{<b}): matmuls, on
+  /// tensor cores where they fit. Each block's product with the blocks
+  /// before it reads U before anything writes block b's rows, and those
+  /// are written in place (a zero fill and two products accumulating onto
+  /// it), so U needs no copies.
   static Value solveUnitLower(TileBuilder &tb, Value negA, Value x,
                               int64_t tile, int64_t valueDim) {
     OpBuilder &b = tb.builder();
@@ -556,18 +557,24 @@ private:
           ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(cols)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     };
-    // No fill: each block's rows of U are written before anything reads
-    // them.
+    Value inverses = invertDiagonalBlocks(tb, negA, tile);
+    Value zero = tb.f32Constant(0.0);
+    // No fill: each block's rows are written before anything reads them.
     Value u = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tile, valueDim},
                                       tb.f32());
     for (int64_t row = 0; row < tile; row += kSolveBlock) {
       int64_t rows = std::min(kSolveBlock, tile - row);
-      Value rhs = slice(x, row, rows, 0, valueDim);
+      Value inverse = slice(inverses, row, rows, 0, rows);
+      Value done;
       if (row > 0)
-        rhs = tb.matmulAdd(slice(negA, row, rows, 0, row),
-                           slice(u, 0, row, 0, valueDim), rhs);
-      Value block = solveColumns(tb, slice(negA, row, rows, row, rows), rhs,
-                                 slice(u, row, rows, 0, valueDim));
+        done = tb.matmul(slice(negA, row, rows, 0, row),
+                         slice(u, 0, row, 0, valueDim));
+      Value block = linalg::FillOp::create(b, loc, zero,
+                                           slice(u, row, rows, 0, valueDim))
+                        .getResult(0);
+      block = tb.matmulAdd(inverse, slice(x, row, rows, 0, valueDim), block);
+      if (done)
+        block = tb.matmulAdd(inverse, done, block);
       u = tensor::InsertSliceOp::create(
           b, loc, block, u,
           ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(0)},
@@ -577,52 +584,80 @@ private:
     return u;
   }
 
-  /// The unit-lower solve of a diagonal block, u_i = x_i + Σ_{j<i} (−A)_ij
-  /// u_j for an n×n −A and n×V X, into `into` (n×V, read only where
-  /// written). The columns are independent, so it is a forall over them,
-  /// each a scalar forward substitution: its n steps need no one else's
-  /// results (on a GPU, no barrier between rows; nats-gpu-distribute gives
-  /// each column a thread).
-  static Value solveColumns(TileBuilder &tb, Value negA, Value x, Value into) {
+  /// The inverses of the unit-lower diagonal blocks of I + A (−A given),
+  /// block b's n_b × n_b in rows [16b, 16b + n_b) and columns [0, n_b) of
+  /// a result with 16 columns and L rounded up to 16 rows (n_b = min(16,
+  /// L − 16b); nothing reads the other elements). Column c of block b is
+  /// the forward substitution t_i = δ_ic + Σ_{c≤j<i} (−A)_ij t_j: the L
+  /// columns of all blocks are independent, so it is one forall over them
+  /// (on a GPU, one thread each and no barrier between rows).
+  static Value invertDiagonalBlocks(TileBuilder &tb, Value negA,
+                                    int64_t tile) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    auto xType = cast<RankedTensorType>(x.getType());
-    int64_t n = xType.getDimSize(0), valueDim = xType.getDimSize(1);
+    int64_t padded = llvm::divideCeil(tile, kSolveBlock) * kSolveBlock;
+    Value into = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{padded, kSolveBlock}, tb.f32());
     auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(valueDim)},
-        ValueRange{into}, /*mapping=*/std::nullopt);
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tile)}, ValueRange{into},
+        /*mapping=*/std::nullopt);
     OpBuilder nb = OpBuilder::atBlockBegin(forall.getBody());
-    Value c = forall.getInductionVar(0);
+    Value column = forall.getInductionVar(0);
     Value shared = forall.getRegionIterArgs()[0];
-    Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
-    Value one = arith::ConstantIndexOp::create(nb, loc, 1);
-    SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0), c};
-    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(n), nb.getIndexAttr(1)};
+    auto index = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(nb, loc, value);
+    };
+    auto f32 = [&](OpBuilder &ob, double value) -> Value {
+      return arith::ConstantOp::create(ob, loc, ob.getF32FloatAttr(value));
+    };
+    Value zero = index(0), one = index(1), width = index(kSolveBlock);
+    // This column's block starts at row `first` and has `rows` rows; the
+    // column is `local` within it.
+    Value local = arith::RemUIOp::create(nb, loc, column, width);
+    Value first = arith::SubIOp::create(nb, loc, column, local);
+    Value rows = arith::MinUIOp::create(
+        nb, loc, width, arith::SubIOp::create(nb, loc, index(tile), first));
+    SmallVector<OpFoldResult> offsets = {first, local};
+    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(kSolveBlock),
+                                       nb.getIndexAttr(1)};
     SmallVector<OpFoldResult> strides = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
-    Value column = tensor::ExtractSliceOp::create(nb, loc, shared, offsets,
-                                                  sizes, strides);
-    auto rows = scf::ForOp::create(
-        nb, loc, zero, arith::ConstantIndexOp::create(nb, loc, n), one,
-        ValueRange{column},
-        [&](OpBuilder &rb, Location l, Value i, ValueRange uc) {
-          Value xi = tensor::ExtractOp::create(rb, l, x, ValueRange{i, c});
+    Value part = tensor::ExtractSliceOp::create(nb, loc, shared, offsets,
+                                                sizes, strides);
+    // Zero above the diagonal, one on it.
+    auto above = scf::ForOp::create(
+        nb, loc, zero, local, one, ValueRange{part},
+        [&](OpBuilder &rb, Location l, Value j, ValueRange t) {
+          scf::YieldOp::create(
+              rb, l,
+              tensor::InsertOp::create(rb, l, f32(rb, 0), t[0],
+                                       ValueRange{j, zero})
+                  .getResult());
+        });
+    part = tensor::InsertOp::create(nb, loc, f32(nb, 1), above.getResult(0),
+                                    ValueRange{local, zero});
+    auto below = scf::ForOp::create(
+        nb, loc, arith::AddIOp::create(nb, loc, local, one), rows, one,
+        ValueRange{part},
+        [&](OpBuilder &rb, Location l, Value i, ValueRange t) {
+          Value rowI = arith::AddIOp::create(rb, l, first, i);
           auto dot = scf::ForOp::create(
-              rb, l, zero, i, one, ValueRange{xi},
+              rb, l, local, i, one, ValueRange{f32(rb, 0)},
               [&](OpBuilder &db, Location dl, Value j, ValueRange acc) {
-                Value aij =
-                    tensor::ExtractOp::create(db, dl, negA, ValueRange{i, j});
-                Value uj =
-                    tensor::ExtractOp::create(db, dl, uc[0], ValueRange{j, zero});
+                Value aij = tensor::ExtractOp::create(
+                    db, dl, negA,
+                    ValueRange{rowI, arith::AddIOp::create(db, dl, first, j)});
+                Value tj =
+                    tensor::ExtractOp::create(db, dl, t[0], ValueRange{j, zero});
                 Value next = arith::AddFOp::create(
-                    db, dl, acc[0], arith::MulFOp::create(db, dl, aij, uj));
+                    db, dl, acc[0], arith::MulFOp::create(db, dl, aij, tj));
                 scf::YieldOp::create(db, dl, next);
               });
           Value updated = tensor::InsertOp::create(rb, l, dot.getResult(0),
-                                                   uc[0], ValueRange{i, zero});
+                                                   t[0], ValueRange{i, zero});
           scf::YieldOp::create(rb, l, updated);
         });
     nb.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(nb, loc, rows.getResult(0), shared,
+    tensor::ParallelInsertSliceOp::create(nb, loc, below.getResult(0), shared,
                                           offsets, sizes, strides);
     return forall.getResult(0);
   }
