@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/InPlace.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
@@ -20,7 +21,6 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/Dominance.h"
-#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -284,31 +284,6 @@ LogicalResult stageOperands(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
-/// Whether `value` is `iterArg` updated in place: reached from it through
-/// destinations only (insert_slice/insert dests, the tied init of a
-/// destination-style op, a forall's shared output, a loop's init).
-bool isUpdatedInPlace(Value value, Value iterArg) {
-  while (value != iterArg) {
-    auto result = dyn_cast<OpResult>(value);
-    if (!result)
-      return false;
-    Operation *def = result.getOwner();
-    if (auto insert = dyn_cast<tensor::InsertSliceOp>(def))
-      value = insert.getDest();
-    else if (auto insert = dyn_cast<tensor::InsertOp>(def))
-      value = insert.getDest();
-    else if (auto forall = dyn_cast<scf::ForallOp>(def))
-      value = forall.getOutputs()[result.getResultNumber()];
-    else if (auto loop = dyn_cast<scf::ForOp>(def))
-      value = loop.getInitArgs()[result.getResultNumber()];
-    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def))
-      value = dps.getTiedOpOperand(result)->get();
-    else
-      return false;
-  }
-  return true;
-}
-
 /// Makes each value that `loop` carries to its next iteration, unless it is
 /// the iteration argument updated in place already, a `linalg.copy` into
 /// the iteration argument, so that one-shot bufferization gives it the
@@ -322,7 +297,7 @@ void carryInPlace(RewriterBase &rewriter, scf::ForOp loop) {
   for (auto [operand, iterArg] :
        llvm::zip(yield->getOpOperands(), loop.getRegionIterArgs())) {
     if (!isa<RankedTensorType>(operand.get().getType()) ||
-        isUpdatedInPlace(operand.get(), iterArg))
+        getInPlaceSource(operand.get()) == iterArg)
       continue;
     auto copy = linalg::CopyOp::create(rewriter, yield.getLoc(), operand.get(),
                                        iterArg);

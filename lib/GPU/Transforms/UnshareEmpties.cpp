@@ -1,5 +1,6 @@
 //===- UnshareEmpties.cpp - one empty, or fill of one, per use in a block -===//
 
+#include "nats/GPU/Transforms/InPlace.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 
@@ -61,24 +62,13 @@ tensor::ExtractSliceOp getSliceWrittenBack(OpOperand &use) {
   auto insert = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
   if (!insert || &use != &insert.getDestMutable())
     return {};
-  Value value = insert.getSource();
-  while (auto result = dyn_cast<OpResult>(value)) {
-    Operation *def = result.getOwner();
-    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def))
-      return slice.getSource() == use.get() &&
-                     mlir::detail::sameOffsetsSizesAndStrides(
-                         slice, insert,
-                         [](OpFoldResult a, OpFoldResult b) { return a == b; })
-                 ? slice
-                 : tensor::ExtractSliceOp();
-    if (auto forall = dyn_cast<scf::ForallOp>(def))
-      value = forall.getOutputs()[result.getResultNumber()];
-    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def))
-      value = dps.getTiedOpOperand(result)->get();
-    else
-      return {};
-  }
-  return {};
+  Value source = getInPlaceSource(insert.getSource());
+  auto slice = source.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || slice.getSource() != use.get() ||
+      !mlir::detail::sameOffsetsSizesAndStrides(
+          slice, insert, [](OpFoldResult a, OpFoldResult b) { return a == b; }))
+    return {};
+  return slice;
 }
 
 /// Those of `uses` that write a slice of their value back, with the slices
