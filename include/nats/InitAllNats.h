@@ -13,8 +13,9 @@ class DialectRegistry;
 
 namespace nats {
 
-/// Registers the nats dialect alone: what a tool that already has the
-/// upstream dialects (stock mlir-opt) needs.
+/// Registers the nats dialect and the interface models that nats' passes
+/// need on upstream ops (the memory effects of GPU synchronization): what a
+/// tool that already has the upstream dialects (stock mlir-opt) needs.
 void registerNatsDialects(DialectRegistry &registry);
 
 /// Registers the nats dialect, the upstream dialects that nats IR and its

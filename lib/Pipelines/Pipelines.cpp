@@ -123,9 +123,14 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // below 1 is nats-gpu-blocks-per-sm's to diagnose.)
   constexpr int64_t kBlockReserve = 1024 + 256;
   int64_t blocksPerSM = std::max<int64_t>(options.blocksPerSM, 1);
-  pm.addNestedPass<func::FuncOp>(createNatsGPUWorkspacePass(
-      {(options.sharedMemoryBytes + kBlockReserve) / blocksPerSM -
-       kBlockReserve}));
+  int64_t blockSharedBytes =
+      (options.sharedMemoryBytes + kBlockReserve) / blocksPerSM -
+      kBlockReserve;
+  if (options.prefetch)
+    pm.addNestedPass<func::FuncOp>(
+        createNatsGPUPrefetchPass({blockSharedBytes}));
+  pm.addNestedPass<func::FuncOp>(
+      createNatsGPUWorkspacePass({blockSharedBytes}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());

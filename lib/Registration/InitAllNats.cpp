@@ -5,6 +5,7 @@
 #include "nats/Dialect/Nats/IR/NatsDialect.h"
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/SyncEffects.h"
 #include "nats/Transforms/Passes.h"
 #include "nats/Pipelines/Pipelines.h"
 
@@ -52,6 +53,7 @@
 
 void mlir::nats::registerNatsDialects(DialectRegistry &registry) {
   registry.insert<NatsDialect>();
+  registerSyncEffectModels(registry);
 }
 
 void mlir::nats::registerNatsCompilerDialects(DialectRegistry &registry) {

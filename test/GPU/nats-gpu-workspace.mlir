@@ -113,3 +113,4 @@ func.func @reuse(%out: memref<3x4xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+

@@ -107,6 +107,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "(nats-gpu-unshare-empties) instead of bufferization's "
                      "copies"),
       llvm::cl::init(true)};
+  Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("copy the tiles that a block's loop stages from global "
+                     "memory one iteration ahead, with cp.async into two "
+                     "buffers taken in turn (nats-gpu-prefetch)"),
+      llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

@@ -7,7 +7,8 @@
 //  - a thread forall is a loop over rounds of the block size, with a barrier
 //    before (no thread overwrites what a slower one still reads) and after
 //    (everybody sees the results);
-//  - any other write to memory is done by thread 0 alone, between barriers.
+//  - any other write to a buffer is done by thread 0 alone, between
+//    barriers (a barrier or a wait for async copies is every thread's).
 //    Were all threads to write, a fast thread could already be writing the
 //    next value into the same place while a slow one writes the old one.
 //
@@ -257,9 +258,14 @@ struct BlockMapper {
 
     SmallVector<Operation *> writes;
     body->walk([&](Operation *op) {
-      // Leaf writers only: a loop or an if writes through its body.
+      // Leaf writers of buffers only: a loop or an if writes through its
+      // body; a barrier or a wait for async copies (which order memory,
+      // SyncEffects.h) is every thread's.
       bool isLeaf = op->getNumRegions() == 0 || isa<linalg::LinalgOp>(op);
-      if (isLeaf && hasEffect<MemoryEffects::Write>(op) && !inThreadLoop(op))
+      bool onBuffers = llvm::any_of(op->getOperandTypes(),
+                                    llvm::IsaPred<BaseMemRefType>);
+      if (isLeaf && onBuffers && hasEffect<MemoryEffects::Write>(op) &&
+          !inThreadLoop(op))
         writes.push_back(op);
     });
     for (Operation *op : writes)

@@ -57,6 +57,10 @@ bool hasEvenElementOffsets(Value value) {
   if (!type || !isEvenlyStrided(type))
     return false;
   while (Operation *def = value.getDefiningOp()) {
+    // One of two buffers (nats-gpu-prefetch's, taken in turn): both.
+    if (auto select = dyn_cast<arith::SelectOp>(def))
+      return hasEvenElementOffsets(select.getTrueValue()) &&
+             hasEvenElementOffsets(select.getFalseValue());
     if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
       std::optional<int64_t> last =
           getConstantIntValue(subview.getMixedOffsets().back());

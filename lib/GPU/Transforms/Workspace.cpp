@@ -10,6 +10,7 @@
 
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Workspace.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -28,21 +29,15 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Slots start on 256-byte boundaries, as cudaMalloc's own buffers do, so
-/// that any element type is aligned and rows stay in whole memory sectors.
-constexpr int64_t kSlotAlign = 256;
+bool isInWorkgroupMemory(MemRefType type) {
+  return gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type);
+}
 
 /// Bytes one element of `type` takes in memory (i1 takes a byte, index 8).
 int64_t elementBytes(Type type) {
   if (type.isIndex())
     return 8;
   return llvm::divideCeil(type.getIntOrFloatBitWidth(), 8);
-}
-
-/// Bytes a buffer of `type` takes in its slot.
-int64_t slotBytes(MemRefType type) {
-  return llvm::alignTo(
-      type.getNumElements() * elementBytes(type.getElementType()), kSlotAlign);
 }
 
 /// Where a buffer is live in its block, as positions of a pre-order walk:
@@ -120,11 +115,12 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        type.getMemorySpace() ||
+        (type.getMemorySpace() && !isInWorkgroupMemory(type)) ||
         !(type.getElementType().isIntOrIndexOrFloat())) {
       alloc.emitOpError("inside a thread block needs a static shape, the "
-                        "identity layout, the default memory space and a "
-                        "scalar element type, to get a workspace slot");
+                        "identity layout, the default or the workgroup "
+                        "memory space and a scalar element type, to get a "
+                        "workspace slot");
       return WalkResult::interrupt();
     }
     allocs.push_back(alloc);
@@ -135,8 +131,9 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   if (allocs.empty())
     return success();
 
-  // Smallest first, while they fit: as many buffers as possible in shared
-  // memory. The small ones (vectors, the solve's columns) are read in
+  // Those asked for in workgroup memory first (nats-gpu-prefetch's, which
+  // cp.async fills): they must be in shared memory. Then the smallest first,
+  // while they fit: as many buffers as possible in shared memory. The small ones (vectors, the solve's columns) are read in
   // scalar loops; what is left out is large (the output tile, a 64 x 128
   // matrix), read by tensor-core tiles whose loads the L1 cache serves.
   // Buffers that are never live at the same time share memory: every phase
@@ -144,19 +141,26 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   // reads of one are done before the first writes of the next.
   SmallVector<size_t> order(allocs.size());
   std::iota(order.begin(), order.end(), 0);
-  llvm::stable_sort(order, [&](size_t x, size_t y) {
-    return slotBytes(allocs[x].getType()) < slotBytes(allocs[y].getType());
-  });
+  auto sortKey = [&](size_t i) {
+    MemRefType type = allocs[i].getType();
+    return std::make_pair(!isInWorkgroupMemory(type), getSlotBytes(type));
+  };
+  llvm::stable_sort(order,
+                    [&](size_t x, size_t y) { return sortKey(x) < sortKey(y); });
   SmallVector<int64_t> offsets(allocs.size());
   SmallVector<bool> inShared(allocs.size());
   SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots,
       globalSlots;
   int64_t sharedBytes = 0, globalBytes = 0;
   for (size_t i : order) {
-    int64_t bytes = slotBytes(allocs[i].getType());
+    int64_t bytes = getSlotBytes(allocs[i].getType());
     LiveRange range = getLiveRange(allocs[i], positions);
     int64_t offset = firstFit(bytes, range, sharedSlots);
     inShared[i] = offset + bytes <= sharedMemoryBytes;
+    if (!inShared[i] && isInWorkgroupMemory(allocs[i].getType()))
+      return allocs[i].emitOpError("needs ")
+             << bytes << " bytes of shared memory at offset " << offset
+             << ", beyond the block's " << sharedMemoryBytes;
     if (!inShared[i])
       offset = firstFit(bytes, range, globalSlots);
     offsets[i] = offset;
@@ -180,6 +184,7 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
         rewriter, loc,
         MemRefType::get({getTripCount(forall) * globalBytes},
                         rewriter.getI8Type()));
+
     rewriter.setInsertionPointToStart(forall.getBody());
     Value linear = affine::AffineLinearizeIndexOp::create(
         rewriter, loc, forall.getInductionVars(), forall.getMixedUpperBound(),
@@ -211,13 +216,18 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
       continue;
     }
     // A generic pointer into shared memory: the users keep their types
-    // (NVPTX infers the shared address space back for the loads).
+    // (NVPTX infers the shared address space back for the loads); a buffer
+    // asked for in workgroup memory is the view itself.
     Value view = memref::ViewOp::create(
         rewriter, loc,
         MemRefType::get(type.getShape(), type.getElementType(), AffineMap(),
                         cast<MemRefType>(pool.getType()).getMemorySpace()),
         pool, constant(offset), ValueRange{});
-    rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, view);
+    if (isInWorkgroupMemory(type))
+      rewriter.replaceOp(alloc, view);
+    else
+      rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type,
+                                                             view);
   }
   return success();
 }
@@ -240,3 +250,9 @@ struct NatsGPUWorkspacePass
 };
 
 } // namespace
+
+int64_t mlir::nats::getSlotBytes(MemRefType type) {
+  constexpr int64_t kSlotAlign = 256;
+  return llvm::alignTo(
+      type.getNumElements() * elementBytes(type.getElementType()), kSlotAlign);
+}

@@ -131,6 +131,45 @@ def NatsGPUPadRowsPass : Pass<"nats-gpu-pad-rows", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
+  let summary = "Copy the tiles a block's loop stages one iteration ahead, with cp.async";
+  let description = [{
+    Works on buffers, after bufferization and before `nats-gpu-workspace`.
+    In a sequential loop of a thread block (not inside a thread's or a
+    warp's tile), a thread forall that copies a tile of global memory into
+    a buffer allocated in the loop's body (`nats-gpu-distribute`'s staged
+    operands) makes every thread wait for its loads at the start of each
+    iteration. Where the copied memory is not written in the loop, the
+    buffer is touched only from the copy on, and what the tile's place is
+    computed from can be recomputed (side-effect-free ops, loads of memory
+    the loop does not write), the buffer becomes two in workgroup memory,
+    taken in turn by the iterations: before the loop the first iteration's
+    tile is copied into one; at the start of iteration i the copy of
+    iteration i + 1's tile into the other starts as
+    `nvgpu.device_async_copy` (cp.async, one 32-bit element a thread and
+    copy), and it is waited for (`nvgpu.device_async_wait`, then a barrier)
+    at the end of the iteration. The tile's loads then overlap the
+    iteration's work.
+
+    A copy is taken only while all the block's buffers fit in
+    `shared-memory-bytes` with each prefetched one counted twice and none
+    sharing memory with another: `nats-gpu-workspace` places buffers in
+    workgroup memory first and must find them room.
+  }];
+  let options = [
+    Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "0",
+           "shared memory a block may use for its scratch (0: none, so no "
+           "prefetch)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
   let summary = "Give each thread block its scratch buffers in one workspace";
   let description = [{
@@ -147,7 +186,10 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     of one `memref.alloca` in `#gpu.address_space<workgroup>` at the start
     of the block (`nats-map-foralls-to-gpu` makes it the launch's dynamic
     shared memory), cast back to the default memory space. The rest get
-    slots in the global workspace. Buffers that are never live at the same
+    slots in the global workspace. A buffer allocated in
+    `#gpu.address_space<workgroup>` (`nats-gpu-prefetch`'s, which cp.async
+    fills) is placed before all others and must fit: it becomes the view
+    itself, uncast. Buffers that are never live at the same
     time (from the allocation to the end of the last op of its block that
     uses the buffer or an alias of it) share memory, in shared memory and in
     the workspace alike: every phase of a block ends at a barrier, so a
@@ -305,10 +347,11 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     where the block size does not divide the count), between barriers: a
     constant trip count, which LLVM unrolls. A `#gpu.warp` forall likewise,
     over the warps.
-    Every other write to memory in the block (a scalar store, a copy, an op
-    left untiled) runs on thread 0 alone, between barriers: the threads run
-    the sequential code in step, and a write by all of them would race with
-    a faster thread's next use. A `#gpu.thread` forall outside any block
+    Every other write to a buffer in the block (a scalar store, a copy, an
+    op left untiled) runs on thread 0 alone, between barriers: the threads
+    run the sequential code in step, and a write by all of them would race
+    with a faster thread's next use. Barriers and waits for async copies
+    (which order memory but write no buffer) stay every thread's. A `#gpu.thread` forall outside any block
     forall, and a `memref.copy`, outside any block forall become a launch
     of their own over ceil(iterations / block-threads) blocks, one iteration
     (element) per thread.

@@ -1,0 +1,419 @@
+//===- Prefetch.cpp - stage a loop's next tiles while this one computes ---===//
+//
+// A block's sequential loop (the state pass's walk over chunks) starts each
+// iteration by copying tiles of global memory into its own buffers (the
+// staged operands of its tensor-core tiles), and every thread then waits
+// for its loads before anything else can run. Here those copies move one
+// iteration ahead: each staged buffer gets two, in shared memory; iteration
+// i computes on one while cp.async (nvgpu.device_async_copy) fills the
+// other with iteration i + 1's tile, and the copies are waited for at the
+// end of the iteration, where the block meets at a barrier anyway.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Workspace.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::nats {
+#define GEN_PASS_DEF_NATSGPUPREFETCHPASS
+#include "nats/GPU/Transforms/Passes.h.inc"
+} // namespace mlir::nats
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// The buffers that `value` may be a view of (through subviews, casts,
+/// views, and both sides of a select).
+SmallVector<Value> getRootBuffers(Value value) {
+  SmallVector<Value> roots, worklist{value};
+  while (!worklist.empty()) {
+    Value next = worklist.pop_back_val();
+    Operation *def = next.getDefiningOp();
+    if (auto select = dyn_cast_or_null<arith::SelectOp>(def)) {
+      worklist.append({select.getTrueValue(), select.getFalseValue()});
+    } else if (auto view = dyn_cast_or_null<ViewLikeOpInterface>(def)) {
+      worklist.push_back(view.getViewSource());
+    } else {
+      roots.push_back(next);
+    }
+  }
+  return roots;
+}
+
+/// Whether the buffers `a` and `b` may overlap: a fresh allocation overlaps
+/// only itself; two buffers that came from outside may be one.
+bool mayAlias(Value a, Value b) {
+  auto isAllocation = [](Value value) {
+    return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(
+        value.getDefiningOp());
+  };
+  for (Value x : getRootBuffers(a))
+    for (Value y : getRootBuffers(b))
+      if (x == y || (!isAllocation(x) && !isAllocation(y)))
+        return true;
+  return false;
+}
+
+/// Whether anything in `loop` may write to the buffer that `memref` views.
+bool isWrittenIn(scf::ForOp loop, Value memref) {
+  WalkResult walk = loop.getBody()->walk([&](Operation *op) {
+    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        op->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance(); // its body is walked
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      if (!isa<MemoryEffects::Write>(effect.getEffect()))
+        continue;
+      Value written = effect.getValue();
+      if (!written || mayAlias(written, memref))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted();
+}
+
+/// The ops of `loop`'s body that `values` are computed from (in body
+/// order), or nothing where one of them is not a side-effect-free op or a
+/// load of memory that the loop does not write: what the copy of another
+/// iteration recomputes.
+std::optional<SmallVector<Operation *>>
+getRecomputedSlice(scf::ForOp loop, ArrayRef<Value> values) {
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Value> worklist(values);
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != loop.getBody() || slice.contains(def))
+      continue;
+    if (def->getNumRegions() != 0)
+      return std::nullopt;
+    auto load = dyn_cast<memref::LoadOp>(def);
+    if (!isPure(def) &&
+        !(load && !isWrittenIn(loop, load.getMemRef())))
+      return std::nullopt;
+    slice.insert(def);
+    llvm::append_range(worklist, def->getOperands());
+  }
+  SmallVector<Operation *> ordered = slice.takeVector();
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return ordered;
+}
+
+/// A thread forall directly in a loop's body that copies a tile of global
+/// memory, element by element, into a buffer allocated in that body.
+struct StagedCopy {
+  scf::ForallOp forall;
+  /// The tiles the forall copies between, defined outside it.
+  Value source, target;
+  /// The target's buffer, and the subviews from it to the target.
+  memref::AllocOp buffer;
+  SmallVector<memref::SubViewOp> targetViews;
+  /// The ops of the loop's body that the tile and the views' operands are
+  /// computed from, which the copy of another iteration clones.
+  SmallVector<Operation *> slice;
+};
+
+/// Whether `view` is element (ivs...) of its source: offsets the forall's
+/// induction variables in order, sizes and strides 1.
+bool isElementOf(memref::SubViewOp view, scf::ForallOp forall) {
+  if (!view || view.getSourceType().getRank() !=
+                   static_cast<int64_t>(forall.getRank()))
+    return false;
+  for (auto [offset, iv] :
+       llvm::zip(view.getMixedOffsets(), forall.getInductionVars()))
+    if (dyn_cast<Value>(offset) != iv)
+      return false;
+  auto isOne = [](OpFoldResult value) {
+    return isConstantIntValue(value, 1);
+  };
+  return llvm::all_of(view.getMixedSizes(), isOne) &&
+         llvm::all_of(view.getMixedStrides(), isOne);
+}
+
+std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
+                                          scf::ForOp loop,
+                                          scf::ForallOp block) {
+  if (!isThreadForall(forall) || forall->getParentOp() != loop ||
+      forall.getNumResults() != 0 || !forall.isNormalized())
+    return std::nullopt;
+  linalg::CopyOp copy;
+  for (Operation &op : forall.getBody()->without_terminator()) {
+    if (auto elementCopy = dyn_cast<linalg::CopyOp>(op)) {
+      if (copy)
+        return std::nullopt;
+      copy = elementCopy;
+      continue;
+    }
+    // The forall's parallel insert, bufferized: a copy onto itself.
+    auto self = dyn_cast<memref::CopyOp>(op);
+    if (!isa<memref::SubViewOp>(op) &&
+        !(self && self.getSource() == self.getTarget()))
+      return std::nullopt;
+  }
+  if (!copy || !copy.hasPureBufferSemantics())
+    return std::nullopt;
+  auto from = copy.getInputs()[0].getDefiningOp<memref::SubViewOp>();
+  auto to = copy.getOutputs()[0].getDefiningOp<memref::SubViewOp>();
+  if (!isElementOf(from, forall) || !isElementOf(to, forall))
+    return std::nullopt;
+  StagedCopy staged{forall, from.getSource(), to.getSource(), {}, {}};
+  // cp.async moves 4, 8 or 16 bytes: one 32-bit element a copy.
+  Type element = from.getSourceType().getElementType();
+  if (element != to.getSourceType().getElementType() ||
+      !element.isIntOrFloat() || element.getIntOrFloatBitWidth() != 32 ||
+      !from.getSourceType().isLastDimUnitStride() ||
+      !to.getSourceType().isLastDimUnitStride())
+    return std::nullopt;
+
+  // The target: subviews of a buffer of the loop's body.
+  Value target = staged.target;
+  while (auto view = target.getDefiningOp<memref::SubViewOp>()) {
+    staged.targetViews.insert(staged.targetViews.begin(), view);
+    target = view.getSource();
+  }
+  staged.buffer = target.getDefiningOp<memref::AllocOp>();
+  if (!staged.buffer || staged.buffer->getParentOp() != loop ||
+      !staged.buffer.getType().hasStaticShape() ||
+      !staged.buffer.getType().getLayout().isIdentity() ||
+      staged.buffer.getType().getMemorySpace())
+    return std::nullopt;
+
+  // The source: global memory (buffers from outside the block) that
+  // nothing in the loop writes.
+  for (Value root : getRootBuffers(staged.source)) {
+    Operation *owner = root.getDefiningOp();
+    if (!owner)
+      owner = cast<BlockArgument>(root).getOwner()->getParentOp();
+    if (block->isAncestor(owner))
+      return std::nullopt;
+  }
+  if (isWrittenIn(loop, staged.source))
+    return std::nullopt;
+
+  // What the next iteration's tile and its place are computed from.
+  SmallVector<Value> roots{staged.source};
+  for (memref::SubViewOp view : staged.targetViews)
+    llvm::append_range(roots, view->getOperands().drop_front());
+  std::optional<SmallVector<Operation *>> slice =
+      getRecomputedSlice(loop, roots);
+  if (!slice)
+    return std::nullopt;
+  staged.slice = std::move(*slice);
+  return staged;
+}
+
+/// Whether the buffer of `staged` is touched in the loop only from its copy
+/// on: the copy is then all that its contents in an iteration come from.
+/// (A buffer that is freed is not: this runs before deallocation.)
+bool isFirstTouchedByCopy(StagedCopy &staged) {
+  Block *body = staged.forall->getBlock();
+  SmallVector<Value> worklist{staged.buffer.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user)) {
+        worklist.push_back(view->getResult(0));
+        continue;
+      }
+      Operation *ancestor = body->findAncestorOpInBlock(*user);
+      if (isa<memref::DeallocOp>(user) || !ancestor ||
+          (ancestor != staged.forall &&
+                        ancestor->isBeforeInBlock(staged.forall)))
+        return false;
+    }
+  }
+  return true;
+}
+
+class LoopPrefetcher {
+public:
+  LoopPrefetcher(RewriterBase &rewriter, scf::ForOp loop,
+                 SmallVector<StagedCopy> copies)
+      : b(rewriter), loop(loop), copies(std::move(copies)),
+        loc(loop.getLoc()) {}
+
+  void run() {
+    MLIRContext *ctx = b.getContext();
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+    Value iv = loop.getInductionVar();
+    Value lb = loop.getLowerBound(), ub = loop.getUpperBound(),
+          step = loop.getStep();
+
+    // Two buffers a copy, live through the loop.
+    b.setInsertionPoint(loop);
+    SmallVector<std::pair<Value, Value>> buffers;
+    for (StagedCopy &staged : copies) {
+      MemRefType type = staged.buffer.getType();
+      auto shared = MemRefType::get(type.getShape(), type.getElementType(),
+                                    AffineMap(), workgroup);
+      buffers.push_back({memref::AllocOp::create(b, loc, shared),
+                         memref::AllocOp::create(b, loc, shared)});
+    }
+    // The first iteration's tiles, before the loop.
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lb, ub);
+    issueCopies(any, lb, llvm::to_vector(llvm::make_first_range(buffers)));
+    waitForCopies();
+
+    // In the body: this iteration's buffer of each pair, and the other.
+    b.setInsertionPointToStart(loop.getBody());
+    Value count = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
+    Value even = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, loc, count, index(2)), index(0));
+    SmallVector<Value> next;
+    for (auto [staged, pair] : llvm::zip(copies, buffers)) {
+      Value current =
+          arith::SelectOp::create(b, loc, even, pair.first, pair.second);
+      next.push_back(
+          arith::SelectOp::create(b, loc, even, pair.second, pair.first));
+      // The users keep the generic pointer they had (NVPTX infers the
+      // shared address space back).
+      Value generic = memref::MemorySpaceCastOp::create(
+          b, loc, staged.buffer.getType(), current);
+      b.replaceAllUsesWith(staged.buffer.getResult(), generic);
+    }
+    // Then the next iteration's tiles, while this one computes.
+    Value nextIv = arith::AddIOp::create(b, loc, iv, step);
+    Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                       nextIv, ub);
+    issueCopies(more, nextIv, next);
+
+    for (StagedCopy &staged : copies) {
+      b.eraseOp(staged.forall);
+      b.eraseOp(staged.buffer);
+    }
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    waitForCopies();
+  }
+
+private:
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// Where `condition` holds, starts each copy for iteration `iv` into its
+  /// buffer of `targets` (workgroup memory), one thread forall each, as the
+  /// original is shared out over the threads.
+  void issueCopies(Value condition, Value iv, ArrayRef<Value> targets) {
+    auto guard = scf::IfOp::create(b, loc, condition, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard insertion(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    for (auto [staged, target] : llvm::zip(copies, targets)) {
+      IRMapping mapping;
+      mapping.map(loop.getInductionVar(), iv);
+      // Taken only where the slice exists (prefetchInBlock).
+      for (Operation *op : staged.slice)
+        b.clone(*op, mapping);
+      Value to = target;
+      for (memref::SubViewOp view : staged.targetViews) {
+        auto mapAll = [&](ArrayRef<OpFoldResult> values) {
+          return llvm::map_to_vector(values, [&](OpFoldResult value) {
+            if (auto dynamic = dyn_cast<Value>(value))
+              return OpFoldResult(mapping.lookupOrDefault(dynamic));
+            return value;
+          });
+        };
+        to = memref::SubViewOp::create(b, loc, to,
+                                       mapAll(view.getMixedOffsets()),
+                                       mapAll(view.getMixedSizes()),
+                                       mapAll(view.getMixedStrides()));
+      }
+      Value from = mapping.lookupOrDefault(staged.source);
+      scf::ForallOp forall = staged.forall;
+      scf::ForallOp::create(
+          b, forall.getLoc(), forall.getMixedLowerBound(),
+          forall.getMixedUpperBound(), forall.getMixedStep(), ValueRange{},
+          forall.getMapping(), [&](OpBuilder &nested, Location at,
+                                   ValueRange ivs) {
+            nvgpu::DeviceAsyncCopyOp::create(
+                nested, at, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+                to, ivs, from, ivs, nested.getIndexAttr(1),
+                /*srcElements=*/Value(), /*bypassL1=*/UnitAttr());
+            scf::InParallelOp::create(nested, at);
+          });
+    }
+  }
+
+  /// Every thread waits for its copies; the barrier after makes all of
+  /// them visible to the block.
+  void waitForCopies() {
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+        ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                     b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
+  }
+
+  RewriterBase &b;
+  scf::ForOp loop;
+  SmallVector<StagedCopy> copies;
+  Location loc;
+};
+
+struct NatsGPUPrefetchPass
+    : nats::impl::NatsGPUPrefetchPassBase<NatsGPUPrefetchPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<scf::ForallOp> blocks;
+    getOperation().walk([&](scf::ForallOp forall) {
+      if (isBlockForall(forall))
+        blocks.push_back(forall);
+    });
+    for (scf::ForallOp block : blocks)
+      prefetchInBlock(rewriter, block);
+  }
+
+  /// Staged copies while the block's buffers, each staged one twice, fit
+  /// in `shared-memory-bytes` even if none shared memory with another:
+  /// nats-gpu-workspace then places them all in shared memory.
+  void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
+    int64_t bytes = 0;
+    block.getBody()->walk([&](memref::AllocOp alloc) {
+      if (alloc.getType().hasStaticShape())
+        bytes += getSlotBytes(alloc.getType());
+    });
+    SmallVector<scf::ForOp> loops;
+    block.getBody()->walk([&](scf::ForOp loop) {
+      if (isInBlockOutsideThreads(loop))
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      SmallVector<StagedCopy> copies;
+      for (auto forall : loop.getBody()->getOps<scf::ForallOp>()) {
+        std::optional<StagedCopy> staged = matchStagedCopy(forall, loop, block);
+        if (!staged || !isFirstTouchedByCopy(*staged))
+          continue;
+        int64_t more = getSlotBytes(staged->buffer.getType());
+        if (bytes + more > sharedMemoryBytes)
+          continue;
+        bytes += more;
+        copies.push_back(std::move(*staged));
+      }
+      if (!copies.empty())
+        LoopPrefetcher(rewriter, loop, std::move(copies)).run();
+    }
+  }
+};
+
+} // namespace

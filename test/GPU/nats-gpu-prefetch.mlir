@@ -1,0 +1,147 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-prefetch{shared-memory-bytes=8192}))' \
+// RUN:   --split-input-file | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-prefetch{shared-memory-bytes=4000}))' \
+// RUN:   --split-input-file | FileCheck %s --check-prefix=SMALL
+
+// A block's loop stages a tile of %src per iteration (8 x 16 f32, 512 B)
+// and reads it. The buffer becomes two in workgroup memory: before the
+// loop the first tile is copied into one with cp.async, waited for, and
+// the block meets at a barrier; each iteration takes the buffer of its
+// parity, starts the next iteration's copy into the other, and waits for
+// it at its end. The users keep a generic pointer.
+
+// CHECK-LABEL: func.func @staged
+// CHECK:       scf.forall
+// CHECK:         %[[B0:.+]] = memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
+// CHECK:         %[[B1:.+]] = memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
+// CHECK:         %[[ANY:.+]] = arith.cmpi slt, %c0, %c4
+// CHECK:         scf.if %[[ANY]] {
+// CHECK:           %[[R0:.+]] = arith.muli %c0, %c8
+// CHECK:           %[[T0:.+]] = memref.subview %{{.+}}[%[[R0]], 0] [8, 16] [1, 1]
+// CHECK:           scf.forall (%[[I:.+]], %[[J:.+]]) in (8, 16) {
+// CHECK:             nvgpu.device_async_copy %[[T0]][%[[I]], %[[J]]], %[[B0]][%[[I]], %[[J]]], 1
+// CHECK:           } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:         }
+// CHECK:         %[[G0:.+]] = nvgpu.device_async_create_group
+// CHECK:         nvgpu.device_async_wait %[[G0]] {numGroups = 0 : i32}
+// CHECK:         gpu.barrier
+// CHECK:         scf.for %[[IV:.+]] = %c0 to %c4 step %c1 {
+// CHECK:           %[[EVEN:.+]] = arith.cmpi eq
+// CHECK:           %[[CUR:.+]] = arith.select %[[EVEN]], %[[B0]], %[[B1]]
+// CHECK:           %[[NEXT:.+]] = arith.select %[[EVEN]], %[[B1]], %[[B0]]
+// CHECK:           %[[GENERIC:.+]] = memref.memory_space_cast %[[CUR]] : memref<8x16xf32, #gpu.address_space<workgroup>> to memref<8x16xf32>
+// CHECK:           %[[NIV:.+]] = arith.addi %[[IV]], %c1
+// CHECK:           %[[MORE:.+]] = arith.cmpi slt, %[[NIV]], %c4
+// CHECK:           scf.if %[[MORE]] {
+// CHECK:             %[[ROW:.+]] = arith.muli %[[NIV]], %c8
+// CHECK:             %[[T:.+]] = memref.subview %{{.+}}[%[[ROW]], 0] [8, 16] [1, 1]
+// CHECK:             scf.forall
+// CHECK:               nvgpu.device_async_copy %[[T]][{{.+}}], %[[NEXT]][{{.+}}], 1
+// CHECK:           }
+// CHECK-NOT:       linalg.copy
+// CHECK:           memref.load %[[GENERIC]]
+// CHECK:           %[[G:.+]] = nvgpu.device_async_create_group
+// CHECK:           nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// CHECK:           gpu.barrier
+// CHECK-NEXT:    }
+
+// With 4000 bytes the two buffers do not fit beside the block's other
+// buffer (3072 + 2 x 512 B): the copy stays as it is.
+// SMALL-LABEL: func.func @staged
+// SMALL-NOT:   nvgpu.device_async_copy
+// SMALL:       linalg.copy
+func.func @staged(%src: memref<32x16xf32>, %out: memref<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.forall (%b) in (2) {
+    %other = memref.alloc() : memref<768xf32>
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %buf = memref.alloc() : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %v = memref.load %buf[%c0, %c1] : memref<8x16xf32>
+      memref.store %v, %other[%c0] : memref<768xf32>
+    }
+    %x = memref.load %other[%c0] : memref<768xf32>
+    memref.store %x, %out[%b, %c0] : memref<2x4xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A tile of memory that the loop writes (%src itself) is not copied ahead:
+// the next iteration's tile may not hold its values yet.
+
+// CHECK-LABEL: func.func @source_written
+// CHECK-NOT:   nvgpu.device_async_copy
+// CHECK:       linalg.copy
+func.func @source_written(%src: memref<32x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  scf.forall (%b) in (2) {
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %buf = memref.alloc() : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      memref.store %f, %src[%row, %c0] : memref<32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A buffer written before its copy in the iteration is not prefetched:
+// the early write would land in a buffer whose copy has already arrived.
+
+// CHECK-LABEL: func.func @touched_before
+// CHECK-NOT:   nvgpu.device_async_copy
+func.func @touched_before(%src: memref<32x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  scf.forall (%b) in (2) {
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %buf = memref.alloc() : memref<8x16xf32>
+      memref.store %f, %buf[%c0, %c0] : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
