@@ -20,8 +20,9 @@ void registerNatsDialects(DialectRegistry &registry);
 
 /// Registers the nats dialect, the upstream dialects that nats IR and its
 /// lowerings use (func, arith, math, tensor, linalg, scf, memref,
-/// bufferization, vector, gpu, nvvm, llvm, transform) and their extensions
-/// and interface models (bufferization, tiling, inlining, GPU targets).
+/// bufferization, vector, gpu, nvgpu, nvvm, llvm, transform) and their
+/// extensions and interface models (bufferization, tiling, inlining, GPU
+/// targets).
 void registerNatsCompilerDialects(DialectRegistry &registry);
 
 /// Registers every nats pass and pipeline.

@@ -270,3 +270,42 @@ func.func @named(%buf: memref<2x4xf32>, %copy: memref<2x4xf32>) {
   memref.copy %buf, %copy : memref<2x4xf32> to memref<2x4xf32> loc("user copy")
   return
 }
+
+// -----
+
+// Thread foralls that only start async copies (nats-gpu-prefetch's) get
+// the barrier before the first and none after any: the copies complete at
+// the wait, which every thread runs (not thread 0 alone), and the barrier
+// after the wait publishes them.
+
+// CHECK-LABEL: func.func @async_copies
+// CHECK:         gpu.barrier
+// CHECK-NEXT:    scf.for
+// CHECK:           nvgpu.device_async_copy
+// CHECK-NOT:     gpu.barrier
+// CHECK:         scf.for
+// CHECK:           nvgpu.device_async_copy
+// CHECK-NOT:     gpu.barrier
+// CHECK:         %[[G:.+]] = nvgpu.device_async_create_group
+// CHECK-NEXT:    nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// CHECK-NEXT:    gpu.barrier
+// CHECK-NEXT:    gpu.terminator
+func.func @async_copies(%src: memref<64xf32>) {
+  scf.forall (%b) in (2) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %c0 = arith.constant 0 : index
+    %c256 = arith.constant 256 : index
+    %x = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    %y = memref.view %pool[%c256][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      %t = nvgpu.device_async_copy %src[%i], %x[%i], 1 : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    scf.forall (%i) in (64) {
+      %t = nvgpu.device_async_copy %src[%i], %y[%i], 1 : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %g = nvgpu.device_async_create_group
+    nvgpu.device_async_wait %g {numGroups = 0 : i32}
+    gpu.barrier
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

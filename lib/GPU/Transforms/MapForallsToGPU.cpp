@@ -72,13 +72,39 @@ void barrierAfter(RewriterBase &rewriter, Operation *op) {
   gpu::BarrierOp::create(rewriter, op->getLoc());
 }
 
+/// Whether `op` is a loop (a thread loop) whose only accesses to memory are
+/// async copies (nats-gpu-prefetch's): they complete only at a wait, which
+/// a barrier follows, so a barrier right after them orders nothing.
+bool onlyStartsAsyncCopies(Operation *op) {
+  if (!isa<scf::ForOp>(op))
+    return false;
+  WalkResult walk = op->walk([&](Operation *inner) {
+    if (inner == op || isa<nvgpu::DeviceAsyncCopyOp>(inner))
+      return WalkResult::advance();
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner))
+      return effects.hasNoEffect() ? WalkResult::advance()
+                                   : WalkResult::interrupt();
+    // Loops and ifs: what is inside them is walked.
+    return inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+               ? WalkResult::advance()
+               : WalkResult::interrupt();
+  });
+  return !walk.wasInterrupted();
+}
+
 /// Erases each barrier that follows another with nothing between them that
 /// touches memory (index arithmetic, views): the earlier one already
-/// orders everything around both.
+/// orders everything around both; and each barrier right after a loop that
+/// only starts async copies.
 void eraseRedundantBarriers(RewriterBase &rewriter, Operation *body) {
   SmallVector<gpu::BarrierOp> redundant;
   body->walk([&](gpu::BarrierOp barrier) {
-    for (Operation *op = barrier->getPrevNode(); op; op = op->getPrevNode()) {
+    Operation *previous = barrier->getPrevNode();
+    if (previous && onlyStartsAsyncCopies(previous)) {
+      redundant.push_back(barrier);
+      return;
+    }
+    for (Operation *op = previous; op; op = op->getPrevNode()) {
       if (isa<gpu::BarrierOp>(op)) {
         redundant.push_back(barrier);
         return;
