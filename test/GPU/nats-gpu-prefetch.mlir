@@ -145,3 +145,36 @@ func.func @touched_before(%src: memref<32x16xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A tile whose place the loop carries (%row) is not known for the next
+// iteration before this one ends: not copied ahead.
+
+// CHECK-LABEL: func.func @carried_offset
+// CHECK-NOT:   nvgpu.device_async_copy
+// CHECK:       linalg.copy
+func.func @carried_offset(%src: memref<32x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.forall (%b) in (2) {
+    %last = scf.for %i = %c0 to %c4 step %c1 iter_args(%row = %c0) -> (index) {
+      %tile = memref.subview %src[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %buf = memref.alloc() : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %next = arith.addi %row, %c8 : index
+      scf.yield %next : index
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

@@ -90,21 +90,26 @@ bool isWrittenIn(scf::ForOp loop, Value memref) {
 
 /// The ops of `loop`'s body that `values` are computed from (in body
 /// order), or nothing where one of them is not a side-effect-free op or a
-/// load of memory that the loop does not write: what the copy of another
-/// iteration recomputes.
+/// load of memory that the loop does not write, or depends on a value the
+/// loop carries: what the copy of another iteration recomputes.
 std::optional<SmallVector<Operation *>>
 getRecomputedSlice(scf::ForOp loop, ArrayRef<Value> values) {
   llvm::SetVector<Operation *> slice;
   SmallVector<Value> worklist(values);
   while (!worklist.empty()) {
-    Operation *def = worklist.pop_back_val().getDefiningOp();
+    Value value = worklist.pop_back_val();
+    // A value the loop carries is not known for another iteration.
+    if (auto argument = dyn_cast<BlockArgument>(value))
+      if (argument.getOwner() == loop.getBody() &&
+          argument != loop.getInductionVar())
+        return std::nullopt;
+    Operation *def = value.getDefiningOp();
     if (!def || def->getBlock() != loop.getBody() || slice.contains(def))
       continue;
     if (def->getNumRegions() != 0)
       return std::nullopt;
     auto load = dyn_cast<memref::LoadOp>(def);
-    if (!isPure(def) &&
-        !(load && !isWrittenIn(loop, load.getMemRef())))
+    if (!isPure(def) && !(load && !isWrittenIn(loop, load.getMemRef())))
       return std::nullopt;
     slice.insert(def);
     llvm::append_range(worklist, def->getOperands());
