@@ -121,7 +121,8 @@ getRecomputedSlice(scf::ForOp loop, ArrayRef<Value> values) {
 }
 
 /// A thread forall directly in a loop's body that copies a tile of global
-/// memory, element by element, into a buffer allocated in that body.
+/// memory, element by element, into a buffer allocated in that body and
+/// touched only from the copy on.
 struct StagedCopy {
   scf::ForallOp forall;
   /// The tiles the forall copies between, defined outside it.
@@ -149,6 +150,28 @@ bool isElementOf(memref::SubViewOp view, scf::ForallOp forall) {
   };
   return llvm::all_of(view.getMixedSizes(), isOne) &&
          llvm::all_of(view.getMixedStrides(), isOne);
+}
+
+/// Whether `buffer` is touched in the loop only from the copy `forall` on:
+/// the copy is then all that its contents in an iteration come from. (A
+/// buffer that is freed is not: this runs before deallocation.)
+bool isFirstTouchedBy(memref::AllocOp buffer, scf::ForallOp forall) {
+  Block *body = forall->getBlock();
+  SmallVector<Value> worklist{buffer.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user)) {
+        worklist.push_back(view->getResult(0));
+        continue;
+      }
+      Operation *ancestor = body->findAncestorOpInBlock(*user);
+      if (isa<memref::DeallocOp>(user) || !ancestor ||
+          (ancestor != forall && ancestor->isBeforeInBlock(forall)))
+        return false;
+    }
+  }
+  return true;
 }
 
 std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
@@ -196,7 +219,8 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   if (!staged.buffer || staged.buffer->getParentOp() != loop ||
       !staged.buffer.getType().hasStaticShape() ||
       !staged.buffer.getType().getLayout().isIdentity() ||
-      staged.buffer.getType().getMemorySpace())
+      staged.buffer.getType().getMemorySpace() ||
+      !isFirstTouchedBy(staged.buffer, forall))
     return std::nullopt;
 
   // The source: global memory (buffers from outside the block) that
@@ -221,29 +245,6 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
     return std::nullopt;
   staged.slice = std::move(*slice);
   return staged;
-}
-
-/// Whether the buffer of `staged` is touched in the loop only from its copy
-/// on: the copy is then all that its contents in an iteration come from.
-/// (A buffer that is freed is not: this runs before deallocation.)
-bool isFirstTouchedByCopy(StagedCopy &staged) {
-  Block *body = staged.forall->getBlock();
-  SmallVector<Value> worklist{staged.buffer.getResult()};
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    for (Operation *user : value.getUsers()) {
-      if (auto view = dyn_cast<ViewLikeOpInterface>(user)) {
-        worklist.push_back(view->getResult(0));
-        continue;
-      }
-      Operation *ancestor = body->findAncestorOpInBlock(*user);
-      if (isa<memref::DeallocOp>(user) || !ancestor ||
-          (ancestor != staged.forall &&
-                        ancestor->isBeforeInBlock(staged.forall)))
-        return false;
-    }
-  }
-  return true;
 }
 
 class LoopPrefetcher {
@@ -272,7 +273,8 @@ public:
                          memref::AllocOp::create(b, loc, shared)});
     }
     // The first iteration's tiles, before the loop.
-    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lb, ub);
+    Value any =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lb, ub);
     issueCopies(any, lb, llvm::to_vector(llvm::make_first_range(buffers)));
     waitForCopies();
 
@@ -324,7 +326,6 @@ private:
     for (auto [staged, target] : llvm::zip(copies, targets)) {
       IRMapping mapping;
       mapping.map(loop.getInductionVar(), iv);
-      // Taken only where the slice exists (prefetchInBlock).
       for (Operation *op : staged.slice)
         b.clone(*op, mapping);
       Value to = target;
@@ -407,7 +408,7 @@ struct NatsGPUPrefetchPass
       SmallVector<StagedCopy> copies;
       for (auto forall : loop.getBody()->getOps<scf::ForallOp>()) {
         std::optional<StagedCopy> staged = matchStagedCopy(forall, loop, block);
-        if (!staged || !isFirstTouchedByCopy(*staged))
+        if (!staged)
           continue;
         int64_t more = getSlotBytes(staged->buffer.getType());
         if (bytes + more > sharedMemoryBytes)

@@ -29,10 +29,6 @@ using namespace mlir::nats;
 
 namespace {
 
-bool isInWorkgroupMemory(MemRefType type) {
-  return gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type);
-}
-
 /// Bytes one element of `type` takes in memory (i1 takes a byte, index 8).
 int64_t elementBytes(Type type) {
   if (type.isIndex())
@@ -115,7 +111,8 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        (type.getMemorySpace() && !isInWorkgroupMemory(type)) ||
+        (type.getMemorySpace() &&
+         !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type)) ||
         !(type.getElementType().isIntOrIndexOrFloat())) {
       alloc.emitOpError("inside a thread block needs a static shape, the "
                         "identity layout, the default or the workgroup "
@@ -133,31 +130,34 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
 
   // Those asked for in workgroup memory first (nats-gpu-prefetch's, which
   // cp.async fills): they must be in shared memory. Then the smallest first,
-  // while they fit: as many buffers as possible in shared memory. The small ones (vectors, the solve's columns) are read in
-  // scalar loops; what is left out is large (the output tile, a 64 x 128
-  // matrix), read by tensor-core tiles whose loads the L1 cache serves.
-  // Buffers that are never live at the same time share memory: every phase
-  // of a block ends at a barrier (nats-map-foralls-to-gpu), so the last
-  // reads of one are done before the first writes of the next.
+  // while they fit: as many buffers as possible in shared memory. The small
+  // ones (vectors, the solve's columns) are read in scalar loops; what is left
+  // out is large (the output tile, a 64 x 128 matrix), read by tensor-core
+  // tiles whose loads the L1 cache serves. Buffers that are never live at the
+  // same time share memory: every phase of a block ends at a barrier
+  // (nats-map-foralls-to-gpu), so the last reads of one are done before the
+  // first writes of the next.
   SmallVector<size_t> order(allocs.size());
   std::iota(order.begin(), order.end(), 0);
   auto sortKey = [&](size_t i) {
     MemRefType type = allocs[i].getType();
-    return std::make_pair(!isInWorkgroupMemory(type), getSlotBytes(type));
+    return std::make_pair(
+        !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type),
+        getSlotBytes(type));
   };
-  llvm::stable_sort(order,
-                    [&](size_t x, size_t y) { return sortKey(x) < sortKey(y); });
+  llvm::stable_sort(
+      order, [&](size_t x, size_t y) { return sortKey(x) < sortKey(y); });
   SmallVector<int64_t> offsets(allocs.size());
   SmallVector<bool> inShared(allocs.size());
-  SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots,
-      globalSlots;
+  SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots, globalSlots;
   int64_t sharedBytes = 0, globalBytes = 0;
   for (size_t i : order) {
     int64_t bytes = getSlotBytes(allocs[i].getType());
     LiveRange range = getLiveRange(allocs[i], positions);
     int64_t offset = firstFit(bytes, range, sharedSlots);
     inShared[i] = offset + bytes <= sharedMemoryBytes;
-    if (!inShared[i] && isInWorkgroupMemory(allocs[i].getType()))
+    if (!inShared[i] &&
+        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[i].getType()))
       return allocs[i].emitOpError("needs ")
              << bytes << " bytes of shared memory at offset " << offset
              << ", beyond the block's " << sharedMemoryBytes;
@@ -223,11 +223,10 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
         MemRefType::get(type.getShape(), type.getElementType(), AffineMap(),
                         cast<MemRefType>(pool.getType()).getMemorySpace()),
         pool, constant(offset), ValueRange{});
-    if (isInWorkgroupMemory(type))
+    if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
       rewriter.replaceOp(alloc, view);
     else
-      rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type,
-                                                             view);
+      rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, view);
   }
   return success();
 }
