@@ -7,6 +7,8 @@
 // RUN: nats-opt %s --nats-gpu='format=isa mma=false' | FileCheck %s --check-prefix=FMA
 // RUN: nats-opt %s --nats-gpu='format=isa paired-loads unshare-empties' \
 // RUN:   | FileCheck %s --check-prefix=PAIRED
+// RUN: nats-opt %s --nats-gpu='format=isa prefetch=false' \
+// RUN:   | FileCheck %s --check-prefix=NOPREFETCH
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
@@ -43,7 +45,11 @@
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// The state pass's loop over chunks copies each chunk's tiles a chunk
+// ahead, with cp.async (nats-gpu-prefetch, on by default).
 // CHECK:     gpu.binary @gated_delta_state_pass
+// CHECK-SAME:  cp.async.ca.shared.global
+// CHECK-SAME:  cp.async.wait_group
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CHECK:     gpu.binary @gated_delta_outputs
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
@@ -53,6 +59,11 @@
 // mma=false: FMA loops only.
 // FMA:       gpu.binary @gated_delta_chunk_terms
 // FMA-NOT:   mma.sync
+
+// prefetch=false: the tiles are copied in their iteration, synchronously.
+// NOPREFETCH: gpu.binary @gated_delta_state_pass
+// NOPREFETCH-NOT: cp.async
+// NOPREFETCH: gpu.binary @gated_delta_outputs
 
 // paired-loads: a lane reads its two elements of an operand row at once
 // (unshare-empties: every operand in the block's own, aligned buffers).
