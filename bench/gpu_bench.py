@@ -20,10 +20,12 @@ Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
 - layer: the NAtS-L layer graph (nats.layer) at the paper's 340M sizes against the
   same layer in torch with FLA and FlexAttention (baselines.torch_layer), through
   each of LAYER_PIPELINES.
-- variants: (2, 4096, 8, 128), every route 0, compiled with other nats-gpu
-  options (VARIANTS), for the performance work: each option's time and kernels
-  side by side, its output against the default's, and its error and FLA's
-  against the float64 reference on the same (bf16) inputs.
+- variants: (2, 4096, 8, 128), every route 0, and (1, 16384, 32, 64) with a
+  quarter of the chunks routed (M3's, where the routed softmax is most of the
+  time), compiled with other nats-gpu options (VARIANTS), for the performance
+  work: each option's time and kernels side by side, its outputs against the
+  default's, and (route 0) its error and FLA's against the float64 reference
+  on the same (bf16) inputs.
 
 Timing: CUDA events on torch's current stream (nats runs on it through
 nats.cuda.set_stream), median of REPEAT runs after WARMUP, the L2 flushed (a
@@ -63,15 +65,16 @@ M3_RHO = [0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
 M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
-VARIANT_SHAPE = (2, 4096, 8, 128)
-# The default, then without its tf32 for 16-bit data, then as it was before run
-# 13 (no unshare-empties, paired-loads or tf32), then options still off.
-VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
-            "nats-gpu{unshare-empties=false paired-loads=false mma-precision=3xtf32}",
-            "nats-gpu{split-accumulators}", "nats-gpu{block-threads=512}"]
+# (B, T, H, D, Hs, Ds, R, rho): the gated delta rule, then the routed softmax.
+VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 32, 64, 32, 0.25)]
+# The default, then without its tf32 for 16-bit data, then options still off.
+VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{merge-phases}", "nats-gpu{ldmatrix}",
+            "nats-gpu{warp-tile-n=16}", "nats-gpu{ldmatrix warp-tile-n=16}",
+            "nats-gpu{merge-phases ldmatrix warp-tile-n=16}",
+            "nats-gpu{merge-phases ldmatrix warp-tile-m=32 warp-tile-n=16}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{split-accumulators}",
-                   "nats-gpu{block-threads=512}"]
+LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}",
+                   "nats-gpu{merge-phases ldmatrix warp-tile-n=16}", "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 
@@ -106,8 +109,9 @@ def group_cases(group, default=None):
                 yield Case("layer", 1, T, cfg.H, cfg.K, cfg.Hs, cfg.Ks, cfg.R,
                            pipeline=pipeline or default)
     elif group == "variants":
-        for pipeline in VARIANTS:
-            yield Case("variants", *VARIANT_SHAPE, *SMALL_SOFTMAX, 1, pipeline=pipeline or default)
+        for shape in VARIANT_SHAPES:
+            for pipeline in VARIANTS:
+                yield Case("variants", *shape, pipeline=pipeline or default)
 
 
 def cases(groups, default=None):
@@ -135,17 +139,20 @@ def layer_graph(T):
 
 def prepare(groups, default):
     """Compiles every case of `groups` into $NATS_CACHE_DIR (the route is data: M3
-    needs one function per shape)."""
+    needs one function per shape and pipeline)."""
+    compiled = set()
     for c in cases(groups, default):
+        key = (c.group == "layer", c.B, c.T, c.H, c.D, c.Hs, c.Ds, c.R, c.pipeline)
+        if key in compiled:
+            continue
+        compiled.add(key)
         if c.group == "layer":
             nats.compile_module(layer_graph(c.T), pipeline=c.pipeline, target="cuda", load=False)
-        elif c.rho == M3_RHO[0]:
+        else:
             views = {n: cuda.DeviceArray.wrap(0x1000, s, d)
                      for n, (s, d) in operand_shapes(c)[0].items()}
             nats.api.precompile(**views, chunk_size=CHUNK, scale=c.D ** -0.5, target="cuda",
                                 pipeline=c.pipeline)
-        else:
-            continue
         print(f"compiled {c}", flush=True)
 
 
@@ -348,19 +355,24 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
         nats_run()
         row["o_diff_vs_fla"] = rel_diff(results[0], fla()[0])
     if c.group == "variants":
-        # The same inputs for every variant (the generator is reseeded for
-        # them): each one's o against the first's (the default pipeline) and
-        # float64.
-        if "default_o" not in memo:
-            memo["default_o"] = results[0]
-            want = reference.hybrid_attention(
-                **{n: t.cpu().numpy() if n == "route" else t.double().cpu().numpy()
-                   for n, t in x.items()}, chunk_size=CHUNK, scale=scale)
-            memo["f64_o"] = torch.from_numpy(want[0]).to("cuda")
-            row["fla_err_vs_f64"] = rel_diff(fla()[0], memo["f64_o"])
+        # The same inputs for every variant of a shape (the generator is
+        # reseeded for them): each one's outputs against the first's (the
+        # default pipeline) and, route 0, o against float64 (the routed
+        # shape's reference would take minutes on the CPU).
+        default = memo.setdefault((c.B, c.T, c.H, c.D, c.rho), {})
+        if not default:
+            default.update(o=results[0], os=results[1])
+            if c.rho == 0:
+                want = reference.hybrid_attention(
+                    **{n: t.cpu().numpy() if n == "route" else t.double().cpu().numpy()
+                       for n, t in x.items()}, chunk_size=CHUNK, scale=scale)
+                default["f64_o"] = torch.from_numpy(want[0]).to("cuda")
+                row["fla_err_vs_f64"] = rel_diff(fla()[0], default["f64_o"])
         else:
-            row["o_diff_vs_default"] = rel_diff(results[0], memo["default_o"])
-        row["o_err_vs_f64"] = rel_diff(results[0], memo["f64_o"])
+            row["o_diff_vs_default"] = rel_diff(results[0], default["o"])
+            row["os_diff_vs_default"] = rel_diff(results[1], default["os"])
+        if "f64_o" in default:
+            row["o_err_vs_f64"] = rel_diff(results[0], default["f64_o"])
     if c.group != "M3":
         return row
 
@@ -438,8 +450,9 @@ COLUMNS = {
               "nats_roofline", "nats_peak_mib", "torch_peak_mib"],
 }
 COLUMNS["M2"] = COLUMNS["M1"]
-COLUMNS["variants"] = ["pipeline", "nats_ms", "fla/nats", "kernels", "nats_peak_mib",
-                       "o_diff_vs_default", "o_err_vs_f64", "fla_err_vs_f64"]
+COLUMNS["variants"] = ["T", "H", "D", "rho", "pipeline", "nats_ms", "fla/nats", "kernels",
+                       "nats_peak_mib", "o_diff_vs_default", "os_diff_vs_default",
+                       "o_err_vs_f64", "fla_err_vs_f64"]
 RATIOS = {"fla/nats": ("fla_ms", "nats_ms"), "unfused/nats": ("unfused_ms", "nats_ms"),
           "torch/nats": ("torch_ms", "nats_ms")}
 
@@ -521,7 +534,7 @@ def main():
     results = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, seed=seed,
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
-    memo = {}  # what one case leaves for the next (the variants' default output)
+    memo = {}  # what one case leaves for the next (the variants' default outputs)
     for c in cases(groups, args.pipeline):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs

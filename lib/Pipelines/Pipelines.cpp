@@ -104,7 +104,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
-       options.graphMatmuls && options.mma}));
+       options.graphMatmuls && options.mma, options.warpTileM,
+       options.warpTileN}));
   if (options.unshareEmpties)
     pm.addNestedPass<func::FuncOp>(createNatsGPUUnshareEmptiesPass());
   pm.addNestedPass<func::FuncOp>(
@@ -135,8 +136,9 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass(
-      {options.mmaPrecision, options.pairedLoads, options.splitAccumulators}));
-  func.addPass(createNatsMapForallsToGPUPass({options.blockThreads}));
+      {options.mmaPrecision, options.pairedLoads, options.ldmatrix}));
+  func.addPass(createNatsMapForallsToGPUPass(
+      {options.blockThreads, options.mergePhases}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string occupancy =

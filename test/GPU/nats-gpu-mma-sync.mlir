@@ -2,8 +2,6 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{precision=tf32}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=X1
-// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-mma-sync{split-accumulators}))' \
-// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SPLIT
 // RUN: not nats-opt %s --pass-pipeline='builtin.module(func.func(nats-map-foralls-to-gpu{block-threads=48}))' \
 // RUN:   --split-input-file 2>&1 | FileCheck %s --check-prefix=THREADS
 
@@ -25,24 +23,6 @@
 // X1-NEXT:      %[[P:.+]] = nvgpu.mma.sync(%[[A]], %[[B]], %{{.+}}) {mmaShape = [16, 8, 8], tf32Enabled}
 // X1-NEXT:      scf.yield %[[P]] : vector<2x2xf32>
 
-// With split-accumulators (the depth, 16, is two k-steps): one iteration
-// does both, each into a large and a small accumulator of its own (the
-// tile's C starts the first large one); after the loop the large sums are
-// added, the small ones, then both.
-// SPLIT-LABEL: func.func @tile
-// SPLIT:         %[[Z:.+]] = arith.constant dense<0.000000e+00> : vector<2x2xf32>
-// SPLIT:         %[[R:.+]]:4 = scf.for {{.+}} step %{{.+}} iter_args(%[[L0:.+]] = %{{.+}}, %[[S0:.+]] = %[[Z]], %[[L1:.+]] = %[[Z]], %[[S1:.+]] = %[[Z]])
-// SPLIT:           %[[A:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[S0]])
-// SPLIT:           %[[B:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[A]])
-// SPLIT:           %[[C:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[L0]])
-// SPLIT:           %[[D:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[S1]])
-// SPLIT:           %[[E:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[D]])
-// SPLIT:           %[[F:.+]] = nvgpu.mma.sync(%{{.+}}, %{{.+}}, %[[L1]])
-// SPLIT:           scf.yield %[[C]], %[[B]], %[[F]], %[[E]]
-// SPLIT:         %[[LARGE:.+]] = arith.addf %[[R]]#0, %[[R]]#2
-// SPLIT:         %[[SMALL:.+]] = arith.addf %[[R]]#1, %[[R]]#3
-// SPLIT:         arith.addf %[[LARGE]], %[[SMALL]]
-
 // CHECK-LABEL: func.func @tile
 // CHECK:         scf.forall
 // CHECK:           %[[SC:.+]] = memref.subview %{{.+}}[%{{.+}}, %{{.+}}] [16, 8] [1, 1]
@@ -50,7 +30,6 @@
 // CHECK:           %[[G:.+]] = arith.divui %[[LANE]], %{{.+}} : index
 // CHECK:           %[[T:.+]] = arith.remui %[[LANE]], %{{.+}} : index
 // CHECK:           %[[G8:.+]] = arith.addi %[[G]], %{{.+}} : index
-// CHECK:           %[[T4:.+]] = arith.addi %[[T]], %{{.+}} : index
 // CHECK:           %[[T2:.+]] = arith.muli %[[T]], %{{.+}} : index
 // CHECK:           %[[T21:.+]] = arith.addi %[[T2]], %{{.+}} : index
 // CHECK:           %[[C0:.+]] = memref.load %[[SC]][%[[G]], %[[T2]]]
@@ -60,10 +39,10 @@
 // CHECK:           %[[ACC:.+]] = vector.from_elements %[[C0]], %{{.+}}, %{{.+}}, %[[C3]] : vector<2x2xf32>
 // CHECK:           %[[SUM:.+]] = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[IN:.+]] = %[[ACC]]) -> (vector<2x2xf32>) {
 // CHECK:             %[[K:.+]] = arith.addi %[[K0]], %[[T]] : index
-// CHECK:             %[[K4:.+]] = arith.addi %[[K0]], %[[T4]] : index
+// CHECK:             %[[K4:.+]] = arith.addi %[[K]], %{{.+}} : index
 // CHECK:             memref.load %[[SA:.+]][%[[G]], %[[K]]]
-// CHECK:             memref.load %[[SA]][%[[G8]], %[[K]]]
 // CHECK:             memref.load %[[SA]][%[[G]], %[[K4]]]
+// CHECK:             memref.load %[[SA]][%[[G8]], %[[K]]]
 // CHECK:             memref.load %[[SA]][%[[G8]], %[[K4]]]
 // CHECK:             %[[A:.+]] = vector.from_elements {{.*}} : vector<4x1xf32>
 // CHECK:             arith.bitcast %[[A]] : vector<4x1xf32> to vector<4x1xi32>
@@ -138,6 +117,38 @@ func.func @filled_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x
 
 // -----
 
+// A warp tile of 2 × 2 MMA tiles (32 × 16): four accumulators carried
+// through the k-loop; each step loads the two A fragments and the two B
+// fragments once and runs the four MMAs on them (A of rows 0 and 16, B of
+// columns 0 and 8), each MMA tile stored at its offset (precision=tf32:
+// one MMA a tile and step).
+// X1-LABEL: func.func @multi_tile
+// X1:         %[[G:.+]] = arith.divui
+// X1:         %[[R:.+]]:4 = scf.for {{.+}} iter_args(%[[C00:.+]] = %{{.+}}, %[[C01:.+]] = %{{.+}}, %[[C10:.+]] = %{{.+}}, %[[C11:.+]] = %{{.+}})
+// X1:           memref.load %[[A:.+]][%[[G]], %{{.+}}]
+// X1:           %[[G16:.+]] = arith.addi %[[G]], %{{.+}} : index
+// X1:           memref.load %[[A]][%[[G16]], %{{.+}}]
+// X1:           memref.load %[[B:.+]][%{{.+}}, %[[G]]]
+// X1:           %[[G8:.+]] = arith.addi %[[G]], %{{.+}} : index
+// X1:           memref.load %[[B]][%{{.+}}, %[[G8]]]
+// X1:           %[[P00:.+]] = nvgpu.mma.sync(%[[A0:.+]], %[[B0:.+]], %[[C00]])
+// X1:           %[[P01:.+]] = nvgpu.mma.sync(%[[A0]], %[[B1:.+]], %[[C01]])
+// X1:           %[[P10:.+]] = nvgpu.mma.sync(%[[A1:.+]], %[[B0]], %[[C10]])
+// X1:           %[[P11:.+]] = nvgpu.mma.sync(%[[A1]], %[[B1]], %[[C11]])
+// X1:           scf.yield %[[P00]], %[[P01]], %[[P10]], %[[P11]]
+// X1-COUNT-16:  memref.store
+func.func @multi_tile(%a: memref<32x16xf32>, %b: memref<16x16xf32>, %c: memref<32x16xf32>, %v: f32) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.fill ins(%v : f32) outs(%c : memref<32x16xf32>)
+      linalg.matmul ins(%a, %b : memref<32x16xf32>, memref<16x16xf32>) outs(%c : memref<32x16xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 func.func @fill_elsewhere(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
                           %d: memref<16x8xf32>, %v: f32) {
   scf.forall (%blk) in (1) {
@@ -165,11 +176,11 @@ func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf3
 
 // -----
 
-func.func @wide_tile(%a: memref<32x8xf32>, %b: memref<8x8xf32>, %c: memref<32x8xf32>) {
+func.func @odd_tile(%a: memref<24x8xf32>, %b: memref<8x8xf32>, %c: memref<24x8xf32>) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
-      // expected-error @below {{is not a 16x8 tile of an f32 contraction on buffers, which one mma.sync warp tile computes}}
-      linalg.matmul ins(%a, %b : memref<32x8xf32>, memref<8x8xf32>) outs(%c : memref<32x8xf32>)
+      // expected-error @below {{is not a warp tile of an f32 contraction on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
+      linalg.matmul ins(%a, %b : memref<24x8xf32>, memref<8x8xf32>) outs(%c : memref<24x8xf32>)
     } {mapping = [#gpu.warp<linear_dim_0>]}
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
@@ -180,7 +191,7 @@ func.func @wide_tile(%a: memref<32x8xf32>, %b: memref<8x8xf32>, %c: memref<32x8x
 func.func @f16_tile(%a: memref<16x8xf16>, %b: memref<8x8xf16>, %c: memref<16x8xf32>) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
-      // expected-error @below {{is not a 16x8 tile of an f32 contraction on buffers, which one mma.sync warp tile computes}}
+      // expected-error @below {{is not a warp tile of an f32 contraction on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
       linalg.matmul ins(%a, %b : memref<16x8xf16>, memref<8x8xf16>) outs(%c : memref<16x8xf32>)
     } {mapping = [#gpu.warp<linear_dim_0>]}
   } {mapping = [#gpu.block<linear_dim_0>]}

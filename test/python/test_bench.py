@@ -19,7 +19,8 @@ def test_cases_are_the_issues():
     for c in gpu_bench.cases(gpu_bench.GROUPS):
         groups.setdefault(c.group, []).append(c)
     assert [len(groups[g]) for g in gpu_bench.GROUPS] == \
-        [6, 8, 24, 2 * len(gpu_bench.LAYER_PIPELINES), len(gpu_bench.VARIANTS)]
+        [6, 8, 24, 2 * len(gpu_bench.LAYER_PIPELINES),
+         len(gpu_bench.VARIANT_SHAPES) * len(gpu_bench.VARIANTS)]
     assert groups["variants"][0].pipeline is None  # the default first: the others compare to it
     for c in groups["M3"]:
         assert (c.B * c.T, c.H * c.D, c.Hs, c.R) == (16384, 2048, c.H, c.H)
@@ -30,7 +31,8 @@ def test_cases_are_the_issues():
 def test_groups_run_in_the_order_given():
     """A device call cut off at its limit keeps the groups named first."""
     order = [c.group for c in gpu_bench.cases(["variants", "M1"])]
-    assert order == ["variants"] * len(gpu_bench.VARIANTS) + ["M1"] * len(gpu_bench.M1)
+    assert order == ["variants"] * len(gpu_bench.VARIANT_SHAPES) * len(gpu_bench.VARIANTS) + \
+        ["M1"] * len(gpu_bench.M1)
 
 
 @pytest.mark.parametrize("T", [1, 64, 200, 256])

@@ -170,14 +170,30 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "with one 64-bit load where they are contiguous and "
                      "aligned (nats-gpu-mma-sync)"),
       llvm::cl::init(true)};
-  // Off: measured on the H200 (docs/benchmarks.md, runs 13-14), the chunk
-  // terms 0.468 -> 0.506 ms at 3xTF32 and unchanged (0.453 -> 0.455) with
-  // the defaults of fd19642; the loads, not the MMA chains, bound them.
-  Option<bool> splitAccumulators{
-      *this, "split-accumulators",
-      llvm::cl::desc("independent chains of MMAs in each warp tile "
-                     "(nats-gpu-mma-sync)"),
+  // Off until measured on the GPU.
+  Option<bool> mergePhases{
+      *this, "merge-phases",
+      llvm::cl::desc("run two foralls of a block in a row without a barrier "
+                     "between them where their memory accesses do not "
+                     "conflict (nats-map-foralls-to-gpu)"),
       llvm::cl::init(false)};
+  // Off until measured on the GPU.
+  Option<bool> ldmatrix{
+      *this, "ldmatrix",
+      llvm::cl::desc("read MMA operands that are k-contiguous in shared "
+                     "memory with ldmatrix (nats-gpu-mma-sync)"),
+      llvm::cl::init(false)};
+  // One MMA tile a warp until larger ones are measured on the GPU.
+  Option<int64_t> warpTileM{
+      *this, "warp-tile-m",
+      llvm::cl::desc("output rows of a tensor-core warp tile, a multiple of "
+                     "16 (nats-gpu-distribute)"),
+      llvm::cl::init(16)};
+  Option<int64_t> warpTileN{
+      *this, "warp-tile-n",
+      llvm::cl::desc("output columns of a tensor-core warp tile, a multiple "
+                     "of 8 (nats-gpu-distribute)"),
+      llvm::cl::init(8)};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

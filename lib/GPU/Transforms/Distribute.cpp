@@ -112,16 +112,30 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
                   FuseFills::Yes);
 }
 
-/// Tiles a contraction into kMmaM × kMmaN tiles of its output, the whole
-/// reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync makes each
-/// tile a warp's sequence of mma.sync, and a fill fused in the
+/// The largest multiple of `unit` that divides `size` and is at most
+/// `wanted` (`size` is a multiple of `unit`).
+int64_t fitTile(int64_t size, int64_t wanted, int64_t unit) {
+  int64_t tile = std::max(wanted - wanted % unit, unit);
+  while (size % tile)
+    tile -= unit;
+  return tile;
+}
+
+/// Tiles a contraction into warp tiles of its output, `warpTile` (m, n) or
+/// the largest multiples of kMmaM × kMmaN below it that divide the output,
+/// the whole reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync
+/// makes each tile a warp's mma.sync, and a fill fused in the
 /// accumulators' initial value (no load of C).
 LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
-                                  MmaLoops loops) {
+                                  MmaLoops loops,
+                                  std::pair<int64_t, int64_t> warpTile) {
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
                                       rewriter.getIndexAttr(0));
-  tileSizes[loops.m] = rewriter.getIndexAttr(kMmaM);
-  tileSizes[loops.n] = rewriter.getIndexAttr(kMmaN);
+  tileSizes[loops.m] =
+      rewriter.getIndexAttr(fitTile(sizes[loops.m], warpTile.first, kMmaM));
+  tileSizes[loops.n] =
+      rewriter.getIndexAttr(fitTile(sizes[loops.n], warpTile.second, kMmaN));
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2),
                   FuseFills::Yes);
@@ -338,6 +352,14 @@ struct NatsGPUDistributePass
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
 
+    if (warpTileM < kMmaM || warpTileM % kMmaM || warpTileN < kMmaN ||
+        warpTileN % kMmaN) {
+      func.emitOpError("nats-gpu-distribute: warp-tile-m must be a positive "
+                       "multiple of ")
+          << kMmaM << " and warp-tile-n of " << kMmaN << ", got "
+          << warpTileM << " and " << warpTileN;
+      return signalPassFailure();
+    }
     if (graphMatmuls) {
       if (!mma) {
         func.emitOpError("nats-gpu-distribute: graph-matmuls needs mma");
@@ -401,7 +423,8 @@ struct NatsGPUDistributePass
         scf::ForallOp block = getEnclosingBlockForall(op);
         if ((stageOperandsInSharedMemory &&
              failed(stageOperands(rewriter, op, block, staged))) ||
-            failed(distributeOverWarps(rewriter, op, loops)))
+            failed(distributeOverWarps(rewriter, op, loops,
+                                       {warpTileM, warpTileN})))
           return signalPassFailure();
       }
     }

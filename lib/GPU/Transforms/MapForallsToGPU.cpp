@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/BarrierElision.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 
@@ -117,9 +118,19 @@ void eraseRedundantBarriers(RewriterBase &rewriter, Operation *body) {
     rewriter.eraseOp(barrier);
 }
 
+/// A loop made of a thread (or warp) forall: its iteration index i, and
+/// the op its body goes before.
+struct ThreadLoop {
+  scf::ForOp loop;
+  Value index;
+  Operation *bodyEnd;
+};
+
 struct BlockMapper {
   RewriterBase &rewriter;
   int64_t blockThreads;
+  /// Whether foralls without conflicts share a phase (merge-phases).
+  bool mergePhases;
   Value threadId;
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
@@ -128,12 +139,12 @@ struct BlockMapper {
   /// blockThreads) or the warps (first = warp, step = warps), at the
   /// rewriter's insertion point, between barriers: a loop over the
   /// ceil(count / step) rounds, iteration i = first + round * step, guarded
-  /// by i < count where step does not divide count. Returns i; the body goes
-  /// before the op that `bodyEnd` is set to. The trip count is a constant,
+  /// by i < count where step does not divide count: the loop, i, and the
+  /// op the body goes before. The trip count is a constant,
   /// so LLVM unrolls short loops and overlaps their loads (a loop from
   /// `first` to `count` by `step` has a trip count it cannot know).
-  Value createThreadLoop(Location loc, int64_t count, Value first,
-                         int64_t step, Operation *&bodyEnd) {
+  ThreadLoop createThreadLoop(Location loc, int64_t count, Value first,
+                              int64_t step) {
     auto constant = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
@@ -149,7 +160,7 @@ struct BlockMapper {
         arith::MulIOp::create(rewriter, loc, loop.getInductionVar(),
                               constant(step)),
         arith::IntegerOverflowFlags::nuw | arith::IntegerOverflowFlags::nsw);
-    bodyEnd = loop.getBody()->getTerminator();
+    Operation *bodyEnd = loop.getBody()->getTerminator();
     if (count % step != 0) {
       Value inRange = arith::CmpIOp::create(
           rewriter, loc, arith::CmpIPredicate::ult, index, constant(count));
@@ -157,26 +168,26 @@ struct BlockMapper {
                                      /*withElseRegion=*/false);
       bodyEnd = guard.thenBlock()->getTerminator();
     }
-    return index;
+    return {loop, index, bodyEnd};
   }
-  Value createThreadLoop(Location loc, int64_t count, Operation *&bodyEnd) {
-    return createThreadLoop(loc, count, threadId, blockThreads, bodyEnd);
+  ThreadLoop createThreadLoop(Location loc, int64_t count) {
+    return createThreadLoop(loc, count, threadId, blockThreads);
   }
 
   /// A forall becomes a thread loop over its iterations from `first` by
   /// `step`.
-  void mapOntoLoop(scf::ForallOp forall, Value first, int64_t step) {
+  scf::ForOp mapOntoLoop(scf::ForallOp forall, Value first, int64_t step) {
     rewriter.setInsertionPoint(forall);
-    Operation *bodyEnd;
-    Value index = createThreadLoop(forall.getLoc(), getTripCount(forall),
-                                   first, step, bodyEnd);
-    inlineForallBody(rewriter, forall, index, bodyEnd);
+    ThreadLoop loop =
+        createThreadLoop(forall.getLoc(), getTripCount(forall), first, step);
+    inlineForallBody(rewriter, forall, loop.index, loop.bodyEnd);
+    return loop.loop;
   }
 
   /// A warp forall becomes a loop over its iterations, one per warp at a
   /// time; every lane of the warp runs it (its body is lane-level code from
   /// nats-gpu-mma-sync).
-  LogicalResult mapWarps(scf::ForallOp forall) {
+  FailureOr<scf::ForOp> mapWarps(scf::ForallOp forall) {
     if (blockThreads % kWarpSize != 0)
       return forall.emitOpError("needs block-threads to be a multiple of ")
              << kWarpSize << ", got " << blockThreads;
@@ -190,8 +201,7 @@ struct BlockMapper {
     Value warp = arith::DivUIOp::create(
         rewriter, loc, threadId,
         arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
-    mapOntoLoop(forall, warp, blockThreads / kWarpSize);
-    return success();
+    return mapOntoLoop(forall, warp, blockThreads / kWarpSize);
   }
 
   /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
@@ -221,9 +231,9 @@ struct BlockMapper {
       rewriter.setInsertionPointToStart(loop.getBody());
       index = loop.getInductionVar();
     } else {
-      Operation *bodyEnd;
-      index = createThreadLoop(loc, type.getNumElements(), bodyEnd);
-      rewriter.setInsertionPoint(bodyEnd);
+      ThreadLoop loop = createThreadLoop(loc, type.getNumElements());
+      index = loop.index;
+      rewriter.setInsertionPoint(loop.bodyEnd);
     }
     copyElement(rewriter, copy, index, type.getShape());
     rewriter.eraseOp(copy);
@@ -253,6 +263,11 @@ struct BlockMapper {
   }
 
   LogicalResult mapBlockBody(Operation *body) {
+    llvm::DenseSet<Operation *> withoutBarrier;
+    if (mergePhases)
+      withoutBarrier = getForallsWithoutBarrier(body);
+    // The loops of those foralls, whose barrier before goes at the end.
+    SmallVector<scf::ForOp> unordered;
     // Foralls nested in a block that are not thread foralls (the walk over
     // query blocks) run in sequence.
     SmallVector<scf::ForallOp> foralls;
@@ -261,13 +276,19 @@ struct BlockMapper {
       if ((isThreadForall(forall) || isWarpForall(forall)) &&
           !forall.isNormalized())
         return forall.emitOpError("needs normalized bounds (from 0 by 1)");
+      bool keepBarrier = !withoutBarrier.contains(forall);
       if (isThreadForall(forall)) {
-        mapOntoLoop(forall, threadId, blockThreads);
+        scf::ForOp loop = mapOntoLoop(forall, threadId, blockThreads);
+        if (!keepBarrier)
+          unordered.push_back(loop);
         continue;
       }
       if (isWarpForall(forall)) {
-        if (failed(mapWarps(forall)))
+        FailureOr<scf::ForOp> loop = mapWarps(forall);
+        if (failed(loop))
           return failure();
+        if (!keepBarrier)
+          unordered.push_back(*loop);
         continue;
       }
       if (isBlockForall(forall))
@@ -297,7 +318,23 @@ struct BlockMapper {
     for (Operation *op : writes)
       guardWrite(op);
     eraseRedundantBarriers(rewriter, body);
+    for (scf::ForOp loop : unordered)
+      eraseBarrierBefore(loop);
     return success();
+  }
+
+  /// Erases the barrier between `loop` and the thread loop before it (with
+  /// nothing between them but side-effect-free ops): the two are one phase.
+  void eraseBarrierBefore(scf::ForOp loop) {
+    auto previousEffect = [](Operation *op) {
+      do
+        op = op->getPrevNode();
+      while (op && op->getNumRegions() == 0 && isMemoryEffectFree(op));
+      return op;
+    };
+    auto barrier = dyn_cast_or_null<gpu::BarrierOp>(previousEffect(loop));
+    if (barrier && threadLoops.contains(previousEffect(barrier)))
+      rewriter.eraseOp(barrier);
   }
 };
 
@@ -462,7 +499,8 @@ struct NatsMapForallsToGPUPass
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter, blockThreads, launch.getThreadIds().x, {}};
+      BlockMapper mapper{rewriter, blockThreads, mergePhases,
+                         launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }
     if (isThreadForall(forall)) {

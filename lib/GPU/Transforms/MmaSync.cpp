@@ -1,10 +1,13 @@
 //===- MmaSync.cpp - warp tiles of contractions become mma.sync -----------===//
 //
-// One warp computes a 16 × 8 tile of C += A · B with m16n8k8 mma.sync. The
-// operands stay f32 in memory; each is split into two tf32 parts (3xTF32),
-// so that tensor cores do the products at f32 accuracy: the lowering makes
-// the same numbers as the FMA loops it replaces, to within f32 rounding.
-// With precision tf32, one product of the operands rounded to tf32 a step.
+// One warp computes a (16·TM) × (8·TN) tile of C += A · B with m16n8k8
+// mma.sync: TM × TN MMA tiles, each k-step loading TM fragments of A and TN
+// of B and running TM·TN MMAs, independent chains that each fragment feeds
+// TN or TM times. The operands stay f32 in memory; each is split into two
+// tf32 parts (3xTF32), so that tensor cores do the products at f32
+// accuracy: the lowering makes the same numbers as the FMA loops it
+// replaces, to within f32 rounding. With precision tf32, one product of
+// the operands rounded to tf32 a step.
 //
 // Fragment layout (PTX ISA, mma.m16n8k8 .tf32): lane = 4·g + t;
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
@@ -15,6 +18,13 @@
 // lane's two elements of a row are adjacent: where k is an operand's
 // contiguous dimension and the pair is provably 8-byte aligned, one 64-bit
 // load reads both (half the shared-memory instructions).
+// With ldmatrix, where A is k-contiguous in shared memory with 16-byte
+// aligned rows, one ldmatrix.x4 reads a lane's whole A fragment: it loads
+// four 8 × 4 matrices of 32-bit elements and gives lane 4·g + t element
+// (g, t) of each, which is the tf32 layout above with the matrices at
+// rows +0/+8 and columns +0/+4. B, where it is k-contiguous too (stored
+// n-major, as in Q·Kᵀ), takes one ldmatrix.x4 for two of its n-tiles (x2
+// for one). k keeps its order then; paired-loads applies where A cannot.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,55 +47,71 @@ using namespace mlir::nats;
 namespace {
 
 /// Whether the f32 memref `value` has unit stride in its last dimension and
-/// an element at an even last index is always 8-byte aligned: its other
-/// strides are even, and so is every offset down to an aligned buffer (an
+/// every element at a last index that is a multiple of `elements` is
+/// aligned to `elements` × 4 bytes: its other strides are multiples of
+/// `elements`, and so is every offset down to an aligned buffer (an
 /// allocation, the shared-memory pool and views of it at byte shifts that
-/// are multiples of 8, subviews at an even last offset). Anything else
-/// (a function argument, a dynamic shift) is not known to be.
-bool hasEvenElementOffsets(Value value) {
-  auto isEvenlyStrided = [](MemRefType type) {
+/// are multiples of the alignment, subviews at such a last offset).
+/// Anything else (a function argument, a dynamic shift) is not known to be.
+/// With `inSharedMemory`, that buffer must also be the block's shared
+/// memory (the pool, or an allocation in workgroup memory).
+bool hasAlignedRows(Value value, int64_t elements, bool inSharedMemory) {
+  auto isAlignedStrided = [&](MemRefType type) {
     SmallVector<int64_t> strides;
     int64_t offset;
     if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
         strides.back() != 1)
       return false;
-    return llvm::all_of(ArrayRef(strides).drop_back(), [](int64_t stride) {
-      return !ShapedType::isDynamic(stride) && stride % 2 == 0;
+    return llvm::all_of(ArrayRef(strides).drop_back(), [&](int64_t stride) {
+      return !ShapedType::isDynamic(stride) && stride % elements == 0;
     });
   };
   auto type = dyn_cast<MemRefType>(value.getType());
-  if (!type || !isEvenlyStrided(type))
+  if (!type || !type.getElementType().isF32() || !isAlignedStrided(type))
     return false;
+  int64_t bytes = 4 * elements;
   while (Operation *def = value.getDefiningOp()) {
     // One of two buffers (nats-gpu-prefetch's, taken in turn): both.
     if (auto select = dyn_cast<arith::SelectOp>(def))
-      return hasEvenElementOffsets(select.getTrueValue()) &&
-             hasEvenElementOffsets(select.getFalseValue());
+      return hasAlignedRows(select.getTrueValue(), elements, inSharedMemory) &&
+             hasAlignedRows(select.getFalseValue(), elements, inSharedMemory);
     if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
       std::optional<int64_t> last =
           getConstantIntValue(subview.getMixedOffsets().back());
-      if (!last || *last % 2 || !isEvenlyStrided(subview.getSourceType()))
+      if (!last || *last % elements ||
+          !isAlignedStrided(subview.getSourceType()))
         return false;
       value = subview.getSource();
     } else if (isa<memref::MemorySpaceCastOp, memref::CastOp>(def)) {
       value = def->getOperand(0);
     } else if (auto view = dyn_cast<memref::ViewOp>(def)) {
       std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
-      if (!shift || *shift % 8)
+      if (!shift || *shift % bytes)
         return false;
       value = view.getSource();
     } else if (auto alloc = dyn_cast<memref::AllocOp>(def)) {
-      return alloc.getAlignment().value_or(0) >= 8;
+      return alloc.getAlignment().value_or(0) >= uint64_t(bytes) &&
+             (!inSharedMemory ||
+              gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+                  alloc.getType()));
     } else {
       // The block's shared-memory pool (an alloca that becomes the dynamic
       // shared memory, 16-byte aligned) and nothing else.
       auto alloca = dyn_cast<memref::AllocaOp>(def);
-      return alloca && gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
-                           alloca.getType().getMemorySpace());
+      return alloca && bytes <= 16 &&
+             gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+                 alloca.getType());
     }
   }
   return false;
 }
+
+/// How a warp tile reads one operand's fragments.
+enum class FragmentLoads {
+  Elements, // one load an element, k in the fragment's order
+  Paired,   // k permuted, a row's two elements by one 64-bit load
+  Matrix,   // ldmatrix from shared memory, k in the fragment's order
+};
 
 /// Emits one warp's code for the tile `op` in place of it.
 class MmaTileBuilder {
@@ -95,85 +121,86 @@ public:
                  const NatsGPUMmaSyncPassOptions &options)
       : b(rewriter), op(op), loops(loops),
         tf32x1(options.precision == MmaPrecision::TF32),
-        pairedLoads(options.pairedLoads),
-        splitAccumulators(options.splitAccumulators), loc(op.getLoc()) {}
+        pairedLoads(options.pairedLoads), ldmatrix(options.ldmatrix),
+        loc(op.getLoc()) {}
 
   /// `initial`, where given, is every element of C before the tile adds to
   /// it: C is then written, not read.
   void build(Value initial) {
     b.setInsertionPoint(op);
     Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
-    Value g = arith::DivUIOp::create(b, loc, lane, index(4));
-    Value t = arith::RemUIOp::create(b, loc, lane, index(4));
-    Value g8 = add(g, 8), t4 = add(t, 4);
-    Value t2 = arith::MulIOp::create(b, loc, t, index(2)), t21 = add(t2, 1);
-    Value zero = index(0);
+    g = arith::DivUIOp::create(b, loc, lane, index(4));
+    t = arith::RemUIOp::create(b, loc, lane, index(4));
+    g8 = add(g, 8);
+    t2 = arith::MulIOp::create(b, loc, t, index(2));
+    Value t21 = add(t2, 1);
 
-    OpOperand *a = op.getDpsInputOperand(0), *bOp = op.getDpsInputOperand(1);
+    a = op.getDpsInputOperand(0);
+    bOp = op.getDpsInputOperand(1);
     OpOperand *c = op.getDpsInitOperand(0);
-    // (m, n) of the accumulator's four elements, in fragment order.
-    SmallVector<std::pair<Value, Value>> cIndex = {
-        {g, t2}, {g, t21}, {g8, t2}, {g8, t21}};
-    auto accType = VectorType::get({2, 2}, b.getF32Type());
-    Value acc;
-    if (initial) {
-      acc = vector::BroadcastOp::create(b, loc, accType, initial);
-    } else {
-      SmallVector<Value> cValues;
-      for (auto [m, n] : cIndex)
-        cValues.push_back(load(c, m, n, zero));
-      acc = vector::FromElementsOp::create(b, loc, accType, cValues);
-    }
+    SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+    int64_t tilesM = sizes[loops.m] / kMmaM, tilesN = sizes[loops.n] / kMmaN;
+    chooseLoads(lane);
 
-    int64_t depth = op.getStaticLoopRanges()[loops.k];
-    // With split-accumulators, independent chains of MMAs: two k-steps an
-    // iteration into accumulators of their own where the depth allows, and
-    // with 3xTF32 the small terms apart from the large; summed at the end.
-    bool splitK = splitAccumulators && depth % (2 * kMmaK) == 0;
-    unsigned perStep = splitAccumulators && !tf32x1 ? 2 : 1;
-    int64_t stepsPerIteration = splitK ? 2 : 1;
-    SmallVector<Value> inits = {acc};
-    if (stepsPerIteration * perStep > 1) {
-      Value zeros = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-      inits.resize(stepsPerIteration * perStep, zeros);
-    }
+    // Per MMA tile (i, j), (m, n) of its four accumulator elements, in
+    // fragment order.
+    auto cIndex = [&](int64_t i, int64_t j) {
+      Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
+      Value n = add(t2, j * kMmaN), n1 = add(t21, j * kMmaN);
+      return SmallVector<std::pair<Value, Value>>{
+          {m, n}, {m, n1}, {m8, n}, {m8, n1}};
+    };
+    auto accType = VectorType::get({2, 2}, b.getF32Type());
+    SmallVector<Value> accs;
+    for (int64_t i = 0; i < tilesM; ++i)
+      for (int64_t j = 0; j < tilesN; ++j) {
+        if (initial) {
+          accs.push_back(vector::BroadcastOp::create(b, loc, accType, initial));
+          continue;
+        }
+        SmallVector<Value> cValues;
+        for (auto [m, n] : cIndex(i, j))
+          cValues.push_back(load(c, m, n, index(0)));
+        accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
+      }
+
+    int64_t depth = sizes[loops.k];
     auto loop = scf::ForOp::create(
-        b, loc, zero, index(depth), index(kMmaK * stepsPerIteration), inits,
+        b, loc, index(0), index(depth), index(kMmaK), accs,
         [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
+          // Element loads read columns k and k4 (ldmatrix its own).
+          auto [k, k4] = kColumns(k0);
+          SmallVector<std::pair<Value, Value>> aParts, bParts;
+          for (int64_t i = 0; i < tilesM; ++i)
+            aParts.push_back(split(loadA(k0, k, k4, i)));
+          for (int64_t j = 0; j < tilesN; ++j)
+            bParts.push_back(split(loadB(k0, k, k4, j, tilesN)));
           SmallVector<Value> sums(iterArgs);
-          for (int64_t s = 0; s < stepsPerIteration; ++s) {
-            Value kStep = s ? add(k0, s * kMmaK) : k0;
-            auto [aHi, aLo, bHi, bLo] = loadFragments(a, bOp, kStep, g, g8, t,
-                                                      t2, t4, zero);
-            unsigned big = s * perStep, small = big + perStep - 1;
-            // Small terms first, so that they are not lost to the large one.
-            if (!tf32x1) {
-              sums[small] = mma(aLo, bHi, sums[small]);
-              sums[small] = mma(aHi, bLo, sums[small]);
+          for (int64_t i = 0; i < tilesM; ++i)
+            for (int64_t j = 0; j < tilesN; ++j) {
+              auto [aHi, aLo] = aParts[i];
+              auto [bHi, bLo] = bParts[j];
+              Value &sum = sums[i * tilesN + j];
+              // Small terms first, so that they are not lost to the large
+              // one.
+              if (!tf32x1) {
+                sum = mma(aLo, bHi, sum);
+                sum = mma(aHi, bLo, sum);
+              }
+              sum = mma(aHi, bHi, sum);
             }
-            sums[big] = mma(aHi, bHi, sums[big]);
-          }
           scf::YieldOp::create(b, loc, sums);
         });
     b.setInsertionPointAfter(loop);
-    // The large sums together, the small ones together, then both.
-    Value total = loop.getResult(0);
-    if (loop.getNumResults() > 1) {
-      Value small, large;
-      for (auto [i, sum] : llvm::enumerate(loop.getResults())) {
-        Value &into = (perStep == 2 && i % 2) ? small : large;
-        into = into ? Value(arith::AddFOp::create(b, loc, into, sum)) : sum;
-      }
-      total = small ? Value(arith::AddFOp::create(b, loc, large, small)) : large;
-    }
-    for (auto [i, mn] : llvm::enumerate(cIndex)) {
-      Value element = vector::ExtractOp::create(
-          b, loc, total,
-          ArrayRef<int64_t>{static_cast<int64_t>(i / 2),
-                            static_cast<int64_t>(i % 2)});
-      store(element, c, mn.first, mn.second, zero);
-    }
+    for (int64_t i = 0; i < tilesM; ++i)
+      for (int64_t j = 0; j < tilesN; ++j)
+        for (auto [e, mn] : llvm::enumerate(cIndex(i, j))) {
+          Value element = vector::ExtractOp::create(
+              b, loc, loop.getResult(i * tilesN + j),
+              ArrayRef<int64_t>{static_cast<int64_t>(e / 2),
+                                static_cast<int64_t>(e % 2)});
+          store(element, c, mn.first, mn.second, index(0));
+        }
     b.eraseOp(op);
   }
 
@@ -184,36 +211,137 @@ private:
                                     /*tf32Enabled=*/true);
   }
 
-  /// The lane's A and B fragments of the k-step at k0, split into tf32
-  /// (hi, lo; lo null with tf32x1).
-  std::tuple<Value, Value, Value, Value>
-  loadFragments(OpOperand *a, OpOperand *bOp, Value k0, Value g, Value g8,
-                Value t, Value t2, Value t4, Value zero) {
-    // The columns of k slots t and t + 4 (see the file comment).
-    Value k, k4;
-    SmallVector<Value> aElements;
-    if (pairedLoads) {
-      k = arith::AddIOp::create(b, loc, k0, t2);
-      k4 = arith::AddIOp::create(b, loc, k, index(1));
-      auto [aG, aG4] = loadPair(a, g, zero, k, k4);
-      auto [aG8, aG84] = loadPair(a, g8, zero, k, k4);
-      aElements = {aG, aG8, aG4, aG84};
+  /// Whether k is `operand`'s last dimension (and the other its row).
+  bool isKContiguous(OpOperand *operand) {
+    AffineMap map = op.getMatchingIndexingMap(operand);
+    return map.getNumResults() == 2 &&
+           map.getResults().back() == b.getAffineDimExpr(loops.k);
+  }
+  bool isMatrixLoadable(OpOperand *operand) {
+    return ldmatrix && isKContiguous(operand) &&
+           hasAlignedRows(operand->get(), 4, /*inSharedMemory=*/true);
+  }
+
+  /// How A and B are read: ldmatrix for A where it can (then for B where
+  /// it can, element loads otherwise: k in order), else paired loads where
+  /// asked for, else element loads.
+  void chooseLoads(Value lane) {
+    if (isMatrixLoadable(a)) {
+      aLoads = FragmentLoads::Matrix;
+      bLoads = isMatrixLoadable(bOp) ? FragmentLoads::Matrix
+                                     : FragmentLoads::Elements;
     } else {
-      k = arith::AddIOp::create(b, loc, k0, t);
-      k4 = arith::AddIOp::create(b, loc, k0, t4);
-      aElements = {load(a, g, zero, k), load(a, g8, zero, k),
-                   load(a, g, zero, k4), load(a, g8, zero, k4)};
+      aLoads = bLoads =
+          pairedLoads ? FragmentLoads::Paired : FragmentLoads::Elements;
     }
-    auto [aHi, aLo] = split(fragment(aElements, {4, 1}));
-    auto [bK, bK4] = loadPair(bOp, zero, g, k, k4);
-    auto [bHi, bLo] = split(fragment({bK, bK4}, {2, 1}));
-    return {aHi, aLo, bHi, bLo};
+    if (aLoads != FragmentLoads::Matrix)
+      return;
+    // ldmatrix: lane 8·q + r gives the address of row r of matrix q. It
+    // reads shared memory through a workgroup pointer; the operands are
+    // generic views of the block's pool (nats-gpu-workspace).
+    quarter = arith::DivUIOp::create(b, loc, lane, index(8));
+    row = arith::RemUIOp::create(b, loc, lane, index(8));
+    aShared = toWorkgroup(a->get());
+    if (bLoads == FragmentLoads::Matrix)
+      bShared = toWorkgroup(bOp->get());
+  }
+  Value toWorkgroup(Value memref) {
+    auto type = cast<MemRefType>(memref.getType());
+    if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+      return memref;
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    MemRefType sharedType = MemRefType::Builder(type).setMemorySpace(workgroup);
+    return memref::MemorySpaceCastOp::create(b, loc, sharedType, memref);
+  }
+
+  /// The k columns of the step at k0 that k slots t and t + 4 hold (A and
+  /// B permute k alike).
+  std::pair<Value, Value> kColumns(Value k0) {
+    if (aLoads == FragmentLoads::Paired) {
+      Value k = arith::AddIOp::create(b, loc, k0, t2);
+      return {k, add(k, 1)};
+    }
+    Value k = arith::AddIOp::create(b, loc, k0, t);
+    return {k, add(k, 4)};
+  }
+
+  /// The lane's A fragment of MMA tile row i at the k-step k0 (k slots
+  /// at columns k and k4).
+  Value loadA(Value k0, Value k, Value k4, int64_t i) {
+    auto fragmentType = VectorType::get({4, 1}, b.getF32Type());
+    Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
+    if (aLoads == FragmentLoads::Matrix) {
+      // Matrices q = 0..3 at rows +8·(q % 2), columns +4·(q / 2).
+      Value rowIndex = arith::AddIOp::create(
+          b, loc, add(row, i * kMmaM),
+          arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)),
+              index(8)));
+      Value column = arith::AddIOp::create(
+          b, loc, k0,
+          arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)),
+              index(4)));
+      return nvgpu::LdMatrixOp::create(
+          b, loc, fragmentType, aShared,
+          indices(a, rowIndex, index(0), column), /*transpose=*/false,
+          /*numTiles=*/4);
+    }
+    auto [aG, aG4] = loadPair(a, m, index(0), k, k4);
+    auto [aG8, aG84] = loadPair(a, m8, index(0), k, k4);
+    return vector::FromElementsOp::create(b, loc, fragmentType,
+                                          ValueRange{aG, aG8, aG4, aG84});
+  }
+
+  /// The lane's B fragment of MMA tile column j at the k-step k0; with
+  /// ldmatrix, one load gives tiles j and j + 1 (j even, where there are
+  /// `tilesN` > j + 1), the second kept for the call for j + 1.
+  Value loadB(Value k0, Value k, Value k4, int64_t j, int64_t tilesN) {
+    auto fragmentType = VectorType::get({2, 1}, b.getF32Type());
+    if (bLoads == FragmentLoads::Matrix) {
+      if (j % 2)
+        return nextB;
+      // Matrices q = 0..3 at columns +4·(q % 2), n rows +8·(q / 2): tile
+      // j's two k halves, then tile j + 1's.
+      bool pair = j + 1 < tilesN;
+      Value rowIndex = add(row, j * kMmaN);
+      if (pair)
+        rowIndex = arith::AddIOp::create(
+            b, loc, rowIndex,
+            arith::MulIOp::create(
+                b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)),
+                index(8)));
+      Value column = arith::AddIOp::create(
+          b, loc, k0,
+          arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)),
+              index(4)));
+      Value loaded = nvgpu::LdMatrixOp::create(
+          b, loc, VectorType::get({pair ? 4 : 2, 1}, b.getF32Type()), bShared,
+          indices(bOp, index(0), rowIndex, column), /*transpose=*/false,
+          /*numTiles=*/pair ? 4 : 2);
+      if (!pair)
+        return loaded;
+      auto half = [&](int64_t offset) -> Value {
+        return vector::ExtractStridedSliceOp::create(
+            b, loc, loaded, ArrayRef<int64_t>{offset, 0},
+            ArrayRef<int64_t>{2, 1}, ArrayRef<int64_t>{1, 1});
+      };
+      nextB = half(2);
+      return half(0);
+    }
+    auto [bK, bK4] = loadPair(bOp, index(0), add(g, j * kMmaN), k, k4);
+    return vector::FromElementsOp::create(b, loc, fragmentType,
+                                          ValueRange{bK, bK4});
   }
 
   Value index(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }
   Value add(Value value, int64_t offset) {
+    if (offset == 0)
+      return value;
     return arith::AddIOp::create(b, loc, value, index(offset));
   }
 
@@ -230,11 +358,15 @@ private:
                                   indices(operand, m, n, k));
   }
   /// The elements of `operand` at k and k4 (m, n as given): one 64-bit
-  /// load where k4 = k + 1 is the next element of a contiguous, 8-byte
-  /// aligned pair, two loads otherwise.
+  /// load where they are a paired step's contiguous, 8-byte aligned pair,
+  /// two loads otherwise.
   std::pair<Value, Value> loadPair(OpOperand *operand, Value m, Value n,
                                    Value k, Value k4) {
-    if (!pairedLoads || !isPairLoadable(operand))
+    if (operand == a ? aLoads != FragmentLoads::Paired
+                     : bLoads != FragmentLoads::Paired)
+      return {load(operand, m, n, k), load(operand, m, n, k4)};
+    if (!isKContiguous(operand) ||
+        !hasAlignedRows(operand->get(), 2, /*inSharedMemory=*/false))
       return {load(operand, m, n, k), load(operand, m, n, k4)};
     auto pairType = VectorType::get({2}, b.getF32Type());
     Value pair = vector::LoadOp::create(b, loc, pairType, operand->get(),
@@ -243,24 +375,10 @@ private:
     return {vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{0}),
             vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{1})};
   }
-  /// Whether k is `operand`'s last, unit-stride dimension and every (even)
-  /// k of it starts an 8-byte aligned pair.
-  bool isPairLoadable(OpOperand *operand) {
-    AffineMap map = op.getMatchingIndexingMap(operand);
-    if (map.getNumResults() == 0 ||
-        map.getResults().back() != b.getAffineDimExpr(loops.k))
-      return false;
-    return hasEvenElementOffsets(operand->get());
-  }
 
   void store(Value value, OpOperand *operand, Value m, Value n, Value k) {
     memref::StoreOp::create(b, loc, value, operand->get(),
                             indices(operand, m, n, k));
-  }
-
-  Value fragment(ArrayRef<Value> elements, ArrayRef<int64_t> shape) {
-    return vector::FromElementsOp::create(
-        b, loc, VectorType::get(shape, b.getF32Type()), elements);
   }
 
   /// x rounded to the nearest tf32 (10 mantissa bits), as f32 bits: add
@@ -291,8 +409,16 @@ private:
   MmaLoops loops;
   bool tf32x1;
   bool pairedLoads;
-  bool splitAccumulators;
+  bool ldmatrix;
   Location loc;
+  // Set by build: the lane's coordinates in the fragment layouts (t2 =
+  // 2t) and in ldmatrix's (lane = 8·quarter + row), the operands and how
+  // they load.
+  Value g, g8, t, t2, quarter, row;
+  OpOperand *a = nullptr, *bOp = nullptr;
+  FragmentLoads aLoads = FragmentLoads::Elements;
+  FragmentLoads bLoads = FragmentLoads::Elements;
+  Value aShared, bShared, nextB;
 };
 
 LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
@@ -316,11 +442,10 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
     return fill->emitOpError("must fill the output of the warp tile it "
                              "precedes, on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
-  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  if (!op.hasPureBufferSemantics() || !loops || sizes[loops->m] != kMmaM ||
-      sizes[loops->n] != kMmaN)
-    return op->emitOpError("is not a 16x8 tile of an f32 contraction on "
-                           "buffers, which one mma.sync warp tile computes");
+  if (!op.hasPureBufferSemantics() || !loops)
+    return op->emitOpError("is not a warp tile of an f32 contraction on "
+                           "buffers with multiples of 16 x 8 x 8 for its "
+                           "m, n and k, which mma.sync computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
   if (fill)
     rewriter.eraseOp(fill);
@@ -344,7 +469,7 @@ struct NatsGPUMmaSyncPass
     });
     for (scf::ForallOp forall : foralls)
       if (failed(rewriteWarpTile(rewriter, forall,
-                                 {*resolved, pairedLoads, splitAccumulators})))
+                                 {*resolved, pairedLoads, ldmatrix})))
         return signalPassFailure();
   }
 

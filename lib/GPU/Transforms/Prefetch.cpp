@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/Aliasing.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
@@ -33,47 +34,17 @@ using namespace mlir::nats;
 
 namespace {
 
-/// The buffers that `value` may be a view of (through subviews, casts,
-/// views, and both sides of a select).
-SmallVector<Value> getRootBuffers(Value value) {
-  SmallVector<Value> roots, worklist{value};
-  while (!worklist.empty()) {
-    Value next = worklist.pop_back_val();
-    Operation *def = next.getDefiningOp();
-    if (auto select = dyn_cast_or_null<arith::SelectOp>(def)) {
-      worklist.append({select.getTrueValue(), select.getFalseValue()});
-    } else if (auto view = dyn_cast_or_null<ViewLikeOpInterface>(def)) {
-      worklist.push_back(view.getViewSource());
-    } else {
-      roots.push_back(next);
-    }
-  }
-  return roots;
-}
-
-/// Whether the buffers `a` and `b` may overlap: a fresh allocation overlaps
-/// only itself; two buffers that came from outside may be one.
-bool mayAlias(Value a, Value b) {
-  auto isAllocation = [](Value value) {
-    return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(
-        value.getDefiningOp());
-  };
-  for (Value x : getRootBuffers(a))
-    for (Value y : getRootBuffers(b))
-      if (x == y || (!isAllocation(x) && !isAllocation(y)))
-        return true;
-  return false;
-}
-
 /// Whether anything in `loop` may write to the buffer that `memref` views.
 bool isWrittenIn(scf::ForOp loop, Value memref) {
   WalkResult walk = loop.getBody()->walk([&](Operation *op) {
-    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-        op->hasTrait<OpTrait::IsTerminator>())
-      return WalkResult::advance(); // its body is walked
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    // A loop's or an if's effects are its body's, which is walked (a
+    // linalg op has a body too, but says its effects itself).
     if (!effects)
-      return WalkResult::interrupt();
+      return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+                     op->hasTrait<OpTrait::IsTerminator>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
     for (const MemoryEffects::EffectInstance &effect : instances) {
@@ -225,10 +196,10 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
 
   // The source: global memory (buffers from outside the block) that
   // nothing in the loop writes.
-  for (Value root : getRootBuffers(staged.source)) {
-    Operation *owner = root.getDefiningOp();
+  for (const RootBuffer &root : getRootBuffers(staged.source)) {
+    Operation *owner = root.base.getDefiningOp();
     if (!owner)
-      owner = cast<BlockArgument>(root).getOwner()->getParentOp();
+      owner = cast<BlockArgument>(root.base).getOwner()->getParentOp();
     if (block->isAncestor(owner))
       return std::nullopt;
   }

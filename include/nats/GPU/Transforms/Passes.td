@@ -29,9 +29,13 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
 
     With `mma`, a contraction inside a block that fits the tensor cores
     (C(m, n) += A(m, k) · B(k, n) on f32, operands in any layout, m a
-    multiple of 16, n and k of 8) is tiled instead into 16 × 8 tiles of its
-    output, each with the whole reduction, as an `scf.forall` mapped to
-    `#gpu.warp`: `nats-gpu-mma-sync` makes each tile a warp's `mma.sync`.
+    multiple of 16, n and k of 8) is tiled instead into `warp-tile-m` ×
+    `warp-tile-n` tiles of its output (16 × 8 by default: one mma.sync
+    tile; where that does not divide the output, the largest multiples of
+    16 and 8 below it that do), each with the whole reduction, as an
+    `scf.forall` mapped to `#gpu.warp`: `nats-gpu-mma-sync` makes each tile
+    a warp's `mma.sync`. A larger warp tile has fewer warps load more
+    operand fragments each, and reuse each of them for several MMAs.
     A `linalg.fill` that such a contraction accumulates into is fused into
     its tiles (each warp fills its own tile first; the fill outside goes
     where nothing else reads it), which `nats-gpu-mma-sync` folds into the
@@ -75,6 +79,12 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     Option<"graphMatmuls", "graph-matmuls", "bool", "false",
            "tile the graph's matmuls outside the nats ops into blocks of "
            "64 x 64 outputs on tensor cores (with mma)">,
+    Option<"warpTileM", "warp-tile-m", "int64_t", "16",
+           "output rows of a warp tile (a multiple of 16; less where the "
+           "contraction's rows are not a multiple of it)">,
+    Option<"warpTileN", "warp-tile-n", "int64_t", "8",
+           "output columns of a warp tile (a multiple of 8; less where the "
+           "contraction's columns are not a multiple of it)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -263,7 +273,8 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
   let description = [{
     Works on buffers, after bufferization and before
     `nats-map-foralls-to-gpu`. The body of each `#gpu.warp` forall that
-    `nats-gpu-distribute` made is one contraction of a 16 × 8 output tile,
+    `nats-gpu-distribute` made is one contraction of an output tile of
+    multiples of 16 × 8 (each 16 × 8 of it one MMA tile),
     optionally after a `linalg.fill` of that tile; this pass replaces it by
     the code one warp runs: every lane loads its part of the accumulator
     (the m16n8 fragment layout of PTX; with a fill, it starts at the fill's
@@ -321,9 +332,9 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     Option<"pairedLoads", "paired-loads", "bool", "false",
            "read a lane's two k elements of a row with one 64-bit load where "
            "k is contiguous and the pair aligned (k permuted in each step)">,
-    Option<"splitAccumulators", "split-accumulators", "bool", "false",
-           "independent chains of MMAs: two k-steps an iteration into "
-           "accumulators of their own, the small 3xTF32 terms apart">,
+    Option<"ldmatrix", "ldmatrix", "bool", "false",
+           "read the fragments of operands that are k-contiguous in shared "
+           "memory with 16-byte aligned rows with ldmatrix">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -351,14 +362,27 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     op left untiled) runs on thread 0 alone, between barriers: the threads
     run the sequential code in step, and a write by all of them would race
     with a faster thread's next use. Barriers and waits for async copies
-    (which order memory but write no buffer) stay every thread's. A `#gpu.thread` forall outside any block
-    forall, and a `memref.copy`, outside any block forall become a launch
-    of their own over ceil(iterations / block-threads) blocks, one iteration
-    (element) per thread.
+    (which order memory but write no buffer) stay every thread's.
+    With `merge-phases`, two thread or warp foralls in a row (nothing but
+    side-effect-free ops between them) share a phase, no barrier between,
+    where the second conflicts with none of the foralls since the last
+    barrier: no memory that one writes and another accesses may overlap
+    (buffers followed back through views: after `nats-gpu-workspace` views
+    of the block's pool at constant shifts overlap only where their bytes
+    do), unless both are thread foralls over the same iterations that
+    access it at the same slices of their induction variables, so that one
+    thread runs both accesses of each element, in order.
+    A `#gpu.thread` forall outside any block forall, and a `memref.copy`,
+    outside any block forall become a launch of their own over
+    ceil(iterations / block-threads) blocks, one iteration (element) per
+    thread.
   }];
   let options = [
     Option<"blockThreads", "block-threads", "int64_t", "128",
            "threads per block">,
+    Option<"mergePhases", "merge-phases", "bool", "false",
+           "no barrier between two foralls in a row that touch no memory "
+           "in conflict">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

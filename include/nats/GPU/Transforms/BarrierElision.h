@@ -1,0 +1,34 @@
+//===- BarrierElision.h - phases of a block that need no barrier -*- C++ -*-===//
+//
+// nats-map-foralls-to-gpu puts a barrier of the whole block between any two
+// thread or warp foralls. Where the second touches nothing the first writes
+// and writes nothing the first reads, or each thread touches only the
+// elements it wrote itself, that barrier orders nothing: the two run as one
+// phase. In the routed softmax the conversion of V runs beside S = Q·Kᵀ,
+// and the row maxima and their update, the probabilities and the rescale
+// factors, the row sums and P·V each share a phase.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NATS_GPU_TRANSFORMS_BARRIERELISION_H
+#define NATS_GPU_TRANSFORMS_BARRIERELISION_H
+
+#include "mlir/IR/Operation.h"
+
+#include "llvm/ADT/DenseSet.h"
+
+namespace mlir::nats {
+
+/// The thread and warp foralls in `body` (inside a block forall, on
+/// buffers, before they are mapped) that may run without a barrier after
+/// the forall before them: in one block of ops, with nothing between but
+/// side-effect-free ops, and no access of theirs conflicting with any of
+/// the foralls since the last barrier (a write and another access of
+/// memory that may overlap, unless both are thread foralls over the same
+/// iterations and each iteration touches the same elements in both, which
+/// one thread then runs in order).
+llvm::DenseSet<Operation *> getForallsWithoutBarrier(Operation *body);
+
+} // namespace mlir::nats
+
+#endif // NATS_GPU_TRANSFORMS_BARRIERELISION_H

@@ -1,0 +1,181 @@
+//===- BarrierElision.cpp - phases of a block that need no barrier --------===//
+
+#include "nats/GPU/Transforms/BarrierElision.h"
+#include "nats/GPU/Transforms/Aliasing.h"
+#include "nats/GPU/Transforms/Mapping.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// Where one iteration of a thread forall accesses a memref from outside
+/// the forall: per dimension the forall's induction variable `iv` (one
+/// element) or, with `iv` = -1, a constant offset and size.
+struct Slice {
+  int64_t iv, offset, size;
+  bool operator==(const Slice &other) const {
+    return iv == other.iv && offset == other.offset && size == other.size;
+  }
+};
+
+/// One access of a forall to memory.
+struct Access {
+  Value memref;
+  bool write;
+  /// Set where the elements are known per iteration (thread foralls):
+  /// the memref from outside the forall that is accessed at `slices`.
+  Value source;
+  SmallVector<Slice> slices;
+};
+
+/// What a forall does to memory.
+struct Phase {
+  scf::ForallOp forall;
+  SmallVector<Access> accesses;
+  bool unknown = false; // an effect on memory that is not known
+};
+
+/// `value` as a slice of an induction variable of `forall` (one element)
+/// or a constant offset, or nothing.
+std::optional<Slice> getSlice(scf::ForallOp forall, OpFoldResult offset,
+                              int64_t size) {
+  if (std::optional<int64_t> constant = getConstantIntValue(offset))
+    return Slice{-1, *constant, size};
+  auto argument = dyn_cast<BlockArgument>(dyn_cast<Value>(offset));
+  if (!argument || argument.getOwner() != forall.getBody() || size != 1)
+    return std::nullopt;
+  return Slice{argument.getArgNumber(), 0, 1};
+}
+
+/// Sets `access.source` and `access.slices` where `access` (by `op`) is a
+/// subview made in the forall of a memref from outside it, or a scalar
+/// load or store of one, at induction variables and constants.
+void setElements(scf::ForallOp forall, Operation *op, Access &access) {
+  auto isOutside = [&](Value value) {
+    return !forall->isAncestor(value.getParentRegion()->getParentOp());
+  };
+  SmallVector<Slice> slices;
+  Value source;
+  if (auto subview = access.memref.getDefiningOp<memref::SubViewOp>()) {
+    source = subview.getSource();
+    if (!isOutside(source) || !subview.hasUnitStride())
+      return;
+    for (auto [offset, size] :
+         llvm::zip(subview.getMixedOffsets(), subview.getMixedSizes())) {
+      std::optional<int64_t> staticSize = getConstantIntValue(size);
+      std::optional<Slice> slice =
+          staticSize ? getSlice(forall, offset, *staticSize) : std::nullopt;
+      if (!slice)
+        return;
+      slices.push_back(*slice);
+    }
+  } else if (isa<memref::LoadOp, memref::StoreOp>(op) &&
+             isOutside(access.memref)) {
+    source = access.memref;
+    ValueRange indices = isa<memref::LoadOp>(op)
+                             ? cast<memref::LoadOp>(op).getIndices()
+                             : cast<memref::StoreOp>(op).getIndices();
+    for (Value index : indices) {
+      std::optional<Slice> slice = getSlice(forall, index, 1);
+      if (!slice)
+        return;
+      slices.push_back(*slice);
+    }
+  } else {
+    return;
+  }
+  access.source = source;
+  access.slices = std::move(slices);
+}
+
+Phase getPhase(scf::ForallOp forall) {
+  Phase phase{forall};
+  bool perThread = isThreadForall(forall);
+  forall.getBody()->walk([&](Operation *op) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      // A loop's or an if's effects are those of its body, which is
+      // walked; anything else is not known.
+      if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+          !op->hasTrait<OpTrait::IsTerminator>())
+        phase.unknown = true;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      bool write = isa<MemoryEffects::Write>(effect.getEffect());
+      Value value = effect.getValue();
+      if (!value || !(write || isa<MemoryEffects::Read>(effect.getEffect()))) {
+        phase.unknown = true;
+        continue;
+      }
+      Access access{value, write};
+      if (perThread)
+        setElements(forall, op, access);
+      phase.accesses.push_back(std::move(access));
+    }
+  });
+  return phase;
+}
+
+/// Whether each iteration of two thread foralls over the same iterations
+/// touches in `x` and `y` the same elements, which no other iteration
+/// touches: the same source at the same slices, with every induction
+/// variable in them.
+bool touchesOwnElements(const Access &x, const Access &y, unsigned rank) {
+  if (!x.source || x.source != y.source || x.slices != y.slices)
+    return false;
+  llvm::SmallBitVector seen(rank);
+  for (const Slice &slice : x.slices)
+    if (slice.iv >= 0)
+      seen.set(slice.iv);
+  return seen.all();
+}
+
+bool conflict(const Phase &later, const Phase &earlier) {
+  if (later.unknown || earlier.unknown)
+    return true;
+  scf::ForallOp x = later.forall, y = earlier.forall;
+  bool sameIterations = isThreadForall(x) && isThreadForall(y) &&
+                        x.getStaticUpperBound() == y.getStaticUpperBound();
+  for (const Access &a : later.accesses)
+    for (const Access &b : earlier.accesses)
+      if ((a.write || b.write) && mayAlias(a.memref, b.memref) &&
+          !(sameIterations && touchesOwnElements(a, b, x.getRank())))
+        return true;
+  return false;
+}
+
+} // namespace
+
+llvm::DenseSet<Operation *> nats::getForallsWithoutBarrier(Operation *body) {
+  llvm::DenseSet<Operation *> withoutBarrier;
+  body->walk([&](Block *block) {
+    // The foralls since the last barrier.
+    SmallVector<Phase> group;
+    for (Operation &op : *block) {
+      auto forall = dyn_cast<scf::ForallOp>(op);
+      if (forall && (isThreadForall(forall) || isWarpForall(forall))) {
+        Phase phase = getPhase(forall);
+        if (!group.empty() &&
+            llvm::none_of(group, [&](const Phase &earlier) {
+              return conflict(phase, earlier);
+            }))
+          withoutBarrier.insert(forall);
+        else
+          group.clear();
+        group.push_back(std::move(phase));
+      } else if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op)) {
+        group.clear();
+      }
+    }
+  });
+  return withoutBarrier;
+}
