@@ -67,14 +67,14 @@ LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 # (B, T, H, D, Hs, Ds, R, rho): the gated delta rule, then the routed softmax.
 VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 32, 64, 32, 0.25)]
-# The default, then without its tf32 for 16-bit data, then options still off.
-VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{merge-phases}", "nats-gpu{ldmatrix}",
-            "nats-gpu{warp-tile-n=16}", "nats-gpu{ldmatrix warp-tile-n=16}",
-            "nats-gpu{merge-phases ldmatrix warp-tile-n=16}",
-            "nats-gpu{merge-phases ldmatrix warp-tile-m=32 warp-tile-n=16}"]
+# The default, then without its tf32 for 16-bit data, then as it was before run
+# 30 (no merge-phases or ldmatrix, one MMA tile a warp), then other options.
+VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
+            "nats-gpu{merge-phases=false ldmatrix=false warp-tile-n=8}",
+            "nats-gpu{warp-tile-m=32}", "nats-gpu{block-threads=512}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
-LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}",
-                   "nats-gpu{merge-phases ldmatrix warp-tile-n=16}", "nats-gpu{block-threads=512}"]
+LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=32}",
+                   "nats-gpu{block-threads=512}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
 
 

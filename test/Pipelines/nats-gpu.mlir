@@ -5,8 +5,9 @@
 // RUN: nats-opt %s --nats-gpu='format=isa block-threads=256 blocks-per-sm=4 chip=sm_80 features=+ptx75' \
 // RUN:   | FileCheck %s --check-prefix=OPTIONS
 // RUN: nats-opt %s --nats-gpu='format=isa mma=false' | FileCheck %s --check-prefix=FMA
-// RUN: nats-opt %s --nats-gpu='format=isa paired-loads unshare-empties' \
+// RUN: nats-opt %s --nats-gpu='format=isa ldmatrix=false' \
 // RUN:   | FileCheck %s --check-prefix=PAIRED
+// RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s --check-prefix=LDMATRIX
 // RUN: nats-opt %s --nats-gpu='format=isa prefetch=false' \
 // RUN:   | FileCheck %s --check-prefix=NOPREFETCH
 // With ptxas, the default embeds a cubin.
@@ -65,11 +66,20 @@
 // NOPREFETCH-NOT: cp.async
 // NOPREFETCH: gpu.binary @gated_delta_outputs
 
-// paired-loads: a lane reads its two elements of an operand row at once
-// (unshare-empties: every operand in the block's own, aligned buffers).
+// paired-loads (without ldmatrix): a lane reads its two elements of an
+// operand row at once (unshare-empties: every operand in the block's own,
+// aligned buffers).
 // PAIRED:    gpu.binary @gated_delta_chunk_terms
 // PAIRED-SAME: ld.shared.v2.b32
 // PAIRED-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+
+// ldmatrix (the default): the tensor cores' operands in shared memory are
+// read a fragment at a time.
+// LDMATRIX:    gpu.binary @gated_delta_chunk_terms
+// LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// LDMATRIX-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// LDMATRIX:    gpu.binary @routed_softmax
+// LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80
