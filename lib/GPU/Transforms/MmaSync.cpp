@@ -273,16 +273,10 @@ private:
     Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
     if (aLoads == FragmentLoads::Matrix) {
       // Matrices q = 0..3 at rows +8·(q % 2), columns +4·(q / 2).
-      Value rowIndex = arith::AddIOp::create(
-          b, loc, add(row, i * kMmaM),
-          arith::MulIOp::create(
-              b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)),
-              index(8)));
-      Value column = arith::AddIOp::create(
-          b, loc, k0,
-          arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)),
-              index(4)));
+      Value rowIndex = arith::AddIOp::create(b, loc, add(row, i * kMmaM),
+                                             matrixOffset(false, 8));
+      Value column =
+          arith::AddIOp::create(b, loc, k0, matrixOffset(true, 4));
       return nvgpu::LdMatrixOp::create(
           b, loc, fragmentType, aShared,
           indices(a, rowIndex, index(0), column), /*transpose=*/false,
@@ -307,16 +301,10 @@ private:
       bool pair = j + 1 < tilesN;
       Value rowIndex = add(row, j * kMmaN);
       if (pair)
-        rowIndex = arith::AddIOp::create(
-            b, loc, rowIndex,
-            arith::MulIOp::create(
-                b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)),
-                index(8)));
-      Value column = arith::AddIOp::create(
-          b, loc, k0,
-          arith::MulIOp::create(
-              b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)),
-              index(4)));
+        rowIndex =
+            arith::AddIOp::create(b, loc, rowIndex, matrixOffset(true, 8));
+      Value column =
+          arith::AddIOp::create(b, loc, k0, matrixOffset(false, 4));
       Value loaded = nvgpu::LdMatrixOp::create(
           b, loc, VectorType::get({pair ? 4 : 2, 1}, b.getF32Type()), bShared,
           indices(bOp, index(0), rowIndex, column), /*transpose=*/false,
@@ -334,6 +322,15 @@ private:
     auto [bK, bK4] = loadPair(bOp, index(0), add(g, j * kMmaN), k, k4);
     return vector::FromElementsOp::create(b, loc, fragmentType,
                                           ValueRange{bK, bK4});
+  }
+
+  /// Where lane 8q + r's matrix q of an ldmatrix.x4 starts along one
+  /// dimension: (q % 2) · scale, or with `high` (q / 2) · scale.
+  Value matrixOffset(bool high, int64_t scale) {
+    Value half =
+        high ? Value(arith::DivUIOp::create(b, loc, quarter, index(2)))
+             : Value(arith::RemUIOp::create(b, loc, quarter, index(2)));
+    return arith::MulIOp::create(b, loc, half, index(scale));
   }
 
   Value index(int64_t value) {
