@@ -41,13 +41,13 @@ struct Phase {
   bool unknown = false; // an effect on memory that is not known
 };
 
-/// `value` as a slice of an induction variable of `forall` (one element)
-/// or a constant offset, or nothing.
+/// `offset` (with `size`) as a slice at an induction variable of `forall`
+/// (one element) or at a constant, or nothing.
 std::optional<Slice> getSlice(scf::ForallOp forall, OpFoldResult offset,
                               int64_t size) {
   if (std::optional<int64_t> constant = getConstantIntValue(offset))
     return Slice{-1, *constant, size};
-  auto argument = dyn_cast<BlockArgument>(dyn_cast<Value>(offset));
+  auto argument = dyn_cast_if_present<BlockArgument>(dyn_cast<Value>(offset));
   if (!argument || argument.getOwner() != forall.getBody() || size != 1)
     return std::nullopt;
   return Slice{argument.getArgNumber(), 0, 1};
@@ -143,8 +143,10 @@ bool conflict(const Phase &later, const Phase &earlier) {
   if (later.unknown || earlier.unknown)
     return true;
   scf::ForallOp x = later.forall, y = earlier.forall;
-  bool sameIterations = isThreadForall(x) && isThreadForall(y) &&
-                        x.getStaticUpperBound() == y.getStaticUpperBound();
+  bool sameIterations =
+      isThreadForall(x) && isThreadForall(y) &&
+      x.getStaticUpperBound() == y.getStaticUpperBound() &&
+      llvm::none_of(x.getStaticUpperBound(), ShapedType::isDynamic);
   for (const Access &a : later.accesses)
     for (const Access &b : earlier.accesses)
       if ((a.write || b.write) && mayAlias(a.memref, b.memref) &&
