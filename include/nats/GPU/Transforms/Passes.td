@@ -306,15 +306,20 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     stalled on in the hottest phases of the chunk terms and the routed
     softmax (docs/benchmarks.md).
 
-    With `split-accumulators`, a warp's MMAs form independent chains
-    instead of one: where the depth is a multiple of 16, each loop
-    iteration does two k-steps into accumulators of their own, and with
-    3xTF32 the two small products go into an accumulator apart from the
-    large one; the small sums are added, then the large ones, then the two
-    together. Each mma.sync waits for the one before it on its
-    accumulator, and a block of 1024 threads has one 16 × 8 tile per warp:
-    the chain of 3 × depth / 8 MMAs is its critical path, which this cuts
-    to depth / 8.
+    With `ldmatrix`, an A that is k-contiguous in the block's shared
+    memory with 16-byte aligned rows (row strides and offsets multiples of
+    4 elements: the pool's padded scratch) is read by one `ldmatrix.x4` a
+    fragment instead of two to four loads, and such a B (stored n-major,
+    as K in Q·Kᵀ) by one `ldmatrix.x4` for two MMA tiles' fragments (x2
+    for one): its four 8 × 4 matrices of 32-bit elements give lane 4g + t
+    element (g, t) of each, the tf32 fragment layout. k then keeps its
+    order: paired-loads applies to the tiles whose A cannot.
+
+    A warp tile of TM × TN MMA tiles (`nats-gpu-distribute`'s
+    `warp-tile-m` and `warp-tile-n`) loads its TM fragments of A and TN of
+    B once a k-step and runs TM · TN independent chains of MMAs on them:
+    fewer shared loads per MMA than one tile a warp, and more MMAs in
+    flight for each warp.
   }];
   let options = [
     Option<"precision", "precision", "::mlir::nats::MmaPrecision",
