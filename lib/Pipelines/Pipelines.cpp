@@ -142,10 +142,12 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string occupancy =
-      options.blocksPerSM == 1
+      options.blocksPerSM == 1 && !options.registerBudget
           ? std::string()
-          : llvm::formatv("nats-gpu-blocks-per-sm{{blocks={0}},",
-                          options.blocksPerSM.getValue())
+          : llvm::formatv("nats-gpu-blocks-per-sm{{blocks={0} threads={1}},",
+                          options.blocksPerSM.getValue(),
+                          options.registerBudget ? options.blockThreads.getValue()
+                                                 : 0)
                 .str();
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);

@@ -14,3 +14,14 @@ gpu.module @kernels {
     gpu.return
   }
 }
+
+// RUN: nats-opt %s --pass-pipeline='builtin.module(gpu.module(nats-gpu-blocks-per-sm{threads=1024}))' \
+// RUN:   | FileCheck %s --check-prefix=BUDGET
+// RUN: nats-opt %s --pass-pipeline='builtin.module(gpu.module(nats-gpu-blocks-per-sm{blocks=2 threads=128}))' \
+// RUN:   | FileCheck %s --check-prefix=CAPPED
+
+// With threads, each kernel's register budget, 65536 / (blocks * threads):
+// 64 for one block of 1024; 256 would be over a thread's 255.
+// BUDGET: gpu.func @tile() kernel attributes {nvvm.maxnreg = 64 : i32}
+// BUDGET: gpu.func @helper() {
+// CAPPED: gpu.func @tile() kernel attributes {nvvm.maxnreg = 255 : i32, nvvm.minctasm = 2 : i32}

@@ -23,10 +23,28 @@ struct NatsGPUBlocksPerSMPass
                          << blocks.getValue();
       return signalPassFailure();
     }
-    auto count = IntegerAttr::get(IntegerType::get(&getContext(), 32), blocks);
-    for (auto kernel : module.getOps<gpu::GPUFuncOp>())
-      if (kernel.isKernel())
-        kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), count);
+    if (threads < 0) {
+      module.emitError() << "nats-gpu-blocks-per-sm: threads must not be "
+                            "negative, got "
+                         << threads.getValue();
+      return signalPassFailure();
+    }
+    auto i32 = [&](int64_t value) {
+      return IntegerAttr::get(IntegerType::get(&getContext(), 32), value);
+    };
+    // An SM has 65536 registers; a thread may have 255 at most.
+    constexpr int64_t kRegistersPerSM = 65536, kMaxRegisters = 255;
+    for (auto kernel : module.getOps<gpu::GPUFuncOp>()) {
+      if (!kernel.isKernel())
+        continue;
+      if (blocks > 1)
+        kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                        i32(blocks));
+      if (threads > 0)
+        kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                        i32(std::min(kRegistersPerSM / (blocks * threads),
+                                     kMaxRegisters)));
+    }
   }
 };
 

@@ -418,11 +418,20 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::gpu::GPUMod
     and that many blocks of it share an SM. Blocks that share an SM hide
     each other's barriers and memory latency; their shared memory must fit
     too, which the pipeline's `blocks-per-sm` sees to by dividing the
-    workspace's shared memory among them.
+    workspace's shared memory among them (with `blocks` = 1 no mark).
+
+    With `threads` (the block size, 0: none), every kernel also gets
+    `nvvm.maxnreg` = 65536 / (blocks * threads), at most 255 (PTX
+    `.maxnreg`): ptxas told nothing may take fewer registers than the
+    budget and spill (the chunk terms at head dim 256: 32 registers and
+    824 bytes of spills without it, 64 registers with it).
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", "1",
            "thread blocks each SM should hold at once (at least 1)">,
+    Option<"threads", "threads", "int64_t", "0",
+           "threads a block: with it, each kernel's register budget as "
+           "nvvm.maxnreg (0: none)">,
   ];
   let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
 }
