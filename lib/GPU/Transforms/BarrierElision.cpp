@@ -96,32 +96,25 @@ void setElements(scf::ForallOp forall, Operation *op, Access &access) {
 
 Phase getPhase(scf::ForallOp forall) {
   Phase phase{forall};
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(forall);
+  if (!effects) {
+    phase.unknown = true;
+    return phase;
+  }
   bool perThread = isThreadForall(forall);
-  forall.getBody()->walk([&](Operation *op) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects) {
-      // A loop's or an if's effects are those of its body, which is
-      // walked; anything else is not known.
-      if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
-          !op->hasTrait<OpTrait::IsTerminator>())
-        phase.unknown = true;
-      return;
+  for (const MemoryEffects::EffectInstance &effect : *effects) {
+    bool write = isa<MemoryEffects::Write>(effect.getEffect());
+    auto *operand = effect.getEffectValue<OpOperand *>();
+    if (!operand || !(write || isa<MemoryEffects::Read>(effect.getEffect()))) {
+      phase.unknown = true;
+      continue;
     }
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances) {
-      bool write = isa<MemoryEffects::Write>(effect.getEffect());
-      Value value = effect.getValue();
-      if (!value || !(write || isa<MemoryEffects::Read>(effect.getEffect()))) {
-        phase.unknown = true;
-        continue;
-      }
-      Access access{value, write};
-      if (perThread)
-        setElements(forall, op, access);
-      phase.accesses.push_back(std::move(access));
-    }
-  });
+    Access access{operand->get(), write};
+    if (perThread)
+      setElements(forall, operand->getOwner(), access);
+    phase.accesses.push_back(std::move(access));
+  }
   return phase;
 }
 

@@ -79,18 +79,14 @@ void barrierAfter(RewriterBase &rewriter, Operation *op) {
 bool onlyStartsAsyncCopies(Operation *op) {
   if (!isa<scf::ForOp>(op))
     return false;
-  WalkResult walk = op->walk([&](Operation *inner) {
-    if (inner == op || isa<nvgpu::DeviceAsyncCopyOp>(inner))
-      return WalkResult::advance();
-    if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner))
-      return effects.hasNoEffect() ? WalkResult::advance()
-                                   : WalkResult::interrupt();
-    // Loops and ifs: what is inside them is walked.
-    return inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
-               ? WalkResult::advance()
-               : WalkResult::interrupt();
-  });
-  return !walk.wasInterrupted();
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(op);
+  return effects &&
+         llvm::all_of(*effects, [](const MemoryEffects::EffectInstance &e) {
+           auto *operand = e.getEffectValue<OpOperand *>();
+           return operand &&
+                  isa<nvgpu::DeviceAsyncCopyOp>(operand->getOwner());
+         });
 }
 
 /// Erases each barrier that follows another with nothing between them that

@@ -36,27 +36,13 @@ namespace {
 
 /// Whether anything in `loop` may write to the buffer that `memref` views.
 bool isWrittenIn(scf::ForOp loop, Value memref) {
-  WalkResult walk = loop.getBody()->walk([&](Operation *op) {
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    // A loop's or an if's effects are its body's, which is walked (a
-    // linalg op has a body too, but says its effects itself).
-    if (!effects)
-      return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-                     op->hasTrait<OpTrait::IsTerminator>()
-                 ? WalkResult::advance()
-                 : WalkResult::interrupt();
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances) {
-      if (!isa<MemoryEffects::Write>(effect.getEffect()))
-        continue;
-      Value written = effect.getValue();
-      if (!written || mayAlias(written, memref))
-        return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return walk.wasInterrupted();
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(loop);
+  return !effects ||
+         llvm::any_of(*effects, [&](const MemoryEffects::EffectInstance &e) {
+           return isa<MemoryEffects::Write>(e.getEffect()) &&
+                  (!e.getValue() || mayAlias(e.getValue(), memref));
+         });
 }
 
 /// The ops of `loop`'s body that `values` are computed from (in body
