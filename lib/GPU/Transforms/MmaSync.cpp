@@ -168,8 +168,11 @@ public:
     auto loop = scf::ForOp::create(
         b, loc, index(0), index(depth), index(kMmaK), accs,
         [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
-          // Element loads read columns k and k4 (ldmatrix its own).
-          auto [k, k4] = kColumns(k0);
+          // Element loads read columns k and k4 (ldmatrix its own; B
+          // loads by ldmatrix only where A does).
+          auto [k, k4] = bLoads == FragmentLoads::Matrix
+                             ? std::pair<Value, Value>()
+                             : kColumns(k0);
           SmallVector<std::pair<Value, Value>> aParts, bParts;
           for (int64_t i = 0; i < tilesM; ++i)
             aParts.push_back(split(loadA(k0, k, k4, i)));
@@ -270,7 +273,6 @@ private:
   /// at columns k and k4).
   Value loadA(Value k0, Value k, Value k4, int64_t i) {
     auto fragmentType = VectorType::get({4, 1}, b.getF32Type());
-    Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
     if (aLoads == FragmentLoads::Matrix) {
       // Matrices q = 0..3 at rows +8·(q % 2), columns +4·(q / 2).
       Value rowIndex = arith::AddIOp::create(b, loc, add(row, i * kMmaM),
@@ -282,6 +284,7 @@ private:
           indices(a, rowIndex, index(0), column), /*transpose=*/false,
           /*numTiles=*/4);
     }
+    Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
     auto [aG, aG4] = loadPair(a, m, index(0), k, k4);
     auto [aG8, aG84] = loadPair(a, m8, index(0), k, k4);
     return vector::FromElementsOp::create(b, loc, fragmentType,
