@@ -1,6 +1,16 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma}))' | FileCheck %s
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma stage-operands}))' \
 // RUN:   | FileCheck %s --check-prefix=STAGE
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma warp-tile-m=64 warp-tile-n=24}))' \
+// RUN:   | FileCheck %s --check-prefix=WARP
+
+// With a warp tile larger than the output (64 x 24 asked, 32 x 16 there),
+// each side shrinks to the largest multiple of 16 (rows) or 8 (columns)
+// that divides it: one warp tile of 32 x 16.
+// WARP-LABEL: func.func @contractions
+// WARP:         scf.forall (%{{.+}}, %{{.+}}) in (1, 1)
+// WARP:           linalg.matmul {{.*}} -> tensor<32x16xf32>
+// WARP:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
 
 // With mma, a contraction in a block that fits the tensor cores is tiled
 // into 16 x 8 tiles of its output (the whole reduction in each), numbered

@@ -357,7 +357,7 @@ struct NatsGPUDistributePass
       func.emitOpError("nats-gpu-distribute: warp-tile-m must be a positive "
                        "multiple of ")
           << kMmaM << " and warp-tile-n of " << kMmaN << ", got "
-          << warpTileM << " and " << warpTileN;
+          << warpTileM.getValue() << " and " << warpTileN.getValue();
       return signalPassFailure();
     }
     if (graphMatmuls) {
