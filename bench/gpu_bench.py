@@ -72,7 +72,7 @@ VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 
 VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
             "nats-gpu{merge-phases=false ldmatrix=false warp-tile-n=8}",
             "nats-gpu{warp-tile-m=32}", "nats-gpu{block-threads=512}",
-            "nats-gpu{register-budget}"]
+            "nats-gpu{block-size=128}", "nats-gpu{warp-reductions}"]
 # block-threads=512 here too: the layer's routed softmax keeps half its chunks.
 LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=32}",
                    "nats-gpu{block-threads=512}"]
@@ -115,11 +115,14 @@ def group_cases(group, default=None):
                 yield Case("variants", *shape, pipeline=pipeline or default)
 
 
-def cases(groups, default=None):
+def cases(groups, default=None, shapes=None):
     """Every case of `groups`, group by group in the order given (a call that
-    reaches its time limit keeps the groups named first)."""
+    reaches its time limit keeps the groups named first); with `shapes` (a set
+    of (B, T, H, D)), only the cases of those shapes."""
     for group in groups:
-        yield from group_cases(group, default)
+        for c in group_cases(group, default):
+            if shapes is None or (c.B, c.T, c.H, c.D) in shapes:
+                yield c
 
 
 def operand_shapes(c: Case):
@@ -138,11 +141,11 @@ def layer_graph(T):
     return layer.graph(layer.PAPER_340M, 1, T, dtype="bfloat16")
 
 
-def prepare(groups, default):
-    """Compiles every case of `groups` into $NATS_CACHE_DIR (the route is data: M3
+def prepare(groups, default, shapes):
+    """Compiles every case of `groups` (of `shapes`) into $NATS_CACHE_DIR (the route is data: M3
     needs one function per shape and pipeline)."""
     compiled = set()
-    for c in cases(groups, default):
+    for c in cases(groups, default, shapes):
         key = (c.group == "layer", c.B, c.T, c.H, c.D, c.Hs, c.Ds, c.R, c.pipeline)
         if key in compiled:
             continue
@@ -518,6 +521,9 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--pipeline", default=None,
                         help="the pipeline wherever a case has the default one")
+    parser.add_argument("--shapes", default=None,
+                        help="comma-separated BxTxHxD: only the cases of these shapes "
+                             "(e.g. 8x2048x32x256)")
     parser.add_argument("--repeat", type=int, default=REPEAT,
                         help="timed runs per measurement (the median is reported)")
     args = parser.parse_args()
@@ -525,8 +531,16 @@ def main():
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         parser.error(f"--groups: unknown {', '.join(unknown)} (the groups: {', '.join(GROUPS)})")
+    shapes = None
+    if args.shapes:
+        try:
+            shapes = {tuple(int(n) for n in shape.split("x")) for shape in args.shapes.split(",")}
+        except ValueError:
+            shapes = {()}
+        if any(len(shape) != 4 for shape in shapes):
+            parser.error(f"--shapes: expected BxTxHxD[,BxTxHxD...], got {args.shapes!r}")
     if args.prepare:
-        return prepare(groups, args.pipeline)
+        return prepare(groups, args.pipeline, shapes)
     import torch
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     gen = torch.Generator(device="cuda").manual_seed(seed)
@@ -536,7 +550,7 @@ def main():
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
     memo = {}  # what one case leaves for the next (the variants' default outputs)
-    for c in cases(groups, args.pipeline):
+    for c in cases(groups, args.pipeline, shapes):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs
         run = run_layer_case if c.group == "layer" else run_op_case

@@ -4,6 +4,7 @@
 
 #include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Workspace.h"
 #include "nats/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -119,14 +120,13 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  // One view per tile: a tile written in place becomes a
                  // copy onto itself, which nats-map-foralls-to-gpu drops.
                  "canonicalize,cse");
-  // Each block also takes 1 KiB of the SM's shared memory for the system
-  // and 256 bytes for NVPTX's static base of the dynamic pool. (A count
-  // below 1 is nats-gpu-blocks-per-sm's to diagnose.)
-  constexpr int64_t kBlockReserve = 1024 + 256;
+  // An SM's shared memory is what one block may have and its reserve. (A
+  // count below 1 is nats-gpu-blocks-per-sm's to diagnose.)
+  int64_t smSharedBytes =
+      options.sharedMemoryBytes + kBlockSharedMemoryReserve;
   int64_t blocksPerSM = std::max<int64_t>(options.blocksPerSM, 1);
   int64_t blockSharedBytes =
-      (options.sharedMemoryBytes + kBlockReserve) / blocksPerSM -
-      kBlockReserve;
+      smSharedBytes / blocksPerSM - kBlockSharedMemoryReserve;
   if (options.prefetch)
     pm.addNestedPass<func::FuncOp>(
         createNatsGPUPrefetchPass({blockSharedBytes}));
@@ -141,22 +141,19 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       {options.blockThreads, options.mergePhases}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
-  std::string occupancy =
-      options.blocksPerSM == 1 && !options.registerBudget
-          ? std::string()
-          : llvm::formatv("nats-gpu-blocks-per-sm{{blocks={0} threads={1}},",
-                          options.blocksPerSM.getValue(),
-                          options.registerBudget ? options.blockThreads.getValue()
-                                                 : 0)
-                .str();
+  std::string occupancy = llvm::formatv(
+      "nats-gpu-blocks-per-sm{{blocks={0} sm-count={1} "
+      "shared-memory-bytes={2}},",
+      options.blocksPerSM.getValue(), options.smCount.getValue(),
+      smSharedBytes);
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"
                  "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-                 "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
-                 "func.func(gpu-async-region),"
+                 "gpu-launch-sink-index-computations,gpu-kernel-outlining," +
+                 occupancy + "func.func(gpu-async-region),"
                  "nvvm-attach-target{" + target + "},"
-                 "gpu.module(" + occupancy + "convert-nvgpu-to-nvvm,"
+                 "gpu.module(convert-nvgpu-to-nvvm,"
                  // Folded MMA fragments leave vector.shape_cast, which
                  // convert-gpu-to-nvvm does not lower.
                  "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"

@@ -38,10 +38,13 @@
 // between the steps that the threads share, the contractions on tensor
 // cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic shared
 // memory. The other stages and the softmax kernel use the tensor cores too.
+// Its grid of 4 blocks puts one on an SM: it may have 65536 / 1024
+// registers a thread (nats-gpu-blocks-per-sm).
 // CHECK:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry gated_delta_chunk_terms(
 // CHECK-SAME:  .maxntid 1024, 1, 1
+// CHECK-SAME:  .maxnreg 64
 // CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32
@@ -85,6 +88,7 @@
 // OPTIONS-SAME: .target sm_80
 // OPTIONS-SAME: .maxntid 256, 1, 1
 // OPTIONS-SAME: .minnctapersm 4
+// OPTIONS-SAME: .maxnreg 64
 
 // CUBIN:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}bin = "\7FELF
 

@@ -79,13 +79,13 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "block-threads), and shared-memory-bytes is one SM's "
                      "share divided among them"),
       llvm::cl::init(1)};
-  // Off until measured on the GPU.
-  Option<bool> registerBudget{
-      *this, "register-budget",
-      llvm::cl::desc("give every kernel its register budget, 65536 / "
-                     "(blocks-per-sm * block-threads), as nvvm.maxnreg "
+  // 132: the H100 SXM's and the H200's; the register budgets of kernels
+  // whose grid puts at most blocks-per-sm blocks on each SM follow it.
+  Option<int64_t> smCount{
+      *this, "sm-count",
+      llvm::cl::desc("streaming multiprocessors of the device "
                      "(nats-gpu-blocks-per-sm)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(132)};
   // The most shared memory a block may have on the H100 (sm_90) is 227 KiB
   // (an A100, sm_80: 163 KiB), less 256 bytes: NVPTX declares the dynamic
   // base as a static shared variable, which counts against the same limit.

@@ -1,6 +1,10 @@
-//===- BlocksPerSM.cpp - kernels that fit several blocks on an SM ---------===//
+//===- BlocksPerSM.cpp - occupancy and register budgets of kernels --------===//
 
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/Workspace.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUBLOCKSPERSMPASS
@@ -11,40 +15,87 @@ using namespace mlir;
 
 namespace {
 
+// An SM has 65536 registers and runs 2048 threads at most; a thread may
+// have 255 registers.
+constexpr int64_t kRegistersPerSM = 65536, kThreadsPerSM = 2048,
+                  kMaxRegisters = 255;
+
 struct NatsGPUBlocksPerSMPass
     : nats::impl::NatsGPUBlocksPerSMPassBase<NatsGPUBlocksPerSMPass> {
   using Base::Base;
 
+  /// The most blocks of `kernel` that `launch` can put on one SM at once,
+  /// by its shared memory and its grid; none where either is not a
+  /// constant.
+  std::optional<int64_t> blocksAtOnce(gpu::LaunchFuncOp launch,
+                                      gpu::GPUFuncOp kernel) {
+    int64_t pool = 0;
+    if (Value size = launch.getDynamicSharedMemorySize()) {
+      std::optional<int64_t> bytes = getConstantIntValue(size);
+      if (!bytes)
+        return std::nullopt;
+      pool = *bytes;
+    }
+    std::optional<ArrayRef<int32_t>> grid = kernel.getKnownGridSize();
+    if (!grid)
+      return std::nullopt;
+    int64_t gridBlocks = 1;
+    for (int32_t extent : *grid)
+      gridBlocks *= extent;
+    int64_t byMemory =
+        sharedMemoryBytes / (pool + nats::kBlockSharedMemoryReserve);
+    return std::min<int64_t>(byMemory,
+                             llvm::divideCeilSigned(gridBlocks, smCount.getValue()));
+  }
+
   void runOnOperation() override {
-    gpu::GPUModuleOp module = getOperation();
-    if (blocks < 1) {
-      module.emitError() << "nats-gpu-blocks-per-sm: blocks must be at least "
-                            "1, got "
-                         << blocks.getValue();
+    ModuleOp module = getOperation();
+    for (auto [name, value] : {std::pair{"blocks", blocks.getValue()},
+                               {"sm-count", smCount.getValue()},
+                               {"shared-memory-bytes",
+                                sharedMemoryBytes.getValue()}}) {
+      if (value >= 1)
+        continue;
+      module.emitError() << "nats-gpu-blocks-per-sm: " << name
+                         << " must be at least 1, got " << value;
       return signalPassFailure();
     }
-    if (threads < 0) {
-      module.emitError() << "nats-gpu-blocks-per-sm: threads must not be "
-                            "negative, got "
-                         << threads.getValue();
-      return signalPassFailure();
-    }
+    // The most blocks of each kernel an SM may hold at once, over all its
+    // launches (none: unknown).
+    llvm::DenseMap<Operation *, std::optional<int64_t>> atOnce;
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
+          launch, launch.getKernel());
+      if (!kernel)
+        return;
+      std::optional<int64_t> count = blocksAtOnce(launch, kernel);
+      auto [it, inserted] = atOnce.try_emplace(kernel, count);
+      if (!inserted && it->second)
+        it->second = count ? std::max(*it->second, *count) : count;
+    });
     auto i32 = [&](int64_t value) {
       return IntegerAttr::get(IntegerType::get(&getContext(), 32), value);
     };
-    // An SM has 65536 registers; a thread may have 255 at most.
-    constexpr int64_t kRegistersPerSM = 65536, kMaxRegisters = 255;
-    for (auto kernel : module.getOps<gpu::GPUFuncOp>()) {
+    module.walk([&](gpu::GPUFuncOp kernel) {
       if (!kernel.isKernel())
-        continue;
+        return;
       if (blocks > 1)
         kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                         i32(blocks));
-      if (threads > 0)
-        kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                        i32(std::min(kRegistersPerSM / (blocks * threads),
-                                     kMaxRegisters)));
-    }
+      std::optional<ArrayRef<int32_t>> blockSize = kernel.getKnownBlockSize();
+      auto launched = atOnce.find(kernel);
+      if (!blockSize || launched == atOnce.end() || !launched->second)
+        return;
+      int64_t threads = 1;
+      for (int32_t extent : *blockSize)
+        threads *= extent;
+      int64_t fit = std::min(*launched->second, kThreadsPerSM / threads);
+      if (fit > blocks)
+        return;
+      kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                      i32(std::min(kRegistersPerSM / (blocks * threads),
+                                   kMaxRegisters)));
+    });
   }
 };
 

@@ -409,29 +409,43 @@ def NatsGPUHostMemoryPass : Pass<"nats-gpu-host-memory", "::mlir::func::FuncOp">
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
-def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Ask for kernels that fit `blocks` thread blocks on each SM";
+def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> {
+  let summary = "Occupancy and register budgets for the outlined kernels";
   let description = [{
-    After `gpu-kernel-outlining`, before `convert-gpu-to-nvvm`: every kernel
-    of the module gets `nvvm.minctasm = blocks` (PTX `.minnctapersm`), so
-    that ptxas keeps its registers within 65536 / (blocks * block threads)
-    and that many blocks of it share an SM. Blocks that share an SM hide
-    each other's barriers and memory latency; their shared memory must fit
-    too, which the pipeline's `blocks-per-sm` sees to by dividing the
-    workspace's shared memory among them (with `blocks` = 1 no mark).
+    After `gpu-kernel-outlining`, before `convert-gpu-to-nvvm`. With
+    `blocks` > 1, every kernel gets `nvvm.minctasm = blocks` (PTX
+    `.minnctapersm`), so that ptxas keeps its registers within 65536 /
+    (blocks * block threads) and that many blocks of it share an SM. Blocks
+    that share an SM hide each other's barriers and memory latency; their
+    shared memory must fit too, which the pipeline's `blocks-per-sm` sees to
+    by dividing the workspace's shared memory among them.
 
-    With `threads` (the block size, 0: none), every kernel also gets
-    `nvvm.maxnreg` = 65536 / (blocks * threads), at most 255 (PTX
-    `.maxnreg`): ptxas told nothing may take fewer registers than the
-    budget and spill (the chunk terms at head dim 256: 32 registers and
-    824 bytes of spills without it, 64 registers with it).
+    A kernel that can never have more than `blocks` blocks on an SM at once
+    gets `nvvm.maxnreg` = 65536 / (blocks * block threads), at most 255 (PTX
+    `.maxnreg`): registers up to that budget cost no occupancy. The blocks
+    an SM can hold are bounded by the kernel's known block size (2048
+    threads an SM), by the dynamic shared memory of each of its launches
+    (`shared-memory-bytes` an SM; each block also takes 1 KiB for the system
+    and 256 bytes for NVPTX's static base of the dynamic pool) and by its
+    known grid size (a grid of at most `sm-count` blocks puts one on each SM).
+    ptxas itself knows only the block size: told nothing, it may keep a
+    kernel at 32 registers for two blocks of 1024 threads that the shared
+    memory never lets share an SM, and spill (the chunk terms at head dim
+    256: 32 registers and 824 bytes of spills, 64 registers with the
+    budget). Where more blocks could fit, ptxas's own choice stays: it may
+    trade registers for a second block (the outputs at head dim 64: 32
+    registers and two blocks an SM, 0.233 ms, against 59 registers and one,
+    0.311; docs/benchmarks.md run 33). A kernel without a known block size,
+    or one launched with a shared-memory size or grid that is not a
+    constant, gets no budget.
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", "1",
            "thread blocks each SM should hold at once (at least 1)">,
-    Option<"threads", "threads", "int64_t", "0",
-           "threads a block: with it, each kernel's register budget as "
-           "nvvm.maxnreg (0: none)">,
+    Option<"smCount", "sm-count", "int64_t", "132",
+           "streaming multiprocessors of the device (H100 SXM, H200: 132)">,
+    Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "233472",
+           "shared memory of one SM (sm_90: 228 KiB)">,
   ];
   let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
 }

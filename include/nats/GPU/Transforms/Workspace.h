@@ -17,6 +17,11 @@ namespace mlir::nats {
 /// any element type is aligned and rows stay in whole memory sectors.
 int64_t getSlotBytes(MemRefType type);
 
+/// Shared memory a thread block takes on its SM beyond its dynamic pool:
+/// 1 KiB that the system reserves for each block on sm_80 and later, and
+/// 256 bytes for NVPTX's static base of the pool (a static shared variable).
+constexpr int64_t kBlockSharedMemoryReserve = 1024 + 256;
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_WORKSPACE_H
