@@ -5,8 +5,7 @@
 # layers also run through: options whose speed bench/gpu_bench.py's variants
 # and layer rows measure, before they become defaults.
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
-OTHER_PIPELINES=("nats-gpu{block-threads=512}" "nats-gpu{block-size=128}"
-                 "nats-gpu{warp-reductions}"
+OTHER_PIPELINES=("nats-gpu{block-threads=1024}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-n=8}"
                  "nats-gpu{warp-tile-m=32 mma-precision=3xtf32}")
 LAYER_PIPELINES=("nats-gpu{warp-tile-m=32}")

@@ -5,7 +5,7 @@ memory (ptxas -v) and the dynamic shared memory its launch asks for. Runs
 here (no GPU): what limits occupancy shows before a device call.
 
     PYTHONPATH=build/python_packages python3 bench/kernel_report.py in.mlir \
-        [--pipeline 'nats-gpu{block-threads=512}']
+        [--pipeline 'nats-gpu{block-threads=1024}']
 
 `in.mlir` holds nats ops (e.g. what nats.compiler.compile_module is given);
 `--keep DIR` leaves each kernel's PTX there.

@@ -11,7 +11,7 @@ build/examples/nats_l_layer.mlir): by default the example sizes at B=1, T=1024 i
 --sizes 340m is one layer of the paper's 340M model. --dtype bfloat16 rounds x and the
 weights to bf16 and compares with the float64 reference on the rounded values. --target cuda
 runs on the GPU (the layer's every op a kernel); --pipeline compiles through the target's
-pipeline with other options (e.g. "nats-gpu{block-threads=512}"); --compile-only only fills the cache
+pipeline with other options (e.g. "nats-gpu{block-threads=1024}"); --compile-only only fills the cache
 ($NATS_CACHE_DIR) for a machine without the compiler (bench/gpu_prepare.sh).
 
 Prints the route density, the compile and run times and the maximum relative error of

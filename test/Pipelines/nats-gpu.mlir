@@ -18,11 +18,11 @@
 // stages, the chunk terms with one block per (batch, head, tile) = 1·2·2,
 // the state pass with one block per (batch, head) = 2, the outputs with one
 // block per tile again; the routed softmax with one block per (batch,
-// softmax head, query block) = 1·2·2; 1024 threads each; the wait; and a C
+// softmax head, query block) = 1·2·2; 512 threads each; the wait; and a C
 // interface. The stages' kernels are named after them (the pads and copies
 // keep the function's name).
 // CHECK-LABEL: llvm.func @layer_core(
-// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(1024 : index) : i64
+// CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(512 : index) : i64
 // CHECK-DAG:   %[[FOUR:.+]] = llvm.mlir.constant(4 : index) : i64
 // CHECK-DAG:   %[[TWO:.+]] = llvm.mlir.constant(2 : index) : i64
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
@@ -38,13 +38,13 @@
 // between the steps that the threads share, the contractions on tensor
 // cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic shared
 // memory. The other stages and the softmax kernel use the tensor cores too.
-// Its grid of 4 blocks puts one on an SM: it may have 65536 / 1024
+// Its grid of 4 blocks puts one on an SM: it may have 65536 / 512
 // registers a thread (nats-gpu-blocks-per-sm).
 // CHECK:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry gated_delta_chunk_terms(
-// CHECK-SAME:  .maxntid 1024, 1, 1
-// CHECK-SAME:  .maxnreg 64
+// CHECK-SAME:  .maxntid 512, 1, 1
+// CHECK-SAME:  .maxnreg 128
 // CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32

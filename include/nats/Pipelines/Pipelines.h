@@ -50,15 +50,19 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<std::string> features{*this, "features",
                                llvm::cl::desc("NVPTX target features"),
                                llvm::cl::init("+ptx80")};
-  // 1024: with one block per tile, the threads of a block are the only
+  // 512: with one block per tile, the threads of a block are the only
   // parallelism within a tile (measured on the H100 at B,T,H,K,V =
   // 2,4096,8,128,128, first mapping: 338 ms at 128 threads, 207 at 256, 146
-  // at 512, 124 at 1024; with tensor cores and value-tile 16: 7.2 ms at 512,
-  // 7.0 at 1024; with the chunk-parallel stages: 4.27 at 512, 4.24 at 1024,
-  // 5.11 at 256; docs/gpu.md).
+  // at 512, 124 at 1024; with the chunk-parallel stages: 4.27 at 512, 4.24
+  // at 1024, 5.11 at 256; docs/gpu.md). Since the phases were merged and
+  // the register budgets set, 512 against 1024 on the H200 (runs 34-36,
+  // docs/benchmarks.md): the routed softmax 8.07 -> 6.74 ms at
+  // 1x16384x32x64 with a quarter of the chunks kept, the 340M layer 4.62 ->
+  // 4.41 ms at T = 4096, the gated delta rule's kernels 2% faster at M2's
+  // longest shapes (its state pass 5-8%).
   Option<int64_t> blockThreads{*this, "block-threads",
                                llvm::cl::desc("threads per thread block"),
-                               llvm::cl::init(1024)};
+                               llvm::cl::init(512)};
   // 16: measured on the H100 at B,T,H,K,V = 2,4096,8,128,128 (128 blocks
   // for the state pass): 4.24 ms, against 4.47 at 32 (64 blocks) and 4.96 at
   // 8 (256 blocks); docs/gpu.md.
