@@ -5,6 +5,9 @@
 Writes time_vs_T.png (M2: ms against T, nats and FLA), time_vs_rho.png (M3: ms
 against the routed fraction, nats and every baseline) and roofline.png (the
 fraction of the measured roofline each case reaches, nats and its baseline).
+The two time plots take the rows of the default pipeline only (a file may also
+hold a group through other options, as its `pipeline` says); the roofline
+names each row's pipeline.
 Several results files (one device call per part of the groups) are read as
 one: their rows together, the device and ceilings of the first.
 Needs matplotlib (pip install matplotlib); runs anywhere, from the JSON alone.
@@ -22,9 +25,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
-def rows_of(results, group):
+def rows_of(results, group, default_only=False):
+    """A group's measured rows; with `default_only`, only those of the default
+    pipeline (a results file may also hold the group through other options)."""
     return [r for r in results["rows"]
-            if r["group"] == group and "error" not in r and "invalid" not in r]
+            if r["group"] == group and "error" not in r and "invalid" not in r
+            and not (default_only and r.get("pipeline"))]
 
 
 def roofline(row, ms, ceilings):
@@ -34,7 +40,7 @@ def roofline(row, ms, ceilings):
 
 
 def time_vs_tokens(results, path):
-    rows = rows_of(results, "M2")
+    rows = rows_of(results, "M2", default_only=True)
     fig, ax = plt.subplots(figsize=(6, 4))
     for heads in sorted({r["H"] for r in rows}):
         sel = sorted((r for r in rows if r["H"] == heads), key=lambda r: r["T"])
@@ -55,7 +61,7 @@ M3_SERIES = [("nats_ms", "nats (whole op)", "o-"), ("nats_softmax_ms", "nats rou
 
 
 def time_vs_rho(results, path):
-    rows = rows_of(results, "M3")
+    rows = rows_of(results, "M3", default_only=True)
     shapes = sorted({(r["T"], r["D"]) for r in rows})
     cols = min(2, len(shapes))
     rows_ = -(-len(shapes) // cols)
