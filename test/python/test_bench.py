@@ -35,6 +35,13 @@ def test_groups_run_in_the_order_given():
         ["M1"] * len(gpu_bench.M1)
 
 
+def test_shapes_pick_cases():
+    """--shapes: a call measures the shapes an earlier one did not reach."""
+    picked = list(gpu_bench.cases(["M1", "M3"], shapes={(8, 2048, 32, 256), (1, 16384, 32, 64)}))
+    assert [(c.group, c.B, c.T, c.H, c.D) for c in picked] == \
+        [("M1", 8, 2048, 32, 256)] + [("M3", 1, 16384, 32, 64)] * len(gpu_bench.M3_RHO)
+
+
 @pytest.mark.parametrize("T", [1, 64, 200, 256])
 def test_visited_pairs_counts_the_routed_mask(T):
     """Against the mask of spec §3.3 (window 0), pair by pair."""
