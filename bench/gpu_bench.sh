@@ -7,6 +7,7 @@
 #   bench/gpu_bench.sh [--groups M1,M2,M3]      (the device tool: carry [".device"])
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/gpu_caches.sh
 export PYTHONPATH=$PWD/python NATS_CACHE_DIR=$PWD/.device/cache \
        NATS_CUDA_RUNTIME=$PWD/.device/lib/libnats_cuda_runtime.so
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
