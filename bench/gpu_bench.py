@@ -71,7 +71,8 @@ VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 
 # 30 (no merge-phases or ldmatrix, one MMA tile a warp), then other options.
 VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}",
             "nats-gpu{merge-phases=false ldmatrix=false warp-tile-n=8}",
-            "nats-gpu{warp-tile-m=32}", "nats-gpu{block-threads=1024}"]
+            "nats-gpu{warp-tile-m=32}", "nats-gpu{block-threads=1024}",
+            "nats-gpu{kernel-threads=gated_delta_outputs:1024}"]
 # block-threads=1024 (the default until run 37) here too.
 LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=32}",
                    "nats-gpu{block-threads=1024}"]

@@ -138,7 +138,10 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   func.addPass(createNatsGPUMmaSyncPass(
       {options.mmaPrecision, options.pairedLoads, options.ldmatrix}));
   func.addPass(createNatsMapForallsToGPUPass(
-      {options.blockThreads, options.mergePhases}));
+      {options.blockThreads,
+       SmallVector<std::string>(options.kernelThreads.begin(),
+                                options.kernelThreads.end()),
+       options.mergePhases}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string occupancy = llvm::formatv(

@@ -10,6 +10,8 @@
 // RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s --check-prefix=LDMATRIX
 // RUN: nats-opt %s --nats-gpu='format=isa prefetch=false' \
 // RUN:   | FileCheck %s --check-prefix=NOPREFETCH
+// RUN: nats-opt %s --nats-gpu='format=isa kernel-threads=gated_delta_outputs:1024' \
+// RUN:   | FileCheck %s --check-prefix=KERNEL-THREADS
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
@@ -83,6 +85,15 @@
 // LDMATRIX-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // LDMATRIX:    gpu.binary @routed_softmax
 // LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+
+// kernel-threads: the outputs' kernel with 1024 threads, the others with
+// block-threads.
+// KERNEL-THREADS:      gpu.binary @gated_delta_chunk_terms
+// KERNEL-THREADS-SAME: .maxntid 512, 1, 1
+// KERNEL-THREADS:      gpu.binary @gated_delta_outputs
+// KERNEL-THREADS-SAME: .maxntid 1024, 1, 1
+// KERNEL-THREADS:      gpu.binary @routed_softmax
+// KERNEL-THREADS-SAME: .maxntid 512, 1, 1
 
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80

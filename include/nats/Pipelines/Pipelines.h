@@ -63,6 +63,11 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<int64_t> blockThreads{*this, "block-threads",
                                llvm::cl::desc("threads per thread block"),
                                llvm::cl::init(512)};
+  ListOption<std::string> kernelThreads{
+      *this, "kernel-threads",
+      llvm::cl::desc("name:threads entries: the threads of the named "
+                     "kernel (e.g. gated_delta_outputs), instead of "
+                     "block-threads (nats-map-foralls-to-gpu)")};
   // 16: measured on the H100 at B,T,H,K,V = 2,4096,8,128,128 (128 blocks
   // for the state pass): 4.24 ms, against 4.47 at 32 (64 blocks) and 4.96 at
   // 8 (256 blocks); docs/gpu.md.

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSMAPFORALLSTOGPUPASS
@@ -434,12 +435,28 @@ struct NatsMapForallsToGPUPass
     : nats::impl::NatsMapForallsToGPUPassBase<NatsMapForallsToGPUPass> {
   using Base::Base;
 
+  /// The threads of the kernels that kernel-threads names.
+  llvm::StringMap<int64_t> threadsOfKernel;
+
   void runOnOperation() override {
     if (blockThreads < 1 || blockThreads > 1024) {
       emitError(getOperation().getLoc())
           << "block-threads must be in [1, 1024], got "
           << static_cast<int64_t>(blockThreads);
       return signalPassFailure();
+    }
+    for (const std::string &entry : kernelThreads) {
+      auto [name, count] = StringRef(entry).rsplit(':');
+      int64_t threads = 0;
+      if (name.empty() || count.getAsInteger(10, threads) || threads < 1 ||
+          threads > 1024) {
+        emitError(getOperation().getLoc())
+            << "kernel-threads: expected name:threads with threads in [1, "
+               "1024], got '"
+            << entry << "'";
+        return signalPassFailure();
+      }
+      threadsOfKernel[name] = threads;
     }
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> outermost;
@@ -488,14 +505,17 @@ struct NatsMapForallsToGPUPass
       if (failed(pool))
         return failure();
       int64_t sharedBytes = *pool ? pool->getType().getNumElements() : 0;
-      gpu::LaunchOp launch =
-          createLaunch(rewriter, loc, getTripCount(forall), blockThreads,
-                       sharedBytes, getKernelName(forall));
+      StringAttr name = getKernelName(forall);
+      int64_t threads = blockThreads;
+      if (int64_t chosen = name ? threadsOfKernel.lookup(name.getValue()) : 0)
+        threads = chosen;
+      gpu::LaunchOp launch = createLaunch(
+          rewriter, loc, getTripCount(forall), threads, sharedBytes, name);
       if (*pool)
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter, blockThreads, mergePhases,
+      BlockMapper mapper{rewriter, threads, mergePhases,
                          launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }

@@ -381,10 +381,18 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     outside any block forall become a launch of their own over
     ceil(iterations / block-threads) blocks, one iteration (element) per
     thread.
+    `kernel-threads` entries `name:threads` give the launch of the block
+    forall named `name` (the kernel name its location gives, e.g.
+    `gated_delta_outputs`) that many threads instead of `block-threads`:
+    kernels differ in how many warps their phases keep busy. Names that no
+    block forall has are ignored (a pipeline's kernels vary with the op).
   }];
   let options = [
     Option<"blockThreads", "block-threads", "int64_t", "128",
            "threads per block">,
+    ListOption<"kernelThreads", "kernel-threads", "std::string",
+               "name:threads entries: the threads of the block forall "
+               "named name, instead of block-threads">,
     Option<"mergePhases", "merge-phases", "bool", "false",
            "no barrier between two foralls in a row that touch no memory "
            "in conflict">,
