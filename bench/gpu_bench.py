@@ -511,6 +511,14 @@ def targets(rows):
     return out
 
 
+def shape_set(text):
+    """--shapes: "BxTxHxD[,BxTxHxD...]" as a set of (B, T, H, D)."""
+    shapes = [shape.split("x") for shape in text.split(",")]
+    if not all(len(shape) == 4 and all(n.isdigit() for n in shape) for shape in shapes):
+        raise argparse.ArgumentTypeError(f"expected BxTxHxD[,BxTxHxD...], got {text!r}")
+    return {tuple(map(int, shape)) for shape in shapes}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prepare", action="store_true",
@@ -521,7 +529,7 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--pipeline", default=None,
                         help="the pipeline wherever a case has the default one")
-    parser.add_argument("--shapes", default=None,
+    parser.add_argument("--shapes", default=None, type=shape_set,
                         help="comma-separated BxTxHxD: only the cases of these shapes "
                              "(e.g. 8x2048x32x256)")
     parser.add_argument("--repeat", type=int, default=REPEAT,
@@ -531,16 +539,8 @@ def main():
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         parser.error(f"--groups: unknown {', '.join(unknown)} (the groups: {', '.join(GROUPS)})")
-    shapes = None
-    if args.shapes:
-        try:
-            shapes = {tuple(int(n) for n in shape.split("x")) for shape in args.shapes.split(",")}
-        except ValueError:
-            shapes = {()}
-        if any(len(shape) != 4 for shape in shapes):
-            parser.error(f"--shapes: expected BxTxHxD[,BxTxHxD...], got {args.shapes!r}")
     if args.prepare:
-        return prepare(groups, args.pipeline, shapes)
+        return prepare(groups, args.pipeline, args.shapes)
     import torch
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     gen = torch.Generator(device="cuda").manual_seed(seed)
@@ -550,7 +550,7 @@ def main():
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)
     memo = {}  # what one case leaves for the next (the variants' default outputs)
-    for c in cases(groups, args.pipeline, shapes):
+    for c in cases(groups, args.pipeline, args.shapes):
         if c.group == "variants":
             gen.manual_seed(seed)  # every variant on the same inputs
         run = run_layer_case if c.group == "layer" else run_op_case

@@ -4,6 +4,7 @@ target checks read its rows. Nothing here needs torch or a GPU."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def test_groups_run_in_the_order_given():
 
 def test_shapes_pick_cases():
     """--shapes: a call measures the shapes an earlier one did not reach."""
+    assert gpu_bench.shape_set("8x2048x32x256,1x16384x32x64") == \
+        {(8, 2048, 32, 256), (1, 16384, 32, 64)}
+    for bad in ("8x1024", "8x1024x8x64,", "8xax8x64"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected BxTxHxD"):
+            gpu_bench.shape_set(bad)
     picked = list(gpu_bench.cases(["M1", "M3"], shapes={(8, 2048, 32, 256), (1, 16384, 32, 64)}))
     assert [(c.group, c.B, c.T, c.H, c.D) for c in picked] == \
         [("M1", 8, 2048, 32, 256)] + [("M3", 1, 16384, 32, 64)] * len(gpu_bench.M3_RHO)

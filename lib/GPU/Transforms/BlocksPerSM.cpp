@@ -39,9 +39,7 @@ struct NatsGPUBlocksPerSMPass
     std::optional<ArrayRef<int32_t>> grid = kernel.getKnownGridSize();
     if (!grid)
       return std::nullopt;
-    int64_t gridBlocks = 1;
-    for (int32_t extent : *grid)
-      gridBlocks *= extent;
+    int64_t gridBlocks = llvm::product_of(*grid, int64_t{1});
     int64_t byMemory =
         sharedMemoryBytes / (pool + nats::kBlockSharedMemoryReserve);
     return std::min<int64_t>(byMemory,
@@ -86,9 +84,7 @@ struct NatsGPUBlocksPerSMPass
       auto launched = atOnce.find(kernel);
       if (!blockSize || launched == atOnce.end() || !launched->second)
         return;
-      int64_t threads = 1;
-      for (int32_t extent : *blockSize)
-        threads *= extent;
+      int64_t threads = llvm::product_of(*blockSize, int64_t{1});
       int64_t fit = std::min(*launched->second, kThreadsPerSM / threads);
       if (fit > blocks)
         return;

@@ -439,7 +439,11 @@ struct NatsMapForallsToGPUPass
   llvm::StringMap<int64_t> threadsOfKernel;
 
   void runOnOperation() override {
-    if (blockThreads < 1 || blockThreads > 1024) {
+    // A CUDA block has at most 1024 threads.
+    auto isBlockSize = [](int64_t threads) {
+      return threads >= 1 && threads <= 1024;
+    };
+    if (!isBlockSize(blockThreads)) {
       emitError(getOperation().getLoc())
           << "block-threads must be in [1, 1024], got "
           << static_cast<int64_t>(blockThreads);
@@ -448,8 +452,8 @@ struct NatsMapForallsToGPUPass
     for (const std::string &entry : kernelThreads) {
       auto [name, count] = StringRef(entry).rsplit(':');
       int64_t threads = 0;
-      if (name.empty() || count.getAsInteger(10, threads) || threads < 1 ||
-          threads > 1024) {
+      if (name.empty() || count.getAsInteger(10, threads) ||
+          !isBlockSize(threads)) {
         emitError(getOperation().getLoc())
             << "kernel-threads: expected name:threads with threads in [1, "
                "1024], got '"
