@@ -9,7 +9,7 @@
 // indexing maps) becomes one warp's code: lane = 4g + t holds
 // C[g][2t], C[g][2t+1], C[g+8][2t], C[g+8][2t+1]; each step of 8 along the
 // reduction loads A[g][k+t], A[g+8][k+t], A[g][k+t+4], A[g+8][k+t+4] and
-// B[k+t][g], B[k+t+4][g], splits them into tf32 pairs (round: +0x1000, keep
+// B[k+t][g], B[k+t+4][g], then splits them into tf32 pairs (round: +0x1000, keep
 // the top 19 bits) and runs three mma.sync, the small products first.
 
 // With precision=tf32, each step rounds A and B to tf32 once and runs one
@@ -45,14 +45,14 @@
 // CHECK:             memref.load %[[SA]][%[[G8]], %[[K]]]
 // CHECK:             memref.load %[[SA]][%[[G8]], %[[K4]]]
 // CHECK:             %[[A:.+]] = vector.from_elements {{.*}} : vector<4x1xf32>
+// CHECK:             memref.load %[[SB:.+]][%[[G]], %[[K]]]
+// CHECK:             memref.load %[[SB]][%[[G]], %[[K4]]]
 // CHECK:             arith.bitcast %[[A]] : vector<4x1xf32> to vector<4x1xi32>
 // CHECK:             arith.constant dense<4096> : vector<4x1xi32>
 // CHECK:             arith.constant dense<-8192> : vector<4x1xi32>
 // CHECK:             %[[AHI:.+]] = arith.bitcast %{{.+}} : vector<4x1xi32> to vector<4x1xf32>
 // CHECK:             arith.subf %[[A]], %[[AHI]]
 // CHECK:             %[[ALO:.+]] = arith.bitcast %{{.+}} : vector<4x1xi32> to vector<4x1xf32>
-// CHECK:             memref.load %[[SB:.+]][%[[G]], %[[K]]]
-// CHECK:             memref.load %[[SB]][%[[G]], %[[K4]]]
 // CHECK:             %[[BHI:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
 // CHECK:             %[[BLO:.+]] = arith.bitcast %{{.+}} : vector<2x1xi32> to vector<2x1xf32>
 // CHECK:             %[[P1:.+]] = nvgpu.mma.sync(%[[ALO]], %[[BHI]], %[[IN]]) {mmaShape = [16, 8, 8], tf32Enabled}

@@ -12,6 +12,7 @@
 // RUN:   | FileCheck %s --check-prefix=NOPREFETCH
 // RUN: nats-opt %s --nats-gpu='format=isa kernel-threads=gated_delta_outputs:1024' \
 // RUN:   | FileCheck %s --check-prefix=KERNEL-THREADS
+// RUN: nats-opt %s --nats-gpu='format=isa mma-precision=bf16' | FileCheck %s --check-prefix=BF16
 // With ptxas, the default embeds a cubin.
 // RUN: %if ptxas %{ nats-opt %s --nats-gpu | FileCheck %s --check-prefix=CUBIN %}
 
@@ -94,6 +95,14 @@
 // KERNEL-THREADS-SAME: .maxntid 1024, 1, 1
 // KERNEL-THREADS:      gpu.binary @routed_softmax
 // KERNEL-THREADS-SAME: .maxntid 512, 1, 1
+
+// mma-precision=bf16: contractions take bf16 m16n8k16 products, 16 deep
+// a step, of registers packed by cvt.rn.bf16x2.f32.
+// BF16:      gpu.binary @gated_delta_chunk_terms
+// BF16-SAME:   cvt.rn.bf16x2.f32
+// BF16-SAME:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// BF16:      gpu.binary @routed_softmax
+// BF16-SAME:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80

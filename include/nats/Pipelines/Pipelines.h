@@ -164,12 +164,16 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   // pass 0.343 -> 0.326, outputs 0.138 -> 0.127), o's error 2.28e-3 ->
   // 2.54e-3 against float64 (FLA's 6.3e-3); with f32 inputs 23 of the GPU
   // matrix's 26 tests fail 1e-5 in tf32, hence 3xTF32 there
-  // (nats-gpu-mma-precision).
+  // (nats-gpu-mma-precision). bf16 products are no faster (run 38,
+  // 2,4096,8,128: 0.651 -> 0.662 ms; the routed softmax at 1,16384,32,64
+  // 6.52 -> 7.84) and o's error grows 2.8e-3 -> 6.4e-3: the contractions
+  // wait on their shared loads, not on the tensor cores.
   Option<MmaPrecision> mmaPrecision{
       *this, "mma-precision",
       llvm::cl::desc("the products of a tensor-core step: auto (tf32 where "
                      "the attention's data is 16-bit, else 3xtf32), 3xtf32 "
-                     "(f32 accuracy) or tf32 (one product)"),
+                     "(f32 accuracy), tf32 (one product) or bf16 (one bf16 "
+                     "product of twice the depth)"),
       llvm::cl::init(MmaPrecision::Auto),
       llvm::cl::values(
           clEnumValN(MmaPrecision::Auto, "auto",
@@ -177,7 +181,9 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "(nats-gpu-mma-precision)"),
           clEnumValN(MmaPrecision::ThreeTF32, "3xtf32",
                      "three tf32 products a step"),
-          clEnumValN(MmaPrecision::TF32, "tf32", "one tf32 product a step"))};
+          clEnumValN(MmaPrecision::TF32, "tf32", "one tf32 product a step"),
+          clEnumValN(MmaPrecision::BF16, "bf16",
+                     "one bf16 product a 16-deep step"))};
   // On: with unshare-empties, the outputs 0.141 -> 0.138 ms and the chunk
   // terms unchanged (2,4096,8,128 on the H200; docs/benchmarks.md, run 13).
   Option<bool> pairedLoads{

@@ -7,12 +7,21 @@
 // tf32 parts (3xTF32), so that tensor cores do the products at f32
 // accuracy: the lowering makes the same numbers as the FMA loops it
 // replaces, to within f32 rounding. With precision tf32, one product of
-// the operands rounded to tf32 a step.
+// the operands rounded to tf32 a step. With precision bf16, a step is 16
+// deep: one m16n8k16 bf16 product of two k8 steps' fragments, each pair
+// of f32 elements rounded into one register of two bf16 (cvt.rn.bf16x2):
+// half the MMAs of tf32 and no rounding arithmetic, from the same loads.
 //
 // Fragment layout (PTX ISA, mma.m16n8k8 .tf32): lane = 4·g + t;
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
 //   B: b0 = B[t][g], b1 = B[t+4][g]
 //   C: c0 = C[g][2t], c1 = C[g][2t+1], c2 = C[g+8][2t], c3 = C[g+8][2t+1]
+// (m16n8k16 .bf16, registers of two elements, the lower k first:
+//   A: {A[g][2t..]}, {A[g+8][2t..]}, {A[g][2t+8..]}, {A[g+8][2t+8..]}
+//   B: {B[2t..][g]}, {B[2t+8..][g]}; C as above.)
+// A bf16 step's k slots 2t, 2t+1, 2t+8, 2t+9 take the k8 slots t and t+4
+// of its first half, then of its second, for A and B alike: each register
+// packs elements of two k8 fragments as they were loaded.
 // With paired-loads, the step's k slots t and t+4 hold columns 2t and 2t+1
 // (the same permutation for A and B leaves the sum as it is), so that a
 // lane's two elements of a row are adjacent: where k is an operand's
@@ -33,6 +42,7 @@
 #include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -120,7 +130,11 @@ public:
   MmaTileBuilder(RewriterBase &rewriter, linalg::LinalgOp op, MmaLoops loops,
                  const NatsGPUMmaSyncPassOptions &options)
       : b(rewriter), op(op), loops(loops),
-        tf32x1(options.precision == MmaPrecision::TF32),
+        // bf16's k8 steps (a depth that is no multiple of 16) take one
+        // tf32 product: no less accurate than bf16 and as cheap.
+        tf32x1(options.precision == MmaPrecision::TF32 ||
+               options.precision == MmaPrecision::BF16),
+        bf16(options.precision == MmaPrecision::BF16),
         pairedLoads(options.pairedLoads), ldmatrix(options.ldmatrix),
         loc(op.getLoc()) {}
 
@@ -165,20 +179,33 @@ public:
       }
 
     int64_t depth = sizes[loops.k];
+    // A depth that is no multiple of 16 keeps tf32 steps with bf16.
+    bool bf16Steps = bf16 && depth % (2 * kMmaK) == 0;
     auto loop = scf::ForOp::create(
-        b, loc, index(0), index(depth), index(kMmaK), accs,
-        [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
-          // Element loads read columns k and k4 (ldmatrix its own; B
-          // loads by ldmatrix only where A does).
-          auto [k, k4] = bLoads == FragmentLoads::Matrix
-                             ? std::pair<Value, Value>()
-                             : kColumns(k0);
-          SmallVector<std::pair<Value, Value>> aParts, bParts;
-          for (int64_t i = 0; i < tilesM; ++i)
-            aParts.push_back(split(loadA(k0, k, k4, i)));
-          for (int64_t j = 0; j < tilesN; ++j)
-            bParts.push_back(split(loadB(k0, k, k4, j, tilesN)));
+        b, loc, index(0), index(depth), index(bf16Steps ? 2 * kMmaK : kMmaK),
+        accs, [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
           SmallVector<Value> sums(iterArgs);
+          Fragments first = loadFragments(k0, tilesM, tilesN);
+          if (bf16Steps) {
+            Fragments second = loadFragments(add(k0, kMmaK), tilesM, tilesN);
+            SmallVector<SmallVector<Value>> aRegs, bRegs;
+            for (int64_t i = 0; i < tilesM; ++i)
+              aRegs.push_back(packA(first.a[i], second.a[i]));
+            for (int64_t j = 0; j < tilesN; ++j)
+              bRegs.push_back(packB(first.b[j], second.b[j]));
+            for (int64_t i = 0; i < tilesM; ++i)
+              for (int64_t j = 0; j < tilesN; ++j) {
+                Value &sum = sums[i * tilesN + j];
+                sum = mmaBF16(aRegs[i], bRegs[j], sum);
+              }
+            scf::YieldOp::create(b, loc, sums);
+            return;
+          }
+          SmallVector<std::pair<Value, Value>> aParts, bParts;
+          for (Value fragment : first.a)
+            aParts.push_back(split(fragment));
+          for (Value fragment : first.b)
+            bParts.push_back(split(fragment));
           for (int64_t i = 0; i < tilesM; ++i)
             for (int64_t j = 0; j < tilesN; ++j) {
               auto [aHi, aLo] = aParts[i];
@@ -208,10 +235,85 @@ public:
   }
 
 private:
+  /// The f32 fragments of a k8 step: A's of each MMA tile row (4 × 1),
+  /// B's of each column (2 × 1).
+  struct Fragments {
+    SmallVector<Value> a, b;
+  };
+  Fragments loadFragments(Value k0, int64_t tilesM, int64_t tilesN) {
+    // Element loads read columns k and k4 (ldmatrix its own; B loads by
+    // ldmatrix only where A does).
+    auto [k, k4] = bLoads == FragmentLoads::Matrix ? std::pair<Value, Value>()
+                                                   : kColumns(k0);
+    Fragments fragments;
+    for (int64_t i = 0; i < tilesM; ++i)
+      fragments.a.push_back(loadA(k0, k, k4, i));
+    for (int64_t j = 0; j < tilesN; ++j)
+      fragments.b.push_back(loadB(k0, k, k4, j, tilesN));
+    return fragments;
+  }
+
   Value mma(Value x, Value y, Value sum) {
     return nvgpu::MmaSyncOp::create(b, loc, x, y, sum,
                                     ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
                                     /*tf32Enabled=*/true);
+  }
+
+  /// Elements `x` and `y` of a k8 fragment (n × 1) rounded to bf16 in one
+  /// 32-bit register, x in its low half.
+  Value pack(Value fragment, int64_t x, int64_t y) {
+    SmallVector<Value> pair;
+    for (int64_t e : {x, y})
+      pair.push_back(vector::ExtractOp::create(b, loc, fragment,
+                                               ArrayRef<int64_t>{e, 0}));
+    Value wide = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), pair);
+    Value narrow = arith::TruncFOp::create(
+        b, loc, VectorType::get({2}, b.getBF16Type()), wide);
+    Value bits = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), narrow);
+    return vector::ExtractOp::create(b, loc, bits, ArrayRef<int64_t>{0});
+  }
+  /// A's m16n8k16 registers from the k8 fragments of its two halves
+  /// (elements g·t, g8·t, g·t4, g8·t4 each).
+  SmallVector<Value> packA(Value first, Value second) {
+    SmallVector<Value> regs;
+    for (Value half : {first, second}) {
+      regs.push_back(pack(half, 0, 2));
+      regs.push_back(pack(half, 1, 3));
+    }
+    return regs;
+  }
+  /// B's m16n8k16 registers from the k8 fragments of its two halves
+  /// (elements t·g, t4·g each).
+  SmallVector<Value> packB(Value first, Value second) {
+    SmallVector<Value> regs;
+    for (Value half : {first, second})
+      regs.push_back(pack(half, 0, 1));
+    return regs;
+  }
+  /// sum + A · B on bf16 registers. nvgpu.mma.sync has no bf16 lowering
+  /// in MLIR 22, hence the NVVM op, on the accumulator's four elements.
+  Value mmaBF16(ArrayRef<Value> aRegs, ArrayRef<Value> bRegs, Value sum) {
+    Type f32 = b.getF32Type();
+    SmallVector<Value> c;
+    for (int64_t e = 0; e < 4; ++e)
+      c.push_back(vector::ExtractOp::create(b, loc, sum,
+                                            ArrayRef<int64_t>{e / 2, e % 2}));
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(4, f32));
+    Value result = NVVM::MmaOp::create(
+        b, loc, resultType, aRegs, bRegs, c,
+        ArrayRef<int64_t>{kMmaM, kMmaN, 2 * kMmaK}, std::nullopt,
+        std::nullopt,
+        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                      NVVM::MMATypes::bf16},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> d;
+    for (int64_t e = 0; e < 4; ++e)
+      d.push_back(LLVM::ExtractValueOp::create(b, loc, result, e));
+    return vector::FromElementsOp::create(b, loc, sum.getType(), d);
   }
 
   /// Whether k is `operand`'s last dimension (and the other its row).
@@ -408,6 +510,7 @@ private:
   linalg::LinalgOp op;
   MmaLoops loops;
   bool tf32x1;
+  bool bf16;
   bool pairedLoads;
   bool ldmatrix;
   Location loc;
@@ -490,7 +593,8 @@ struct NatsGPUMmaSyncPass
       return func.emitOpError()
              << "has " << kMmaPrecisionAttrName << " = " << mark
              << ", expected \"" << getMmaPrecisionMark(MmaPrecision::TF32)
-             << "\" or \"" << getMmaPrecisionMark(MmaPrecision::ThreeTF32)
+             << "\", \"" << getMmaPrecisionMark(MmaPrecision::ThreeTF32)
+             << "\" or \"" << getMmaPrecisionMark(MmaPrecision::BF16)
              << "\"";
     return *named;
   }

@@ -292,8 +292,27 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     third of the tensor-core work and none of the splitting. With
     `precision=auto` (the default), a function marked
     `nats.mma_precision = "tf32"` (`nats-gpu-mma-precision`: 16-bit
-    attention data) gets tf32, any other 3xTF32; a mark other than
-    `"tf32"` or `"3xtf32"` is an error.
+    attention data) gets tf32, one marked `"bf16"` bf16, any other
+    3xTF32; a mark other than `"tf32"`, `"3xtf32"` or `"bf16"` is an
+    error.
+
+    With `precision=bf16`, a step is 16 deep: the lane loads the
+    fragments of two k8 steps as above, rounds each pair of its f32
+    elements into one register of two bf16 (`arith.truncf`, one
+    `cvt.rn.bf16x2.f32`) and runs one `nvvm.mma.sync` of shape m16n8k16
+    on bf16 with f32 accumulation (nvgpu's has no bf16 lowering in MLIR
+    22): half the MMAs of tf32 and none of its rounding arithmetic, for
+    the same shared loads, at bf16's 8 significant bits where tf32 keeps
+    11 (what FLA's kernels round their intermediates to). The k slots 2t,
+    2t + 1, 2t + 8, 2t + 9 of the step take the k8 slots t, t + 4 of its
+    first half and then of its second, for A and B alike. A contraction
+    whose depth is no multiple of 16 keeps tf32 steps (one product each).
+    Measured on an H200 (docs/benchmarks.md, run 38): no faster than tf32
+    (the gated-delta kernels at 2×4096×8×128 0.651 → 0.662 ms, the routed
+    softmax at 1×16384×32×64 6.52 → 7.84 ms) and o's error against
+    float64 2.8e-3 → 6.4e-3: the contractions wait on their shared loads,
+    which this leaves as they are; bf16 tiles in shared memory would halve
+    those.
 
     With `paired-loads`, each step's k slots t and t + 4 take the columns
     2t and 2t + 1 instead of t and t + 4, for A and B alike (a permutation
@@ -325,15 +344,17 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     Option<"precision", "precision", "::mlir::nats::MmaPrecision",
            "::mlir::nats::MmaPrecision::Auto",
            "the products of a step: 3xtf32 (three tf32 products, f32 "
-           "accuracy), tf32 (one), auto (the function's nats.mma_precision "
-           "mark, 3xtf32 without one)",
+           "accuracy), tf32 (one), bf16 (one bf16 product a 16-deep step), "
+           "auto (the function's nats.mma_precision mark, 3xtf32 without one)",
            [{::llvm::cl::values(
              clEnumValN(::mlir::nats::MmaPrecision::Auto, "auto",
                         "the function's nats.mma_precision mark"),
              clEnumValN(::mlir::nats::MmaPrecision::ThreeTF32, "3xtf32",
                         "three tf32 products a step (f32 accuracy)"),
              clEnumValN(::mlir::nats::MmaPrecision::TF32, "tf32",
-                        "one tf32 product a step"))}]>,
+                        "one tf32 product a step"),
+             clEnumValN(::mlir::nats::MmaPrecision::BF16, "bf16",
+                        "one bf16 m16n8k16 product a 16-deep step"))}]>,
     Option<"pairedLoads", "paired-loads", "bool", "false",
            "read a lane's two k elements of a row with one 64-bit load where "
            "k is contiguous and the pair aligned (k permuted in each step)">,
@@ -344,7 +365,9 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
