@@ -6,6 +6,6 @@
 # and layer rows measure, before they become defaults.
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 OTHER_PIPELINES=("nats-gpu{block-threads=1024}" "nats-gpu{kernel-threads=gated_delta_outputs:1024}"
-                 "nats-gpu{merge-phases=false ldmatrix=false warp-tile-n=8}"
-                 "nats-gpu{warp-tile-m=32 mma-precision=3xtf32}")
-LAYER_PIPELINES=("nats-gpu{warp-tile-m=32}")
+                 "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"
+                 "nats-gpu{warp-tile-m=16 mma-precision=3xtf32}")
+LAYER_PIPELINES=("nats-gpu{warp-tile-m=16}")

@@ -208,14 +208,16 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("read MMA operands that are k-contiguous in shared "
                      "memory with ldmatrix (nats-gpu-mma-sync)"),
       llvm::cl::init(true)};
-  // 16 x 16: 32 x 16 takes the routed softmax further (7.97 -> 7.35 ms) but
-  // the state pass, whose outputs are 16 columns wide, back from 0.229 to
-  // 0.268 ms (run 29).
+  // 32 x 16 since 512 threads a block: against 16 x 16, M1's ops 3-9% and
+  // M2's 6-16% faster (the outputs 14-20%, the state pass 4-9%), the layer
+  // 4.51 -> 3.96 ms at T = 4096, the routed softmax 6.52 -> 5.66 ms at
+  // 1x16384x32x64 (H200, docs/benchmarks.md, runs 38-39). With 1024
+  // threads it had made the state pass slower (0.229 -> 0.268 ms, run 29).
   Option<int64_t> warpTileM{
       *this, "warp-tile-m",
       llvm::cl::desc("output rows of a tensor-core warp tile, a multiple of "
                      "16 (nats-gpu-distribute)"),
-      llvm::cl::init(16)};
+      llvm::cl::init(32)};
   Option<int64_t> warpTileN{
       *this, "warp-tile-n",
       llvm::cl::desc("output columns of a tensor-core warp tile, a multiple "
