@@ -220,9 +220,10 @@ def layer_bytes(cfg, T):
 class Bench:
     """Times and memory of GPU work on torch's current stream."""
 
-    def __init__(self, torch, repeat):
+    def __init__(self, torch, repeat, baselines=True):
         self.torch = torch
         self.repeat = repeat
+        self.baselines = baselines  # False: nats alone (two builds compared in one call)
         self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
 
     def ms(self, run):
@@ -347,6 +348,19 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
     row["nats_peak_mib"] = bench.nats_peak_mib(nats_run, results)
     softmax = softmax_flops(c.T, x["route"].cpu().numpy(), c.Hs, c.Ds)
     add_rates(row, gdn_flops(c.B, c.T, c.H, c.D, c.D) + softmax, op_bytes(c), ceil)
+    if c.group == "M3":
+        # The routed softmax alone: its kernels (the kept-chunk lists and the
+        # attention), on the (query, key) pairs it visits.
+        row["softmax_gflop"] = softmax / 1e9
+        softmax_ms = sum(ms for name, ms in row["nats_kernel_ms"].items()
+                         if name.startswith("routed_softmax"))
+        if softmax_ms:
+            row["nats_softmax_ms"] = softmax_ms
+            row["nats_softmax_tflops"] = row["softmax_gflop"] / softmax_ms
+        row["nats_linear_ms"] = sum(ms for name, ms in row["nats_kernel_ms"].items()
+                                    if name.startswith("gated_delta"))
+    if not bench.baselines:
+        return row
 
     fla = lambda: baselines.fla_gated_delta(x["q"], x["k"], x["v"], x["g"], x["beta"], scale)
     row["fla_ms"] = bench.ms(fla)
@@ -376,14 +390,6 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
     if c.group != "M3":
         return row
 
-    # The routed softmax alone: its kernel, on the (query, key) pairs it visits.
-    row["softmax_gflop"] = softmax / 1e9
-    softmax_ms = row["nats_kernel_ms"].get("routed_softmax")
-    if softmax_ms:
-        row["nats_softmax_ms"] = softmax_ms
-        row["nats_softmax_tflops"] = row["softmax_gflop"] / softmax_ms
-    row["nats_linear_ms"] = sum(ms for name, ms in row["nats_kernel_ms"].items()
-                                if name.startswith("gated_delta"))
     qs, ks, vs = (baselines.heads_first(x[n]) for n in ("qs", "ks", "vs"))
     build_mask = lambda: baselines.routed_block_mask(x["route"], c.T, CHUNK, c.Hs)
     row["flex_mask_ms"] = bench.ms(build_mask)
@@ -424,14 +430,16 @@ def run_layer_case(torch, bench, ceil, c: Case, gen, seed, memo):
     row["nats_ms"] = bench.ms(nats_run)
     row["nats_kernel_ms"] = bench.kernel_ms(nats_run)
     row["nats_peak_mib"] = bench.nats_peak_mib(nats_run, [out])
-    run_torch = lambda: baselines.torch_layer(x, w, cfg)
-    row["torch_ms"] = bench.ms(run_torch)
-    row["torch_peak_mib"] = bench.torch_peak_mib(run_torch)
     # The route the layer's router picks for this x, for the softmax FLOPs.
     logits = baselines.chunk_means(x.float(), CHUNK) @ w["wr"].float()
     route = (logits.view(1, -1, cfg.R, 2).argmax(-1) == 0).cpu().numpy()
     row["kept_fraction"] = float(route.mean())
     add_rates(row, layer_flops(cfg, c.T, route), layer_bytes(cfg, c.T), ceil)
+    if not bench.baselines:
+        return row
+    run_torch = lambda: baselines.torch_layer(x, w, cfg)
+    row["torch_ms"] = bench.ms(run_torch)
+    row["torch_peak_mib"] = bench.torch_peak_mib(run_torch)
     return row
 
 
@@ -530,6 +538,9 @@ def main():
                              "(e.g. 8x2048x32x256)")
     parser.add_argument("--repeat", type=int, default=REPEAT,
                         help="timed runs per measurement (the median is reported)")
+    parser.add_argument("--only-nats", action="store_true",
+                        help="time nats alone, no baselines: two builds' products "
+                             "($NATS_CACHE_DIR) compared in one call")
     args = parser.parse_args()
     groups = args.groups.split(",")
     unknown = [g for g in groups if g not in GROUPS]
@@ -541,7 +552,7 @@ def main():
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     gen = torch.Generator(device="cuda").manual_seed(seed)
     cuda.set_stream(torch.cuda.current_stream().cuda_stream)
-    bench = Bench(torch, args.repeat)
+    bench = Bench(torch, args.repeat, baselines=not args.only_nats)
     results = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, seed=seed,
                    warmup=WARMUP, repeat=args.repeat, ceilings=bench.ceilings(), rows=[])
     print(json.dumps({k: v for k, v in results.items() if k != "rows"}), flush=True)

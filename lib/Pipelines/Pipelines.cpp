@@ -46,7 +46,7 @@ struct EmitCInterfacePass
 void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
                                        int64_t blockSize, NatsTiling tiling,
                                        int64_t valueTile,
-                                       bool fuseElementwise) {
+                                       bool fuseElementwise, bool mapBlocks) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
   if (tiling == NatsTiling::HybridTiles)
@@ -56,6 +56,10 @@ void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
   func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
   if (fuseElementwise)
     func.addPass(createNatsFuseElementwisePass());
+  // Before canonicalization, which folds an unmapped forall of one
+  // iteration into its body.
+  if (mapBlocks)
+    func.addPass(createNatsGPUMapBlocksPass());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
 }
@@ -101,7 +105,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // delta rule, B·Hs·(query blocks) for the routed softmax.
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
                         NatsTiling::BranchLoops, options.valueTile,
-                        options.fuseElementwise);
+                        options.fuseElementwise, /*mapBlocks=*/true);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,

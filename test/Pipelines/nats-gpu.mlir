@@ -20,7 +20,8 @@
 // pads of the tokens (grids of their own); the gated delta rule's three
 // stages, the chunk terms with one block per (batch, head, tile) = 1·2·2,
 // the state pass with one block per (batch, head) = 2, the outputs with one
-// block per tile again; the routed softmax with one block per (batch,
+// block per tile again; the routed softmax's kept-chunk lists with one block
+// per (batch, router head) = 2, its attention with one block per (batch,
 // softmax head, query block) = 1·2·2; 512 threads each; the wait; and a C
 // interface. The stages' kernels are named after them (the pads and copies
 // keep the function's name).
@@ -34,6 +35,7 @@
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_chunk_terms::@gated_delta_chunk_terms blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @routed_softmax_lists::@routed_softmax_lists blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @routed_softmax::@routed_softmax blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
@@ -60,7 +62,7 @@
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CHECK:     gpu.binary @gated_delta_outputs
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// CHECK:     gpu.binary @routed_softmax
+// CHECK:     gpu.binary @routed_softmax [
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 
 // mma=false: FMA loops only.
@@ -84,7 +86,7 @@
 // LDMATRIX:    gpu.binary @gated_delta_chunk_terms
 // LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // LDMATRIX-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// LDMATRIX:    gpu.binary @routed_softmax
+// LDMATRIX:    gpu.binary @routed_softmax [
 // LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 
 // kernel-threads: the outputs' kernel with 1024 threads, the others with
@@ -93,7 +95,7 @@
 // KERNEL-THREADS-SAME: .maxntid 512, 1, 1
 // KERNEL-THREADS:      gpu.binary @gated_delta_outputs
 // KERNEL-THREADS-SAME: .maxntid 1024, 1, 1
-// KERNEL-THREADS:      gpu.binary @routed_softmax
+// KERNEL-THREADS:      gpu.binary @routed_softmax [
 // KERNEL-THREADS-SAME: .maxntid 512, 1, 1
 
 // mma-precision=bf16: contractions take bf16 m16n8k16 products, 16 deep
@@ -101,7 +103,7 @@
 // BF16:      gpu.binary @gated_delta_chunk_terms
 // BF16-SAME:   cvt.rn.bf16x2.f32
 // BF16-SAME:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// BF16:      gpu.binary @routed_softmax
+// BF16:      gpu.binary @routed_softmax [
 // BF16-SAME:   mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">

@@ -249,14 +249,15 @@ enum class NatsTiling {
 
 /// The passes of nats-to-linalg (router decomposition, tiling, branch
 /// split, gated-delta fusion, routed-softmax compaction, with
-/// `fuseElementwise` nats-fuse-elementwise, cleanup): the nats
-/// ops to tiled, fused, compacted linalg/scf/tensor IR. Every target's
-/// pipeline starts with them.
+/// `fuseElementwise` nats-fuse-elementwise, with `mapBlocks`
+/// nats-gpu-map-blocks, cleanup): the nats ops to tiled, fused, compacted
+/// linalg/scf/tensor IR. Every target's pipeline starts with them.
 void addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
                            int64_t blockSize,
                            NatsTiling tiling = NatsTiling::HybridTiles,
                            int64_t valueTile = 0,
-                           bool fuseElementwise = false);
+                           bool fuseElementwise = false,
+                           bool mapBlocks = false);
 
 /// nats-to-linalg: addNatsToLinalgPasses as a pipeline of its own.
 void buildNatsToLinalgPipeline(OpPassManager &pm,

@@ -34,20 +34,6 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Mapping attributes for a forall of `rank` dims; the last dim varies
-/// fastest (linear_dim_0), so consecutive threads touch consecutive
-/// elements of the innermost dimension.
-template <typename MappingAttrT>
-SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
-  SmallVector<Attribute> mapping;
-  for (int64_t i = 0; i < rank; ++i)
-    mapping.push_back(MappingAttrT::get(
-        ctx, static_cast<gpu::MappingId>(
-                 static_cast<uint64_t>(gpu::MappingId::LinearDim0) + rank -
-                 1 - i)));
-  return mapping;
-}
-
 /// Whether tileOnto fuses into the tiles the linalg.fill that `op`
 /// accumulates into (or whose elements it overwrites): each tile then fills
 /// its own part first, where the fill alone would be a phase of the whole
@@ -375,18 +361,10 @@ struct NatsGPUDistributePass
           return signalPassFailure();
     }
 
-    // Outermost foralls are the independent tiles: one block each.
-    func.walk([&](scf::ForallOp forall) {
-      if (forall->getParentOfType<scf::ForallOp>() || forall.getMapping())
-        return;
-      if (!forall.getStaticUpperBound().size() ||
-          ShapedType::isDynamicShape(forall.getStaticUpperBound())) {
-        forall.emitOpError("needs static bounds to become thread blocks");
-        return signalPassFailure();
-      }
-      forall.setMappingAttr(ArrayAttr::get(
-          ctx, linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
-    });
+    // Outermost foralls are the independent tiles: one block each (the
+    // pipeline has mapped them already, nats-gpu-map-blocks).
+    if (failed(mapOutermostForallsToBlocks(func)))
+      return signalPassFailure();
 
     // A forall in a block whose iterations are scalar code (no linalg op:
     // the column-wise triangular solve) runs one iteration per thread.

@@ -52,3 +52,20 @@ bool mlir::nats::isInBlockOutsideThreads(Operation *op) {
   }
   return false;
 }
+
+LogicalResult mlir::nats::mapOutermostForallsToBlocks(Operation *root) {
+  WalkResult result = root->walk([](scf::ForallOp forall) {
+    if (forall->getParentOfType<scf::ForallOp>() || forall.getMapping())
+      return WalkResult::advance();
+    if (!forall.getStaticUpperBound().size() ||
+        ShapedType::isDynamicShape(forall.getStaticUpperBound())) {
+      forall.emitOpError("needs static bounds to become thread blocks");
+      return WalkResult::interrupt();
+    }
+    MLIRContext *ctx = forall.getContext();
+    forall.setMappingAttr(ArrayAttr::get(
+        ctx, linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}

@@ -19,17 +19,15 @@
 // CHECK-DAG: %[[QP:.+]] = tensor.pad %[[Q]] low[0, 0, 0, 0] high[0, 24, 0, 0]
 // CHECK-DAG: %[[KP:.+]] = tensor.pad %[[K]] low[0, 0, 0, 0] high[0, 24, 0, 0]
 // CHECK-DAG: %[[VP:.+]] = tensor.pad %[[V]] low[0, 0, 0, 0] high[0, 24, 0, 0]
-// One iteration per (batch, softmax head, query block), each on its own:
-// the padded output is cut to T after the loop.
-// CHECK: %[[ALL:.+]] = scf.forall (%[[B:.+]], %[[S:.+]], %[[BLK:.+]]) in (2, 4, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x64x4x6xf16>)
-// CHECK: %[[R:.+]] = arith.divui %[[S]], %c2
 //
-// Compaction, data-parallel: the route bits as indices; their inclusive
-// prefix sum by doubling (shifts 1 and 2 for 3 chunks); each chunk's slot
-// (the exclusive sum); and the list of kept chunks by slot, 4 long (two
-// key blocks of two), each slot a binary search of the sums.
+// Compaction, once per (batch, router head), data-parallel: the route bits
+// as indices; their inclusive prefix sum by doubling (shifts 1 and 2 for 3
+// chunks); each chunk's slot (the exclusive sum); and the list of kept
+// chunks by slot, 4 long (two key blocks of two), each slot a binary search
+// of the sums.
+// CHECK: %[[LISTS:.+]]:2 = scf.forall (%[[LB:.+]], %[[LR:.+]]) in (2, 2) shared_outs(%[[SLOTS_OUT:.+]] = %{{.+}}, %[[LIST_OUT:.+]] = %{{.+}}) -> (tensor<2x2x3xindex>, tensor<2x2x4xindex>)
 // CHECK: %[[BITS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<3xindex>)
-// CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
+// CHECK: tensor.extract %[[ROUTE]][%[[LB]], %{{.+}}, %[[LR]]]
 // CHECK: arith.index_castui
 // CHECK: %[[SUM1:.+]] = linalg.generic {{.*}} ins(%[[BITS]] : tensor<3xindex>)
 // CHECK: arith.cmpi uge, %{{.+}}, %c1
@@ -42,9 +40,14 @@
 // CHECK: %[[LIST:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<4xindex>)
 // CHECK: tensor.extract %[[SUM2]]
 // CHECK: arith.cmpi ugt
-// The route bit of every token's chunk, read once per block.
-// CHECK: %[[KEPT:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<64xi1>)
-// CHECK: tensor.extract %[[ROUTE]]
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[SLOTS]] into %[[SLOTS_OUT]][%[[LB]], %[[LR]], 0] [1, 1, 3]
+// CHECK-NEXT: tensor.parallel_insert_slice %[[LIST]] into %[[LIST_OUT]][%[[LB]], %[[LR]], 0] [1, 1, 4]
+//
+// One iteration per (batch, softmax head, query block), each on its own:
+// the padded output is cut to T after the loop.
+// CHECK: %[[ALL:.+]] = scf.forall (%[[B:.+]], %[[S:.+]], %[[BLK:.+]]) in (2, 4, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x64x4x6xf16>)
+// CHECK: %[[R:.+]] = arith.divui %[[S]], %c2
 //
 // The query block; the queries are scaled once.
 // CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
@@ -57,14 +60,14 @@
 //    bound is the prefix sum at the block's first chunk, rounded down to
 //    whole pairs.
 // CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c16
-// CHECK: %[[BEFORE:.+]] = tensor.extract %[[SLOTS]][%[[C0]]] : tensor<3xindex>
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[LISTS]]#0[%[[B]], %[[R]], %[[C0]]] : tensor<2x2x3xindex>
 // CHECK: %[[PAIRS:.+]] = arith.divui %[[BEFORE]], %c2
 // CHECK: %[[FULL:.+]] = arith.muli %[[PAIRS]], %c2
 // CHECK: %[[A:.+]]:3 = scf.for %[[SLOT:.+]] = %c0 to %[[FULL]] step %c2 iter_args(%[[M:.+]] = %[[M0]], %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
 // Keys gathered through the list.
 // CHECK: %[[KEYS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK: arith.addi %[[SLOT]]
-// CHECK: tensor.extract %[[LIST]][%{{.+}}] : tensor<4xindex>
+// CHECK: tensor.extract %[[LISTS]]#1[%[[B]], %[[R]], %{{.+}}] : tensor<2x2x4xindex>
 // CHECK: tensor.extract %[[KP]]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // Q·Kᵀ: a contraction over the key dim.
@@ -97,7 +100,7 @@
 // CHECK: %[[REST:.+]] = arith.subi %[[BEFORE]], %[[FULL]]
 // CHECK: %[[ANY:.+]] = arith.cmpi ne, %[[REST]], %c0
 // CHECK: %[[PART:.+]]:3 = scf.if %[[ANY]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
-// CHECK: tensor.extract %[[LIST]]
+// CHECK: tensor.extract %[[LISTS]]#1
 // CHECK: linalg.index 1
 // CHECK: %[[VALID:.+]] = arith.cmpi ult, %{{.+}}, %[[REST]]
 // CHECK: arith.select %[[VALID]], %{{.+}}, %[[NEG_INF]]
@@ -108,7 +111,12 @@
 //    by the rule (causal; same chunk, kept, or in the window) and hiding
 //    the kept chunks that (a) counted.
 // CHECK: %[[BAND:.+]]:3 = scf.for %[[KS:.+]] = %{{.+}} to %[[T0]] step %c32 iter_args(%{{.+}} = %[[PART]]#0, %{{.+}} = %[[PART]]#1, %{{.+}} = %[[PART]]#2)
-// CHECK: %[[KEPTB:.+]] = tensor.extract_slice %[[KEPT]][%[[KS]]] [32] [1] : tensor<64xi1> to tensor<32xi1>
+// The route bit of each key's chunk, read once per key block (the last
+// chunk's for padding keys).
+// CHECK: %[[KEPTB:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32xi1>)
+// CHECK: arith.addi %[[KS]]
+// CHECK: arith.minui %{{.+}}, %c2
+// CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
 // CHECK: tensor.extract_slice %[[KP]][%[[B]], %[[KS]], %[[S]], 0] [1, 32, 1, 8]
 // CHECK: ins(%{{.+}}, %[[KEPTB]] : tensor<32x32xf32>, tensor<32xi1>)
 // CHECK: arith.cmpi eq
@@ -120,7 +128,8 @@
 // CHECK: scf.yield
 //
 // c. The block's own keys, masked by the same rule; then os = acc / l.
-// CHECK: %[[KEPTD:.+]] = tensor.extract_slice %[[KEPT]][%[[T0]]] [32] [1]
+// CHECK: %[[KEPTD:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32xi1>)
+// CHECK: arith.addi %[[T0]]
 // CHECK: ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // CHECK: math.exp
@@ -150,14 +159,18 @@ func.func @window_band(%q: tensor<2x40x4x8xf16>, %k: tensor<2x40x4x8xf16>,
 // CHECK-SAME: (%{{[^:]+}}: tensor<1x100x2x8xf32>, %[[K:[^:]+]]: tensor<1x100x2x8xf32>
 // CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[KP:.+]] = tensor.pad %[[K]] low[0, 0, 0, 0] high[0, 28, 0, 0]
-// CHECK: scf.forall (%{{.+}}, %[[BLK:.+]]) in (2, 4)
+// With one batch and one router head, the lists' forall has one iteration,
+// which canonicalization folds (nats-gpu keeps it: nats-gpu-map-blocks).
 // CHECK: %[[SLOTS:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<2xindex>, tensor<2xindex>)
 // CHECK: %[[LIST:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<2xindex>)
+// CHECK: %[[ALL_SLOTS:.+]] = tensor.insert_slice %[[SLOTS]] into %{{.+}}[0, 0, 0] [1, 1, 2]
+// CHECK: %[[ALL_LISTS:.+]] = tensor.insert_slice %[[LIST]] into %{{.+}}[0, 0, 0] [1, 1, 2]
+// CHECK: scf.forall (%{{.+}}, %[[BLK:.+]]) in (2, 4)
 // CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
 // CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c64
-// CHECK: %[[BEFORE:.+]] = tensor.extract %[[SLOTS]][%[[C0]]]
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[ALL_SLOTS]][%c0, %{{.+}}, %[[C0]]]
 // CHECK: scf.for %[[SLOT:.+]] = %c0 to %[[BEFORE]] step %c1
-// CHECK: %[[CHUNK:.+]] = tensor.extract %[[LIST]][%[[SLOT]]]
+// CHECK: %[[CHUNK:.+]] = tensor.extract %[[ALL_LISTS]][%c0, %{{.+}}, %[[SLOT]]]
 // CHECK: %[[START:.+]] = arith.muli %[[CHUNK]], %c64
 // CHECK: %[[KEYS:.+]] = tensor.extract_slice %[[KP]][0, %[[START]], %{{.+}}, 0] [1, 64, 1, 8]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]

@@ -12,6 +12,7 @@
 #ifndef NATS_GPU_TRANSFORMS_MAPPING_H
 #define NATS_GPU_TRANSFORMS_MAPPING_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::nats {
@@ -34,6 +35,25 @@ scf::ForallOp getEnclosingBlockForall(Operation *op);
 /// Whether `op` is a block's own: inside a block forall with no thread or
 /// warp forall in between (not part of a thread's or a warp's tile).
 bool isInBlockOutsideThreads(Operation *op);
+
+/// Mapping attributes for a forall of `rank` dims; the last dim varies
+/// fastest (linear_dim_0), so consecutive threads touch consecutive
+/// elements of the innermost dimension.
+template <typename MappingAttrT>
+SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
+  SmallVector<Attribute> mapping;
+  for (int64_t i = 0; i < rank; ++i)
+    mapping.push_back(MappingAttrT::get(
+        ctx, static_cast<gpu::MappingId>(
+                 static_cast<uint64_t>(gpu::MappingId::LinearDim0) + rank -
+                 1 - i)));
+  return mapping;
+}
+
+/// Maps every outermost scf.forall under `root` that has no mapping yet to
+/// thread blocks (#gpu.block): one block per iteration. Fails, with an
+/// error at the forall, on one without static bounds.
+LogicalResult mapOutermostForallsToBlocks(Operation *root);
 
 } // namespace mlir::nats
 

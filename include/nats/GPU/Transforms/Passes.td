@@ -11,12 +11,30 @@
 
 include "mlir/Pass/PassBase.td"
 
+def NatsGPUMapBlocksPass : Pass<"nats-gpu-map-blocks", "::mlir::func::FuncOp"> {
+  let summary = "Map the outermost loops of nats-to-linalg onto thread blocks";
+  let description = [{
+    Every outermost `scf.forall` (a tile of a nats op's lowering: (batch,
+    head) of the gated delta rule, (batch, router head) of the routed
+    softmax's kept-chunk lists, ...) gets a `#gpu.block` mapping: one
+    thread block per iteration, a kernel per forall. `nats-gpu` runs it
+    inside `nats-to-linalg`, before its canonicalization: a forall of one
+    iteration (a batch of one with one router head) has no mapping to keep
+    it otherwise, and would be folded into its body, whose ops would then
+    each become a grid of their own. `nats-gpu-distribute` maps any
+    outermost forall still unmapped the same way. A forall without static
+    bounds is an error.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> {
   let summary = "Say which loops run on thread blocks and which on threads";
   let description = [{
     Works on tensors, after `nats-to-linalg`. Every outermost `scf.forall`
     (a tile of `nats.hybrid_attention`, one per (batch, router head)) gets a
-    `#gpu.block` mapping: one thread block per iteration. Every linalg op is
+    `#gpu.block` mapping, as `nats-gpu-map-blocks` gives it: one thread
+    block per iteration. Every linalg op is
     then tiled through its `TilingInterface` into an `scf.forall` of
     single-element tiles over its parallel dimensions, mapped to
     `#gpu.thread`: inside a block forall its iterations are shared out over

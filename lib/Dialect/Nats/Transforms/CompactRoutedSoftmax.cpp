@@ -1,15 +1,18 @@
 //===- CompactRoutedSoftmax.cpp - routed softmax over kept chunks ---------===//
 //
 // Lowers nats.routed_softmax (spec §3.3) so that work follows the keys a
-// query can see (docs/algorithms.md §2). One scf.forall iteration per
-// (batch, softmax head, query block [t0, t0 + Lq)), independent of the
-// others (a thread block each on a GPU):
+// query can see (docs/algorithms.md §2), in two scf.foralls (a kernel each
+// on a GPU):
 //
-//  1. Compaction: the route bits of the head's router head give each kept
-//     chunk its slot (an exclusive prefix sum, by log2 N doubling steps)
-//     and the list of kept chunk indices by slot (a binary search per
-//     slot): data-parallel maps, no step per chunk.
-//  2. An online softmax over
+//  1. Compaction, one iteration per (batch, router head): the route bits
+//     give each kept chunk its slot (an exclusive prefix sum, by log2 N
+//     doubling steps) and the list of kept chunk indices by slot (a binary
+//     search per slot): data-parallel maps, no step per chunk. Done once
+//     per router head, not once per query block: every block of every
+//     softmax head that shares the router head reads the same list, as an
+//     attention kernel reads a block-sparse mask's precomputed indices.
+//  2. One iteration per (batch, softmax head, query block [t0, t0 + Lq)),
+//     independent of the others, an online softmax over
 //       a. the kept chunks wholly before the block's first chunk c0, read
 //          through the list: full key blocks, no mask. Every query of the
 //          block is in chunk c0 or later and after these keys, so each of
@@ -81,10 +84,10 @@ struct OnlineSoftmax {
 
 /// What the steps of one (batch, softmax head) read.
 struct Head {
-  Value q, k, v;    // B×P×Hs×{Ks,Vs}, padded to P tokens, input type
-  Value batch, head;
-  Value keptTokens; // P, i1: whether token t's chunk is kept for this head
-  Value list;       // kept chunk indices by slot (index)
+  Value q, k, v;     // B×P×Hs×{Ks,Vs}, padded to P tokens, input type
+  Value route;       // B×N×R, i1
+  Value batch, head, routerHead;
+  Value list;        // B×R×S: kept chunk indices by slot (index)
   int64_t chunk, window;
   Blocking blocks;
 };
@@ -95,6 +98,12 @@ Value minusInf(OpBuilder &b, Location loc) {
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// The chunk in `slot` of the head's list of kept chunks.
+Value keptChunk(OpBuilder &b, Location loc, const Head &h, Value slot) {
+  return tensor::ExtractOp::create(b, loc, h.list,
+                                   ValueRange{h.batch, h.routerHead, slot});
 }
 
 /// `tile` in f32: a widening copy for f16/bf16, the value itself for f32.
@@ -120,7 +129,7 @@ Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
   Location loc = tb.location();
   int64_t chunk = h.chunk, group = h.blocks.group;
   if (group == 1) {
-    Value n = tensor::ExtractOp::create(b, loc, h.list, first);
+    Value n = keptChunk(b, loc, h, first);
     Value start =
         arith::MulIOp::create(b, loc, n, indexConstant(b, loc, chunk));
     return tokenTile(tb, h, value, start, chunk);
@@ -131,7 +140,7 @@ Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
                   Value c = indexConstant(nb, l, chunk);
                   Value slot = arith::AddIOp::create(
                       nb, l, first, arith::DivUIOp::create(nb, l, idx[0], c));
-                  Value n = tensor::ExtractOp::create(nb, l, h.list, slot);
+                  Value n = keptChunk(nb, l, h, slot);
                   Value token = arith::AddIOp::create(
                       nb, l, arith::MulIOp::create(nb, l, n, c),
                       arith::RemUIOp::create(nb, l, idx[0], c));
@@ -301,7 +310,8 @@ Value keptList(TileBuilder &tb, Value counts, int64_t length) {
       tb.builder().getIndexType());
 }
 
-/// One query block's output rows (Lq×Vs, `elementType`).
+/// One query block's output rows (Lq×Vs, `elementType`); `slots` (B×R×N)
+/// holds the number of kept chunks before each chunk.
 Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
                  double scale, Type elementType) {
   OpBuilder &b = tb.builder();
@@ -329,8 +339,8 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
   //    ones, fewer than G, fill a key block only partly; the slots past
   //    them are hidden by a column mask.
   Value firstChunk = arith::DivUIOp::create(b, loc, t0, tb.index(chunk));
-  Value keptBefore =
-      tensor::ExtractOp::create(b, loc, slots, ValueRange{firstChunk});
+  Value keptBefore = tensor::ExtractOp::create(
+      b, loc, slots, ValueRange{h.batch, h.routerHead, firstChunk});
   Value fullEnd = keptBefore;
   if (group > 1)
     fullEnd = arith::MulIOp::create(
@@ -375,12 +385,24 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
   // before c0, which step (a) counted.
   auto masked = [&](TileBuilder &kb, Value keyStart,
                     const OnlineSoftmax &st) {
-    OpBuilder &kbb = kb.builder();
-    Location l = kb.location();
-    Value kept = tensor::ExtractSliceOp::create(
-        kbb, l, h.keptTokens, ArrayRef<OpFoldResult>{keyStart},
-        ArrayRef<OpFoldResult>{kbb.getIndexAttr(lq)},
-        ArrayRef<OpFoldResult>{kbb.getIndexAttr(1)});
+    // The route bit of each key's chunk, read once per key rather than per
+    // score by the mask. Padding keys read the last chunk's bit: they are
+    // never visible to a real query, it only keeps the read in bounds.
+    int64_t chunks =
+        cast<RankedTensorType>(h.route.getType()).getDimSize(1);
+    Value kept = kb.map(
+        {lq}, ValueRange{}, ArrayRef<AffineMap>{},
+        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
+          Value n = arith::MinUIOp::create(
+              nb, l,
+              arith::DivUIOp::create(
+                  nb, l, arith::AddIOp::create(nb, l, keyStart, idx[0]),
+                  indexConstant(nb, l, chunk)),
+              indexConstant(nb, l, chunks - 1));
+          return tensor::ExtractOp::create(
+              nb, l, h.route, ValueRange{h.batch, n, h.routerHead});
+        },
+        kb.builder().getI1Type());
     Value hidden = hide(
         kb, scores(kb, tokenTile(kb, h, h.k, keyStart, lq)), kept,
         [&](OpBuilder &bb, Location ll, ValueRange a, ValueRange idx) {
@@ -450,6 +472,61 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
                 elementType);
 }
 
+/// The kept chunks of every (batch, router head) of `route` (B×N×R):
+/// slots (B×R×N), the number of kept chunks before each chunk, and the list
+/// (B×R×`length`) of kept chunks by slot. One forall iteration per (batch,
+/// router head), a kernel of its own on a GPU.
+std::pair<Value, Value> keptChunkLists(TileBuilder &tb, Value route,
+                                       int64_t length) {
+  OpBuilder &b = tb.builder();
+  Location loc = tb.location();
+  auto routeType = cast<RankedTensorType>(route.getType());
+  int64_t batch = routeType.getDimSize(0), chunks = routeType.getDimSize(1),
+          routers = routeType.getDimSize(2);
+  Type indexType = b.getIndexType();
+  auto forall = scf::ForallOp::create(
+      b, NameLoc::get(b.getStringAttr("routed_softmax_lists"), loc),
+      ArrayRef<OpFoldResult>{b.getIndexAttr(batch), b.getIndexAttr(routers)},
+      ValueRange{tensor::EmptyOp::create(
+                     b, loc, ArrayRef<int64_t>{batch, routers, chunks},
+                     indexType),
+                 tensor::EmptyOp::create(
+                     b, loc, ArrayRef<int64_t>{batch, routers, length},
+                     indexType)},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value batchIv = forall.getInductionVar(0), r = forall.getInductionVar(1);
+  Value bits = tb.map(
+      {chunks}, ValueRange{}, ArrayRef<AffineMap>{},
+      [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
+        Value kept =
+            tensor::ExtractOp::create(nb, l, route, ValueRange{batchIv, idx[0], r});
+        return arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), kept);
+      },
+      indexType);
+  Value counts = inclusiveSum(tb, bits);
+  Value slots = tb.map(
+      ValueRange{counts, bits},
+      [](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
+        return arith::SubIOp::create(nb, l, a[0], a[1]);
+      },
+      indexType);
+  Value list = keptList(tb, counts, length);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  OpFoldResult one = b.getIndexAttr(1);
+  Value results[] = {slots, list};
+  for (auto [result, out] : llvm::zip(results, forall.getRegionIterArgs())) {
+    int64_t size = cast<RankedTensorType>(result.getType()).getDimSize(0);
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, result, out,
+        ArrayRef<OpFoldResult>{batchIv, r, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{one, one, b.getIndexAttr(size)},
+        SmallVector<OpFoldResult>(3, one));
+  }
+  return {forall.getResult(0), forall.getResult(1)};
+}
+
 struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
   CompactRoutedSoftmax(MLIRContext *ctx, int64_t blockSize,
                        PatternBenefit benefit)
@@ -485,15 +562,18 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     h.q = TileBuilder::padTokens(rewriter, loc, op.getQs(), blocks.padded);
     h.k = TileBuilder::padTokens(rewriter, loc, op.getKs(), blocks.padded);
     h.v = TileBuilder::padTokens(rewriter, loc, op.getVs(), blocks.padded);
+    h.route = op.getRoute();
     h.chunk = chunk;
     h.window = op.getWindow();
     h.blocks = blocks;
 
-    // One iteration per (batch, softmax head, query block): the query
-    // blocks are independent, and each redoes the compaction of its head
-    // (ceil(log2 N) + 3 data-parallel maps, little beside its block's
-    // attention) so that nothing is shared between iterations: a GPU runs
-    // each as a thread block.
+    // 1. Compaction.
+    auto [slots, list] = keptChunkLists(
+        tb, h.route, roundUp(chunks, blocks.group));
+    h.list = list;
+
+    // 2. One iteration per (batch, softmax head, query block): the query
+    //    blocks are independent (a GPU runs each as a thread block).
     int64_t lq = blocks.query;
     // Named for the GPU kernel it becomes (nats-map-foralls-to-gpu).
     auto forall = scf::ForallOp::create(
@@ -510,46 +590,9 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     rewriter.setInsertionPointToStart(forall.getBody());
     h.batch = forall.getInductionVar(0);
     h.head = forall.getInductionVar(1);
-    Value routerHead = arith::DivUIOp::create(
+    h.routerHead = arith::DivUIOp::create(
         rewriter, loc, h.head, tb.index(heads / routeType.getDimSize(2)));
-    Value route = op.getRoute();
 
-    // 1. Compaction: slots[n], the number of kept chunks before n, and the
-    //    list of kept chunks by slot, both as data-parallel maps over the
-    //    chunks (log2 N of them, not a step per chunk).
-    Value bits = tb.map(
-        {chunks}, ValueRange{}, ArrayRef<AffineMap>{},
-        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
-          Value kept = tensor::ExtractOp::create(
-              nb, l, route, ValueRange{h.batch, idx[0], routerHead});
-          return arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), kept);
-        },
-        rewriter.getIndexType());
-    Value counts = inclusiveSum(tb, bits);
-    Value slots = tb.map(
-        ValueRange{counts, bits},
-        [](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
-          return arith::SubIOp::create(nb, l, a[0], a[1]);
-        },
-        rewriter.getIndexType());
-    h.list = keptList(tb, counts, roundUp(chunks, blocks.group));
-
-    // The route bit of every token's chunk, read once here rather than per
-    // score by the masks. Padding tokens read the last chunk's bit: they
-    // are never visible to a real query, it only keeps the read in bounds.
-    h.keptTokens = tb.map(
-        {blocks.padded}, ValueRange{}, ArrayRef<AffineMap>{},
-        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
-          Value n = arith::MinUIOp::create(
-              nb, l,
-              arith::DivUIOp::create(nb, l, idx[0], indexConstant(nb, l, chunk)),
-              indexConstant(nb, l, chunks - 1));
-          return tensor::ExtractOp::create(nb, l, route,
-                                           ValueRange{h.batch, n, routerHead});
-        },
-        rewriter.getI1Type());
-
-    // 2. The query block.
     Value t0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
                                      tb.index(lq));
     Value rows = queryBlock(tb, h, slots, t0, op.getScale().convertToDouble(),

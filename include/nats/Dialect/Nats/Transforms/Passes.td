@@ -127,12 +127,12 @@ def NatsCompactRoutedSoftmaxPass : Pass<"nats-compact-routed-softmax"> {
   let summary = "Lower nats.routed_softmax to a kept-chunk index list and an "
                 "online softmax";
   let description = [{
-    One `scf.forall` iteration per (batch, softmax head, query block), each
-    independent: it compacts the kept chunks of its router head into an
-    index list (an exclusive prefix sum over `route` gives each kept chunk
-    its slot, by ceil(log2 N) doubling maps, and each slot's chunk is found
-    by a binary search of the sums: data-parallel, redone per block so that
-    nothing is shared), then
+    Two `scf.forall`s. The first, one iteration per (batch, router head),
+    compacts the router head's kept chunks into an index list: an exclusive
+    prefix sum over `route` gives each kept chunk its slot, by ceil(log2 N)
+    doubling maps, and each slot's chunk is found by a binary search of the
+    sums (data-parallel). The second, one iteration per (batch, softmax
+    head, query block), each independent, reads its router head's list and
     runs an online (flash-style) softmax over: the kept chunks wholly before
     the block, as unmasked key blocks gathered through the list (with chunks smaller than a block,
     several kept chunks are grouped into one key block so that products stay
