@@ -102,7 +102,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // nats ops that say it are gone after nats-to-linalg.
   pm.addNestedPass<func::FuncOp>(createNatsGPUMmaPrecisionPass());
   // Each branch's own loops become thread blocks: B·H blocks for the gated
-  // delta rule, B·Hs·(query blocks) for the routed softmax.
+  // delta rule; B·R for the routed softmax's kept-chunk lists and
+  // B·Hs·(query blocks) for its attention.
   addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
                         NatsTiling::BranchLoops, options.valueTile,
                         options.fuseElementwise, /*mapBlocks=*/true);

@@ -42,11 +42,51 @@ func.func @grids(%x: tensor<1x1x8xf32>, %y: tensor<4x8xf32>)
 
 // -----
 
-func.func @dynamic_grid(%n: index, %x: tensor<?xf32>) -> tensor<?xf32> {
+// A forall that has a mapping keeps it; one under a loop but no forall is
+// outermost too.
+// CHECK-LABEL: func.func @mapped_and_nested_in_loop
+// CHECK: scf.forall (%{{.+}}) in (4)
+// CHECK: } {mapping = [#gpu.thread<x>]}
+// CHECK: scf.for
+// CHECK: scf.forall (%{{.+}}) in (2)
+// CHECK: } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @mapped_and_nested_in_loop(%x: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = scf.forall (%i) in (4) shared_outs(%o = %x) -> (tensor<4xf32>) {
+    %e = tensor.extract_slice %o[%i] [1] [1] : tensor<4xf32> to tensor<1xf32>
+    %m = linalg.negf ins(%e : tensor<1xf32>) outs(%e : tensor<1xf32>) -> tensor<1xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i] [1] [1] : tensor<1xf32> into tensor<4xf32>
+    }
+  } {mapping = [#gpu.thread<x>]}
+  %b = scf.for %k = %c0 to %n step %c1 iter_args(%t = %a) -> (tensor<4xf32>) {
+    %r = scf.forall (%i) in (2) shared_outs(%o = %t) -> (tensor<4xf32>) {
+      %e = tensor.extract_slice %o[%i] [2] [1] : tensor<4xf32> to tensor<2xf32>
+      %m = linalg.negf ins(%e : tensor<2xf32>) outs(%e : tensor<2xf32>) -> tensor<2xf32>
+      scf.forall.in_parallel {
+        tensor.parallel_insert_slice %m into %o[%i] [2] [1] : tensor<2xf32> into tensor<4xf32>
+      }
+    }
+    scf.yield %r : tensor<4xf32>
+  }
+  return %b : tensor<4xf32>
+}
+
+// -----
+
+// Every forall that cannot be a grid is reported, not only the first.
+func.func @not_grids(%n: index, %x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
   // expected-error @below {{needs static bounds to become thread blocks}}
   %r = scf.forall (%i) in (%n) shared_outs(%o = %x) -> (tensor<?xf32>) {
     scf.forall.in_parallel {
     }
   }
-  return %r : tensor<?xf32>
+  // expected-error @below {{has 11 dims; a grid of thread blocks has at most 10}}
+  %s = scf.forall (%i0, %i1, %i2, %i3, %i4, %i5, %i6, %i7, %i8, %i9, %i10)
+      in (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2) shared_outs(%o = %x) -> (tensor<?xf32>) {
+    scf.forall.in_parallel {
+    }
+  }
+  return %r, %s : tensor<?xf32>, tensor<?xf32>
 }

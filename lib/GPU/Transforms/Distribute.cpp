@@ -361,8 +361,9 @@ struct NatsGPUDistributePass
           return signalPassFailure();
     }
 
-    // Outermost foralls are the independent tiles: one block each (the
-    // pipeline has mapped them already, nats-gpu-map-blocks).
+    // Outermost foralls are the independent tiles: one block each (nats-gpu
+    // maps them earlier, in nats-gpu-map-blocks; this maps any still
+    // unmapped).
     if (failed(mapOutermostForallsToBlocks(func)))
       return signalPassFailure();
 

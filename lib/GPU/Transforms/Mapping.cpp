@@ -2,8 +2,6 @@
 
 #include "nats/GPU/Transforms/Mapping.h"
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-
 using namespace mlir;
 
 namespace {
@@ -54,18 +52,31 @@ bool mlir::nats::isInBlockOutsideThreads(Operation *op) {
 }
 
 LogicalResult mlir::nats::mapOutermostForallsToBlocks(Operation *root) {
-  WalkResult result = root->walk([](scf::ForallOp forall) {
-    if (forall->getParentOfType<scf::ForallOp>() || forall.getMapping())
-      return WalkResult::advance();
+  // The mapping ids name ten linear dims.
+  constexpr int64_t kMaxRank = static_cast<int64_t>(gpu::MappingId::LinearDim9) -
+                               static_cast<int64_t>(gpu::MappingId::LinearDim0) +
+                               1;
+  bool failed = false;
+  root->walk<WalkOrder::PreOrder>([&](scf::ForallOp forall) {
+    if (forall.getMapping())
+      return WalkResult::skip();
     if (!forall.getStaticUpperBound().size() ||
         ShapedType::isDynamicShape(forall.getStaticUpperBound())) {
       forall.emitOpError("needs static bounds to become thread blocks");
-      return WalkResult::interrupt();
+      failed = true;
+    } else if (forall.getRank() > kMaxRank) {
+      forall.emitOpError("has ")
+          << forall.getRank() << " dims; a grid of thread blocks has at most "
+          << kMaxRank;
+      failed = true;
+    } else {
+      MLIRContext *ctx = forall.getContext();
+      forall.setMappingAttr(ArrayAttr::get(
+          ctx,
+          linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
     }
-    MLIRContext *ctx = forall.getContext();
-    forall.setMappingAttr(ArrayAttr::get(
-        ctx, linearMapping<gpu::GPUBlockMappingAttr>(ctx, forall.getRank())));
-    return WalkResult::advance();
+    // A forall inside is a block's own work (nats-gpu-distribute's).
+    return WalkResult::skip();
   });
-  return failure(result.wasInterrupted());
+  return failure(failed);
 }

@@ -100,7 +100,7 @@
 // CHECK: %[[REST:.+]] = arith.subi %[[BEFORE]], %[[FULL]]
 // CHECK: %[[ANY:.+]] = arith.cmpi ne, %[[REST]], %c0
 // CHECK: %[[PART:.+]]:3 = scf.if %[[ANY]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x6xf32>)
-// CHECK: tensor.extract %[[LISTS]]#1
+// CHECK: tensor.extract %[[LISTS]]#1[%[[B]], %[[R]], %{{.+}}] : tensor<2x2x4xindex>
 // CHECK: linalg.index 1
 // CHECK: %[[VALID:.+]] = arith.cmpi ult, %{{.+}}, %[[REST]]
 // CHECK: arith.select %[[VALID]], %{{.+}}, %[[NEG_INF]]
@@ -130,6 +130,8 @@
 // c. The block's own keys, masked by the same rule; then os = acc / l.
 // CHECK: %[[KEPTD:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32xi1>)
 // CHECK: arith.addi %[[T0]]
+// CHECK: arith.minui %{{.+}}, %c2
+// CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
 // CHECK: ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // CHECK: math.exp
@@ -165,12 +167,13 @@ func.func @window_band(%q: tensor<2x40x4x8xf16>, %k: tensor<2x40x4x8xf16>,
 // CHECK: %[[LIST:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<2xindex>)
 // CHECK: %[[ALL_SLOTS:.+]] = tensor.insert_slice %[[SLOTS]] into %{{.+}}[0, 0, 0] [1, 1, 2]
 // CHECK: %[[ALL_LISTS:.+]] = tensor.insert_slice %[[LIST]] into %{{.+}}[0, 0, 0] [1, 1, 2]
-// CHECK: scf.forall (%{{.+}}, %[[BLK:.+]]) in (2, 4)
+// CHECK: scf.forall (%[[S:.+]], %[[BLK:.+]]) in (2, 4)
+// CHECK: %[[R:.+]] = arith.divui %[[S]], %c2
 // CHECK: %[[T0:.+]] = arith.muli %[[BLK]], %c32
 // CHECK: %[[C0:.+]] = arith.divui %[[T0]], %c64
-// CHECK: %[[BEFORE:.+]] = tensor.extract %[[ALL_SLOTS]][%c0, %{{.+}}, %[[C0]]]
+// CHECK: %[[BEFORE:.+]] = tensor.extract %[[ALL_SLOTS]][%c0, %[[R]], %[[C0]]]
 // CHECK: scf.for %[[SLOT:.+]] = %c0 to %[[BEFORE]] step %c1
-// CHECK: %[[CHUNK:.+]] = tensor.extract %[[ALL_LISTS]][%c0, %{{.+}}, %[[SLOT]]]
+// CHECK: %[[CHUNK:.+]] = tensor.extract %[[ALL_LISTS]][%c0, %[[R]], %[[SLOT]]]
 // CHECK: %[[START:.+]] = arith.muli %[[CHUNK]], %c64
 // CHECK: %[[KEYS:.+]] = tensor.extract_slice %[[KP]][0, %[[START]], %{{.+}}, 0] [1, 64, 1, 8]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]

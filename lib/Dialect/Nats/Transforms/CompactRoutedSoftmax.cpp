@@ -87,8 +87,9 @@ struct Head {
   Value q, k, v;     // B×P×Hs×{Ks,Vs}, padded to P tokens, input type
   Value route;       // B×N×R, i1
   Value batch, head, routerHead;
+  Value slots;       // B×R×N: kept chunks before each chunk (index)
   Value list;        // B×R×S: kept chunk indices by slot (index)
-  int64_t chunk, window;
+  int64_t chunk, chunks, window;
   Blocking blocks;
 };
 
@@ -310,9 +311,8 @@ Value keptList(TileBuilder &tb, Value counts, int64_t length) {
       tb.builder().getIndexType());
 }
 
-/// One query block's output rows (Lq×Vs, `elementType`); `slots` (B×R×N)
-/// holds the number of kept chunks before each chunk.
-Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
+/// One query block's output rows (Lq×Vs, `elementType`).
+Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
                  double scale, Type elementType) {
   OpBuilder &b = tb.builder();
   Location loc = tb.location();
@@ -335,12 +335,12 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
   OnlineSoftmax state{tb.filled({lq}, tb.f32Constant(kMinusInf)),
                       tb.zeros({lq}), tb.zeros({lq, valueDim})};
 
-  // a. Kept chunks before c0: slots [0, slots[c0]), G at a time. The last
+  // a. Kept chunks before c0: slots [0, slots[b, r, c0]), G at a time. The last
   //    ones, fewer than G, fill a key block only partly; the slots past
   //    them are hidden by a column mask.
   Value firstChunk = arith::DivUIOp::create(b, loc, t0, tb.index(chunk));
   Value keptBefore = tensor::ExtractOp::create(
-      b, loc, slots, ValueRange{h.batch, h.routerHead, firstChunk});
+      b, loc, h.slots, ValueRange{h.batch, h.routerHead, firstChunk});
   Value fullEnd = keptBefore;
   if (group > 1)
     fullEnd = arith::MulIOp::create(
@@ -388,8 +388,6 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
     // The route bit of each key's chunk, read once per key rather than per
     // score by the mask. Padding keys read the last chunk's bit: they are
     // never visible to a real query, it only keeps the read in bounds.
-    int64_t chunks =
-        cast<RankedTensorType>(h.route.getType()).getDimSize(1);
     Value kept = kb.map(
         {lq}, ValueRange{}, ArrayRef<AffineMap>{},
         [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
@@ -398,7 +396,7 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value slots, Value t0,
               arith::DivUIOp::create(
                   nb, l, arith::AddIOp::create(nb, l, keyStart, idx[0]),
                   indexConstant(nb, l, chunk)),
-              indexConstant(nb, l, chunks - 1));
+              indexConstant(nb, l, h.chunks - 1));
           return tensor::ExtractOp::create(
               nb, l, h.route, ValueRange{h.batch, n, h.routerHead});
         },
@@ -564,13 +562,13 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
     h.v = TileBuilder::padTokens(rewriter, loc, op.getVs(), blocks.padded);
     h.route = op.getRoute();
     h.chunk = chunk;
+    h.chunks = chunks;
     h.window = op.getWindow();
     h.blocks = blocks;
 
     // 1. Compaction.
-    auto [slots, list] = keptChunkLists(
-        tb, h.route, roundUp(chunks, blocks.group));
-    h.list = list;
+    std::tie(h.slots, h.list) =
+        keptChunkLists(tb, h.route, roundUp(chunks, blocks.group));
 
     // 2. One iteration per (batch, softmax head, query block): the query
     //    blocks are independent (a GPU runs each as a thread block).
@@ -595,8 +593,8 @@ struct CompactRoutedSoftmax : OpRewritePattern<RoutedSoftmaxOp> {
 
     Value t0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(2),
                                      tb.index(lq));
-    Value rows = queryBlock(tb, h, slots, t0, op.getScale().convertToDouble(),
-                            elementType);
+    Value rows =
+        queryBlock(tb, h, t0, op.getScale().convertToDouble(), elementType);
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
     tensor::ParallelInsertSliceOp::create(
