@@ -18,6 +18,7 @@ checks every array before the call instead of crashing in compiled code.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -306,13 +307,19 @@ def descriptor(array):
     desc.offset = 0
     if array.ndim:
         desc.sizes[:] = array.shape
-        # C-contiguous: the row-major strides, in elements (NumPy's may be
-        # arbitrary along dims of size 1, and are in bytes).
-        stride = 1
-        for d in reversed(range(array.ndim)):
-            desc.strides[d] = stride
-            stride *= array.shape[d]
+        desc.strides[:] = _row_major_strides(tuple(array.shape))
     return desc
+
+
+@functools.lru_cache(maxsize=None)
+def _row_major_strides(shape):
+    """The strides of a C-contiguous array of `shape`, in elements (NumPy's
+    may be arbitrary along dims of size 1, and are in bytes)."""
+    strides, stride = [], 1
+    for size in reversed(shape):
+        strides.append(stride)
+        stride *= size
+    return tuple(reversed(strides))
 
 
 def _signatures_path(path: Path) -> Path:
@@ -384,15 +391,17 @@ class Module:
             if i >= n_in and not array.flags.writeable:
                 raise ValueError(f"@{name} {label}: the output array is read-only")
 
-    def call(self, name: str, arrays) -> None:
+    def call(self, name: str, arrays, check: bool = True) -> None:
         """Calls `name` with `arrays`: its inputs, then its (pre-allocated)
         outputs, which it writes in place. Checks the arrays against the
-        function's signature where it is known."""
+        function's signature where it is known, unless `check` is False (a
+        caller that made the arrays fit, as nats.hybrid_attention does)."""
         try:
             function = getattr(self._lib, f"_mlir_ciface_{name}")
         except AttributeError:
             raise RuntimeError_(f"{self.path} has no function @{name}") from None
-        self.check(name, arrays)
+        if check:
+            self.check(name, arrays)
         function.restype = None
         descriptors = [descriptor(a) for a in arrays]
         function(*[ctypes.byref(d) for d in descriptors])

@@ -30,9 +30,9 @@ def no_compiling(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("compiled before the arguments were checked")
     monkeypatch.setattr(compiler, "compile_module", refuse)
-    api._compiled.cache_clear()
+    api._forget_compiled()
     yield
-    api._compiled.cache_clear()
+    api._forget_compiled()
 
 
 @pytest.mark.parametrize("overrides, error, match", [
@@ -187,7 +187,7 @@ def test_device_arrays_are_checked(monkeypatch, target, mix, out, error, match):
                      ((2, 4, 8, 6), np.float32)])
     class Refuse:
         """A compiled module whose functions must not run."""
-        def call(self, *args):
+        def call(self, *args, **kwargs):
             pytest.fail("ran")
     monkeypatch.setattr(api, "_compiled", lambda *args: Refuse())
     with pytest.raises(error, match=match):
@@ -210,7 +210,7 @@ class FakeModule:
         self.source = source
         self.calls = []
 
-    def call(self, name, arrays):
+    def call(self, name, arrays, check=True):
         self.calls.append((name, [a.copy() for a in arrays]))
         for out in arrays[-3:]:
             out[...] = 1
@@ -224,9 +224,9 @@ def fake_compiler(monkeypatch):
         modules.append(FakeModule(source))
         return modules[-1]
     monkeypatch.setattr(compiler, "compile_module", compile_module)
-    api._compiled.cache_clear()
+    api._forget_compiled()
     yield modules
-    api._compiled.cache_clear()
+    api._forget_compiled()
 
 
 def test_source_calls_and_in_process_cache(fake_compiler):
@@ -256,6 +256,25 @@ def test_source_calls_and_in_process_cache(fake_compiler):
     nats.hybrid_attention(**good_inputs(), chunk_size=8)
     assert len(fake_compiler) == 3
     assert "initial_state" not in fake_compiler[2].source
+
+
+def test_a_call_like_an_accepted_one_is_still_checked(fake_compiler):
+    # The second call of a signature skips the checks (api._PREPARED), so
+    # anything the checks read must be part of that signature.
+    inputs = good_inputs()
+    nats.hybrid_attention(**inputs, chunk_size=8, scale=0.1)
+    nats.hybrid_attention(**inputs, chunk_size=8, scale=0.1)
+    assert len(fake_compiler) == 1 and len(fake_compiler[0].calls) == 2
+    strided = np.zeros((2, 20, 4, 16), np.float32)[..., ::2]
+    with pytest.raises(ValueError, match="q: the array must be C-contiguous"):
+        nats.hybrid_attention(**dict(inputs, q=strided), chunk_size=8, scale=0.1)
+    with pytest.raises(ValueError, match="scale: expected a finite f32 number"):
+        nats.hybrid_attention(**inputs, chunk_size=8, scale=float("nan"))
+    with pytest.raises(ValueError, match="chunk_size: expected an integer >= 1"):
+        nats.hybrid_attention(**inputs, chunk_size=8.0, scale=0.1)
+    with pytest.raises(TypeError, match="scale: expected a number or None"):
+        nats.hybrid_attention(**inputs, chunk_size=8, scale=[0.1])
+    assert len(fake_compiler[0].calls) == 2
 
 
 def test_route_bytes_are_normalized(fake_compiler):
