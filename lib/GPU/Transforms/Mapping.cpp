@@ -53,9 +53,9 @@ bool mlir::nats::isInBlockOutsideThreads(Operation *op) {
 
 LogicalResult mlir::nats::mapOutermostForallsToBlocks(Operation *root) {
   // The mapping ids name ten linear dims.
-  constexpr int64_t kMaxRank = static_cast<int64_t>(gpu::MappingId::LinearDim9) -
-                               static_cast<int64_t>(gpu::MappingId::LinearDim0) +
-                               1;
+  constexpr int64_t kMaxRank =
+      static_cast<int64_t>(gpu::MappingId::LinearDim9) -
+      static_cast<int64_t>(gpu::MappingId::LinearDim0) + 1;
   bool failed = false;
   root->walk<WalkOrder::PreOrder>([&](scf::ForallOp forall) {
     if (forall.getMapping())

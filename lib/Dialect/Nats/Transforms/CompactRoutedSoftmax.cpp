@@ -498,8 +498,8 @@ std::pair<Value, Value> keptChunkLists(TileBuilder &tb, Value route,
   Value bits = tb.map(
       {chunks}, ValueRange{}, ArrayRef<AffineMap>{},
       [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
-        Value kept =
-            tensor::ExtractOp::create(nb, l, route, ValueRange{batchIv, idx[0], r});
+        Value kept = tensor::ExtractOp::create(nb, l, route,
+                                               ValueRange{batchIv, idx[0], r});
         return arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), kept);
       },
       indexType);
