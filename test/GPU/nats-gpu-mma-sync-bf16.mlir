@@ -3,20 +3,23 @@
 
 // precision=bf16: a 16-deep step loads the f32 fragments of two k8 steps
 // (k0 + t, k0 + t + 4, then 8 further), rounds each pair of a lane's
-// elements into one i32 of two bf16 (A: rows g and g + 8 of each half, the
-// columns t and t + 4 in a register; B: the rows t and t + 4 of a half) and
-// runs one m16n8k16 bf16 MMA on the accumulator's four elements.
+// elements into a register of two bf16 (A: rows g and g + 8 of each half,
+// the columns t and t + 4 in a register; B: the rows t and t + 4 of a half)
+// and runs one m16n8k16 bf16 MMA on the accumulator's four elements:
+// nvgpu.mma.sync on the fragments, which the pass then lowers itself to
+// nvvm.mma.sync on their i32 registers (nvgpu's has no bf16 lowering in
+// MLIR 22).
 // CHECK-LABEL: func.func @bf16_steps
 // CHECK:         %[[STEP:.+]] = arith.constant 16 : index
 // CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[STEP]] iter_args(%{{.+}} = %{{.+}}) -> (vector<2x2xf32>)
 // CHECK-COUNT-12:  memref.load
 // CHECK-NOT:       memref.load
 // CHECK:           %[[PAIR:.+]] = vector.from_elements %{{.+}}, %{{.+}} : vector<2xf32>
-// CHECK:           %[[NARROW:.+]] = arith.truncf %[[PAIR]] : vector<2xf32> to vector<2xbf16>
-// CHECK:           %[[BITS:.+]] = vector.bitcast %[[NARROW]] : vector<2xbf16> to vector<1xi32>
-// CHECK:           vector.extract %[[BITS]][0] : i32 from vector<1xi32>
+// CHECK:           arith.truncf %[[PAIR]] : vector<2xf32> to vector<2xbf16>
 // CHECK-COUNT-5:   arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK-NOT:       nvgpu.mma.sync
+// CHECK:           %[[BITS:.+]] = vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
+// CHECK:           vector.extract %[[BITS]][0] : i32 from vector<1xi32>
 // CHECK:           %[[D:.+]] = nvvm.mma.sync A[{{.+}}, {{.+}}, {{.+}}, {{.+}}] B[{{.+}}, {{.+}}] C[{{.+}}, {{.+}}, {{.+}}, {{.+}}]
 // CHECK-SAME:        multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>
 // CHECK-SAME:        shape = #nvvm.shape<m = 16, n = 8, k = 16>

@@ -125,6 +125,21 @@ def test_half_precision(measured, dtype, tolerance):
     check(measured, inputs, tolerance=tolerance, chunk_size=16)
 
 
+@pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)])
+@pytest.mark.parametrize("window", [0, 5])
+def test_half_precision_tensor_core_tiles(measured, dtype, tolerance, window):
+    """Sizes whose routed softmax the GPU runs on 16-bit tensor-core tiles
+    (head dims multiples of 16, chunks of 64; nats-gpu-warp-rows): kept
+    chunks at random, the last query block partial, Ks != Vs."""
+    if dtype is None:
+        pytest.skip("bf16 needs ml_dtypes")
+    inputs = make(1, 300, 2, 16, 16, 4, 64, 32, 2, 64, seed=7)
+    inputs["route"] = routes("p1/2", 1, 5, 2, np.random.default_rng(OPTIONS.seed + 7))
+    for name in ("q", "k", "v", "g", "beta", "qs", "ks", "vs"):
+        inputs[name] = inputs[name].astype(dtype)
+    check(measured, inputs, tolerance=tolerance, chunk_size=64, window=window)
+
+
 def test_compiled_once_per_shape():
     inputs = make(1, 20, 2, 4, 4, 2, 4, 4, 1, 8, seed=0)
     if OPTIONS.compile_only:

@@ -132,6 +132,17 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "memory one iteration ahead, with cp.async into two "
                      "buffers taken in turn (nats-gpu-prefetch)"),
       llvm::cl::init(true)};
+  // On: the routed softmax on 16-bit data 3.5-4.4x faster where chunks are
+  // kept (H200, docs/benchmarks.md, run 46: 4x4096x32x64 at rho = 1/4
+  // 1.62 -> 0.507 ms, 1x16384x16x128 at rho = 1 22.6 -> 5.16 ms), 2x at
+  // rho = 0; the GPU matrix and both layers passed through it.
+  Option<bool> warpRows{
+      *this, "warp-rows",
+      llvm::cl::desc("lower the routed softmax's loop over kept chunks and "
+                     "its own chunk's step onto warp-owned rows held in "
+                     "registers, with 16-bit MMAs, where its data is bf16 or "
+                     "f16 (nats-gpu-warp-rows; with mma)"),
+      llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

@@ -397,6 +397,44 @@ void createGridLaunch(RewriterBase &rewriter, Location loc, int64_t count,
   body(linear);
 }
 
+/// The threads that the warp foralls of `block` holding barriers
+/// (nats-gpu-warp-rows' lane code) need: every warp must reach each barrier,
+/// so each runs one iteration, all in one round. 0 where there are none;
+/// `chosen` (kernel-threads' count, or 0) must agree.
+FailureOr<int64_t> getBarrierWarpThreads(scf::ForallOp block, int64_t chosen) {
+  int64_t threads = 0;
+  WalkResult walk = block.getBody()->walk([&](scf::ForallOp forall) {
+    if (!isWarpForall(forall) ||
+        !forall.getBody()
+             ->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })
+             .wasInterrupted())
+      return WalkResult::advance();
+    int64_t needed = getTripCount(forall) * kWarpSize;
+    auto error = [&]() {
+      return forall.emitOpError("holds barriers, so its block needs one warp "
+                                "per iteration: ")
+             << needed << " threads";
+    };
+    if (needed > 1024) {
+      error() << ", more than a block has";
+      return WalkResult::interrupt();
+    }
+    if (threads && needed != threads) {
+      error() << ", where another such forall needs " << threads;
+      return WalkResult::interrupt();
+    }
+    if (chosen && needed != chosen) {
+      error() << ", where kernel-threads gives it " << chosen;
+      return WalkResult::interrupt();
+    }
+    threads = needed;
+    return WalkResult::skip();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return threads;
+}
+
 /// The block's pool of shared memory (from nats-gpu-workspace): the one
 /// `memref.alloca` of workgroup memory directly in the block, or null.
 FailureOr<memref::AllocaOp> getSharedPool(scf::ForallOp forall) {
@@ -511,8 +549,14 @@ struct NatsMapForallsToGPUPass
       int64_t sharedBytes = *pool ? pool->getType().getNumElements() : 0;
       StringAttr name = getKernelName(forall);
       int64_t threads = blockThreads;
-      if (int64_t chosen = name ? threadsOfKernel.lookup(name.getValue()) : 0)
+      int64_t chosen = name ? threadsOfKernel.lookup(name.getValue()) : 0;
+      if (chosen)
         threads = chosen;
+      FailureOr<int64_t> needed = getBarrierWarpThreads(forall, chosen);
+      if (failed(needed))
+        return failure();
+      if (*needed)
+        threads = *needed;
       gpu::LaunchOp launch = createLaunch(
           rewriter, loc, getTripCount(forall), threads, sharedBytes, name);
       if (*pool)

@@ -188,7 +188,7 @@ public:
           Fragments first = loadFragments(k0, tilesM, tilesN);
           if (bf16Steps) {
             Fragments second = loadFragments(add(k0, kMmaK), tilesM, tilesN);
-            SmallVector<SmallVector<Value>> aRegs, bRegs;
+            SmallVector<Value> aRegs, bRegs;
             for (int64_t i = 0; i < tilesM; ++i)
               aRegs.push_back(packA(first.a[i], second.a[i]));
             for (int64_t j = 0; j < tilesN; ++j)
@@ -196,7 +196,7 @@ public:
             for (int64_t i = 0; i < tilesM; ++i)
               for (int64_t j = 0; j < tilesN; ++j) {
                 Value &sum = sums[i * tilesN + j];
-                sum = mmaBF16(aRegs[i], bRegs[j], sum);
+                sum = createMma16x8x16(b, loc, aRegs[i], bRegs[j], sum);
               }
             scf::YieldOp::create(b, loc, sums);
             return;
@@ -259,61 +259,32 @@ private:
                                     /*tf32Enabled=*/true);
   }
 
-  /// Elements `x` and `y` of a k8 fragment (n × 1) rounded to bf16 in one
-  /// 32-bit register, x in its low half.
+  /// Elements `x` and `y` of a k8 fragment (n × 1) rounded to bf16: one
+  /// register of an m16n8k16 fragment, x first.
   Value pack(Value fragment, int64_t x, int64_t y) {
-    SmallVector<Value> pair;
-    for (int64_t e : {x, y})
-      pair.push_back(vector::ExtractOp::create(b, loc, fragment,
-                                               ArrayRef<int64_t>{e, 0}));
-    Value wide = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, b.getF32Type()), pair);
-    Value narrow = arith::TruncFOp::create(
-        b, loc, VectorType::get({2}, b.getBF16Type()), wide);
-    Value bits = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, b.getI32Type()), narrow);
-    return vector::ExtractOp::create(b, loc, bits, ArrayRef<int64_t>{0});
+    auto element = [&](int64_t e) -> Value {
+      return vector::ExtractOp::create(b, loc, fragment,
+                                       ArrayRef<int64_t>{e, 0});
+    };
+    return packHalves(b, loc, element(x), element(y), b.getBF16Type());
   }
-  /// A's m16n8k16 registers from the k8 fragments of its two halves
+  /// A's m16n8k16 fragment from the k8 fragments of its two halves
   /// (elements g·t, g8·t, g·t4, g8·t4 each).
-  SmallVector<Value> packA(Value first, Value second) {
+  Value packA(Value first, Value second) {
     SmallVector<Value> regs;
     for (Value half : {first, second}) {
       regs.push_back(pack(half, 0, 2));
       regs.push_back(pack(half, 1, 3));
     }
-    return regs;
+    return createFragment(b, loc, regs);
   }
-  /// B's m16n8k16 registers from the k8 fragments of its two halves
+  /// B's m16n8k16 fragment from the k8 fragments of its two halves
   /// (elements t·g, t4·g each).
-  SmallVector<Value> packB(Value first, Value second) {
+  Value packB(Value first, Value second) {
     SmallVector<Value> regs;
     for (Value half : {first, second})
       regs.push_back(pack(half, 0, 1));
-    return regs;
-  }
-  /// sum + A · B on bf16 registers. nvgpu.mma.sync has no bf16 lowering
-  /// in MLIR 22, hence the NVVM op, on the accumulator's four elements.
-  Value mmaBF16(ArrayRef<Value> aRegs, ArrayRef<Value> bRegs, Value sum) {
-    Type f32 = b.getF32Type();
-    SmallVector<Value> c;
-    for (int64_t e = 0; e < 4; ++e)
-      c.push_back(vector::ExtractOp::create(b, loc, sum,
-                                            ArrayRef<int64_t>{e / 2, e % 2}));
-    auto resultType = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), SmallVector<Type>(4, f32));
-    Value result = NVVM::MmaOp::create(
-        b, loc, resultType, aRegs, bRegs, c,
-        ArrayRef<int64_t>{kMmaM, kMmaN, 2 * kMmaK}, std::nullopt,
-        std::nullopt,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                      NVVM::MMATypes::bf16},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    SmallVector<Value> d;
-    for (int64_t e = 0; e < 4; ++e)
-      d.push_back(LLVM::ExtractValueOp::create(b, loc, result, e));
-    return vector::FromElementsOp::create(b, loc, sum.getType(), d);
+    return createFragment(b, loc, regs);
   }
 
   /// Whether k is `operand`'s last dimension (and the other its row).
@@ -556,6 +527,46 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   return success();
 }
 
+/// An m16n8k16 nvgpu.mma.sync on bf16 (this pass's and
+/// nats-gpu-warp-rows') as nvvm.mma.sync, on the fragments' 32-bit
+/// registers: convert-nvgpu-to-nvvm deduces no PTX type for bf16 in MLIR 22.
+void lowerBF16Mma(RewriterBase &b, nvgpu::MmaSyncOp mma) {
+  Location loc = mma.getLoc();
+  b.setInsertionPoint(mma);
+  auto registers = [&](Value fragment) {
+    SmallVector<Value> regs;
+    int64_t count = cast<VectorType>(fragment.getType()).getDimSize(0);
+    for (int64_t i = 0; i < count; ++i) {
+      Value pair =
+          vector::ExtractOp::create(b, loc, fragment, ArrayRef<int64_t>{i});
+      Value bits = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()), pair);
+      regs.push_back(
+          vector::ExtractOp::create(b, loc, bits, ArrayRef<int64_t>{0}));
+    }
+    return regs;
+  };
+  Type f32 = b.getF32Type();
+  SmallVector<Value> c;
+  for (int64_t e = 0; e < 4; ++e)
+    c.push_back(vector::ExtractOp::create(b, loc, mma.getMatrixC(),
+                                          ArrayRef<int64_t>{e / 2, e % 2}));
+  Value result = NVVM::MmaOp::create(
+      b, loc,
+      LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                       SmallVector<Type>(4, f32)),
+      registers(mma.getMatrixA()), registers(mma.getMatrixB()), c,
+      ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> d;
+  for (int64_t e = 0; e < 4; ++e)
+    d.push_back(LLVM::ExtractValueOp::create(b, loc, result, e));
+  b.replaceOpWithNewOp<vector::FromElementsOp>(mma, mma.getType(), d);
+}
+
 struct NatsGPUMmaSyncPass
     : nats::impl::NatsGPUMmaSyncPassBase<NatsGPUMmaSyncPass> {
   using Base::Base;
@@ -574,6 +585,13 @@ struct NatsGPUMmaSyncPass
       if (failed(rewriteWarpTile(rewriter, forall,
                                  {*resolved, pairedLoads, ldmatrix})))
         return signalPassFailure();
+    SmallVector<nvgpu::MmaSyncOp> bf16Mmas;
+    getOperation().walk([&](nvgpu::MmaSyncOp mma) {
+      if (mma.getMatrixA().getType().getElementType().isBF16())
+        bf16Mmas.push_back(mma);
+    });
+    for (nvgpu::MmaSyncOp mma : bf16Mmas)
+      lowerBF16Mma(rewriter, mma);
   }
 
   /// This function's precision: the option, or with auto the function's

@@ -30,7 +30,7 @@ TypedAttr getIdentity(Operation *combiner, FloatType type) {
 } // namespace
 
 std::optional<nats::WarpReduction>
-nats::getWarpReduction(linalg::LinalgOp op) {
+nats::getWarpReduction(linalg::LinalgOp op, int64_t lanes) {
   if (op.getNumDpsInits() != 1 || !op.getBlock())
     return std::nullopt;
   auto type = dyn_cast<FloatType>(
@@ -44,7 +44,7 @@ nats::getWarpReduction(linalg::LinalgOp op) {
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   if (ShapedType::isDynamicShape(sizes))
     return std::nullopt;
-  if (sizes[reductions[0]] % kWarpSize != 0)
+  if (sizes[reductions[0]] % lanes != 0)
     return std::nullopt;
 
   // The init is read once, by the op whose result the body yields.

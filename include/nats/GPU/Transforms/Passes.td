@@ -28,6 +28,52 @@ def NatsGPUMapBlocksPass : Pass<"nats-gpu-map-blocks", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
+  let summary = "Lower a block's online-softmax loop and what follows onto warp-owned rows, in registers";
+  let description = [{
+    Works on tensors, before `nats-gpu-distribute`. A loop directly in a
+    `#gpu.block` forall whose iteration arguments are f32 tensors of R or
+    R × N elements (R a multiple of 16: the routed softmax's running
+    maxima, sums and output rows) and whose body is made of contractions
+    with a 16-bit B tile of memory widened in the step (K, V) and an A that
+    is either such a tile widened (and optionally scaled) outside the loop
+    (Q) or an R × K tensor of the step (P), row reductions, elementwise
+    ops, fills, slices and scalar code becomes, with the ops after it that
+    read what it computed and are of the same kinds (the own chunk's masked
+    step, the division by the sums, the output's rounding), one
+    `#gpu.warp` forall of R / 16 warps holding lane code: warp w owns rows
+    16w .. 16w + 15 and its lanes carry their elements of the tensors in
+    registers, in the m16n8 accumulator layout (of R × N) or rows g, g + 8
+    (of R); contractions run as m16n8k16 MMAs on bf16 or f16
+    (`nvgpu.mma.sync`, f32 accumulation) with B read by `ldmatrix`
+    (`.trans` where its rows are the reduction) from a shared-memory copy
+    that the block's threads make with cp.async (each step, or once for
+    tiles outside the loops; rows padded by 16 bytes), and A from
+    registers (an accumulator pair of two n-tiles is a 16-deep A fragment,
+    rounded to 16 bits) or loaded once first (a scale of its widening is
+    applied to the product); a product that one elementwise op adds to a
+    value of its own accumulates onto it (O = α·O + P·V); row reductions
+    fold a lane's elements, then the row's four lanes by shuffles. Ops in
+    between that read nothing of the region move before it. What the ops
+    after the region read is stored to buffers that they read as tensors
+    (`bufferization.to_tensor`). The warp forall holds block barriers:
+    `nats-map-foralls-to-gpu` gives the block one warp per iteration.
+    Blocks without such a loop are left as they are.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> {
   let summary = "Say which loops run on thread blocks and which on threads";
   let description = [{

@@ -24,13 +24,14 @@ struct WarpReduction {
   TypedAttr identity;    // combiner(identity, x) == x
 };
 
-/// The reduction `op` computes where a warp can share it out: one init of
-/// f32, static loop sizes, exactly one reduction loop of a multiple of
-/// kWarpSize iterations, a combiner (addf, mulf, maximumf, maxnumf,
+/// The reduction `op` computes where `lanes` lanes can share it out: one
+/// init of f32, static loop sizes, exactly one reduction loop of a multiple
+/// of `lanes` iterations, a combiner (addf, mulf, maximumf, maxnumf,
 /// minimumf, minnumf) that the body applies to the init once, last;
 /// otherwise nothing. Whether it pays is the caller's question (a
 /// tensor-core tile matches too).
-std::optional<WarpReduction> getWarpReduction(linalg::LinalgOp op);
+std::optional<WarpReduction> getWarpReduction(linalg::LinalgOp op,
+                                              int64_t lanes = kWarpSize);
 
 } // namespace mlir::nats
 

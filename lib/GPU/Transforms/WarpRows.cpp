@@ -1,0 +1,1031 @@
+//===- WarpRows.cpp - online-softmax loops on warp-owned rows -------------===//
+//
+// The routed softmax's loop over kept chunks carries, for each query row of
+// a block, its running maximum m, its sum l and its output row O; a step
+// computes S = Q·Kᵀ for one key tile, folds S into m and l and adds P·V to
+// O. Distributed op by op (nats-gpu-distribute), every tensor of a step
+// goes through shared memory between phases separated by block barriers:
+// at head dim 64 about 416 KB of shared-memory traffic a block a step
+// (docs/benchmarks.md). This pass lowers such a loop as a whole, the way
+// FlashAttention-2 schedules it:
+//  - warp w owns rows 16w .. 16w + 15 of the block, and its lanes hold in
+//    registers their elements of every tensor of the step: of an R × N
+//    tensor the m16n8 accumulator fragments of its rows (lane 4g + t:
+//    rows g and g + 8, columns 8j + 2t and 8j + 2t + 1 of each n-tile j),
+//    of an R-vector its rows g and g + 8; the loop carries those elements;
+//  - a contraction A · B runs as m16n8k16 MMAs on 16-bit floats, f32
+//    accumulation: A is either a 16-bit tile of memory widened to f32
+//    outside the loop (Q: its fragments are loaded once, before the loop,
+//    and a scalar factor of its widening is applied to the result instead)
+//    or an R × K tensor of the step (P: an accumulator fragment pair of two
+//    n-tiles is the A fragment of a 16-deep step, rounded to 16 bits); B is
+//    a 16-bit tile of memory widened in the step (K, V): the block copies
+//    it into shared memory with cp.async at the start of the step, rows
+//    padded by 16 bytes, and lanes read it with ldmatrix, transposed where
+//    its rows are the reduction (V in P·V);
+//  - a row reduction folds the lane's elements of each row, then the four
+//    lanes of the row (shuffles); an elementwise op runs on each element
+//    the lane holds, its linalg.index the element's row and column.
+// No S or P in shared memory and two block barriers a step (before the
+// copies overwrite the tiles, after they land).
+//
+// What one warp forall computes is a region of its block: the first loop
+// whose every op the lanes compute (scalar code, tensor.empty, fills of
+// scalars, the slices and widenings of B tiles, contractions, row
+// reductions, elementwise ops; iteration arguments f32 tensors of R or
+// R × N elements, R a multiple of 16), then the ops after it that read what
+// the region computed (the own chunk's masked step, the division by l, the
+// rounding of the output) and the contractions the lanes compute, as long
+// as the lanes compute them; ops between that read nothing of the region
+// move before it (the own chunk's route bits). B tiles outside the loops
+// are copied once, first. A product that one elementwise op only adds to a
+// value of its own accumulates onto that value (O = α·O + P·V: one set of
+// accumulators, not two). What the ops after the region read is stored to
+// buffers that they read as tensors (bufferization.to_tensor). The block
+// runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp
+// forall, which holds barriers). Blocks without such a loop are left to
+// nats-gpu-distribute.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nats/GPU/Transforms/LaneCode.h"
+#include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/MmaTile.h"
+#include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/WarpReduction.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::nats {
+#define GEN_PASS_DEF_NATSGPUWARPROWSPASS
+#include "nats/GPU/Transforms/Passes.h.inc"
+} // namespace mlir::nats
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// One warp's share of the block's rows: an MMA tile's (kMmaM, 16). A
+/// lane holds two columns of each n-tile (kMmaN, 8) of a row.
+constexpr int64_t kWarpRows = kMmaM;
+/// The depth of one m16n8k16 MMA step.
+constexpr int64_t kStepK = 16;
+/// The elements of one 16-byte cp.async of a 16-bit tile, and the padding
+/// of its rows in shared memory: rows of a multiple of 128 bytes would all
+/// start in one bank, and ldmatrix reads eight rows at once.
+constexpr int64_t kChunk = 8;
+
+/// A 16-bit float tile of memory widened to f32 by an elementwise generic:
+/// `ins(slice) { extf, optionally mulf by a scalar }`.
+struct Widened {
+  tensor::ExtractSliceOp slice;
+  Value scale; // null: none
+};
+
+/// `value` as such a widened tile: a 2-D slice with unit strides whose
+/// columns are contiguous in its source (its last dimension), of bf16 or
+/// f16, rows and columns multiples of 16 and 8.
+std::optional<Widened> matchWidened(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return std::nullopt;
+  auto slice =
+      generic.getDpsInputs()[0].getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.hasUnitStride() || slice.getType().getRank() != 2 ||
+      slice.getDroppedDims().test(slice.getSourceType().getRank() - 1))
+    return std::nullopt;
+  Type element = slice.getType().getElementType();
+  ArrayRef<int64_t> shape = slice.getType().getShape();
+  if ((!element.isBF16() && !element.isF16()) ||
+      ShapedType::isDynamicShape(shape) || shape[0] % kStepK ||
+      shape[1] % kChunk)
+    return std::nullopt;
+  Block *body = generic.getBody();
+  Value yielded = body->getTerminator()->getOperand(0);
+  auto extf = dyn_cast_or_null<arith::ExtFOp>(body->empty() ? nullptr
+                                                            : &body->front());
+  if (!extf || extf.getIn() != body->getArgument(0) ||
+      !extf.getType().isF32())
+    return std::nullopt;
+  if (yielded == extf.getResult() && body->getOperations().size() == 2)
+    return Widened{slice, Value()};
+  auto mul = dyn_cast<arith::MulFOp>(extf->getNextNode());
+  if (!mul || yielded != mul.getResult() ||
+      body->getOperations().size() != 3)
+    return std::nullopt;
+  Value scale = mul.getLhs() == extf.getResult() ? mul.getRhs() : mul.getLhs();
+  if (scale == extf.getResult() ||
+      generic->isAncestor(scale.getParentRegion()->getParentOp()))
+    return std::nullopt;
+  return Widened{slice, scale};
+}
+
+/// The scalar a tensor is filled with, or null.
+Value getSplat(Value tensor) {
+  auto fill = tensor.getDefiningOp<linalg::FillOp>();
+  return fill ? fill.getDpsInputs()[0] : Value();
+}
+
+/// How a contraction of the step reads its operands.
+struct Contraction {
+  linalg::GenericOp op;
+  MmaLoops loops;
+  bool transposedB; // B's rows are the reduction (V in P·V)
+};
+
+/// `op` as a contraction R × N += (R × K) · B with A's map (m, k), B's
+/// (n, k) or (k, n), C's (m, n); N and K multiples of 16.
+std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  std::optional<MmaLoops> loops = getMmaLoops(op);
+  if (!loops)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto map = [&](unsigned x, unsigned y) {
+    return AffineMap::get(op.getNumLoops(), 0,
+                          {getAffineDimExpr(x, ctx), getAffineDimExpr(y, ctx)},
+                          ctx);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  if (maps[0] != map(loops->m, loops->k) ||
+      maps[2] != map(loops->m, loops->n) || sizes[loops->n] % kStepK ||
+      sizes[loops->k] % kStepK)
+    return std::nullopt;
+  if (maps[1] == map(loops->n, loops->k))
+    return Contraction{op, *loops, false};
+  if (maps[1] == map(loops->k, loops->n))
+    return Contraction{op, *loops, true};
+  return std::nullopt;
+}
+
+/// The rows R of a tensor that the lanes can hold (R or R × N elements, N
+/// a multiple of 8; f32 unless `anyElement`), or nothing.
+std::optional<int64_t> getLaneRows(Type type, bool anyElement = false) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.getElementType().isIntOrFloat() ||
+      (!anyElement && !tensor.getElementType().isF32()) ||
+      !tensor.hasStaticShape() || tensor.getRank() < 1 ||
+      tensor.getRank() > 2 || tensor.getDimSize(0) % kWarpRows ||
+      (tensor.getRank() == 2 && tensor.getDimSize(1) % kMmaN))
+    return std::nullopt;
+  return tensor.getDimSize(0);
+}
+
+/// Whether `generic` is an elementwise op (all loops parallel) or a
+/// reduction of rows (loops (row, column), the column reduced, one init
+/// indexed by row) that lanes compute on their elements: its inputs are
+/// read with projected permutations, those that `inStep` (the lanes hold
+/// them) at the element itself or at its row, its output has R rows, and
+/// only a reduction reads its init.
+bool isLaneComputable(linalg::GenericOp generic, int64_t rows,
+                      function_ref<bool(Value)> inStep) {
+  bool reduces = generic.getNumReductionLoops() != 0;
+  if (generic.getNumDpsInits() != 1 ||
+      getLaneRows(generic.getDpsInits()[0].getType(), !reduces) != rows ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isProjectedPermutation(); }))
+    return false;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    if (!inStep(input->get()) || getSplat(input->get()))
+      continue;
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    bool atElement = map.isIdentity() && map.getNumDims() <= 2;
+    bool atRow = map.getNumResults() == 1 && map.getDimPosition(0) == 0;
+    if (!getLaneRows(input->get().getType(), true) || (!atElement && !atRow))
+      return false;
+  }
+  OpOperand *init = generic.getDpsInitOperand(0);
+  bool readsInit = !generic.getMatchingBlockArgument(init).use_empty();
+  if (!reduces)
+    return !readsInit &&
+           generic.getMatchingIndexingMap(init).isIdentity();
+  // A row's four lanes hold two of each n-tile's columns.
+  std::optional<WarpReduction> reduction = getWarpReduction(generic, kMmaN);
+  return reduction && reduction->loop == 1 && generic.getNumLoops() == 2 &&
+         generic.getMatchingIndexingMap(init) ==
+             AffineMap::get(2, 0, getAffineDimExpr(0, generic.getContext()));
+}
+
+/// Whether the lanes compute `op`, in a loop of a region or in the region
+/// after a loop; `held` says which tensors the lanes hold (the step's and
+/// the region's). Scalar code, tensor.empty, fills of scalars, the slices
+/// and widenings of B tiles (read by contractions only), contractions (B a
+/// widened 16-bit tile, A held or widened outside the region; a widening's
+/// factor only on a product that starts at zero) and lane-computable
+/// generics.
+bool isLaneOp(Operation &op, int64_t rows, function_ref<bool(Value)> held) {
+  if (isa<tensor::EmptyOp>(op))
+    return true;
+  if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
+    // Scalar code: pure ops, reads of tensors the lanes do not hold.
+    return op.getNumRegions() == 0 &&
+           (isa<tensor::ExtractOp>(op) || isPure(&op)) &&
+           llvm::none_of(op.getOperands(), [&](Value operand) {
+             return isa<TensorType>(operand.getType()) && held(operand);
+           });
+  }
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+    return llvm::all_of(slice->getUsers(), [](Operation *user) {
+      std::optional<Widened> widened = matchWidened(user->getResult(0));
+      return widened && !widened->scale;
+    });
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return fill.getNumDpsInputs() == 1 &&
+           !isa<TensorType>(fill.getDpsInputs()[0].getType());
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic)
+    return false;
+  if (std::optional<Widened> widened = matchWidened(generic.getResult(0))) {
+    // A B tile: the block's threads copy it in 16-byte chunks, each thread
+    // as many.
+    ArrayRef<int64_t> shape = widened->slice.getType().getShape();
+    return !widened->scale &&
+           (shape[0] * shape[1] / kChunk) % (rows / kWarpRows * kWarpSize) ==
+               0 &&
+           llvm::all_of(generic->getUses(), [](OpOperand &use) {
+             auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+             return user && matchContraction(user) &&
+                    use.getOperandNumber() == 1;
+           });
+  }
+  if (std::optional<Contraction> contraction = matchContraction(generic)) {
+    if (generic.getStaticLoopRanges()[contraction->loops.m] != rows)
+      return false;
+    Value a = generic.getDpsInputs()[0], b = generic.getDpsInputs()[1];
+    std::optional<Widened> bTile = matchWidened(b);
+    if (!bTile || bTile->scale)
+      return false;
+    std::optional<Widened> aTile = matchWidened(a);
+    if (!aTile)
+      return held(a);
+    // Q: widened outside the region's loops (loaded once); its factor
+    // applies to the result, which must then start at zero.
+    Value init = getSplat(generic.getDpsInits()[0]);
+    return !a.getDefiningOp()->getParentOfType<scf::ForOp>() &&
+           aTile->slice.getType().getElementType() ==
+               bTile->slice.getType().getElementType() &&
+           (!aTile->scale || (init && matchPattern(init, m_AnyZeroFloat())));
+  }
+  return isLaneComputable(generic, rows, held);
+}
+
+/// Whether `loop` is a loop of lane ops (at least one contraction) carrying
+/// f32 tensors of R or R × N elements; R in `rows`. `held` says which
+/// tensors from outside the loop the lanes hold (the region's so far).
+bool isWarpRowsLoop(scf::ForOp loop, int64_t &rows,
+                    function_ref<bool(Value)> held) {
+  if (!isInBlockOutsideThreads(loop) || loop.getNumRegionIterArgs() == 0)
+    return false;
+  rows = 0;
+  for (Value init : loop.getInitArgs()) {
+    std::optional<int64_t> r = getLaneRows(init.getType());
+    if (!r || (rows && *r != rows))
+      return false;
+    rows = *r;
+  }
+  if (rows / kWarpRows * kWarpSize > 1024)
+    return false;
+  auto heldInLoop = [&](Value value) {
+    return loop->isAncestor(value.getParentRegion()->getParentOp()) ||
+           held(value);
+  };
+  bool sawContraction = false;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (!isLaneOp(op, rows, heldInLoop))
+      return false;
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    sawContraction |= generic && matchContraction(generic).has_value();
+  }
+  return sawContraction;
+}
+
+/// The ops of a block that one warp forall computes: a loop this pass
+/// lowers and the ops after it that use what the region computed, as long
+/// as the lanes compute them; the ops between that do not use it move
+/// before the region (they are pure).
+struct LaneRegion {
+  SmallVector<Operation *> ops, hoisted;
+  int64_t rows = 0;
+};
+
+std::optional<LaneRegion> findLaneRegion(Block *block) {
+  LaneRegion region;
+  DenseSet<Value> values;
+  auto held = [&](Value value) { return values.contains(value); };
+  auto add = [&](Operation *op) {
+    region.ops.push_back(op);
+    values.insert(op->result_begin(), op->result_end());
+  };
+  for (Operation &op : block->without_terminator()) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    int64_t rows;
+    if (region.ops.empty()) {
+      if (loop && isWarpRowsLoop(loop, rows, held)) {
+        region.rows = rows;
+        add(loop);
+      }
+      continue;
+    }
+    bool usesRegion = op.walk([&](Operation *nested) {
+                          return llvm::any_of(nested->getOperands(), held)
+                                     ? WalkResult::interrupt()
+                                     : WalkResult::advance();
+                        }).wasInterrupted();
+    bool lanes = loop ? isWarpRowsLoop(loop, rows, held) && rows == region.rows
+                      : isLaneOp(op, region.rows, held);
+    // A contraction the lanes compute joins even if it does not read the
+    // region's tensors (the own chunk's S = Q·Kᵀ): what follows it does.
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!usesRegion && !(lanes && generic && matchContraction(generic))) {
+      if (!isMemoryEffectFree(&op))
+        break;
+      region.hoisted.push_back(&op);
+      continue;
+    }
+    if (!lanes)
+      break;
+    add(&op);
+  }
+  if (region.ops.empty())
+    return std::nullopt;
+  return region;
+}
+
+/// Emits the lane code of one region and replaces it.
+class WarpRowsLowering {
+public:
+  WarpRowsLowering(RewriterBase &rewriter, LaneRegion region)
+      : b(rewriter), region(std::move(region)),
+        first(this->region.ops.front()), loc(first->getLoc()),
+        warps(this->region.rows / kWarpRows) {}
+
+  void run() {
+    Block *block = first->getBlock();
+    for (Operation *op : region.hoisted)
+      op->moveBefore(first);
+    b.setInsertionPoint(first);
+    allocateBuffers();
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(warps)}, ValueRange{},
+        b.getArrayAttr(linearMapping<gpu::GPUWarpMappingAttr>(
+            b.getContext(), 1)),
+        [&](OpBuilder &, Location, ValueRange ivs) {
+          emitWarp(ivs[0]);
+          scf::InParallelOp::create(b, loc);
+        });
+    b.setInsertionPointAfter(forall);
+    for (auto [value, buffer] : llvm::zip(outputs, outputBuffers)) {
+      Value tensor = bufferization::ToTensorOp::create(
+          b, loc, value.getType(), buffer, /*restrict=*/true,
+          /*writable=*/true);
+      b.replaceAllUsesWith(value, tensor);
+    }
+    for (Operation *op : llvm::reverse(region.ops))
+      b.eraseOp(op);
+    // The tiles' widenings and slices the region read, if nothing else does.
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*block)))
+      if (isOpTriviallyDead(&op))
+        b.eraseOp(&op);
+  }
+
+private:
+  /// A tensor of the step as the lane holds it: of R × N, four elements an
+  /// n-tile (j: (g, 8j + 2t), (g, 8j + 2t + 1), (g + 8, 8j + 2t),
+  /// (g + 8, 8j + 2t + 1)); of R, rows g and g + 8.
+  using Elements = SmallVector<Value>;
+
+  /// A B tile staged in shared memory: its buffer (rows padded) and the
+  /// slice it copies.
+  struct Staged {
+    Value buffer;
+    tensor::ExtractSliceOp slice;
+  };
+
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value add(Value value, int64_t offset) {
+    return offset ? arith::AddIOp::create(b, loc, value, index(offset))
+                        .getResult()
+                  : value;
+  }
+
+  /// The contractions of the region, its loops' included.
+  SmallVector<Contraction> contractions() {
+    SmallVector<Contraction> found;
+    for (Operation *op : region.ops)
+      op->walk([&](linalg::GenericOp generic) {
+        if (std::optional<Contraction> c = matchContraction(generic))
+          found.push_back(*c);
+      });
+    return found;
+  }
+
+  /// The staging buffers of the B tiles (workgroup memory) and the
+  /// buffers of what the region computes for the ops after it, in the block
+  /// before the warps.
+  void allocateBuffers() {
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    for (Contraction c : contractions()) {
+      Value tile = c.op.getDpsInputs()[1];
+      if (staged.count(tile))
+        continue;
+      RankedTensorType type = matchWidened(tile)->slice.getType();
+      auto bufferType = MemRefType::get(
+          {type.getDimSize(0), type.getDimSize(1) + kChunk},
+          type.getElementType(), AffineMap(), workgroup);
+      staged[tile] = {
+          memref::AllocOp::create(b, loc, bufferType, b.getI64IntegerAttr(16)),
+          matchWidened(tile)->slice};
+    }
+    DenseSet<Operation *> ops(region.ops.begin(), region.ops.end());
+    for (Operation *op : region.ops)
+      for (Value result : op->getResults()) {
+        if (llvm::all_of(result.getUsers(), [&](Operation *user) {
+              return ops.contains(user);
+            }))
+          continue;
+        auto type = cast<RankedTensorType>(result.getType());
+        outputs.push_back(result);
+        outputBuffers.push_back(memref::AllocOp::create(
+            b, loc, MemRefType::get(type.getShape(), type.getElementType())));
+      }
+  }
+
+  /// One warp's code: the lane's coordinates, the A fragments and B tiles
+  /// from outside the loops, the region's ops, the outputs' stores.
+  void emitWarp(Value warp) {
+    Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
+    thread = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, warp, index(kWarpSize)), lane);
+    g = arith::DivUIOp::create(b, loc, lane, index(4));
+    t = arith::RemUIOp::create(b, loc, lane, index(4));
+    t2 = arith::MulIOp::create(b, loc, t, index(2));
+    Value r0 = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, warp, index(kWarpRows)), g);
+    rowIndex = {r0, add(r0, 8)};
+    quarter = arith::DivUIOp::create(b, loc, lane, index(8));
+    laneRow = arith::RemUIOp::create(b, loc, lane, index(8));
+
+    loadOutsideFragments();
+    // The B tiles outside the loops (the own chunk's K and V) are copied
+    // once, first; the loops' waits or the one before the ops after them
+    // see them.
+    SmallVector<Value> tokens;
+    for (auto &[tile, stagedTile] : staged)
+      if (!tile.getDefiningOp()->getParentOfType<scf::ForOp>())
+        copyTile(stagedTile, tokens);
+    bool pending = !tokens.empty();
+    if (pending)
+      nvgpu::DeviceAsyncCreateGroupOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+    for (Operation *op : region.ops) {
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        emitLoop(loop);
+        continue;
+      }
+      if (pending) {
+        waitForCopies({});
+        pending = false;
+      }
+      emitTensorOp(*op);
+    }
+    for (auto [value, buffer] : llvm::zip(outputs, outputBuffers))
+      store(buffer, elementsOf(value));
+  }
+
+  /// Waits for the copies in flight (`tokens`: those just issued, as one
+  /// group) and makes them every thread's.
+  void waitForCopies(ValueRange tokens) {
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
+  }
+
+  /// `loop` on the lanes' elements of what it carries.
+  void emitLoop(scf::ForOp loop) {
+    SmallVector<Value> inits;
+    for (Value init : loop.getInitArgs())
+      llvm::append_range(inits, elementsOf(init));
+    auto newLoop = scf::ForOp::create(
+        b, loc, scalars.lookupOrDefault(loop.getLowerBound()),
+        scalars.lookupOrDefault(loop.getUpperBound()),
+        scalars.lookupOrDefault(loop.getStep()), inits,
+        [&](OpBuilder &, Location, Value iv, ValueRange args) {
+          scalars.map(loop.getInductionVar(), iv);
+          for (auto [arg, values] :
+               llvm::zip(loop.getRegionIterArgs(), split(loop, args)))
+            lanes[arg] = values;
+          emitStep(loop.getBody());
+        });
+    for (auto [result, values] :
+         llvm::zip(loop.getResults(), split(loop, newLoop.getResults())))
+      lanes[result] = values;
+  }
+
+  /// `flat` cut into the elements of each of `loop`'s tensors.
+  SmallVector<Elements> split(scf::ForOp loop, ValueRange flat) {
+    SmallVector<Elements> parts;
+    for (Value arg : loop.getRegionIterArgs()) {
+      size_t count = countOf(cast<RankedTensorType>(arg.getType()));
+      parts.push_back(Elements(flat.take_front(count)));
+      flat = flat.drop_front(count);
+    }
+    return parts;
+  }
+  static size_t countOf(RankedTensorType type) {
+    return type.getRank() == 1 ? 2 : 4 * (type.getDimSize(1) / kMmaN);
+  }
+
+  /// The lane's row of element e (of R × N: its e-th; of R: e = 0, 1).
+  Value rowOf(int64_t e, bool matrix) {
+    return rowIndex[matrix ? (e % 4) / 2 : e];
+  }
+  Value columnOf(int64_t e) { return add(t2, kMmaN * (e / 4) + e % 2); }
+
+  /// The lane's elements of `tensor`: the step's, a fill's scalar, or read
+  /// from a tensor from outside the step.
+  Elements elementsOf(Value tensor) {
+    auto it = lanes.find(tensor);
+    if (it != lanes.end())
+      return it->second;
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (Value splat = getSplat(tensor))
+      return Elements(countOf(type), scalars.lookupOrDefault(splat));
+    bool matrix = type.getRank() == 2;
+    Elements elements;
+    for (size_t e = 0; e < countOf(type); ++e) {
+      SmallVector<Value> indices{rowOf(e, matrix)};
+      if (matrix)
+        indices.push_back(columnOf(e));
+      elements.push_back(tensor::ExtractOp::create(b, loc, tensor, indices));
+    }
+    return elements;
+  }
+
+  void store(Value buffer, const Elements &values) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (type.getRank() == 2) {
+      auto pair = VectorType::get({2}, type.getElementType());
+      for (size_t e = 0; e < values.size(); e += 2)
+        vector::StoreOp::create(
+            b, loc,
+            vector::FromElementsOp::create(b, loc, pair,
+                                           ValueRange{values[e], values[e + 1]}),
+            buffer, ValueRange{rowOf(e, true), columnOf(e)});
+      return;
+    }
+    // A row's four lanes hold its value: the first stores it.
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
+                                        index(0));
+    auto guard = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard inGuard(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    for (int64_t i = 0; i < 2; ++i)
+      memref::StoreOp::create(b, loc, values[i], buffer, rowIndex[i]);
+  }
+
+  /// One step of a loop: the scalar code and the copies of the B tiles it
+  /// widens, then its tensors.
+  void emitStep(Block *body) {
+    // No thread overwrites a tile another still reads (previous step).
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> tokens;
+    for (Operation &op : body->without_terminator()) {
+      if (llvm::any_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
+        auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
+                                          : staged.end();
+        if (it != staged.end())
+          copyTile(it->second, tokens);
+        continue;
+      }
+      b.clone(op, scalars);
+    }
+    waitForCopies(tokens);
+    for (Operation &op : body->without_terminator())
+      emitTensorOp(op);
+    SmallVector<Value> yielded;
+    for (Value value : body->getTerminator()->getOperands())
+      llvm::append_range(yielded, elementsOf(value));
+    scf::YieldOp::create(b, loc, yielded);
+  }
+
+  /// The lanes' elements of what a tensor op of the region computes (B
+  /// tiles, slices, empties: nothing; scalar code is cloned before).
+  void emitTensorOp(Operation &op) {
+    if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+      lanes[fill.getResult(0)] = elementsOf(fill.getResult(0));
+      return;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!generic || staged.count(generic.getResult(0)))
+      return;
+    if (std::optional<Contraction> contraction = matchContraction(generic)) {
+      if (getAccumulatingAdd(*contraction))
+        deferred.insert({generic.getResult(0), *contraction});
+      else
+        lanes[generic.getResult(0)] =
+            emitContraction(*contraction, elementsOf(generic.getDpsInits()[0]));
+    } else if (generic.getNumReductionLoops() != 0)
+      lanes[generic.getResult(0)] = emitRowReduction(generic);
+    else
+      lanes[generic.getResult(0)] = emitElementwise(generic);
+  }
+
+  /// `source` as a buffer (its tensor read, not written).
+  Value toBuffer(Value source) {
+    auto type = cast<RankedTensorType>(source.getType());
+    // Function arguments bufferize with identity layouts (the pipelines'
+    // function-boundary-type-conversion); anything else may be strided, but
+    // its rows are contiguous (a slice with unit strides of a buffer that
+    // bufferization made): vector loads and cp.async need them so.
+    MemRefLayoutAttrInterface layout;
+    if (!isa<BlockArgument>(source) ||
+        !isa<FunctionOpInterface>(
+            cast<BlockArgument>(source).getOwner()->getParentOp())) {
+      SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+      strides.back() = 1;
+      layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                      strides);
+    }
+    auto bufferType =
+        MemRefType::get(type.getShape(), type.getElementType(), layout);
+    auto &buffer = buffers[source];
+    if (!buffer) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(first);
+      buffer = bufferization::ToBufferOp::create(b, loc, bufferType, source,
+                                                 /*read_only=*/true);
+    }
+    return buffer;
+  }
+
+  /// The indices into `slice`'s source of its element (row, column).
+  SmallVector<Value> sourceIndices(tensor::ExtractSliceOp slice, Value row,
+                                   Value column) {
+    llvm::SmallBitVector dropped = slice.getDroppedDims();
+    SmallVector<Value> indices;
+    int64_t kept = 0;
+    for (auto [dim, offset] : llvm::enumerate(slice.getMixedOffsets())) {
+      Value start = isa<Value>(offset)
+                        ? scalars.lookupOrDefault(cast<Value>(offset))
+                        : index(*getConstantIntValue(offset));
+      if (dropped.test(dim)) {
+        indices.push_back(start);
+        continue;
+      }
+      Value within = kept++ == 0 ? row : column;
+      indices.push_back(arith::AddIOp::create(b, loc, start, within));
+    }
+    return indices;
+  }
+
+  /// The block copies `tile`'s slice into its buffer, 16 bytes a cp.async
+  /// (isWarpRowsLoop: the block's threads divide the chunks).
+  void copyTile(Staged tile, SmallVector<Value> &tokens) {
+    Value source = toBuffer(tile.slice.getSource());
+    ArrayRef<int64_t> shape = tile.slice.getType().getShape();
+    int64_t perRow = shape[1] / kChunk, chunks = shape[0] * perRow;
+    int64_t threads = warps * kWarpSize;
+    for (int64_t first = 0; first < chunks; first += threads) {
+      Value chunk = add(thread, first);
+      Value row = arith::DivUIOp::create(b, loc, chunk, index(perRow));
+      Value column = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, chunk, index(perRow)),
+          index(kChunk));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+          tile.buffer, ValueRange{row, column}, source,
+          sourceIndices(tile.slice, row, column), b.getIndexAttr(kChunk),
+          /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr()));
+    }
+  }
+
+  /// The lane's register of the 16-bit elements (row, column) and
+  /// (row, column + 1) of `slice` (in memory).
+  Value loadPair(tensor::ExtractSliceOp slice, Value row, Value column) {
+    Type half = slice.getType().getElementType();
+    return vector::LoadOp::create(b, loc, VectorType::get({2}, half),
+                                  toBuffer(slice.getSource()),
+                                  sourceIndices(slice, row, column));
+  }
+
+  /// A's fragment for each 16-deep step of a contraction.
+  SmallVector<Value> aFragmentsOf(Contraction c, Type half, int64_t depth) {
+    Value a = c.op.getDpsInputs()[0];
+    auto it = lanes.find(a);
+    if (it == lanes.end())
+      return aFragments.lookup(a); // loaded before the loop
+    // The accumulators of n-tiles 2s and 2s + 1 are step s's A.
+    const Elements &p = it->second;
+    SmallVector<Value> fragments;
+    for (int64_t s = 0; s < depth / kStepK; ++s) {
+      const Value *lo = &p[8 * s], *hi = &p[8 * s + 4];
+      fragments.push_back(createFragment(
+          b, loc,
+          {packHalves(b, loc, lo[0], lo[1], half),
+           packHalves(b, loc, lo[2], lo[3], half),
+           packHalves(b, loc, hi[0], hi[1], half),
+           packHalves(b, loc, hi[2], hi[3], half)}));
+    }
+    return fragments;
+  }
+
+  /// The A fragments of the contractions whose A is a tile widened outside
+  /// the loop (Q), loaded before it.
+  void loadOutsideFragments() {
+    for (Contraction c : contractions()) {
+      Value a = c.op.getDpsInputs()[0];
+      std::optional<Widened> tile = matchWidened(a);
+      if (!tile || aFragments.count(a))
+        continue;
+      int64_t depth = c.op.getStaticLoopRanges()[c.loops.k];
+      auto &loaded = aFragments[a];
+      for (int64_t s = 0; s < depth / kStepK; ++s) {
+        Value k = add(t2, s * kStepK), k8 = add(t2, s * kStepK + 8);
+        loaded.push_back(createFragment(b, loc,
+                                        {loadPair(tile->slice, rowIndex[0], k),
+                                         loadPair(tile->slice, rowIndex[1], k),
+                                         loadPair(tile->slice, rowIndex[0], k8),
+                                         loadPair(tile->slice, rowIndex[1], k8)}));
+      }
+    }
+  }
+
+  /// C + A · B on the tensor cores, each n-tile's accumulators in the
+  /// lane's elements.
+  /// The addf by which the one user of `c`'s product, an elementwise op,
+  /// adds it to a value of its own, where the product starts at zero and
+  /// takes no factor: the MMAs can accumulate onto that value instead (O =
+  /// α·O + P·V), one accumulator fewer.
+  arith::AddFOp getAccumulatingAdd(Contraction c) {
+    Value product = c.op.getResult(0);
+    Value init = getSplat(c.op.getDpsInits()[0]);
+    std::optional<Widened> a = matchWidened(c.op.getDpsInputs()[0]);
+    if (!init || !matchPattern(init, m_AnyZeroFloat()) || (a && a->scale) ||
+        !product.hasOneUse())
+      return {};
+    OpOperand &use = *product.getUses().begin();
+    auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!user || user.getNumReductionLoops() != 0 ||
+        user->getBlock() != c.op->getBlock() ||
+        !user.getMatchingIndexingMap(&use).isIdentity() ||
+        cast<RankedTensorType>(user.getResult(0).getType()).getShape() !=
+            cast<RankedTensorType>(product.getType()).getShape())
+      return {};
+    BlockArgument arg = user.getMatchingBlockArgument(&use);
+    auto add = arg.hasOneUse()
+                   ? dyn_cast<arith::AddFOp>(*arg.getUsers().begin())
+                   : arith::AddFOp();
+    if (!add || add.getLhs() == add.getRhs())
+      return {};
+    return add;
+  }
+
+  /// C + A · B on the tensor cores, C's elements in `acc`.
+  Elements emitContraction(Contraction c, Elements acc) {
+    SmallVector<int64_t> sizes = c.op.getStaticLoopRanges();
+    int64_t n = sizes[c.loops.n], depth = sizes[c.loops.k];
+    Staged tile = staged[c.op.getDpsInputs()[1]];
+    Type half = tile.slice.getType().getElementType();
+    SmallVector<Value> aFragment = aFragmentsOf(c, half, depth);
+    auto accType = VectorType::get({2, 2}, b.getF32Type());
+    // ldmatrix.x4: lane 8q + r addresses row r of matrix q. Matrices 0, 1:
+    // n-tile j's two k halves, 2, 3: tile j + 1's.
+    Value qLow = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)), index(8));
+    Value qHigh = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)), index(8));
+    for (int64_t j = 0; j < n / kMmaN; j += 2) {
+      for (int64_t s = 0; s < depth / kStepK; ++s) {
+        Value row, column;
+        if (c.transposedB) {
+          // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
+          row = arith::AddIOp::create(b, loc, add(laneRow, s * kStepK), qLow);
+          column = add(qHigh, kMmaN * j);
+        } else {
+          // B[k][n] is the tile's (n, k).
+          row = arith::AddIOp::create(b, loc, add(laneRow, kMmaN * j), qHigh);
+          column = add(qLow, s * kStepK);
+        }
+        Value fragments = nvgpu::LdMatrixOp::create(
+            b, loc, VectorType::get({4, 2}, half), tile.buffer,
+            ValueRange{row, column}, c.transposedB, /*numTiles=*/4);
+        for (int64_t pair = 0; pair < 2; ++pair) {
+          Value bFragment = vector::ExtractStridedSliceOp::create(
+              b, loc, fragments, ArrayRef<int64_t>{2 * pair, 0},
+              ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
+          MutableArrayRef<Value> sum(&acc[4 * (j + pair)], 4);
+          Value next = createMma16x8x16(
+              b, loc, aFragment[s], bFragment,
+              vector::FromElementsOp::create(b, loc, accType, sum));
+          for (int64_t e = 0; e < 4; ++e)
+            sum[e] = vector::ExtractOp::create(
+                b, loc, next, ArrayRef<int64_t>{e / 2, e % 2});
+        }
+      }
+    }
+    std::optional<Widened> aTile = lanes.count(c.op.getDpsInputs()[0])
+                                       ? std::nullopt
+                                       : matchWidened(c.op.getDpsInputs()[0]);
+    if (aTile && aTile->scale) {
+      Value scale = scalars.lookupOrDefault(aTile->scale);
+      for (Value &element : acc)
+        element = arith::MulFOp::create(b, loc, element, scale);
+    }
+    return acc;
+  }
+
+  /// `generic`'s body for one element: `args` for its block arguments
+  /// (inputs, then the init where given), `indices` for linalg.index.
+  Value cloneBody(linalg::GenericOp generic, ValueRange args,
+                  ArrayRef<Value> indices) {
+    IRMapping map = mapArguments(generic, args);
+    Block *body = generic.getBody();
+    cloneOps(body->begin(), body->getTerminator()->getIterator(), map,
+             indices);
+    return map.lookup(body->getTerminator()->getOperand(0));
+  }
+  /// The scalars, and the block arguments of `generic` to `args` (null: an
+  /// argument no cloned op reads).
+  IRMapping mapArguments(linalg::GenericOp generic, ValueRange args) {
+    IRMapping map = scalars;
+    for (auto [arg, value] : llvm::zip(generic.getBody()->getArguments(), args))
+      if (value)
+        map.map(arg, value);
+    return map;
+  }
+  void cloneOps(Block::iterator begin, Block::iterator end, IRMapping &map,
+                ArrayRef<Value> indices) {
+    for (Operation &op : llvm::make_range(begin, end)) {
+      if (auto linalgIndex = dyn_cast<linalg::IndexOp>(op)) {
+        map.map(linalgIndex.getResult(), indices[linalgIndex.getDim()]);
+        continue;
+      }
+      b.clone(op, map);
+    }
+  }
+
+  /// The inputs of `generic` at the lane's element e of its iteration
+  /// space (rows × columns, or rows).
+  SmallVector<Value> inputsAt(linalg::GenericOp generic, int64_t e,
+                              bool matrix) {
+    SmallVector<Value> loopIndices{rowOf(e, matrix)};
+    if (matrix)
+      loopIndices.push_back(columnOf(e));
+    SmallVector<Value> args;
+    for (OpOperand *input : generic.getDpsInputOperands()) {
+      Value value = input->get();
+      if (deferred.count(value)) {
+        args.push_back(Value()); // the product its addf gets from the MMAs
+        continue;
+      }
+      if (!isa<RankedTensorType>(value.getType())) {
+        args.push_back(scalars.lookupOrDefault(value));
+        continue;
+      }
+      AffineMap map = generic.getMatchingIndexingMap(input);
+      auto it = lanes.find(value);
+      Value splat = getSplat(value);
+      if (it != lanes.end() || splat) {
+        Elements elements = elementsOf(value);
+        // A row vector broadcast along the columns, or the same shape.
+        bool rowVector = map.getNumResults() == 1 && map.getDimPosition(0) == 0;
+        args.push_back(splat ? elements[0]
+                       : rowVector && matrix ? elements[(e % 4) / 2]
+                                             : elements[e]);
+        continue;
+      }
+      args.push_back(tensor::ExtractOp::create(
+          b, loc, value, getOperandIndices(generic, input, loopIndices)));
+    }
+    return args;
+  }
+
+  Elements emitElementwise(linalg::GenericOp generic) {
+    auto type = cast<RankedTensorType>(generic.getResult(0).getType());
+    bool matrix = type.getRank() == 2;
+    size_t count = countOf(type);
+    auto indicesOf = [&](int64_t e) {
+      SmallVector<Value> indices{rowOf(e, matrix)};
+      if (matrix)
+        indices.push_back(columnOf(e));
+      return indices;
+    };
+    std::optional<Contraction> product;
+    Value arg;
+    for (OpOperand *input : generic.getDpsInputOperands())
+      if (auto it = deferred.find(input->get()); it != deferred.end()) {
+        product = it->second;
+        arg = generic.getMatchingBlockArgument(input);
+      }
+    Elements result;
+    if (!product) {
+      for (size_t e = 0; e < count; ++e)
+        result.push_back(
+            cloneBody(generic, inputsAt(generic, e, matrix), indicesOf(e)));
+      return result;
+    }
+    // The body up to the addf of the product, for every element; the
+    // product's MMAs accumulate onto the addf's other operand; the rest.
+    arith::AddFOp add = getAccumulatingAdd(*product);
+    Block *body = generic.getBody();
+    Value other = add.getLhs() == arg ? add.getRhs() : add.getLhs();
+    SmallVector<IRMapping> maps;
+    Elements others;
+    for (size_t e = 0; e < count; ++e) {
+      maps.push_back(mapArguments(generic, inputsAt(generic, e, matrix)));
+      cloneOps(body->begin(), add->getIterator(), maps.back(), indicesOf(e));
+      others.push_back(maps.back().lookupOrDefault(other));
+    }
+    Elements sums = emitContraction(*product, others);
+    for (size_t e = 0; e < count; ++e) {
+      maps[e].map(add.getResult(), sums[e]);
+      cloneOps(std::next(add->getIterator()),
+               body->getTerminator()->getIterator(), maps[e], indicesOf(e));
+      result.push_back(maps[e].lookup(body->getTerminator()->getOperand(0)));
+    }
+    return result;
+  }
+
+  /// A row reduction: each lane folds its elements of the row from the
+  /// combiner's identity, the row's four lanes combine theirs, and the
+  /// init joins once.
+  Elements emitRowReduction(linalg::GenericOp generic) {
+    WarpReduction reduction = *getWarpReduction(generic, kMmaN);
+    int64_t columns = generic.getStaticLoopRanges()[1];
+    BlockArgument out =
+        generic.getMatchingBlockArgument(generic.getDpsInitOperand(0));
+    auto combine = [&](Value value, Value other) {
+      IRMapping map;
+      for (Value operand : reduction.combiner->getOperands())
+        map.map(operand, operand == out ? other : value);
+      return b.clone(*reduction.combiner, map)->getResult(0);
+    };
+    Elements init = elementsOf(generic.getDpsInits()[0]);
+    Elements result;
+    for (int64_t i = 0; i < 2; ++i) {
+      Value acc = arith::ConstantOp::create(b, loc, reduction.identity);
+      for (int64_t j = 0; j < columns / kMmaN; ++j)
+        for (int64_t parity = 0; parity < 2; ++parity) {
+          int64_t e = 4 * j + 2 * i + parity;
+          SmallVector<Value> args = inputsAt(generic, e, /*matrix=*/true);
+          args.push_back(acc);
+          acc = cloneBody(generic, args, {rowOf(e, true), columnOf(e)});
+        }
+      for (int32_t offset : {1, 2}) {
+        Value other = gpu::ShuffleOp::create(b, loc, acc, offset, kWarpSize,
+                                             gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+        acc = combine(acc, other);
+      }
+      result.push_back(combine(acc, init[i]));
+    }
+    return result;
+  }
+
+  RewriterBase &b;
+  LaneRegion region;
+  Operation *first;
+  Location loc;
+  int64_t warps;
+  /// What the region computes for the ops after it, and their buffers.
+  SmallVector<Value> outputs, outputBuffers;
+  DenseMap<Value, Staged> staged;
+  DenseMap<Value, Value> buffers;
+  DenseMap<Value, SmallVector<Value>> aFragments;
+  /// The old step's scalars and the loop's induction variable in the new.
+  IRMapping scalars;
+  /// The lane's elements of the step's tensors.
+  DenseMap<Value, Elements> lanes;
+  /// Products that their user's addf accumulates onto (getAccumulatingAdd).
+  DenseMap<Value, Contraction> deferred;
+  Value thread, g, t, t2, quarter, laneRow;
+  SmallVector<Value> rowIndex;
+};
+
+struct NatsGPUWarpRowsPass
+    : nats::impl::NatsGPUWarpRowsPassBase<NatsGPUWarpRowsPass> {
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<scf::ForallOp> blocks;
+    getOperation().walk([&](scf::ForallOp forall) {
+      if (isBlockForall(forall))
+        blocks.push_back(forall);
+    });
+    for (scf::ForallOp block : blocks)
+      if (std::optional<LaneRegion> region = findLaneRegion(block.getBody()))
+        WarpRowsLowering(rewriter, std::move(*region)).run();
+  }
+};
+
+} // namespace
