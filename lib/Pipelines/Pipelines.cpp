@@ -109,7 +109,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                         options.fuseElementwise, /*mapBlocks=*/true);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   if (options.warpRows && options.mma)
-    pm.addNestedPass<func::FuncOp>(createNatsGPUWarpRowsPass());
+    pm.addNestedPass<func::FuncOp>(
+        createNatsGPUWarpRowsPass({options.warpRowsPrefetch}));
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
        options.graphMatmuls && options.mma, options.warpTileM,

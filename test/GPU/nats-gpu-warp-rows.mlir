@@ -1,5 +1,6 @@
 // RUN: nats-opt %s -split-input-file --nats-gpu-warp-rows | FileCheck %s
 // RUN: nats-opt %s -split-input-file --nats-gpu-warp-rows --nats-gpu='format=isa' | FileCheck %s --check-prefix=PTX
+// RUN: nats-opt %s -split-input-file --nats-gpu-warp-rows=prefetch=1 | FileCheck %s --check-prefix=PREFETCH
 
 // The online softmax of nats-compact-routed-softmax, one block of 16 query
 // rows over %n key tiles of 16: S = (scale · Q) · Kᵀ, the running maximum m,
@@ -49,6 +50,26 @@
 // CHECK:       scf.forall.in_parallel
 // CHECK:         tensor.parallel_insert_slice %[[MT]]
 // CHECK:         tensor.parallel_insert_slice %[[OT]]
+
+// With prefetch, two buffers a tile: the first step's tiles are copied
+// before the loop (where it has one), and each step starts the next step's
+// copies into the buffers the step before read, then waits for all but
+// that group.
+// PREFETCH-LABEL: func.func @online_softmax
+// PREFETCH-COUNT-4: memref.alloc() {alignment = 16 : i64} : memref<16x24xbf16, #gpu.address_space<workgroup>>
+// PREFETCH:         scf.if
+// PREFETCH-COUNT-2:   nvgpu.device_async_copy
+// PREFETCH:         nvgpu.device_async_create_group
+// PREFETCH:         scf.for
+// PREFETCH:           gpu.barrier
+// PREFETCH:           %[[TILE:.+]] = arith.select %[[EVEN:.+]], %{{.+}}, %{{.+}} : memref<16x24xbf16, #gpu.address_space<workgroup>>
+// PREFETCH:           scf.if
+// PREFETCH:             arith.select %[[EVEN]]
+// PREFETCH:             nvgpu.device_async_copy
+// PREFETCH:           %[[GROUP:.+]] = nvgpu.device_async_create_group
+// PREFETCH-NEXT:      nvgpu.device_async_wait %[[GROUP]] {numGroups = 1 : i32}
+// PREFETCH-NEXT:      gpu.barrier
+// PREFETCH:           nvgpu.ldmatrix %[[TILE]]
 
 // Through the whole pipeline: one warp a block (32 threads), bf16 MMAs.
 // PTX: .maxntid 32, 1, 1

@@ -1,5 +1,6 @@
 // RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s
 // RUN: nats-opt %s --nats-gpu='format=isa warp-rows=false' | FileCheck %s --check-prefix=OFF
+// RUN: nats-opt %s --nats-gpu='format=isa warp-rows-prefetch' | FileCheck %s --check-prefix=PREFETCH
 
 // A routed softmax on bf16 data: by default (warp-rows) its attention block
 // is one warp per 16 query rows (64 rows: 128 threads) holding S, P and O in
@@ -13,6 +14,10 @@
 // CHECK-SAME:    cp.async.cg.shared.global
 // CHECK-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-SAME:    ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// With warp-rows-prefetch a step waits for all copies but the next step's
+// (the PTX's tab is printed \09).
+// PREFETCH:      gpu.binary @routed_softmax [
+// PREFETCH-SAME:   cp.async.wait_group \091;
 // OFF-LABEL:   llvm.func @softmax(
 // OFF:         gpu.binary @routed_softmax [
 // OFF-SAME:      .maxntid 512, 1, 1

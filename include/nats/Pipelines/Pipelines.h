@@ -143,6 +143,15 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "registers, with 16-bit MMAs, where its data is bf16 or "
                      "f16 (nats-gpu-warp-rows; with mma)"),
       llvm::cl::init(true)};
+  // Off: on an H100 (docs/benchmarks.md, run 48) the routed softmax 4-8%
+  // faster at head dim 64 and 15-55% slower at 128, where the second pair
+  // of tiles (121 KB a block) leaves one block an SM instead of two.
+  Option<bool> warpRowsPrefetch{
+      *this, "warp-rows-prefetch",
+      llvm::cl::desc("with warp-rows, copy each step's K and V tiles a step "
+                     "ahead into a second pair of buffers "
+                     "(nats-gpu-warp-rows' prefetch)"),
+      llvm::cl::init(false)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

@@ -40,6 +40,15 @@ scf::ForallOp mlir::nats::getEnclosingBlockForall(Operation *op) {
   return {};
 }
 
+SmallVector<scf::ForallOp> mlir::nats::getBlockForalls(Operation *root) {
+  SmallVector<scf::ForallOp> blocks;
+  root->walk([&](scf::ForallOp forall) {
+    if (isBlockForall(forall))
+      blocks.push_back(forall);
+  });
+  return blocks;
+}
+
 bool mlir::nats::isInBlockOutsideThreads(Operation *op) {
   for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
        forall = forall->getParentOfType<scf::ForallOp>()) {

@@ -338,12 +338,7 @@ struct NatsGPUPrefetchPass
 
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    SmallVector<scf::ForallOp> blocks;
-    getOperation().walk([&](scf::ForallOp forall) {
-      if (isBlockForall(forall))
-        blocks.push_back(forall);
-    });
-    for (scf::ForallOp block : blocks)
+    for (scf::ForallOp block : getBlockForalls(getOperation()))
       prefetchInBlock(rewriter, block);
   }
 

@@ -361,10 +361,10 @@ std::optional<LaneRegion> findLaneRegion(Block *block) {
 /// Emits the lane code of one region and replaces it.
 class WarpRowsLowering {
 public:
-  WarpRowsLowering(RewriterBase &rewriter, LaneRegion region)
+  WarpRowsLowering(RewriterBase &rewriter, LaneRegion region, bool prefetch)
       : b(rewriter), region(std::move(region)),
         first(this->region.ops.front()), loc(first->getLoc()),
-        warps(this->region.rows / kWarpRows) {}
+        warps(this->region.rows / kWarpRows), prefetch(prefetch) {}
 
   void run() {
     Block *block = first->getBlock();
@@ -401,10 +401,11 @@ private:
   /// (g + 8, 8j + 2t + 1)); of R, rows g and g + 8.
   using Elements = SmallVector<Value>;
 
-  /// A B tile staged in shared memory: its buffer (rows padded) and the
-  /// slice it copies.
+  /// A B tile staged in shared memory: its buffers (rows padded; a second
+  /// where a loop's step copies the next step's tile while it computes on
+  /// this one), the one this step reads, and the slice it copies.
   struct Staged {
-    Value buffer;
+    Value buffer, second, current;
     tensor::ExtractSliceOp slice;
   };
 
@@ -442,9 +443,14 @@ private:
       auto bufferType = MemRefType::get(
           {type.getDimSize(0), type.getDimSize(1) + kChunk},
           type.getElementType(), AffineMap(), workgroup);
-      staged[tile] = {
-          memref::AllocOp::create(b, loc, bufferType, b.getI64IntegerAttr(16)),
-          matchWidened(tile)->slice};
+      auto allocate = [&]() -> Value {
+        return memref::AllocOp::create(b, loc, bufferType,
+                                       b.getI64IntegerAttr(16));
+      };
+      Value buffer = allocate();
+      bool inLoop = tile.getDefiningOp()->getParentOfType<scf::ForOp>();
+      staged[tile] = {buffer, prefetch && inLoop ? allocate() : Value(),
+                      buffer, matchWidened(tile)->slice};
     }
     DenseSet<Operation *> ops(region.ops.begin(), region.ops.end());
     for (Operation *op : region.ops)
@@ -482,7 +488,7 @@ private:
     SmallVector<Value> tokens;
     for (auto &[tile, stagedTile] : staged)
       if (!tile.getDefiningOp()->getParentOfType<scf::ForOp>())
-        copyTile(stagedTile, tokens);
+        copyTile(stagedTile, stagedTile.buffer, scalars, tokens);
     bool pending = !tokens.empty();
     if (pending)
       nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -493,7 +499,7 @@ private:
         continue;
       }
       if (pending) {
-        waitForCopies({});
+        waitForCopies({}, /*pending=*/0);
         pending = false;
       }
       emitTensorOp(*op);
@@ -502,34 +508,106 @@ private:
       store(buffer, elementsOf(value));
   }
 
-  /// Waits for the copies in flight (`tokens`: those just issued, as one
-  /// group) and makes them every thread's.
-  void waitForCopies(ValueRange tokens) {
+  /// Commits `tokens` (the copies just issued) as a group, waits until at
+  /// most `pending` groups are in flight and makes what landed every
+  /// thread's.
+  void waitForCopies(ValueRange tokens, int32_t pending) {
     Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                     b.getI32IntegerAttr(pending));
     gpu::BarrierOp::create(b, loc);
   }
 
-  /// `loop` on the lanes' elements of what it carries.
+  /// `loop` on the lanes' elements of what it carries. With two buffers a
+  /// tile, the first step's tiles are copied before it and each step starts
+  /// the next one's copies before it waits for its own.
   void emitLoop(scf::ForOp loop) {
+    Value lower = scalars.lookupOrDefault(loop.getLowerBound());
+    Value upper = scalars.lookupOrDefault(loop.getUpperBound());
+    Value step = scalars.lookupOrDefault(loop.getStep());
+    bool ahead = llvm::any_of(loop.getBody()->without_terminator(),
+                              [&](Operation &op) {
+                                auto it = op.getNumResults() == 1
+                                              ? staged.find(op.getResult(0))
+                                              : staged.end();
+                                return it != staged.end() && it->second.second;
+                              });
+    if (ahead)
+      copyStepIf(loop, lower, upper, /*second=*/false);
     SmallVector<Value> inits;
     for (Value init : loop.getInitArgs())
       llvm::append_range(inits, elementsOf(init));
     auto newLoop = scf::ForOp::create(
-        b, loc, scalars.lookupOrDefault(loop.getLowerBound()),
-        scalars.lookupOrDefault(loop.getUpperBound()),
-        scalars.lookupOrDefault(loop.getStep()), inits,
+        b, loc, lower, upper, step, inits,
         [&](OpBuilder &, Location, Value iv, ValueRange args) {
           scalars.map(loop.getInductionVar(), iv);
           for (auto [arg, values] :
                llvm::zip(loop.getRegionIterArgs(), split(loop, args)))
             lanes[arg] = values;
-          emitStep(loop.getBody());
+          // No thread overwrites a tile another still reads (previous
+          // step).
+          gpu::BarrierOp::create(b, loc);
+          if (ahead) {
+            // Step k reads the first buffers where k is even.
+            Value k = arith::DivUIOp::create(
+                b, loc, arith::SubIOp::create(b, loc, iv, lower), step);
+            Value even = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::eq,
+                arith::RemUIOp::create(b, loc, k, index(2)), index(0));
+            for (auto &[tile, stagedTile] : staged)
+              if (stagedTile.second)
+                stagedTile.current = arith::SelectOp::create(
+                    b, loc, even, stagedTile.buffer, stagedTile.second);
+            // This step's group landed once at most the next step's is
+            // in flight.
+            Value next = arith::AddIOp::create(b, loc, iv, step);
+            Value group = copyStepIf(loop, next, upper, /*second=*/true, even);
+            nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                             b.getI32IntegerAttr(1));
+            gpu::BarrierOp::create(b, loc);
+          }
+          emitStep(loop.getBody(), ahead);
         });
     for (auto [result, values] :
          llvm::zip(loop.getResults(), split(loop, newLoop.getResults())))
       lanes[result] = values;
+  }
+
+  /// Where `iv` < `upper`, the copies of `loop`'s tiles for its step at
+  /// `iv` (its scalar code at `iv`), into the first buffers or (`second`)
+  /// into those the step at `iv` reads given `even` for the step before;
+  /// then a commit of the group (every thread's, copies or not), returned.
+  Value copyStepIf(scf::ForOp loop, Value iv, Value upper, bool second,
+                   Value even = Value()) {
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv, upper);
+    auto guard = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard inGuard(b);
+      b.setInsertionPoint(guard.thenBlock()->getTerminator());
+      IRMapping map = scalars;
+      map.map(loop.getInductionVar(), iv);
+      SmallVector<Value> tokens;
+      for (Operation &op : loop.getBody()->without_terminator()) {
+        if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
+          b.clone(op, map);
+          continue;
+        }
+        auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
+                                          : staged.end();
+        if (it == staged.end() || !it->second.second)
+          continue;
+        Value buffer = it->second.buffer;
+        if (second)
+          buffer = arith::SelectOp::create(b, loc, even, it->second.second,
+                                           it->second.buffer);
+        copyTile(it->second, buffer, map, tokens);
+      }
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+        ValueRange{});
   }
 
   /// `flat` cut into the elements of each of `loop`'s tensors.
@@ -595,22 +673,23 @@ private:
   }
 
   /// One step of a loop: the scalar code and the copies of the B tiles it
-  /// widens, then its tensors.
-  void emitStep(Block *body) {
-    // No thread overwrites a tile another still reads (previous step).
-    gpu::BarrierOp::create(b, loc);
+  /// widens (unless `ahead`: copied by the step before), then its tensors.
+  void emitStep(Block *body, bool ahead) {
     SmallVector<Value> tokens;
+    if (!ahead)
+      gpu::BarrierOp::create(b, loc); // as in emitLoop
     for (Operation &op : body->without_terminator()) {
-      if (llvm::any_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
-        auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
-                                          : staged.end();
-        if (it != staged.end())
-          copyTile(it->second, tokens);
+      if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
+        b.clone(op, scalars);
         continue;
       }
-      b.clone(op, scalars);
+      auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
+                                        : staged.end();
+      if (it != staged.end() && !ahead)
+        copyTile(it->second, it->second.buffer, scalars, tokens);
     }
-    waitForCopies(tokens);
+    if (!ahead)
+      waitForCopies(tokens, /*pending=*/0);
     for (Operation &op : body->without_terminator())
       emitTensorOp(op);
     SmallVector<Value> yielded;
@@ -670,14 +749,15 @@ private:
   }
 
   /// The indices into `slice`'s source of its element (row, column).
+  /// (Its offsets' scalars through `map`: a step's, or the next's.)
   SmallVector<Value> sourceIndices(tensor::ExtractSliceOp slice, Value row,
-                                   Value column) {
+                                   Value column, const IRMapping &map) {
     llvm::SmallBitVector dropped = slice.getDroppedDims();
     SmallVector<Value> indices;
     int64_t kept = 0;
     for (auto [dim, offset] : llvm::enumerate(slice.getMixedOffsets())) {
       Value start = isa<Value>(offset)
-                        ? scalars.lookupOrDefault(cast<Value>(offset))
+                        ? map.lookupOrDefault(cast<Value>(offset))
                         : index(*getConstantIntValue(offset));
       if (dropped.test(dim)) {
         indices.push_back(start);
@@ -689,9 +769,11 @@ private:
     return indices;
   }
 
-  /// The block copies `tile`'s slice into its buffer, 16 bytes a cp.async
-  /// (isWarpRowsLoop: the block's threads divide the chunks).
-  void copyTile(Staged tile, SmallVector<Value> &tokens) {
+  /// The block copies `tile`'s slice (its offsets through `map`) into
+  /// `buffer`, 16 bytes a cp.async (isLaneOp: the block's threads divide
+  /// the chunks).
+  void copyTile(Staged tile, Value buffer, const IRMapping &map,
+                SmallVector<Value> &tokens) {
     Value source = toBuffer(tile.slice.getSource());
     ArrayRef<int64_t> shape = tile.slice.getType().getShape();
     int64_t perRow = shape[1] / kChunk, chunks = shape[0] * perRow;
@@ -704,8 +786,8 @@ private:
           index(kChunk));
       tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-          tile.buffer, ValueRange{row, column}, source,
-          sourceIndices(tile.slice, row, column), b.getIndexAttr(kChunk),
+          buffer, ValueRange{row, column}, source,
+          sourceIndices(tile.slice, row, column, map), b.getIndexAttr(kChunk),
           /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr()));
     }
   }
@@ -716,7 +798,7 @@ private:
     Type half = slice.getType().getElementType();
     return vector::LoadOp::create(b, loc, VectorType::get({2}, half),
                                   toBuffer(slice.getSource()),
-                                  sourceIndices(slice, row, column));
+                                  sourceIndices(slice, row, column, scalars));
   }
 
   /// A's fragment for each 16-deep step of a contraction.
@@ -818,7 +900,7 @@ private:
           column = add(qLow, s * kStepK);
         }
         Value fragments = nvgpu::LdMatrixOp::create(
-            b, loc, VectorType::get({4, 2}, half), tile.buffer,
+            b, loc, VectorType::get({4, 2}, half), tile.current,
             ValueRange{row, column}, c.transposedB, /*numTiles=*/4);
         for (int64_t pair = 0; pair < 2; ++pair) {
           Value bFragment = vector::ExtractStridedSliceOp::create(
@@ -998,6 +1080,8 @@ private:
   Operation *first;
   Location loc;
   int64_t warps;
+  /// Whether a loop's tiles are copied a step ahead, into two buffers.
+  bool prefetch;
   /// What the region computes for the ops after it, and their buffers.
   SmallVector<Value> outputs, outputBuffers;
   DenseMap<Value, Staged> staged;
@@ -1015,16 +1099,13 @@ private:
 
 struct NatsGPUWarpRowsPass
     : nats::impl::NatsGPUWarpRowsPassBase<NatsGPUWarpRowsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    SmallVector<scf::ForallOp> blocks;
-    getOperation().walk([&](scf::ForallOp forall) {
-      if (isBlockForall(forall))
-        blocks.push_back(forall);
-    });
-    for (scf::ForallOp block : blocks)
+    for (scf::ForallOp block : getBlockForalls(getOperation()))
       if (std::optional<LaneRegion> region = findLaneRegion(block.getBody()))
-        WarpRowsLowering(rewriter, std::move(*region)).run();
+        WarpRowsLowering(rewriter, std::move(*region), prefetch).run();
   }
 };
 

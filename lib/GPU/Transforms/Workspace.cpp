@@ -237,12 +237,7 @@ struct NatsGPUWorkspacePass
 
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    SmallVector<scf::ForallOp> foralls;
-    getOperation().walk([&](scf::ForallOp forall) {
-      if (isBlockForall(forall))
-        foralls.push_back(forall);
-    });
-    for (scf::ForallOp forall : foralls)
+    for (scf::ForallOp forall : getBlockForalls(getOperation()))
       if (failed(placeInWorkspace(rewriter, forall, sharedMemoryBytes)))
         return signalPassFailure();
   }

@@ -29,6 +29,10 @@ bool isWarpForall(scf::ForallOp forall);
 /// The number of iterations of a forall with static bounds.
 int64_t getTripCount(scf::ForallOp forall);
 
+/// The `#gpu.block` foralls under `root`, collected before a pass rewrites
+/// them.
+SmallVector<scf::ForallOp> getBlockForalls(Operation *root);
+
 /// The innermost block forall around `op`, or null.
 scf::ForallOp getEnclosingBlockForall(Operation *op);
 

@@ -59,7 +59,16 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     (`bufferization.to_tensor`). The warp forall holds block barriers:
     `nats-map-foralls-to-gpu` gives the block one warp per iteration.
     Blocks without such a loop are left as they are.
+
+    With `prefetch`, a loop's tiles have two buffers each: the first
+    step's are copied before the loop, and each step starts the copies of
+    the next step's tiles (into the buffers the step before read) before it
+    waits for its own, so that they land while it computes.
   }];
+  let options = [
+    Option<"prefetch", "prefetch", "bool", "false",
+           "copy a loop's tiles a step ahead, into two buffers each">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
