@@ -403,7 +403,8 @@ void createGridLaunch(RewriterBase &rewriter, Location loc, int64_t count,
 /// `chosen` (kernel-threads' count, or 0) must agree.
 FailureOr<int64_t> getBarrierWarpThreads(scf::ForallOp block, int64_t chosen) {
   int64_t threads = 0;
-  WalkResult walk = block.getBody()->walk([&](scf::ForallOp forall) {
+  WalkResult walk = block.getBody()->walk<WalkOrder::PreOrder>(
+      [&](scf::ForallOp forall) {
     if (!isWarpForall(forall) ||
         !forall.getBody()
              ->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })

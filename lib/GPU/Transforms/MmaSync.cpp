@@ -528,8 +528,9 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
 }
 
 /// An m16n8k16 nvgpu.mma.sync on bf16 (this pass's and
-/// nats-gpu-warp-rows') as nvvm.mma.sync, on the fragments' 32-bit
-/// registers: convert-nvgpu-to-nvvm deduces no PTX type for bf16 in MLIR 22.
+/// nats-gpu-warp-rows'; the only bf16 shape they make) as nvvm.mma.sync, on
+/// the fragments' 32-bit registers: convert-nvgpu-to-nvvm deduces no PTX
+/// type for bf16 in MLIR 22.
 void lowerBF16Mma(RewriterBase &b, nvgpu::MmaSyncOp mma) {
   Location loc = mma.getLoc();
   b.setInsertionPoint(mma);
@@ -587,7 +588,8 @@ struct NatsGPUMmaSyncPass
         return signalPassFailure();
     SmallVector<nvgpu::MmaSyncOp> bf16Mmas;
     getOperation().walk([&](nvgpu::MmaSyncOp mma) {
-      if (mma.getMatrixA().getType().getElementType().isBF16())
+      if (mma.getMatrixA().getType().getElementType().isBF16() &&
+          mma.getMmaShapeAsArray() == std::array<int64_t, 3>{16, 8, 16})
         bf16Mmas.push_back(mma);
     });
     for (nvgpu::MmaSyncOp mma : bf16Mmas)

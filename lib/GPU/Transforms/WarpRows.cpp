@@ -58,6 +58,8 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/MapVector.h"
+
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUWARPROWSPASS
 #include "nats/GPU/Transforms/Passes.h.inc"
@@ -109,8 +111,7 @@ std::optional<Widened> matchWidened(Value value) {
     return std::nullopt;
   Block *body = generic.getBody();
   Value yielded = body->getTerminator()->getOperand(0);
-  auto extf = dyn_cast_or_null<arith::ExtFOp>(body->empty() ? nullptr
-                                                            : &body->front());
+  auto extf = dyn_cast<arith::ExtFOp>(&body->front());
   if (!extf || extf.getIn() != body->getArgument(0) ||
       !extf.getType().isF32())
     return std::nullopt;
@@ -213,6 +214,35 @@ bool isLaneComputable(linalg::GenericOp generic, int64_t rows,
              AffineMap::get(2, 0, getAffineDimExpr(0, generic.getContext()));
 }
 
+/// Whether `op` is inside a loop of its thread block (a step of a loop the
+/// pass lowers) rather than in the block's straight-line code.
+bool isInBlockLoop(Operation *op) {
+  for (Operation *parent = op->getParentOp();
+       parent && !isa<scf::ForallOp>(parent); parent = parent->getParentOp())
+    if (isa<scf::ForOp>(parent))
+      return true;
+  return false;
+}
+
+/// Whether `tile`, a widened B tile, can be staged: its source is read from
+/// outside the block's loops and the region (`held`), the block's threads
+/// copy it in 16-byte chunks, each thread as many, and only contractions
+/// read it, as B.
+bool isStagedTile(Value tile, Widened widened, int64_t rows,
+                  function_ref<bool(Value)> held) {
+  Value source = widened.slice.getSource();
+  Operation *def = source.getDefiningOp();
+  ArrayRef<int64_t> shape = widened.slice.getType().getShape();
+  return !widened.scale && !held(source) && (!def || !isInBlockLoop(def)) &&
+         (shape[0] * shape[1] / kChunk) % (rows / kWarpRows * kWarpSize) ==
+             0 &&
+         llvm::all_of(tile.getUses(), [](OpOperand &use) {
+           auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+           return user && matchContraction(user) &&
+                  use.getOperandNumber() == 1;
+         });
+}
+
 /// Whether the lanes compute `op`, in a loop of a region or in the region
 /// after a loop; `held` says which tensors the lanes hold (the step's and
 /// the region's). Scalar code, tensor.empty, fills of scalars, the slices
@@ -233,7 +263,9 @@ bool isLaneOp(Operation &op, int64_t rows, function_ref<bool(Value)> held) {
   }
   if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
     return llvm::all_of(slice->getUsers(), [](Operation *user) {
-      std::optional<Widened> widened = matchWidened(user->getResult(0));
+      std::optional<Widened> widened =
+          user->getNumResults() == 1 ? matchWidened(user->getResult(0))
+                                     : std::nullopt;
       return widened && !widened->scale;
     });
   if (auto fill = dyn_cast<linalg::FillOp>(op))
@@ -242,33 +274,27 @@ bool isLaneOp(Operation &op, int64_t rows, function_ref<bool(Value)> held) {
   auto generic = dyn_cast<linalg::GenericOp>(op);
   if (!generic)
     return false;
-  if (std::optional<Widened> widened = matchWidened(generic.getResult(0))) {
-    // A B tile: the block's threads copy it in 16-byte chunks, each thread
-    // as many.
-    ArrayRef<int64_t> shape = widened->slice.getType().getShape();
-    return !widened->scale &&
-           (shape[0] * shape[1] / kChunk) % (rows / kWarpRows * kWarpSize) ==
-               0 &&
-           llvm::all_of(generic->getUses(), [](OpOperand &use) {
-             auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
-             return user && matchContraction(user) &&
-                    use.getOperandNumber() == 1;
-           });
-  }
+  if (std::optional<Widened> widened = matchWidened(generic.getResult(0)))
+    return isStagedTile(generic.getResult(0), *widened, rows, held);
   if (std::optional<Contraction> contraction = matchContraction(generic)) {
     if (generic.getStaticLoopRanges()[contraction->loops.m] != rows)
       return false;
     Value a = generic.getDpsInputs()[0], b = generic.getDpsInputs()[1];
     std::optional<Widened> bTile = matchWidened(b);
-    if (!bTile || bTile->scale)
+    if (!bTile || !isStagedTile(b, *bTile, rows, held))
       return false;
     std::optional<Widened> aTile = matchWidened(a);
-    if (!aTile)
-      return held(a);
-    // Q: widened outside the region's loops (loaded once); its factor
-    // applies to the result, which must then start at zero.
+    if (!aTile) // P: what the lanes computed (not an empty or a slice)
+      return held(a) && !a.getDefiningOp<tensor::EmptyOp>() &&
+             !a.getDefiningOp<tensor::ExtractSliceOp>();
+    // Q: widened outside the region's loops (loaded once) from a source
+    // read there; its factor applies to the result, which must then start
+    // at zero.
     Value init = getSplat(generic.getDpsInits()[0]);
-    return !a.getDefiningOp()->getParentOfType<scf::ForOp>() &&
+    Operation *source = aTile->slice.getSource().getDefiningOp();
+    return !isInBlockLoop(a.getDefiningOp()) &&
+           !held(aTile->slice.getSource()) &&
+           (!source || !isInBlockLoop(source)) &&
            aTile->slice.getType().getElementType() ==
                bTile->slice.getType().getElementType() &&
            (!aTile->scale || (init && matchPattern(init, m_AnyZeroFloat())));
@@ -281,7 +307,8 @@ bool isLaneOp(Operation &op, int64_t rows, function_ref<bool(Value)> held) {
 /// tensors from outside the loop the lanes hold (the region's so far).
 bool isWarpRowsLoop(scf::ForOp loop, int64_t &rows,
                     function_ref<bool(Value)> held) {
-  if (!isInBlockOutsideThreads(loop) || loop.getNumRegionIterArgs() == 0)
+  if (!isInBlockOutsideThreads(loop) || loop.getNumRegionIterArgs() == 0 ||
+      !loop.getInductionVar().getType().isIndex())
     return false;
   rows = 0;
   for (Value init : loop.getInitArgs()) {
@@ -389,7 +416,9 @@ public:
     }
     for (Operation *op : llvm::reverse(region.ops))
       b.eraseOp(op);
-    // The tiles' widenings and slices the region read, if nothing else does.
+    // Whatever the block no longer uses (the tiles' widenings and slices,
+    // the fills and empties the region read): nats-gpu-distribute would
+    // give each a phase of its own.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*block)))
       if (isOpTriviallyDead(&op))
         b.eraseOp(&op);
@@ -418,6 +447,14 @@ private:
                   : value;
   }
 
+  /// The staged B tile that `op` widens, or null.
+  Staged *stagedOf(Operation &op) {
+    if (op.getNumResults() != 1)
+      return nullptr;
+    auto it = staged.find(op.getResult(0));
+    return it == staged.end() ? nullptr : &it->second;
+  }
+
   /// The contractions of the region, its loops' included.
   SmallVector<Contraction> contractions() {
     SmallVector<Contraction> found;
@@ -437,7 +474,7 @@ private:
                                                 gpu::AddressSpace::Workgroup);
     for (Contraction c : contractions()) {
       Value tile = c.op.getDpsInputs()[1];
-      if (staged.count(tile))
+      if (staged.contains(tile))
         continue;
       RankedTensorType type = matchWidened(tile)->slice.getType();
       auto bufferType = MemRefType::get(
@@ -448,7 +485,7 @@ private:
                                        b.getI64IntegerAttr(16));
       };
       Value buffer = allocate();
-      bool inLoop = tile.getDefiningOp()->getParentOfType<scf::ForOp>();
+      bool inLoop = isInBlockLoop(tile.getDefiningOp());
       staged[tile] = {buffer, prefetch && inLoop ? allocate() : Value(),
                       buffer, matchWidened(tile)->slice};
     }
@@ -487,7 +524,7 @@ private:
     // see them.
     SmallVector<Value> tokens;
     for (auto &[tile, stagedTile] : staged)
-      if (!tile.getDefiningOp()->getParentOfType<scf::ForOp>())
+      if (!isInBlockLoop(tile.getDefiningOp()))
         copyTile(stagedTile, stagedTile.buffer, scalars, tokens);
     bool pending = !tokens.empty();
     if (pending)
@@ -526,13 +563,12 @@ private:
     Value lower = scalars.lookupOrDefault(loop.getLowerBound());
     Value upper = scalars.lookupOrDefault(loop.getUpperBound());
     Value step = scalars.lookupOrDefault(loop.getStep());
-    bool ahead = llvm::any_of(loop.getBody()->without_terminator(),
-                              [&](Operation &op) {
-                                auto it = op.getNumResults() == 1
-                                              ? staged.find(op.getResult(0))
-                                              : staged.end();
-                                return it != staged.end() && it->second.second;
-                              });
+    // The loop's own tiles with two buffers each.
+    SmallVector<Staged *> tiles;
+    for (Operation &op : loop.getBody()->without_terminator())
+      if (Staged *tile = stagedOf(op); tile && tile->second)
+        tiles.push_back(tile);
+    bool ahead = !tiles.empty();
     if (ahead)
       copyStepIf(loop, lower, upper, /*second=*/false);
     SmallVector<Value> inits;
@@ -555,10 +591,10 @@ private:
             Value even = arith::CmpIOp::create(
                 b, loc, arith::CmpIPredicate::eq,
                 arith::RemUIOp::create(b, loc, k, index(2)), index(0));
-            for (auto &[tile, stagedTile] : staged)
-              if (stagedTile.second)
-                stagedTile.current = arith::SelectOp::create(
-                    b, loc, even, stagedTile.buffer, stagedTile.second);
+            for (Staged *tile : tiles)
+              tile->current =
+                  arith::SelectOp::create(b, loc, even, tile->buffer,
+                                          tile->second);
             // This step's group landed once at most the next step's is
             // in flight.
             Value next = arith::AddIOp::create(b, loc, iv, step);
@@ -594,15 +630,14 @@ private:
           b.clone(op, map);
           continue;
         }
-        auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
-                                          : staged.end();
-        if (it == staged.end() || !it->second.second)
+        Staged *tile = stagedOf(op);
+        if (!tile || !tile->second)
           continue;
-        Value buffer = it->second.buffer;
+        Value buffer = tile->buffer;
         if (second)
-          buffer = arith::SelectOp::create(b, loc, even, it->second.second,
-                                           it->second.buffer);
-        copyTile(it->second, buffer, map, tokens);
+          buffer = arith::SelectOp::create(b, loc, even, tile->second,
+                                           tile->buffer);
+        copyTile(*tile, buffer, map, tokens);
       }
     }
     return nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -683,10 +718,8 @@ private:
         b.clone(op, scalars);
         continue;
       }
-      auto it = op.getNumResults() == 1 ? staged.find(op.getResult(0))
-                                        : staged.end();
-      if (it != staged.end() && !ahead)
-        copyTile(it->second, it->second.buffer, scalars, tokens);
+      if (Staged *tile = stagedOf(op); tile && !ahead)
+        copyTile(*tile, tile->buffer, scalars, tokens);
     }
     if (!ahead)
       waitForCopies(tokens, /*pending=*/0);
@@ -706,7 +739,7 @@ private:
       return;
     }
     auto generic = dyn_cast<linalg::GenericOp>(op);
-    if (!generic || staged.count(generic.getResult(0)))
+    if (!generic || stagedOf(op))
       return;
     if (std::optional<Contraction> contraction = matchContraction(generic)) {
       if (getAccumulatingAdd(*contraction))
@@ -843,8 +876,6 @@ private:
     }
   }
 
-  /// C + A · B on the tensor cores, each n-tile's accumulators in the
-  /// lane's elements.
   /// The addf by which the one user of `c`'s product, an elementwise op,
   /// adds it to a value of its own, where the product starts at zero and
   /// takes no factor: the MMAs can accumulate onto that value instead (O =
@@ -858,8 +889,17 @@ private:
       return {};
     OpOperand &use = *product.getUses().begin();
     auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+    // The user must be one the lanes compute (in a loop step, or the
+    // region's), and add no other product (one is deferred at a time).
     if (!user || user.getNumReductionLoops() != 0 ||
         user->getBlock() != c.op->getBlock() ||
+        (!isInBlockLoop(user) && !llvm::is_contained(region.ops, user)) ||
+        llvm::any_of(user.getDpsInputs(),
+                     [&](Value input) {
+                       auto producer = input.getDefiningOp<linalg::GenericOp>();
+                       return input != product && producer &&
+                              matchContraction(producer);
+                     }) ||
         !user.getMatchingIndexingMap(&use).isIdentity() ||
         cast<RankedTensorType>(user.getResult(0).getType()).getShape() !=
             cast<RankedTensorType>(product.getType()).getShape())
@@ -1084,7 +1124,8 @@ private:
   bool prefetch;
   /// What the region computes for the ops after it, and their buffers.
   SmallVector<Value> outputs, outputBuffers;
-  DenseMap<Value, Staged> staged;
+  // In the order the contractions read them: the copies are issued so.
+  llvm::MapVector<Value, Staged> staged;
   DenseMap<Value, Value> buffers;
   DenseMap<Value, SmallVector<Value>> aFragments;
   /// The old step's scalars and the loop's induction variable in the new.

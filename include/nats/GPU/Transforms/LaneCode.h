@@ -1,4 +1,11 @@
-//===- LaneCode.h - what the lane-level lowerings of warp tiles share -*- C++ -*-===//
+//===- LaneCode.h - what the lane-level lowerings share ---------*- C++ -*-===//
+//
+// nats-gpu-mma-sync and nats-gpu-warp-reduce replace the linalg op of a warp
+// tile by the code each lane runs, loading and storing the op's operands
+// element by element at positions of its loops; nats-gpu-warp-rows writes a
+// warp's lane code for a whole loop. The pieces they share.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef NATS_GPU_TRANSFORMS_LANECODE_H
 #define NATS_GPU_TRANSFORMS_LANECODE_H
@@ -7,7 +14,8 @@
 
 namespace mlir::nats {
 
-/// The indices into `operand` of `op` at the loop position `loopValues`.
+/// The indices into `operand` of `op` at the loop position `loopValues`
+/// (its indexing map a projected permutation).
 SmallVector<Value> getOperandIndices(linalg::LinalgOp op, OpOperand *operand,
                                      ArrayRef<Value> loopValues);
 
