@@ -625,20 +625,14 @@ private:
       IRMapping map = scalars;
       map.map(loop.getInductionVar(), iv);
       SmallVector<Value> tokens;
-      for (Operation &op : loop.getBody()->without_terminator()) {
-        if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
-          b.clone(op, map);
-          continue;
-        }
-        Staged *tile = stagedOf(op);
-        if (!tile || !tile->second)
-          continue;
-        Value buffer = tile->buffer;
-        if (second)
-          buffer = arith::SelectOp::create(b, loc, even, tile->second,
-                                           tile->buffer);
-        copyTile(*tile, buffer, map, tokens);
-      }
+      cloneStep(loop.getBody(), map, tokens, [&](Staged &tile) -> Value {
+        if (!tile.second)
+          return Value();
+        if (!second)
+          return tile.buffer;
+        return arith::SelectOp::create(b, loc, even, tile.second,
+                                       tile.buffer);
+      });
     }
     return nvgpu::DeviceAsyncCreateGroupOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
@@ -664,6 +658,13 @@ private:
     return rowIndex[matrix ? (e % 4) / 2 : e];
   }
   Value columnOf(int64_t e) { return add(t2, kMmaN * (e / 4) + e % 2); }
+  /// The lane's element e as indices: (row, column), or (row).
+  SmallVector<Value> indicesOf(int64_t e, bool matrix) {
+    SmallVector<Value> indices{rowOf(e, matrix)};
+    if (matrix)
+      indices.push_back(columnOf(e));
+    return indices;
+  }
 
   /// The lane's elements of `tensor`: the step's, a fill's scalar, or read
   /// from a tensor from outside the step.
@@ -676,12 +677,9 @@ private:
       return Elements(countOf(type), scalars.lookupOrDefault(splat));
     bool matrix = type.getRank() == 2;
     Elements elements;
-    for (size_t e = 0; e < countOf(type); ++e) {
-      SmallVector<Value> indices{rowOf(e, matrix)};
-      if (matrix)
-        indices.push_back(columnOf(e));
-      elements.push_back(tensor::ExtractOp::create(b, loc, tensor, indices));
-    }
+    for (size_t e = 0; e < countOf(type); ++e)
+      elements.push_back(
+          tensor::ExtractOp::create(b, loc, tensor, indicesOf(e, matrix)));
     return elements;
   }
 
@@ -713,14 +711,9 @@ private:
     SmallVector<Value> tokens;
     if (!ahead)
       gpu::BarrierOp::create(b, loc); // as in emitLoop
-    for (Operation &op : body->without_terminator()) {
-      if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
-        b.clone(op, scalars);
-        continue;
-      }
-      if (Staged *tile = stagedOf(op); tile && !ahead)
-        copyTile(*tile, tile->buffer, scalars, tokens);
-    }
+    cloneStep(body, scalars, tokens, [&](Staged &tile) {
+      return ahead ? Value() : tile.buffer;
+    });
     if (!ahead)
       waitForCopies(tokens, /*pending=*/0);
     for (Operation &op : body->without_terminator())
@@ -729,6 +722,21 @@ private:
     for (Value value : body->getTerminator()->getOperands())
       llvm::append_range(yielded, elementsOf(value));
     scf::YieldOp::create(b, loc, yielded);
+  }
+
+  /// A loop step's scalar code cloned through `map`, and the copies of the
+  /// tiles it widens into `bufferOf(tile)` (none where that is null).
+  void cloneStep(Block *body, IRMapping &map, SmallVector<Value> &tokens,
+                 function_ref<Value(Staged &)> bufferOf) {
+    for (Operation &op : body->without_terminator()) {
+      if (llvm::none_of(op.getResultTypes(), llvm::IsaPred<TensorType>)) {
+        b.clone(op, map);
+        continue;
+      }
+      if (Staged *tile = stagedOf(op))
+        if (Value buffer = bufferOf(*tile))
+          copyTile(*tile, buffer, map, tokens);
+    }
   }
 
   /// The lanes' elements of what a tensor op of the region computes (B
@@ -1001,9 +1009,7 @@ private:
   /// space (rows × columns, or rows).
   SmallVector<Value> inputsAt(linalg::GenericOp generic, int64_t e,
                               bool matrix) {
-    SmallVector<Value> loopIndices{rowOf(e, matrix)};
-    if (matrix)
-      loopIndices.push_back(columnOf(e));
+    SmallVector<Value> loopIndices = indicesOf(e, matrix);
     SmallVector<Value> args;
     for (OpOperand *input : generic.getDpsInputOperands()) {
       Value value = input->get();
@@ -1037,12 +1043,6 @@ private:
     auto type = cast<RankedTensorType>(generic.getResult(0).getType());
     bool matrix = type.getRank() == 2;
     size_t count = countOf(type);
-    auto indicesOf = [&](int64_t e) {
-      SmallVector<Value> indices{rowOf(e, matrix)};
-      if (matrix)
-        indices.push_back(columnOf(e));
-      return indices;
-    };
     std::optional<Contraction> product;
     Value arg;
     for (OpOperand *input : generic.getDpsInputOperands())
@@ -1054,7 +1054,7 @@ private:
     if (!product) {
       for (size_t e = 0; e < count; ++e)
         result.push_back(
-            cloneBody(generic, inputsAt(generic, e, matrix), indicesOf(e)));
+            cloneBody(generic, inputsAt(generic, e, matrix), indicesOf(e, matrix)));
       return result;
     }
     // The body up to the addf of the product, for every element; the
@@ -1066,14 +1066,14 @@ private:
     Elements others;
     for (size_t e = 0; e < count; ++e) {
       maps.push_back(mapArguments(generic, inputsAt(generic, e, matrix)));
-      cloneOps(body->begin(), add->getIterator(), maps.back(), indicesOf(e));
+      cloneOps(body->begin(), add->getIterator(), maps.back(), indicesOf(e, matrix));
       others.push_back(maps.back().lookupOrDefault(other));
     }
     Elements sums = emitContraction(*product, others);
     for (size_t e = 0; e < count; ++e) {
       maps[e].map(add.getResult(), sums[e]);
       cloneOps(std::next(add->getIterator()),
-               body->getTerminator()->getIterator(), maps[e], indicesOf(e));
+               body->getTerminator()->getIterator(), maps[e], indicesOf(e, matrix));
       result.push_back(maps[e].lookup(body->getTerminator()->getOperand(0)));
     }
     return result;
@@ -1102,7 +1102,7 @@ private:
           int64_t e = 4 * j + 2 * i + parity;
           SmallVector<Value> args = inputsAt(generic, e, /*matrix=*/true);
           args.push_back(acc);
-          acc = cloneBody(generic, args, {rowOf(e, true), columnOf(e)});
+          acc = cloneBody(generic, args, indicesOf(e, /*matrix=*/true));
         }
       for (int32_t offset : {1, 2}) {
         Value other = gpu::ShuffleOp::create(b, loc, acc, offset, kWarpSize,
