@@ -357,3 +357,56 @@ func.func @product_read_outside(%q: tensor<16x16xbf16>, %k: tensor<64x16xbf16>,
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x16x16xf32>
 }
+
+// -----
+
+// A K tile whose rows do not start 16 bytes apart in its source (column
+// offset 4 of 24) cannot be copied 16 bytes a cp.async: the loop is left.
+// CHECK-LABEL: func.func @unaligned_rows
+// CHECK-NOT:   #gpu.warp
+// CHECK:       scf.for {{.*}} -> (tensor<16x16xf32>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: index)
+    -> tensor<2x16x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %e3 = tensor.empty() : tensor<2x16x16xf32>
+  %r = scf.forall (%blk) in (2) shared_outs(%oo = %e3) -> tensor<2x16x16xf32> {
+    %e = tensor.empty() : tensor<16x16xf32>
+    %qs = tensor.extract_slice %q[0, 0] [16, 16] [1, 1] : tensor<16x16xbf16> to tensor<16x16xbf16>
+    %qt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %res = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %z) -> tensor<16x16xf32> {
+      %off = arith.muli %i, %c16 : index
+      %ks = tensor.extract_slice %k[%off, 4] [16, 16] [1, 1] : tensor<64x24xbf16> to tensor<16x16xbf16>
+      %kt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%ks : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<16x16xf32>
+      %s = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%qt, %kt : tensor<16x16xf32>, tensor<16x16xf32>) outs(%acc : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16x16xf32>
+      scf.yield %s : tensor<16x16xf32>
+    }
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %res into %oo[%blk, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<16x16xf32> into tensor<2x16x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x16xf32>
+}
