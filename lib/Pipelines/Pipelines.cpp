@@ -41,18 +41,28 @@ struct EmitCInterfacePass
   }
 };
 
+/// The CPU's gated delta rule: one state pass iteration per (batch, head),
+/// all of the state's columns.
+NatsFuseGatedDeltaPassOptions
+cpuGatedDeltaOptions(const NatsPipelineOptions &options) {
+  NatsFuseGatedDeltaPassOptions gatedDelta;
+  gatedDelta.tileSize = options.tileSize;
+  gatedDelta.roundOutputTerms = options.roundOutputTerms;
+  return gatedDelta;
+}
+
 } // namespace
 
-void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
-                                       int64_t blockSize, NatsTiling tiling,
-                                       int64_t valueTile,
-                                       bool fuseElementwise, bool mapBlocks) {
+void mlir::nats::addNatsToLinalgPasses(
+    OpPassManager &pm, const NatsFuseGatedDeltaPassOptions &gatedDelta,
+    int64_t blockSize, NatsTiling tiling, bool fuseElementwise,
+    bool mapBlocks) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createNatsDecomposeChunkRoutePass());
   if (tiling == NatsTiling::HybridTiles)
     func.addPass(createNatsTileHybridAttentionPass());
   func.addPass(createNatsSplitBranchesPass());
-  func.addPass(createNatsFuseGatedDeltaPass({tileSize, valueTile}));
+  func.addPass(createNatsFuseGatedDeltaPass(gatedDelta));
   func.addPass(createNatsCompactRoutedSoftmaxPass({blockSize}));
   if (fuseElementwise)
     func.addPass(createNatsFuseElementwisePass());
@@ -66,14 +76,14 @@ void mlir::nats::addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
 
 void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
                                            const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
-                        NatsTiling::HybridTiles, 0, options.fuseElementwise);
+  addNatsToLinalgPasses(pm, cpuGatedDeltaOptions(options), options.blockSize,
+                        NatsTiling::HybridTiles, options.fuseElementwise);
 }
 
 void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                                       const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
-                        NatsTiling::HybridTiles, 0, options.fuseElementwise);
+  addNatsToLinalgPasses(pm, cpuGatedDeltaOptions(options), options.blockSize,
+                        NatsTiling::HybridTiles, options.fuseElementwise);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
                  "allow-return-allocs-from-loops "
@@ -104,9 +114,15 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // Each branch's own loops become thread blocks: B·H blocks for the gated
   // delta rule; B·R for the routed softmax's kept-chunk lists and
   // B·Hs·(query blocks) for its attention.
-  addNatsToLinalgPasses(pm, options.tileSize, options.blockSize,
-                        NatsTiling::BranchLoops, options.valueTile,
-                        options.fuseElementwise, /*mapBlocks=*/true);
+  // value-tile=0: 16 columns a state-pass block, widened by the grid.
+  NatsFuseGatedDeltaPassOptions gatedDelta;
+  gatedDelta.tileSize = options.tileSize;
+  gatedDelta.valueTile = options.valueTile ? options.valueTile : 16;
+  gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
+  gatedDelta.roundOutputTerms = options.roundOutputTerms;
+  addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
+                        NatsTiling::BranchLoops, options.fuseElementwise,
+                        /*mapBlocks=*/true);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   if (options.warpRows && options.mma)
     pm.addNestedPass<func::FuncOp>(

@@ -410,3 +410,105 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x16x16xf32>
 }
+
+// -----
+
+// A block without a loop (the gated delta rule's outputs with 16-bit terms):
+// O = Q_γ·S + P·U. Its first contraction the lanes compute starts the
+// region: one warp for the 16 rows, Q_γ's and P's A fragments loaded from
+// global memory, S and U copied once into padded shared tiles and read
+// transposed (they are k × n), the two products' sum rounded to bf16 in the
+// lanes and stored.
+
+// CHECK-LABEL: func.func @outputs
+// CHECK-DAG:   memref.alloc() {alignment = 16 : i64} : memref<32x40xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:   memref.alloc() {alignment = 16 : i64} : memref<16x40xbf16, #gpu.address_space<workgroup>>
+// CHECK:       scf.forall (%{{.+}}) in (1) {
+// CHECK:         gpu.lane_id
+// CHECK-COUNT-2: nvgpu.device_async_copy
+// CHECK:         nvgpu.device_async_wait
+// CHECK:         gpu.barrier
+// CHECK:         nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK:         nvgpu.mma.sync
+// CHECK-NOT:     scf.for
+// CHECK:         arith.truncf {{.*}} : f32 to bf16
+// CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK:       bufferization.to_tensor
+
+// PTX: llvm.func @outputs
+// PTX: .maxntid 32, 1, 1
+// PTX: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
+                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x32xbf16>)
+    -> tensor<2x16x32xbf16> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x16x32xbf16>
+  %r = scf.forall (%n) in (2) shared_outs(%out = %e) -> (tensor<2x16x32xbf16>) {
+    %e32 = tensor.empty() : tensor<16x32xf32>
+    %ess = tensor.empty() : tensor<32x32xf32>
+    %epp = tensor.empty() : tensor<16x16xf32>
+    %qs = tensor.extract_slice %qg[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xbf16> to tensor<16x32xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x32xf32>
+    %ss = tensor.extract_slice %s[%n, 0, 0] [1, 32, 32] [1, 1, 1] : tensor<2x32x32xbf16> to tensor<32x32xbf16>
+    %sw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ss : tensor<32x32xbf16>) outs(%ess : tensor<32x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x32xf32>
+    %z1 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
+    %fromState = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %sw : tensor<16x32xf32>, tensor<32x32xf32>) outs(%z1 : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    %ps = tensor.extract_slice %p[%n, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<2x16x16xbf16> to tensor<16x16xbf16>
+    %pw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ps : tensor<16x16xbf16>) outs(%epp : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %us = tensor.extract_slice %u[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xbf16> to tensor<16x32xbf16>
+    %uw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%us : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x32xf32>
+    %z2 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
+    %inTile = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%pw, %uw : tensor<16x16xf32>, tensor<16x32xf32>) outs(%z2 : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    %eo = tensor.empty() : tensor<16x32xbf16>
+    %o = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%fromState, %inTile : tensor<16x32xf32>, tensor<16x32xf32>) outs(%eo : tensor<16x32xbf16>) {
+    ^bb0(%x: f32, %y: f32, %o: bf16):
+      %t = arith.addf %x, %y : f32
+      %h = arith.truncf %t : f32 to bf16
+      linalg.yield %h : bf16
+    } -> tensor<16x32xbf16>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %o into %out[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xbf16> into tensor<2x16x32xbf16>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x32xbf16>
+}

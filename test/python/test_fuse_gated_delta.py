@@ -33,7 +33,7 @@ def _tensor(shape, element_type):
 
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
-             value_tile=0):
+             value_tile=0, round_output_terms=False):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -61,7 +61,8 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
     # finds no gated_delta left and lowers the rest.
     return compiler.compile_module(
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
-                f"value-tile={value_tile}}}), nats-cpu)")
+                f"value-tile={value_tile} round-output-terms={int(round_output_terms)}}}), "
+                f"nats-cpu)")
 
 
 def run(module, inputs, dtype=np.float32):
@@ -192,3 +193,21 @@ def test_half_precision(measured, dtype, tolerance):
     # The reference sees the same rounded inputs, so only the rounding of o
     # to the element type counts.
     check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype)
+
+
+# The terms of O (Q_γ, P, U, the start states) rounded to the element type
+# as well: the hybrid matrix's 16-bit tolerances (test_hybrid_attention.py).
+@pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)],
+                         ids=["f16", "bf16"])
+def test_round_output_terms(measured, dtype, tolerance):
+    if dtype is None:
+        pytest.skip("bf16 needs ml_dtypes")
+    T, C = 197, 64
+    module = compiled(T, C, 64, dtype=dtype, round_output_terms=True)
+    rng = np.random.default_rng(11)
+    for i, kind in enumerate(ROUTES):
+        inputs = make(T, C, seed=400 + i)
+        for name in ("q", "k", "v", "g", "beta"):
+            inputs[name] = inputs[name].astype(dtype)
+        inputs["route"] = route_of(kind, T, C, rng)
+        check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype)

@@ -128,12 +128,14 @@ def test_half_precision(measured, dtype, tolerance):
 @pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)])
 @pytest.mark.parametrize("window", [0, 5])
 def test_half_precision_tensor_core_tiles(measured, dtype, tolerance, window):
-    """Sizes whose routed softmax the GPU runs on 16-bit tensor-core tiles
-    (head dims multiples of 16, chunks of 64; nats-gpu-warp-rows): kept
-    chunks at random, the last query block partial, Ks != Vs."""
+    """Sizes whose routed softmax and gated-delta outputs the GPU runs on
+    16-bit tensor-core tiles (head dims multiples of 16, chunks of 64, K × V
+    and 64 × V tiles that 128 threads copy in whole 16-byte chunks;
+    nats-gpu-warp-rows): kept chunks at random, the last query block
+    partial, Ks != Vs."""
     if dtype is None:
         pytest.skip("bf16 needs ml_dtypes")
-    inputs = make(1, 300, 2, 16, 16, 4, 64, 32, 2, 64, seed=7)
+    inputs = make(1, 300, 2, 32, 32, 4, 64, 32, 2, 64, seed=7)
     inputs["route"] = routes("p1/2", 1, 5, 2, np.random.default_rng(OPTIONS.seed + 7))
     for name in ("q", "k", "v", "g", "beta", "qs", "ks", "vs"):
         inputs[name] = inputs[name].astype(dtype)

@@ -8,6 +8,7 @@
 #ifndef NATS_PIPELINES_PIPELINES_H
 #define NATS_PIPELINES_PIPELINES_H
 
+#include "nats/Dialect/Nats/Transforms/Passes.h"
 #include "nats/GPU/Transforms/MmaPrecision.h"
 
 #include "mlir/Pass/PassOptions.h"
@@ -37,7 +38,18 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
       llvm::cl::init(false)};
 };
 
-struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {};
+/// The description of both pipelines' round-output-terms.
+inline constexpr const char *kRoundOutputTermsDesc =
+    "store the gated delta rule's terms that only its outputs stage reads "
+    "(Q_γ, P, U, the tiles' start states) in the inputs' element type where "
+    "that is bf16 or f16, as FLA does (nats-fuse-gated-delta)";
+
+struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {
+  // Off: on the CPU the f32 terms cost nothing but memory.
+  Option<bool> roundOutputTerms{*this, "round-output-terms",
+                                llvm::cl::desc(kRoundOutputTermsDesc),
+                                llvm::cl::init(false)};
+};
 
 /// The CUDA toolkit found when nats was built, or "" (MLIR then looks at
 /// $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT).
@@ -68,14 +80,20 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("name:threads entries: the threads of the named "
                      "kernel (e.g. gated_delta_outputs), instead of "
                      "block-threads (nats-map-foralls-to-gpu)")};
-  // 16: measured on the H100 at B,T,H,K,V = 2,4096,8,128,128 (128 blocks
-  // for the state pass): 4.24 ms, against 4.47 at 32 (64 blocks) and 4.96 at
-  // 8 (256 blocks); docs/gpu.md.
+  // 0: 16 columns a block, or 32 or 64 where that takes fewer waves of
+  // blocks (nats-fuse-gated-delta's sm-count). On the H100 (run 49,
+  // docs/benchmarks.md) 32 against 16 took the state pass 0.62-0.69x as
+  // long wherever it halved the waves (M1, M2 at H = 32) and 1.25x where
+  // the waves stayed (M2 at H = 8: 64 blocks or 32 for 132 SMs); 64
+  // columns were faster again where they halved the waves once more
+  // (4,2048,16,128: 0.274 -> 0.227 ms).
   Option<int64_t> valueTile{
       *this, "value-tile",
       llvm::cl::desc("state columns per thread block of the gated delta "
-                     "rule's state pass, where that divides V (0: all)"),
-      llvm::cl::init(16)};
+                     "rule's state pass, where that divides V (0: 16, "
+                     "widened to 32 or 64 where sm-count SMs then take "
+                     "fewer waves of blocks)"),
+      llvm::cl::init(0)};
   // 1: measured on the H200 at 2,4096,8,128 (docs/benchmarks.md, run 10):
   // 1.27 ms, against 1.83 with block-threads=512 blocks-per-sm=2 (the chunk
   // terms spill at 64 registers and half their scratch goes to global
@@ -89,11 +107,12 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "share divided among them"),
       llvm::cl::init(1)};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
-  // whose grid puts at most blocks-per-sm blocks on each SM follow it.
+  // whose grid puts at most blocks-per-sm blocks on each SM follow it, and
+  // so does the state pass's width where value-tile is 0.
   Option<int64_t> smCount{
       *this, "sm-count",
       llvm::cl::desc("streaming multiprocessors of the device "
-                     "(nats-gpu-blocks-per-sm)"),
+                     "(nats-gpu-blocks-per-sm; value-tile=0)"),
       llvm::cl::init(132)};
   // The most shared memory a block may have on the H100 (sm_90) is 227 KiB
   // (an A100, sm_80: 163 KiB), less 256 bytes: NVPTX declares the dynamic
@@ -152,6 +171,15 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "ahead into a second pair of buffers "
                      "(nats-gpu-warp-rows' prefetch)"),
       llvm::cl::init(false)};
+  // On: with 16-bit terms the outputs stage runs on warp rows (the
+  // terms are its 16-bit tensor-core tiles): on an H100 (docs/benchmarks.md,
+  // run 49) the outputs kernel 2x faster at head dim 128 (1x8192x96x128
+  // 0.852 -> 0.427 ms) and 6x at 256 (5.95 -> 1.00), the state pass 3-9%
+  // slower (its 16-bit stores), the op 5-32% faster on M1 and M2's H = 32,
+  // as fast at H = 8; peak memory 13-34% lower.
+  Option<bool> roundOutputTerms{*this, "round-output-terms",
+                                llvm::cl::desc(kRoundOutputTermsDesc),
+                                llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "
@@ -268,14 +296,14 @@ enum class NatsTiling {
 };
 
 /// The passes of nats-to-linalg (router decomposition, tiling, branch
-/// split, gated-delta fusion, routed-softmax compaction, with
-/// `fuseElementwise` nats-fuse-elementwise, with `mapBlocks`
-/// nats-gpu-map-blocks, cleanup): the nats ops to tiled, fused, compacted
-/// linalg/scf/tensor IR. Every target's pipeline starts with them.
-void addNatsToLinalgPasses(OpPassManager &pm, int64_t tileSize,
+/// split, gated-delta fusion with `gatedDelta`'s options, routed-softmax
+/// compaction, with `fuseElementwise` nats-fuse-elementwise, with
+/// `mapBlocks` nats-gpu-map-blocks, cleanup): the nats ops to tiled, fused,
+/// compacted linalg/scf/tensor IR. Every target's pipeline starts with them.
+void addNatsToLinalgPasses(OpPassManager &pm,
+                           const NatsFuseGatedDeltaPassOptions &gatedDelta,
                            int64_t blockSize,
                            NatsTiling tiling = NatsTiling::HybridTiles,
-                           int64_t valueTile = 0,
                            bool fuseElementwise = false,
                            bool mapBlocks = false);
 

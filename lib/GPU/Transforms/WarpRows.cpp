@@ -364,6 +364,18 @@ std::optional<LaneRegion> findLaneRegion(Block *block) {
         region.rows = rows;
         add(loop);
       }
+      // A block without such a loop (the gated delta rule's outputs): its
+      // first contraction the lanes compute.
+      if (auto contraction = dyn_cast<linalg::GenericOp>(op);
+          contraction && matchContraction(contraction)) {
+        rows = contraction.getStaticLoopRanges()[matchContraction(contraction)
+                                                     ->loops.m];
+        if (rows % kWarpRows == 0 && rows / kWarpRows * kWarpSize <= 1024 &&
+            isLaneOp(op, rows, held)) {
+          region.rows = rows;
+          add(&op);
+        }
+      }
       continue;
     }
     bool usesRegion = op.walk([&](Operation *nested) {

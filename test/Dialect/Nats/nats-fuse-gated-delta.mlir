@@ -2,6 +2,14 @@
 // RUN:   --verify-diagnostics | FileCheck %s --implicit-check-not=nats.gated_delta
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=COLUMNS
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4 sm-count=16" \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WIDER
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4 sm-count=32" \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=NARROW
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4 sm-count=8" \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WHOLE
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-output-terms=1" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=ROUND
 
 // value-tile=4: V = 16 in groups of 4, a third dim of the state pass's
 // forall; each iteration reads its columns of U₀ and of the initial state
@@ -19,6 +27,36 @@
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, 0, %[[C0]]] [1, 1, 2, 8, 4]
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4]
 // COLUMNS: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+
+// sm-count: B·H = 8 (batch, head) pairs, V = 16. With 16 SMs, groups of 4
+// columns take 2 waves of 32 blocks, of 8 one wave (cost 1.25 < 2): 8. With
+// 32 SMs groups of 4 already take one wave: 4. With 8 SMs 4, 2 and 1 waves
+// for 4, 8 and 16 columns (costs 4, 2.5, 2): all 16, no third dim.
+// WIDER-LABEL: func.func @gated_delta
+// WIDER: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+// WIDER: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+// WIDER: tensor.extract_slice {{.+}} [1, 1, 8, 8] [1, 1, 1, 1] : tensor<2x4x8x16xf32> to tensor<8x8xf32>
+// NARROW-LABEL: func.func @gated_delta
+// NARROW: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+// NARROW: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 4) shared_outs
+// WHOLE-LABEL: func.func @gated_delta
+// WHOLE: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+// WHOLE: scf.forall (%{{.+}}, %{{.+}}) in (2, 4) shared_outs
+
+// round-output-terms: P and Q_γ leave the chunk terms as bf16 (−W, U₀, K_c
+// and d stay f32), the state pass records U and the start states as bf16
+// (the state it carries and returns stays f32), the outputs widen all four.
+// ROUND-LABEL: func.func @gated_delta
+// ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
+// ROUND: scf.forall ({{.+}}) in (2, 4) shared_outs({{.+}}) -> (tensor<2x4x2x32x16xbf16>, tensor<2x4x2x8x16xbf16>, tensor<2x4x8x16xf32>)
+// ROUND: scf.for {{.+}} -> (tensor<8x16xf32>, tensor<2x32x16xbf16>, tensor<2x8x16xbf16>)
+// ROUND-COUNT-2: arith.truncf %{{.+}} : f32 to bf16
+// ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs
+// ROUND-COUNT-2: arith.extf %{{.+}} : bf16 to f32
+// ROUND: linalg.generic
+// ROUND-COUNT-2: arith.extf %{{.+}} : bf16 to f32
+// ROUND: linalg.generic
+// ROUND: arith.truncf
 
 // The contractions: A·B, A·Bᵀ (B read as n×k) and Aᵀ·B (A read as k×m).
 // CHECK-DAG: #[[$A:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
@@ -177,9 +215,9 @@
 // CHECK: %[[OUT:.+]] = scf.forall (%[[B3:.+]], %[[H3:.+]], %[[N3:.+]]) in (2, 4, 2) shared_outs(%[[OO:.+]] = %{{.+}}) -> (tensor<2x64x4x16xbf16>)
 // CHECK: %[[QGT:.+]] = tensor.extract_slice %[[TERMS]]#3[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK: %[[ST:.+]] = tensor.extract_slice %[[PASS]]#1[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 8, 16]
+// CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[QGT]], %[[ST]] : tensor<32x8xf32>, tensor<8x16xf32>)
 // CHECK: %[[PT:.+]] = tensor.extract_slice %[[TERMS]]#2[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 32]
 // CHECK: %[[UT:.+]] = tensor.extract_slice %[[PASS]]#0[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 16]
-// CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[QGT]], %[[ST]] : tensor<32x8xf32>, tensor<8x16xf32>)
 // CHECK: %[[INTRA:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[PT]], %[[UT]] : tensor<32x32xf32>, tensor<32x16xf32>)
 // CHECK: %[[OT:.+]] = linalg.generic {{.*}} ins(%[[INTER]], %[[INTRA]] : {{.*}} outs(%{{.+}} : tensor<32x16xbf16>)
 // CHECK: arith.truncf %{{.+}} : f32 to bf16

@@ -18,6 +18,10 @@
 //  3. the outputs, an scf.forall over (batch, head, tile):
 //       O = Q_γ S + P U.
 //
+// With round-output-terms, what only stage 3 reads (Q_γ, P, U and the
+// tiles' start states) is stored in the inputs' 16-bit type, as FLA stores
+// it: half the bytes between the stages, products still summed in f32.
+//
 // m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
 // m_j = 0) lets a token see the writes of earlier linear chunks only. Only
 // stage 2 is sequential, and it is two small matrix products a tile.
@@ -80,20 +84,26 @@ void insertInParallel(OpBuilder &b, Location loc, Value source, Value dest,
 struct Sizes {
   int64_t batch, tokens, padded, heads, keyDim, valueDim;
   int64_t chunk, tile, tiles, columns;
+  /// The element type of what only the outputs stage reads: f32, or the
+  /// inputs' type with round-output-terms.
+  Type outputTerms;
 };
 
-/// The state-free terms of every tile (stage 1), f32, indexed
-/// [batch, head, tile, row, column]: −W and K_c (L×K), U₀ (L×V), P (L×L),
-/// Q_γ (L×K); and d = e^γ_L indexed [batch, head, tile].
+/// The state-free terms of every tile (stage 1), indexed [batch, head,
+/// tile, row, column]: −W and K_c (L×K), U₀ (L×V) in f32, P (L×L) and Q_γ
+/// (L×K) in the outputs' storage type; and d = e^γ_L (f32) indexed [batch,
+/// head, tile].
 struct ChunkTerms {
   Value negW, u0, p, qGamma, kCommit, decay;
 };
 
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, int64_t valueTile,
+                 int64_t smCount, bool roundOutputTerms,
                  PatternBenefit benefit)
       : OpRewritePattern(ctx, benefit), tileSize(tileSize),
-        valueTile(valueTile) {}
+        valueTile(valueTile), smCount(smCount),
+        roundOutputTerms(roundOutputTerms) {}
 
   LogicalResult matchAndRewrite(GatedDeltaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -124,7 +134,10 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     // may run groups of them as iterations of their own.
     s.columns = s.valueDim;
     if (valueTile > 0 && valueTile < s.valueDim && s.valueDim % valueTile == 0)
-      s.columns = valueTile;
+      s.columns = smCount > 0 ? widenValueTile(s.batch * s.heads, s.valueDim)
+                              : valueTile;
+    s.outputTerms =
+        roundOutputTerms ? qType.getElementType() : rewriter.getF32Type();
 
     ChunkTerms terms = buildChunkTerms(rewriter, op, s);
     auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
@@ -134,6 +147,31 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   }
 
 private:
+  /// The state pass's columns an iteration with `smCount` SMs: of
+  /// valueTile, 2·valueTile and 4·valueTile (where they divide V), the one
+  /// with the least waves of iterations (one block an SM) times a block's
+  /// cost. The costs, relative to valueTile's, are the state pass's on an
+  /// H100 with one wave (16, 32, 64 columns at head dim 128: 1, 1.25, 2;
+  /// docs/benchmarks.md, run 49): wider tiles read each tile's −W and K_c
+  /// once for more columns, but keep more warps busy a step. 128 columns
+  /// were never the fastest there (3.6, and slower still at head dim 256).
+  int64_t widenValueTile(int64_t pairs, int64_t valueDim) const {
+    constexpr double kCost[] = {1.0, 1.25, 2.0};
+    int64_t best = valueTile;
+    double bestTime = std::numeric_limits<double>::infinity();
+    for (auto [j, cost] : llvm::enumerate(kCost)) {
+      int64_t columns = valueTile << j;
+      if (columns > valueDim || valueDim % columns != 0)
+        break;
+      int64_t waves = llvm::divideCeil(pairs * (valueDim / columns), smCount);
+      if (waves * cost < bestTime) {
+        best = columns;
+        bestTime = waves * cost;
+      }
+    }
+    return best;
+  }
+
   struct TileInputs {
     Value q, k, v, g, beta; // L×K, L×K, L×V, L, L in the input type
   };
@@ -162,6 +200,12 @@ private:
                                    rewriter.getF32Type());
   }
 
+  /// tensor.empty of `shape` in the outputs' storage type.
+  static Value emptyOutputTerms(PatternRewriter &rewriter, Location loc,
+                                const Sizes &s, ArrayRef<int64_t> shape) {
+    return tensor::EmptyOp::create(rewriter, loc, shape, s.outputTerms);
+  }
+
   /// Stage 1: every tile's state-free terms, one iteration per tile.
   static ChunkTerms buildChunkTerms(PatternRewriter &rewriter, GatedDeltaOp op,
                                     const Sizes &s) {
@@ -178,11 +222,14 @@ private:
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
     SmallVector<SmallVector<int64_t>> tails = {{L, K}, {L, V}, {L, L},
                                                {L, K}, {L, K}, {}};
+    // P and Q_γ (ChunkTerms order) are read by the outputs stage only.
+    SmallVector<bool> forOutputs = {false, false, true, true, false, false};
     SmallVector<Value> inits;
-    for (ArrayRef<int64_t> tail : tails) {
+    for (auto [tail, outputs] : llvm::zip(tails, forOutputs)) {
       SmallVector<int64_t> shape = {s.batch, s.heads, s.tiles};
       llvm::append_range(shape, tail);
-      inits.push_back(emptyF32(rewriter, loc, shape));
+      inits.push_back(outputs ? emptyOutputTerms(rewriter, loc, s, shape)
+                              : emptyF32(rewriter, loc, shape));
     }
     scf::ForallOp forall = createForall(
         rewriter, loc, "gated_delta_chunk_terms", s, s.tiles, inits);
@@ -202,6 +249,9 @@ private:
         rewriter, loc, h, tb.index(s.heads / routeType.getDimSize(2)));
     Value keep = routeBits(tb, op.getRoute(), b, t0, routerHead, s.chunk, L);
     SmallVector<Value> values = tileTerms(tb, op, in, keep, s.chunk, L);
+    for (auto [value, outputs] : llvm::zip(values, forOutputs))
+      if (outputs)
+        value = tb.convert(value, s.outputTerms);
 
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     OpFoldResult zero = rewriter.getIndexAttr(0);
@@ -218,8 +268,9 @@ private:
   }
 
   /// Stage 2: the walk over tiles that carries the state, one iteration per
-  /// (batch, head, group of columns). Returns U (f32, [B, H, NT, L, V]),
-  /// each tile's start state (f32, [B, H, NT, K, V]) and the final state.
+  /// (batch, head, group of columns). Returns U ([B, H, NT, L, V]) and each
+  /// tile's start state ([B, H, NT, K, V]) in the outputs' storage type,
+  /// and the final state (f32).
   static std::tuple<Value, Value, Value>
   buildStatePass(PatternRewriter &rewriter, GatedDeltaOp op, const Sizes &s,
                  const ChunkTerms &terms) {
@@ -228,8 +279,8 @@ private:
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim, C = s.columns;
     auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
     SmallVector<Value> inits = {
-        emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, L, V}),
-        emptyF32(rewriter, loc, {s.batch, s.heads, s.tiles, K, V}),
+        emptyOutputTerms(rewriter, loc, s, {s.batch, s.heads, s.tiles, L, V}),
+        emptyOutputTerms(rewriter, loc, s, {s.batch, s.heads, s.tiles, K, V}),
         emptyF32(rewriter, loc, stateType.getShape())};
     scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_state_pass",
                                         s, V / C, inits);
@@ -259,9 +310,10 @@ private:
         [&](OpBuilder &nb, Location nloc, Value n, ValueRange carried) {
           TileBuilder body(nb, nloc);
           Value state = carried[0];
+          // Records `value` (f32) in its row of the outputs' terms.
           auto insert = [&](Value value, Value dest, int64_t rows) {
             return tensor::InsertSliceOp::create(
-                nb, nloc, value, dest,
+                nb, nloc, body.convert(value, s.outputTerms), dest,
                 ArrayRef<OpFoldResult>{n, nb.getIndexAttr(0),
                                        nb.getIndexAttr(0)},
                 indexAttrs(nb, {1, rows, C}), indexAttrs(nb, {1, 1, 1}));
@@ -321,12 +373,21 @@ private:
     TileBuilder tb(rewriter, loc);
     OpFoldResult zero = rewriter.getIndexAttr(0);
     SmallVector<OpFoldResult> at = {b, h, n, zero, zero};
-    Value qGamma = sliceOf(rewriter, loc, terms.qGamma, at, {1, 1, 1, L, K}, 3);
-    Value start = sliceOf(rewriter, loc, states, at, {1, 1, 1, K, V}, 3);
-    Value p = sliceOf(rewriter, loc, terms.p, at, {1, 1, 1, L, L}, 3);
-    Value uTile = sliceOf(rewriter, loc, u, at, {1, 1, 1, L, V}, 3);
+    auto term = [&](Value all, int64_t rows, int64_t columns) {
+      return tb.convert(
+          sliceOf(rewriter, loc, all, at, {1, 1, 1, rows, columns}, 3),
+          tb.f32());
+    };
+    // Each product's operands right before it: a block's buffers of the
+    // first are dead by the second's.
+    Value qGamma = term(terms.qGamma, L, K);
+    Value start = term(states, K, V);
+    Value fromState = tb.matmul(qGamma, start);
+    Value p = term(terms.p, L, L);
+    Value uTile = term(u, L, V);
+    Value inTile = tb.matmul(p, uTile);
     Value out = tb.map(
-        ValueRange{tb.matmul(qGamma, start), tb.matmul(p, uTile)},
+        ValueRange{fromState, inTile},
         [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
           return TileBuilder::fromF32(
               nb, l, arith::AddFOp::create(nb, l, y[0], y[1]), elementType);
@@ -664,6 +725,8 @@ private:
 
   int64_t tileSize;
   int64_t valueTile;
+  int64_t smCount;
+  bool roundOutputTerms;
 };
 
 struct NatsFuseGatedDeltaPass
@@ -672,7 +735,8 @@ struct NatsFuseGatedDeltaPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateNatsFuseGatedDeltaPatterns(patterns, tileSize, valueTile);
+    populateNatsFuseGatedDeltaPatterns(patterns, tileSize, valueTile,
+                                       smCount, roundOutputTerms);
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "
@@ -686,7 +750,9 @@ struct NatsFuseGatedDeltaPass
 void mlir::nats::populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                                     int64_t tileSize,
                                                     int64_t valueTile,
+                                                    int64_t smCount,
+                                                    bool roundOutputTerms,
                                                     PatternBenefit benefit) {
   patterns.add<FuseGatedDelta>(patterns.getContext(), tileSize, valueTile,
-                               benefit);
+                               smCount, roundOutputTerms, benefit);
 }

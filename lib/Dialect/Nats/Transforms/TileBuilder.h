@@ -139,6 +139,21 @@ public:
         .getResult(0);
   }
 
+  /// `tensor` with its elements converted to `elementType` (f32 to or from
+  /// f16 or bf16), or `tensor` itself where they already are.
+  Value convert(Value tensor, Type elementType) {
+    Type from = cast<RankedTensorType>(tensor.getType()).getElementType();
+    if (from == elementType)
+      return tensor;
+    return map(
+        tensor,
+        [&](OpBuilder &nb, Location l, ValueRange x, ValueRange) {
+          return elementType.isF32() ? toF32(nb, l, x[0])
+                                     : fromF32(nb, l, x[0], elementType);
+        },
+        elementType);
+  }
+
   /// A copy of `tensor` in a tensor of its own.
   Value copy(Value tensor) {
     auto type = cast<RankedTensorType>(tensor.getType());

@@ -96,7 +96,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     3. the outputs, one iteration per (batch, head, tile):
        `O = (Q⊙e^γ)·S_start + P·U`.
 
-    The stages pass f32 tensors indexed [batch, head, tile, row, column].
+    The stages pass f32 tensors indexed [batch, head, tile, row, column];
+    with `round-output-terms`, those that only stage 3 reads (Q⊙e^γ, P, U
+    and the tiles' start states) are stored in the inputs' element type
+    (bf16 or f16 inputs, as FLA stores them), widened again where stage 3
+    multiplies them: half the bytes, the sums still in f32.
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
@@ -106,13 +110,23 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     The state's columns are independent (column j of S follows v's column j
     alone), so with `value-tile` dividing V the state pass gets a third
     dim over groups of `value-tile` columns: more, smaller iterations, what a
-    GPU with more SMs than (batch, head) pairs wants.
+    GPU with more SMs than (batch, head) pairs wants. With `sm-count`, the
+    group is 1, 2 or 4 times `value-tile` columns (dividing V), whichever
+    gives the fewest waves of B·H·V/columns iterations over that many SMs,
+    weighted by an iteration's cost (measured on the H100: wider groups read
+    each tile's −W and K_c once for more columns but take longer a step).
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",
            "tokens per tile (rounded to a multiple of chunk_size)">,
     Option<"valueTile", "value-tile", "int64_t", "0",
            "state columns per iteration where that divides V (0: all)">,
+    Option<"smCount", "sm-count", "int64_t", "0",
+           "with a value-tile, widen it where this many SMs take fewer "
+           "waves of the state pass's iterations (0: never)">,
+    Option<"roundOutputTerms", "round-output-terms", "bool", "false",
+           "store the terms only the outputs stage reads in the inputs' "
+           "element type">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -23,9 +23,14 @@ void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
 
 /// Lowers `nats.gated_delta` to the chunked WY/UT form with tiles of about
 /// `tileSize` tokens, and `valueTile` state columns an iteration of the state
-/// pass where that divides V (0: all of them; see NatsFuseGatedDeltaPass).
+/// pass where that divides V (0: all of them), widened to 2 or 4 times that
+/// where `smCount` (> 0) SMs take fewer waves of them; with
+/// `roundOutputTerms` the terms only the outputs read are stored in the
+/// inputs' element type (see NatsFuseGatedDeltaPass).
 void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                         int64_t tileSize, int64_t valueTile,
+                                        int64_t smCount = 0,
+                                        bool roundOutputTerms = false,
                                         PatternBenefit benefit = 1);
 
 /// Lowers `nats.routed_softmax` to kept-chunk compaction and an online
