@@ -81,7 +81,7 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "kernel (e.g. gated_delta_outputs), instead of "
                      "block-threads (nats-map-foralls-to-gpu)")};
   // 0: 16 columns a block, or 32 or 64 where that takes fewer waves of
-  // blocks (nats-fuse-gated-delta's sm-count). On the H100 (run 49,
+  // blocks (nats-fuse-gated-delta's sm-count). On the H100 (run 50,
   // docs/benchmarks.md) 32 against 16 took the state pass 0.62-0.69x as
   // long wherever it halved the waves (M1, M2 at H = 32) and 1.25x where
   // the waves stayed (M2 at H = 8: 64 blocks or 32 for 132 SMs); 64
@@ -173,10 +173,10 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::init(false)};
   // On: with 16-bit terms the outputs stage runs on warp rows (the
   // terms are its 16-bit tensor-core tiles): on an H100 (docs/benchmarks.md,
-  // run 49) the outputs kernel 2x faster at head dim 128 (1x8192x96x128
-  // 0.852 -> 0.427 ms) and 6x at 256 (5.95 -> 1.00), the state pass 3-9%
-  // slower (its 16-bit stores), the op 5-32% faster on M1 and M2's H = 32,
-  // as fast at H = 8; peak memory 13-34% lower.
+  // run 53) the outputs kernel 2x faster at head dim 128 (1x8192x96x128
+  // 0.852 -> 0.427 ms) and 6x at 256 (5.95 -> 1.00), the state pass up to
+  // 9% slower (its 16-bit stores), the op 4-32% faster on M1 and M2's H =
+  // 32, as fast at H = 8; peak memory 13-34% lower.
   Option<bool> roundOutputTerms{*this, "round-output-terms",
                                 llvm::cl::desc(kRoundOutputTermsDesc),
                                 llvm::cl::init(true)};

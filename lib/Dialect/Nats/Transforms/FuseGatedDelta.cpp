@@ -152,7 +152,7 @@ private:
   /// with the least waves of iterations (one block an SM) times a block's
   /// cost. The costs, relative to valueTile's, are the state pass's on an
   /// H100 with one wave (16, 32, 64 columns at head dim 128: 1, 1.25, 2;
-  /// docs/benchmarks.md, run 49): wider tiles read each tile's −W and K_c
+  /// docs/benchmarks.md, run 50): wider tiles read each tile's −W and K_c
   /// once for more columns, but keep more warps busy a step. 128 columns
   /// were never the fastest there (3.6, and slower still at head dim 256).
   int64_t widenValueTile(int64_t pairs, int64_t valueDim) const {
