@@ -114,10 +114,10 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // Each branch's own loops become thread blocks: B·H blocks for the gated
   // delta rule; B·R for the routed softmax's kept-chunk lists and
   // B·Hs·(query blocks) for its attention.
-  // value-tile=0: 16 columns a state-pass block, widened by the grid.
+  // value-tile=0: the state pass's width by the grid.
   NatsFuseGatedDeltaPassOptions gatedDelta;
   gatedDelta.tileSize = options.tileSize;
-  gatedDelta.valueTile = options.valueTile ? options.valueTile : 16;
+  gatedDelta.valueTile = options.valueTile;
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,

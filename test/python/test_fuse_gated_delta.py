@@ -99,6 +99,15 @@ def make(T, C, seed, has_state=True):
     return inputs
 
 
+def make_rounded(T, C, seed, dtype):
+    """make()'s operands in `dtype`: the reference sees the same rounded
+    inputs, so only what the lowering rounds counts."""
+    inputs = make(T, C, seed=seed)
+    for name in ("q", "k", "v", "g", "beta"):
+        inputs[name] = inputs[name].astype(dtype)
+    return inputs
+
+
 def route_of(kind, T, C, rng):
     N = -(-T // C)
     if kind == "all0":
@@ -187,11 +196,7 @@ def test_half_precision(measured, dtype, tolerance):
         pytest.skip("bf16 needs ml_dtypes")
     T, C = 97, 16
     module = compiled(T, C, 32, dtype=dtype)
-    inputs = make(T, C, seed=5)
-    for name in ("q", "k", "v", "g", "beta"):
-        inputs[name] = inputs[name].astype(dtype)
-    # The reference sees the same rounded inputs, so only the rounding of o
-    # to the element type counts.
+    inputs = make_rounded(T, C, 5, dtype)
     check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype)
 
 
@@ -206,8 +211,6 @@ def test_round_output_terms(measured, dtype, tolerance):
     module = compiled(T, C, 64, dtype=dtype, round_output_terms=True)
     rng = np.random.default_rng(11)
     for i, kind in enumerate(ROUTES):
-        inputs = make(T, C, seed=400 + i)
-        for name in ("q", "k", "v", "g", "beta"):
-            inputs[name] = inputs[name].astype(dtype)
+        inputs = make_rounded(T, C, 400 + i, dtype)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype)

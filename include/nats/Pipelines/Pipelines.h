@@ -80,19 +80,18 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("name:threads entries: the threads of the named "
                      "kernel (e.g. gated_delta_outputs), instead of "
                      "block-threads (nats-map-foralls-to-gpu)")};
-  // 0: 16 columns a block, or 32 or 64 where that takes fewer waves of
-  // blocks (nats-fuse-gated-delta's sm-count). On the H100 (run 50,
-  // docs/benchmarks.md) 32 against 16 took the state pass 0.62-0.69x as
-  // long wherever it halved the waves (M1, M2 at H = 32) and 1.25x where
-  // the waves stayed (M2 at H = 8: 64 blocks or 32 for 132 SMs); 64
-  // columns were faster again where they halved the waves once more
-  // (4,2048,16,128: 0.274 -> 0.227 ms).
+  // 0: 16, 32 or 64 columns a block, whichever takes the fewest waves of
+  // blocks by a measured cost (nats-fuse-gated-delta's sm-count). On the
+  // H100 (run 50, docs/benchmarks.md) 32 against 16 took the state pass
+  // 0.62-0.69x as long wherever it halved the waves (M1, M2 at H = 32) and
+  // 1.25x where the waves stayed (M2 at H = 8: 64 blocks or 32 for 132
+  // SMs); 64 columns were faster again where they halved the waves once
+  // more (4,2048,16,128: 0.274 -> 0.227 ms).
   Option<int64_t> valueTile{
       *this, "value-tile",
       llvm::cl::desc("state columns per thread block of the gated delta "
-                     "rule's state pass, where that divides V (0: 16, "
-                     "widened to 32 or 64 where sm-count SMs then take "
-                     "fewer waves of blocks)"),
+                     "rule's state pass, where that divides V (0: 16, 32 "
+                     "or 64, the fewest waves of blocks on sm-count SMs)"),
       llvm::cl::init(0)};
   // 1: measured on the H200 at 2,4096,8,128 (docs/benchmarks.md, run 10):
   // 1.27 ms, against 1.83 with block-threads=512 blocks-per-sm=2 (the chunk

@@ -133,9 +133,11 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     // The state's columns (and v's, o's) are independent: the state pass
     // may run groups of them as iterations of their own.
     s.columns = s.valueDim;
-    if (valueTile > 0 && valueTile < s.valueDim && s.valueDim % valueTile == 0)
-      s.columns = smCount > 0 ? widenValueTile(s.batch * s.heads, s.valueDim)
-                              : valueTile;
+    if (smCount > 0)
+      s.columns = chooseValueTile(s.batch * s.heads, s.valueDim);
+    else if (valueTile > 0 && valueTile < s.valueDim &&
+             s.valueDim % valueTile == 0)
+      s.columns = valueTile;
     s.outputTerms =
         roundOutputTerms ? qType.getElementType() : rewriter.getF32Type();
 
@@ -147,22 +149,23 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   }
 
 private:
-  /// The state pass's columns an iteration with `smCount` SMs: of
-  /// valueTile, 2·valueTile and 4·valueTile (where they divide V), the one
-  /// with the least waves of iterations (one block an SM) times a block's
-  /// cost. The costs, relative to valueTile's, are the state pass's on an
-  /// H100 with one wave (16, 32, 64 columns at head dim 128: 1, 1.25, 2;
-  /// docs/benchmarks.md, run 50): wider tiles read each tile's −W and K_c
-  /// once for more columns, but keep more warps busy a step. 128 columns
-  /// were never the fastest there (3.6, and slower still at head dim 256).
-  int64_t widenValueTile(int64_t pairs, int64_t valueDim) const {
-    constexpr double kCost[] = {1.0, 1.25, 2.0};
-    int64_t best = valueTile;
+  /// The state pass's columns an iteration with `smCount` SMs: of 16, 32
+  /// and 64 (those dividing V; else all V), the one with the least waves of
+  /// iterations (one block an SM) times a block's cost. The costs are the
+  /// state pass's on an H100 with one wave of blocks, at head dim 128
+  /// (docs/benchmarks.md, run 50: 32 and 64 columns 1.25 and 2 times 16's):
+  /// wider blocks read each tile's −W and K_c once for more columns, but
+  /// take longer a step. 128 columns were never the fastest there (3.6, and
+  /// slower still at head dim 256); 8 (0.76, run 55) waits for the GPU
+  /// check.
+  int64_t chooseValueTile(int64_t pairs, int64_t valueDim) const {
+    constexpr std::pair<int64_t, double> kCosts[] = {
+        {16, 1.0}, {32, 1.25}, {64, 2.0}};
+    int64_t best = valueDim;
     double bestTime = std::numeric_limits<double>::infinity();
-    for (auto [j, cost] : llvm::enumerate(kCost)) {
-      int64_t columns = valueTile << j;
+    for (auto [columns, cost] : kCosts) {
       if (columns > valueDim || valueDim % columns != 0)
-        break;
+        continue;
       int64_t waves = llvm::divideCeil(pairs * (valueDim / columns), smCount);
       if (waves * cost < bestTime) {
         best = columns;

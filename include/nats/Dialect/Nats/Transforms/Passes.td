@@ -111,10 +111,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     alone), so with `value-tile` dividing V the state pass gets a third
     dim over groups of `value-tile` columns: more, smaller iterations, what a
     GPU with more SMs than (batch, head) pairs wants. With `sm-count`, the
-    group is 1, 2 or 4 times `value-tile` columns (dividing V), whichever
-    gives the fewest waves of B·H·V/columns iterations over that many SMs,
-    weighted by an iteration's cost (measured on the H100: wider groups read
-    each tile's −W and K_c once for more columns but take longer a step).
+    pass chooses the group instead: 16, 32 or 64 columns (dividing V),
+    whichever gives the fewest waves of B·H·V/columns iterations over that
+    many SMs, weighted by an iteration's cost (measured on the H100: wider
+    groups read each tile's −W and K_c once for more columns but take
+    longer a step).
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",
@@ -122,8 +123,9 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     Option<"valueTile", "value-tile", "int64_t", "0",
            "state columns per iteration where that divides V (0: all)">,
     Option<"smCount", "sm-count", "int64_t", "0",
-           "with a value-tile, widen it where this many SMs take fewer "
-           "waves of the state pass's iterations (0: never)">,
+           "choose the state pass's columns an iteration (16 to 64) by the "
+           "waves of iterations on this many SMs, instead of value-tile "
+           "(0: value-tile)">,
     Option<"roundOutputTerms", "round-output-terms", "bool", "false",
            "store the terms only the outputs stage reads in the inputs' "
            "element type">,

@@ -23,8 +23,8 @@ void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
 
 /// Lowers `nats.gated_delta` to the chunked WY/UT form with tiles of about
 /// `tileSize` tokens, and `valueTile` state columns an iteration of the state
-/// pass where that divides V (0: all of them), widened to 2 or 4 times that
-/// where `smCount` (> 0) SMs take fewer waves of them; with
+/// pass where that divides V (0: all of them), or with `smCount` (> 0) SMs
+/// the width with the fewest waves of them (by a measured cost); with
 /// `roundOutputTerms` the terms only the outputs read are stored in the
 /// inputs' element type (see NatsFuseGatedDeltaPass).
 void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
