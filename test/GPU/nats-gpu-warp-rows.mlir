@@ -512,3 +512,154 @@ func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x16x32xbf16>
 }
+
+// -----
+
+// A block with a loop the lanes cannot hold (its product is 8 columns wide,
+// not a multiple of 16) is left whole, though a contraction the lanes could
+// compute follows the loop: only blocks without loops start a region at a
+// contraction.
+
+// CHECK-LABEL: func.func @rejected_loop_then_contraction
+// CHECK-NOT:   gpu.warp
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+func.func @rejected_loop_then_contraction(%x: tensor<16x16xbf16>, %w: tensor<64x8xbf16>,
+                                          %y: tensor<16x16xbf16>, %n: index)
+    -> (tensor<2x16x8xf32>, tensor<2x16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<2x16x8xf32>
+  %e16 = tensor.empty() : tensor<2x16x16xf32>
+  %r:2 = scf.forall (%blk) in (2) shared_outs(%o8 = %e8, %o16 = %e16)
+      -> (tensor<2x16x8xf32>, tensor<2x16x16xf32>) {
+    %e = tensor.empty() : tensor<16x16xf32>
+    %en = tensor.empty() : tensor<16x8xf32>
+    %xs = tensor.extract_slice %x[0, 0] [16, 16] [1, 1] : tensor<16x16xbf16> to tensor<16x16xbf16>
+    %xw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%xs : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%v: bf16, %o: f32):
+      %t = arith.extf %v : bf16 to f32
+      linalg.yield %t : f32
+    } -> tensor<16x16xf32>
+    %z8 = linalg.fill ins(%zero : f32) outs(%en : tensor<16x8xf32>) -> tensor<16x8xf32>
+    %acc = scf.for %i = %c0 to %n step %c1 iter_args(%s = %z8) -> (tensor<16x8xf32>) {
+      %off = arith.muli %i, %c16 : index
+      %ws = tensor.extract_slice %w[%off, 0] [16, 8] [1, 1] : tensor<64x8xbf16> to tensor<16x8xbf16>
+      %ww = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%ws : tensor<16x8xbf16>) outs(%en : tensor<16x8xf32>) {
+      ^bb0(%v: bf16, %o: f32):
+        %t = arith.extf %v : bf16 to f32
+        linalg.yield %t : f32
+      } -> tensor<16x8xf32>
+      %p = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%xw, %ww : tensor<16x16xf32>, tensor<16x8xf32>) outs(%s : tensor<16x8xf32>) {
+      ^bb0(%u: f32, %v: f32, %o: f32):
+        %m = arith.mulf %u, %v : f32
+        %t = arith.addf %m, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16x8xf32>
+      scf.yield %p : tensor<16x8xf32>
+    }
+    %ys = tensor.extract_slice %y[0, 0] [16, 16] [1, 1] : tensor<16x16xbf16> to tensor<16x16xbf16>
+    %yw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ys : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%v: bf16, %o: f32):
+      %t = arith.extf %v : bf16 to f32
+      linalg.yield %t : f32
+    } -> tensor<16x16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %q = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%xw, %yw : tensor<16x16xf32>, tensor<16x16xf32>) outs(%z : tensor<16x16xf32>) {
+    ^bb0(%u: f32, %v: f32, %o: f32):
+      %m = arith.mulf %u, %v : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %acc into %o8[%blk, 0, 0] [1, 16, 8] [1, 1, 1] : tensor<16x8xf32> into tensor<2x16x8xf32>
+      tensor.parallel_insert_slice %q into %o16[%blk, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<16x16xf32> into tensor<2x16x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r#0, %r#1 : tensor<2x16x8xf32>, tensor<2x16x16xf32>
+}
+
+// -----
+
+// A block without loops one of whose contractions the lanes cannot compute
+// (Q_γ·S of depth 8, not a multiple of 16) is left whole: its other
+// contraction would run on the warps' threads op by op otherwise.
+
+// CHECK-LABEL: func.func @outputs_shallow
+// CHECK-NOT:   gpu.warp
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+func.func @outputs_shallow(%qg: tensor<2x16x8xbf16>, %s: tensor<2x8x32xbf16>,
+                           %p: tensor<2x16x16xbf16>, %u: tensor<2x16x32xbf16>)
+    -> tensor<2x16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x16x32xf32>
+  %r = scf.forall (%n) in (2) shared_outs(%out = %e) -> (tensor<2x16x32xf32>) {
+    %e32 = tensor.empty() : tensor<16x32xf32>
+    %eq = tensor.empty() : tensor<16x8xf32>
+    %es = tensor.empty() : tensor<8x32xf32>
+    %epp = tensor.empty() : tensor<16x16xf32>
+    %qs = tensor.extract_slice %qg[%n, 0, 0] [1, 16, 8] [1, 1, 1] : tensor<2x16x8xbf16> to tensor<16x8xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<16x8xbf16>) outs(%eq : tensor<16x8xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x8xf32>
+    %ss = tensor.extract_slice %s[%n, 0, 0] [1, 8, 32] [1, 1, 1] : tensor<2x8x32xbf16> to tensor<8x32xbf16>
+    %sw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ss : tensor<8x32xbf16>) outs(%es : tensor<8x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<8x32xf32>
+    %z1 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
+    %fromState = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %sw : tensor<16x8xf32>, tensor<8x32xf32>) outs(%z1 : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    %ps = tensor.extract_slice %p[%n, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<2x16x16xbf16> to tensor<16x16xbf16>
+    %pw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ps : tensor<16x16xbf16>) outs(%epp : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %us = tensor.extract_slice %u[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xbf16> to tensor<16x32xbf16>
+    %uw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%us : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x32xf32>
+    %inTile = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%pw, %uw : tensor<16x16xf32>, tensor<16x32xf32>) outs(%fromState : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %inTile into %out[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x32xf32>
+}

@@ -78,8 +78,10 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   ListOption<std::string> kernelThreads{
       *this, "kernel-threads",
       llvm::cl::desc("name:threads entries: the threads of the named "
-                     "kernel (e.g. gated_delta_outputs), instead of "
-                     "block-threads (nats-map-foralls-to-gpu)")};
+                     "kernel (e.g. gated_delta_outputs with "
+                     "round-output-terms=0: with 16-bit terms it is one "
+                     "warp per 16 rows), instead of block-threads "
+                     "(nats-map-foralls-to-gpu)")};
   // 0: 16, 32 or 64 columns a block, whichever takes the fewest waves of
   // blocks by a measured cost (nats-fuse-gated-delta's sm-count). On the
   // H100 (run 50, docs/benchmarks.md) 32 against 16 took the state pass

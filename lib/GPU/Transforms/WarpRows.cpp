@@ -43,8 +43,10 @@
 // accumulators, not two). What the ops after the region read is stored to
 // buffers that they read as tensors (bufferization.to_tensor). The block
 // runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp
-// forall, which holds barriers). Blocks without such a loop are left to
-// nats-gpu-distribute.
+// forall, which holds barriers). A block without loops (the gated delta
+// rule's outputs, O = Q_γ·S + P·U from 16-bit terms) starts its region at
+// its first contraction, where the lanes compute every contraction of the
+// block. Other blocks are left to nats-gpu-distribute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -340,13 +342,39 @@ bool isWarpRowsLoop(scf::ForOp loop, int64_t &rows,
 }
 
 /// The ops of a block that one warp forall computes: a loop this pass
-/// lowers and the ops after it that use what the region computed, as long
-/// as the lanes compute them; the ops between that do not use it move
-/// before the region (they are pure).
+/// lowers (or, in a block without loops, its first contraction) and the
+/// ops after it that use what the region computed, as long as the lanes
+/// compute them; the ops between that do not use it move before the region
+/// (they are pure).
 struct LaneRegion {
   SmallVector<Operation *> ops, hoisted;
   int64_t rows = 0;
 };
+
+/// The rows of a block without loops whose every contraction the lanes
+/// compute from operands of memory (16-bit tiles widened), all of the same
+/// rows, or nothing: such a block's region starts at its first contraction.
+/// (Were one of them left out, it would run op by op on the region's warps
+/// alone.)
+std::optional<int64_t> getLoopFreeRows(Block *block) {
+  if (llvm::any_of(*block, llvm::IsaPred<scf::ForOp>))
+    return std::nullopt;
+  std::optional<int64_t> rows;
+  auto none = [](Value) { return false; };
+  for (auto generic : block->getOps<linalg::GenericOp>()) {
+    if (!getMmaLoops(generic))
+      continue;
+    std::optional<Contraction> contraction = matchContraction(generic);
+    if (!contraction)
+      return std::nullopt;
+    int64_t m = generic.getStaticLoopRanges()[contraction->loops.m];
+    if ((rows && *rows != m) || m % kWarpRows ||
+        m / kWarpRows * kWarpSize > 1024 || !isLaneOp(*generic, m, none))
+      return std::nullopt;
+    rows = m;
+  }
+  return rows;
+}
 
 std::optional<LaneRegion> findLaneRegion(Block *block) {
   LaneRegion region;
@@ -356,6 +384,7 @@ std::optional<LaneRegion> findLaneRegion(Block *block) {
     region.ops.push_back(op);
     values.insert(op->result_begin(), op->result_end());
   };
+  std::optional<int64_t> loopFreeRows = getLoopFreeRows(block);
   for (Operation &op : block->without_terminator()) {
     auto loop = dyn_cast<scf::ForOp>(op);
     int64_t rows;
@@ -364,17 +393,10 @@ std::optional<LaneRegion> findLaneRegion(Block *block) {
         region.rows = rows;
         add(loop);
       }
-      // A block without such a loop (the gated delta rule's outputs): its
-      // first contraction the lanes compute.
-      if (auto contraction = dyn_cast<linalg::GenericOp>(op);
-          contraction && matchContraction(contraction)) {
-        rows = contraction.getStaticLoopRanges()[matchContraction(contraction)
-                                                     ->loops.m];
-        if (rows % kWarpRows == 0 && rows / kWarpRows * kWarpSize <= 1024 &&
-            isLaneOp(op, rows, held)) {
-          region.rows = rows;
-          add(&op);
-        }
+      auto generic = dyn_cast<linalg::GenericOp>(op);
+      if (loopFreeRows && generic && matchContraction(generic)) {
+        region.rows = *loopFreeRows;
+        add(&op);
       }
       continue;
     }

@@ -29,7 +29,7 @@ def NatsGPUMapBlocksPass : Pass<"nats-gpu-map-blocks", "::mlir::func::FuncOp"> {
 }
 
 def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
-  let summary = "Lower a block's online-softmax loop and what follows onto warp-owned rows, in registers";
+  let summary = "Lower a block's online-softmax loop (or a loop-free block's 16-bit contractions) and what follows onto warp-owned rows, in registers";
   let description = [{
     Works on tensors, before `nats-gpu-distribute`. A loop directly in a
     `#gpu.block` forall whose iteration arguments are f32 tensors of R or
@@ -58,7 +58,10 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     after the region read is stored to buffers that they read as tensors
     (`bufferization.to_tensor`). The warp forall holds block barriers:
     `nats-map-foralls-to-gpu` gives the block one warp per iteration.
-    Blocks without such a loop are left as they are.
+    A block without loops whose every contraction has such 16-bit tiles
+    widened from memory as A and B, all of R rows (the gated delta rule's
+    outputs, O = Q_γ·S + P·U, with `round-output-terms`), starts the region
+    at its first contraction instead. Other blocks are left as they are.
 
     With `prefetch`, a loop's tiles have two buffers each: the first
     step's are copied before the loop, and each step starts the copies of
