@@ -1,0 +1,38 @@
+// RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s
+// RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=WIDE
+// RUN: nats-opt %s --nats-gpu='format=isa round-output-terms=false' | FileCheck %s --check-prefix=F32
+
+// The gated delta rule on bf16 data, B·H = 2, four tiles of 64 tokens, V = 64.
+// The state pass's width by waves (value-tile=0): on 132 SMs 16 columns
+// (8 blocks, one wave); on 2 SMs all 64 (2 blocks: one wave where 16 columns
+// take four). The outputs' terms are bf16 (round-output-terms), so its block
+// is one warp per 16 rows (64 rows: 128 threads) of bf16 m16n8k16 MMAs, S
+// and U read transposed by ldmatrix; with f32 terms, 512 threads and tf32.
+// CHECK-LABEL: llvm.func @gated_delta(
+// CHECK-DAG:   %[[C8:.+]] = llvm.mlir.constant(8 : index) : i64
+// CHECK-DAG:   %[[C128:.+]] = llvm.mlir.constant(128 : index) : i64
+// CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[C8]],
+// CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in ({{.*}}) threads in (%[[C128]],
+// CHECK:       gpu.binary @gated_delta_outputs [
+// CHECK-SAME:    .maxntid 128, 1, 1
+// CHECK-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME:    ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// WIDE-LABEL:  llvm.func @gated_delta(
+// WIDE-DAG:    %[[C2:.+]] = llvm.mlir.constant(2 : index) : i64
+// WIDE:        gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[C2]],
+// F32-LABEL:   llvm.func @gated_delta(
+// F32:         gpu.binary @gated_delta_outputs [
+// F32-SAME:      .maxntid 512, 1, 1
+// F32-NOT:       m16n8k16
+// F32-SAME:      mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+func.func @gated_delta(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,
+                       %v: tensor<1x256x2x64xbf16>, %g: tensor<1x256x2xbf16>,
+                       %beta: tensor<1x256x2xbf16>, %route: tensor<1x4x2xi1>)
+    -> (tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = nats.gated_delta(%q, %k, %v, %g, %beta) route(%route)
+      {chunk_size = 64 : i64, scale = 0.125 : f32}
+      : (tensor<1x256x2x64xbf16>, tensor<1x256x2x64xbf16>, tensor<1x256x2x64xbf16>,
+         tensor<1x256x2xbf16>, tensor<1x256x2xbf16>, tensor<1x4x2xi1>)
+      -> (tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>)
+  return %o, %s : tensor<1x256x2x64xbf16>, tensor<1x2x64x64xf32>
+}
