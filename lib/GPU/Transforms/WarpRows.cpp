@@ -77,6 +77,11 @@ namespace {
 constexpr int64_t kWarpRows = kMmaM;
 /// The depth of one m16n8k16 MMA step.
 constexpr int64_t kStepK = 16;
+
+/// The threads of a block of `rows` rows: one warp per kWarpRows.
+constexpr int64_t getRowThreads(int64_t rows) {
+  return rows / kWarpRows * kWarpSize;
+}
 /// The elements of one 16-byte cp.async of a 16-bit tile, and the padding
 /// of its rows in shared memory: rows of a multiple of 128 bytes would all
 /// start in one bank, and ldmatrix reads eight rows at once.
@@ -242,8 +247,7 @@ bool isStagedTile(Value tile, Widened widened, int64_t rows,
   Operation *def = source.getDefiningOp();
   ArrayRef<int64_t> shape = widened.slice.getType().getShape();
   return !widened.scale && !held(source) && (!def || !isInBlockLoop(def)) &&
-         (shape[0] * shape[1] / kChunk) % (rows / kWarpRows * kWarpSize) ==
-             0 &&
+         (shape[0] * shape[1] / kChunk) % getRowThreads(rows) == 0 &&
          llvm::all_of(tile.getUses(), [](OpOperand &use) {
            auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
            return user && matchContraction(user) &&
@@ -325,7 +329,7 @@ bool isWarpRowsLoop(scf::ForOp loop, int64_t &rows,
       return false;
     rows = *r;
   }
-  if (rows / kWarpRows * kWarpSize > 1024)
+  if (getRowThreads(rows) > 1024)
     return false;
   auto heldInLoop = [&](Value value) {
     return loop->isAncestor(value.getParentRegion()->getParentOp()) ||
@@ -369,7 +373,7 @@ std::optional<int64_t> getLoopFreeRows(Block *block) {
       return std::nullopt;
     int64_t m = generic.getStaticLoopRanges()[contraction->loops.m];
     if ((rows && *rows != m) || m % kWarpRows ||
-        m / kWarpRows * kWarpSize > 1024 || !isLaneOp(*generic, m, none))
+        getRowThreads(m) > 1024 || !isLaneOp(*generic, m, none))
       return std::nullopt;
     rows = m;
   }

@@ -196,19 +196,6 @@ private:
     return forall;
   }
 
-  /// f32 tensor.empty of shape [B, H, ...lead, ...tail].
-  static Value emptyF32(PatternRewriter &rewriter, Location loc,
-                        ArrayRef<int64_t> shape) {
-    return tensor::EmptyOp::create(rewriter, loc, shape,
-                                   rewriter.getF32Type());
-  }
-
-  /// tensor.empty of `shape` in the outputs' storage type.
-  static Value emptyOutputTerms(PatternRewriter &rewriter, Location loc,
-                                const Sizes &s, ArrayRef<int64_t> shape) {
-    return tensor::EmptyOp::create(rewriter, loc, shape, s.outputTerms);
-  }
-
   /// Stage 1: every tile's state-free terms, one iteration per tile.
   static ChunkTerms buildChunkTerms(PatternRewriter &rewriter, GatedDeltaOp op,
                                     const Sizes &s) {
@@ -231,8 +218,9 @@ private:
     for (auto [tail, outputs] : llvm::zip(tails, forOutputs)) {
       SmallVector<int64_t> shape = {s.batch, s.heads, s.tiles};
       llvm::append_range(shape, tail);
-      inits.push_back(outputs ? emptyOutputTerms(rewriter, loc, s, shape)
-                              : emptyF32(rewriter, loc, shape));
+      inits.push_back(tensor::EmptyOp::create(
+          rewriter, loc, shape,
+          outputs ? s.outputTerms : rewriter.getF32Type()));
     }
     scf::ForallOp forall = createForall(
         rewriter, loc, "gated_delta_chunk_terms", s, s.tiles, inits);
@@ -282,9 +270,14 @@ private:
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim, C = s.columns;
     auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
     SmallVector<Value> inits = {
-        emptyOutputTerms(rewriter, loc, s, {s.batch, s.heads, s.tiles, L, V}),
-        emptyOutputTerms(rewriter, loc, s, {s.batch, s.heads, s.tiles, K, V}),
-        emptyF32(rewriter, loc, stateType.getShape())};
+        tensor::EmptyOp::create(rewriter, loc,
+                                ArrayRef<int64_t>{s.batch, s.heads, s.tiles, L, V},
+                                s.outputTerms),
+        tensor::EmptyOp::create(rewriter, loc,
+                                ArrayRef<int64_t>{s.batch, s.heads, s.tiles, K, V},
+                                s.outputTerms),
+        tensor::EmptyOp::create(rewriter, loc, stateType.getShape(),
+                                rewriter.getF32Type())};
     scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_state_pass",
                                         s, V / C, inits);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
