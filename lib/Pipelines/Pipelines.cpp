@@ -133,6 +133,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
        options.warpTileN}));
   if (options.unshareEmpties)
     pm.addNestedPass<func::FuncOp>(createNatsGPUUnshareEmptiesPass());
+  if (options.resultsInPlace)
+    pm.addNestedPass<func::FuncOp>(createNatsGPUResultsInPlacePass());
   pm.addNestedPass<func::FuncOp>(
       createNatsGPUPadRowsPass({options.rowPadBytes}));
   // No allow-return-allocs-from-loops: a block's scratch buffer has one

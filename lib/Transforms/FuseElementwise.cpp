@@ -4,8 +4,9 @@
 // algorithm (a conversion, then a norm, then a scale...). Each is a pass
 // over a tile: on the GPU a step between barriers of the whole block with
 // its result in shared memory. Folding an elementwise producer into its
-// consumers removes the step and the buffer, when no use is left that
-// would compute it anyway.
+// one consumer removes the step and the buffer. (Folded into each of
+// several, it would be computed again per use: on the H100 that was
+// slower, docs/benchmarks.md, run 56.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,8 +46,7 @@ struct NatsFuseElementwisePass
         patterns, [](OpOperand *fused) {
           auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
           return producer && producer->getNumResults() == 1 &&
-                 llvm::all_of(producer->getResult(0).getUses(),
-                              isFusableUse);
+                 producer->getResult(0).hasOneUse() && isFusableUse(*fused);
         });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

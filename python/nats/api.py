@@ -180,7 +180,8 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     With `target="cuda"` the arrays may instead all be `nats.cuda.DeviceArray`
     (`nats.cuda.from_torch` views a torch tensor): nothing is copied, the
     results are DeviceArrays, written into `out` (three DeviceArrays) where
-    given, and the call runs on the stream of `nats.cuda.set_stream`.
+    given, and the call runs on the stream of `nats.cuda.set_stream` (and
+    returns once its work is enqueued there).
 
     `pipeline` compiles through the target's pipeline with other options
     (`"nats-gpu{value-tile=32 stage-operands=false}"`; `nats-opt --help` lists

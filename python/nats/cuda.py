@@ -72,13 +72,21 @@ def synchronize() -> None:
     check()
 
 
+# CUDA's handle of the legacy default stream (CU_STREAM_LEGACY): what torch's
+# default stream, whose handle is 0, is.
+_LEGACY_STREAM = 0x1
+
+
 def set_stream(stream: int | None) -> None:
     """Runs the compiled functions that this thread calls on `stream` (a
     CUDA stream handle of the device's primary context, e.g.
-    `torch.cuda.current_stream().cuda_stream`), so that events recorded on
-    it time them; None: a stream of their own per call. Each call still
-    waits for its stream before it returns."""
-    _lib().natsCudaSetStream(stream or None)
+    `torch.cuda.current_stream().cuda_stream`; 0 is the legacy default
+    stream, torch's default), ordered with the other work there and timed
+    by events recorded on it. A call then returns once its work is enqueued
+    on that stream, as a torch op does: a failure of its kernels shows at
+    the next synchronisation. None: a stream of their own per call, which
+    each call waits for before it returns."""
+    _lib().natsCudaSetStream(None if stream is None else stream or _LEGACY_STREAM)
 
 
 def max_memory_allocated() -> int:

@@ -161,8 +161,13 @@ NATS_EXPORT void mgpuStreamDestroy(CUstream stream) {
 }
 
 NATS_EXPORT void mgpuStreamSynchronize(CUstream stream) {
-  // Also after an earlier error: the stream's work must end before its
-  // buffers are freed.
+  // The caller's stream orders the call's work, and the frees of its
+  // intermediates (cuMemFreeAsync) after it: like a torch op, the call
+  // returns once its work is enqueued there. A stream of the call's own
+  // is waited for, also after an earlier error: its work must end before
+  // the stream goes.
+  if (stream == callerStream)
+    return;
   if (stream && enterContext())
     check(cuStreamSynchronize(stream), "running the kernels");
 }
@@ -257,7 +262,8 @@ NATS_EXPORT void natsCudaCopyToHost(void *dst, const void *src,
 
 /// Makes compiled functions called from this thread run on `stream` (a
 /// CUstream or cudaStream_t of the primary context; null: a stream of their
-/// own per call). They still wait for it before they return.
+/// own per call, which they wait for before they return). On the caller's
+/// stream they return once their work is enqueued.
 NATS_EXPORT void natsCudaSetStream(void *stream) {
   callerStream = static_cast<CUstream>(stream);
 }

@@ -3,15 +3,15 @@
 // RUN: nats-opt %s --nats-gpu='format=isa round-output-terms=false' | FileCheck %s --check-prefix=F32
 
 // The gated delta rule on bf16 data, B·H = 2, four tiles of 64 tokens, V = 64.
-// The state pass's width by waves (value-tile=0): on 132 SMs 16 columns
-// (8 blocks, one wave); on 2 SMs all 64 (2 blocks: one wave where 16 columns
+// The state pass's width by waves (value-tile=0): on 132 SMs 8 columns
+// (16 blocks, one wave); on 2 SMs all 64 (2 blocks: one wave where 16 columns
 // take four). The outputs' terms are bf16 (round-output-terms), so its block
 // is one warp per 16 rows (64 rows: 128 threads) of bf16 m16n8k16 MMAs, S
 // and U read transposed by ldmatrix; with f32 terms, 512 threads and tf32.
 // CHECK-LABEL: llvm.func @gated_delta(
-// CHECK-DAG:   %[[C8:.+]] = llvm.mlir.constant(8 : index) : i64
+// CHECK-DAG:   %[[C16:.+]] = llvm.mlir.constant(16 : index) : i64
 // CHECK-DAG:   %[[C128:.+]] = llvm.mlir.constant(128 : index) : i64
-// CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[C8]],
+// CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[C16]],
 // CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in ({{.*}}) threads in (%[[C128]],
 // CHECK:       gpu.binary @gated_delta_outputs [
 // CHECK-SAME:    .maxntid 128, 1, 1

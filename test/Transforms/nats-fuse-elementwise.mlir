@@ -1,23 +1,25 @@
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-fuse-elementwise))' \
 // RUN:   --split-input-file | FileCheck %s
 
-// A conversion read by a row norm and by the scale that uses the norm: both
-// are generics and neither is a contraction, so the conversion folds into
-// each and is gone.
+// A conversion read by a row norm and by the scale that uses the norm: with
+// two uses it stays (folded into each, it would be computed twice). The
+// scale has one use, the narrowing after it, element for element: it folds
+// into that and is gone.
 
 // CHECK-LABEL: func.func @norm
-// CHECK:         %[[SUM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.+}} : tensor<8x64xbf16>)
+// CHECK:         %[[F:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<8x64xbf16>)
 // CHECK:           arith.extf
-// CHECK:           arith.mulf
-// CHECK:           arith.addf
-// CHECK:         linalg.generic {{.*}} ins(%{{.+}}, %[[SUM]] : tensor<8x64xbf16>, tensor<8xf32>)
-// CHECK:           arith.extf
+// CHECK:         %[[SUM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[F]] : tensor<8x64xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[F]], %[[SUM]] : tensor<8x64xf32>, tensor<8xf32>) outs(%{{.+}} : tensor<8x64xbf16>)
 // CHECK:           math.rsqrt
+// CHECK:           arith.mulf
+// CHECK:           arith.truncf
 // CHECK-NOT:     linalg.generic
 #id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
-func.func @norm(%x: tensor<8x64xbf16>, %zero: tensor<8xf32>) -> tensor<8x64xf32> {
+func.func @norm(%x: tensor<8x64xbf16>, %zero: tensor<8xf32>) -> tensor<8x64xbf16> {
   %e = tensor.empty() : tensor<8x64xf32>
+  %eb = tensor.empty() : tensor<8x64xbf16>
   %f = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%x : tensor<8x64xbf16>) outs(%e : tensor<8x64xf32>) {
     ^bb0(%a: bf16, %o: f32):
@@ -38,7 +40,13 @@ func.func @norm(%x: tensor<8x64xbf16>, %zero: tensor<8xf32>) -> tensor<8x64xf32>
       %y = arith.mulf %a, %r : f32
       linalg.yield %y : f32
   } -> tensor<8x64xf32>
-  return %n : tensor<8x64xf32>
+  %b = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%n : tensor<8x64xf32>) outs(%eb : tensor<8x64xbf16>) {
+    ^bb0(%a: f32, %o: bf16):
+      %y = arith.truncf %a : f32 to bf16
+      linalg.yield %y : bf16
+  } -> tensor<8x64xbf16>
+  return %b : tensor<8x64xbf16>
 }
 
 // -----

@@ -31,10 +31,10 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
                             llvm::cl::init(64)};
   Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
-      llvm::cl::desc("fold elementwise producers into their consumers "
-                     "(nats-fuse-elementwise): on the CPU +0.6% "
-                     "instructions (callgrind), on the GPU fewer steps "
-                     "between barriers; its speed there is to be measured"),
+      llvm::cl::desc("fold elementwise producers into their one consumer "
+                     "(nats-fuse-elementwise): on the GPU fewer steps "
+                     "between barriers, on the H100 0.88-1.08x the "
+                     "gated delta rule's time (run 57)"),
       llvm::cl::init(false)};
 };
 
@@ -82,13 +82,14 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "round-output-terms=0: with 16-bit terms it is one "
                      "warp per 16 rows), instead of block-threads "
                      "(nats-map-foralls-to-gpu)")};
-  // 0: 16, 32 or 64 columns a block, whichever takes the fewest waves of
+  // 0: 8, 16, 32 or 64 columns a block, whichever takes the fewest waves of
   // blocks by a measured cost (nats-fuse-gated-delta's sm-count). On the
   // H100 (run 50, docs/benchmarks.md) 32 against 16 took the state pass
   // 0.62-0.69x as long wherever it halved the waves (M1, M2 at H = 32) and
   // 1.25x where the waves stayed (M2 at H = 8: 64 blocks or 32 for 132
   // SMs); 64 columns were faster again where they halved the waves once
-  // more (4,2048,16,128: 0.274 -> 0.227 ms).
+  // more (4,2048,16,128: 0.274 -> 0.227 ms); 8 columns took 0.76x 16's
+  // at one wave (M2 at H = 8, run 55).
   Option<int64_t> valueTile{
       *this, "value-tile",
       llvm::cl::desc("state columns per thread block of the gated delta "
@@ -142,6 +143,15 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
       llvm::cl::desc("give each use of a block's tensor.empty its own "
                      "(nats-gpu-unshare-empties) instead of bufferization's "
                      "copies"),
+      llvm::cl::init(true)};
+  // On: computes a block's results in the kernel outputs they go to (not
+  // a scratch buffer copied out at its end); measured on the H100 with the
+  // UT-form inverse (docs/benchmarks.md, run 56).
+  Option<bool> resultsInPlace{
+      *this, "results-in-place",
+      llvm::cl::desc("compute a block's results in the outputs they are "
+                     "inserted into, except values a loop carries "
+                     "(nats-gpu-results-in-place)"),
       llvm::cl::init(true)};
   // On: measured on the H200 (docs/benchmarks.md, runs 23-25), the state
   // pass at 2,4096,8,128 0.337 -> 0.284 ms, 12-28% faster in M1 and 12-15%

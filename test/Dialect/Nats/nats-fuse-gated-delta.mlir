@@ -95,53 +95,8 @@
 // CHECK-DAG: arith.cmpi uge
 // CHECK: math.exp
 // CHECK: arith.select
-// K·Kᵀ, then −A = −StrictLower(β · K·Kᵀ ⊙ M).
-// CHECK: %[[KK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<32x32xf32>)
-// CHECK: %[[LMAT:.+]] = linalg.generic {{.*}} ins(%[[KK]], %[[DECAY]], %{{.+}} :
-// CHECK: arith.cmpi ugt
-// CHECK: arith.negf
-// The right-hand sides side by side: [−β (K ⊙ e^γ) | β V], 8 + 16 columns
-// (W comes out negated, for the state pass).
-// CHECK: %[[KW:.+]] = linalg.generic {{.*}} ins(%[[KN]], %[[EG]], %{{.+}} : tensor<32x8xf32>, tensor<32xf32>, tensor<32xf32>)
-// CHECK: arith.negf
-// CHECK: %[[VW:.+]] = linalg.generic {{.*}} ins(%[[VT]], %{{.+}} : tensor<32x16xbf16>, tensor<32xf32>)
-// CHECK: %[[RHS0:.+]] = tensor.insert_slice %[[KW]] into %{{.+}}[0, 0] [32, 8] [1, 1] : tensor<32x8xf32> into tensor<32x24xf32>
-// CHECK: %[[X:.+]] = tensor.insert_slice %[[VW]] into %[[RHS0]][0, 8] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x24xf32>
-// [−W | U₀] = (I + A)⁻¹ X by blocks of 16 rows. First the inverses T_b of
-// both diagonal blocks, one forall over all 32 columns: column c of block b
-// (rows from 16b) is zero above the diagonal, one on it, and below it the
-// forward substitution t_i = Σ_{c≤j<i} (−A)_ij t_j.
-// CHECK: %[[T:.+]] = scf.forall (%[[COL:.+]]) in (32) shared_outs(%[[TALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>)
-// CHECK: %[[LOCAL:.+]] = arith.remui %[[COL]], %c16
-// CHECK: %[[FIRST:.+]] = arith.subi %[[COL]], %[[LOCAL]]
-// CHECK: %[[ROWS:.+]] = arith.minui
-// CHECK: %[[TCOL:.+]] = tensor.extract_slice %[[TALL]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
-// CHECK: scf.for %{{.+}} = %c0 to %[[LOCAL]]
-// CHECK: tensor.insert %cst
-// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ROWS]] step %c1
-// CHECK: scf.for %[[J:.+]] = %[[LOCAL]] to %[[I]] step %c1
-// CHECK: tensor.extract %[[LMAT]]
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[TALL]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
-// Block 0: T_0 X_0, accumulated onto a zero fill of its rows of U.
-// CHECK: %[[T0:.+]] = tensor.extract_slice %[[T]][0, 0] [16, 16] [1, 1]
-// CHECK: %[[U00:.+]] = linalg.fill
-// CHECK: %[[X0:.+]] = tensor.extract_slice %[[X]][0, 0] [16, 24] [1, 1]
-// CHECK: %[[UB0:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[T0]], %[[X0]] : tensor<16x16xf32>, tensor<16x24xf32>) outs(%[[U00]] : tensor<16x24xf32>)
-// CHECK: %[[UA:.+]] = tensor.insert_slice %[[UB0]] into %{{.+}}[0, 0] [16, 24] [1, 1]
-// Block 1: −A's rows below block 0 times block 0 of U, then T_1 times X_1
-// and T_1 times that product, both onto a zero fill of block 1's rows.
-// CHECK: %[[T1:.+]] = tensor.extract_slice %[[T]][16, 0] [16, 16] [1, 1]
-// CHECK: %[[A10:.+]] = tensor.extract_slice %[[LMAT]][16, 0] [16, 16] [1, 1]
-// CHECK: %[[DONE:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[A10]], %[[UB0]] : tensor<16x16xf32>, tensor<16x24xf32>)
-// CHECK: %[[X1:.+]] = tensor.extract_slice %[[X]][16, 0] [16, 24] [1, 1]
-// CHECK: %[[PX:.+]] = linalg.generic {{.*}} ins(%[[T1]], %[[X1]] :
-// CHECK: %[[PD:.+]] = linalg.generic {{.*}} ins(%[[T1]], %[[DONE]] : {{.*}} outs(%[[PX]] :
-// CHECK: %[[SOLVED:.+]] = tensor.insert_slice %[[PD]] into %[[UA]][16, 0] [16, 24] [1, 1]
-// CHECK: %[[W:.+]] = tensor.extract_slice %[[SOLVED]][0, 0] [32, 8] [1, 1]
-// CHECK: %[[U0:.+]] = tensor.extract_slice %[[SOLVED]][0, 8] [32, 16] [1, 1]
-// P = Q·Kᵀ ⊙ M, Q_γ = Q ⊙ e^γ.
+// First the terms that need no solve (Q̂'s last use): P = Q·Kᵀ ⊙ M,
+// Q_γ = Q ⊙ e^γ.
 // CHECK: %[[QK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>)
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[QK]], %[[DECAY]] :
 // CHECK: %[[QG:.+]] = linalg.generic {{.*}} ins(%[[QN]], %[[EG]] :
@@ -154,6 +109,47 @@
 // CHECK: arith.subf %[[GLAST]]
 // CHECK: math.exp
 // CHECK: arith.subf %cst, %
+// K·Kᵀ, then −A = −StrictLower(β · K·Kᵀ ⊙ M).
+// CHECK: %[[KK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>) outs(%{{.+}} : tensor<32x32xf32>)
+// CHECK: %[[LMAT:.+]] = linalg.generic {{.*}} ins(%[[KK]], %[[DECAY]], %{{.+}} :
+// CHECK: arith.cmpi ugt
+// CHECK: arith.negf
+// The right-hand sides: −β (K ⊙ e^γ) (W comes out negated, for the state
+// pass) and β V.
+// CHECK: %[[KW:.+]] = linalg.generic {{.*}} ins(%[[KN]], %[[EG]], %{{.+}} : tensor<32x8xf32>, tensor<32xf32>, tensor<32xf32>)
+// CHECK: arith.negf
+// CHECK: %[[VW:.+]] = linalg.generic {{.*}} ins(%[[VT]], %{{.+}} : tensor<32x16xbf16>, tensor<32xf32>)
+// T = (I + A)⁻¹ by blocks of 16 rows. First the inverses T_bb of both
+// diagonal blocks, one forall over all 32 columns, each twice: compact (16
+// columns) and at its place in a zero fill (CSE merges it with K·Kᵀ's):
+// column c of block b (rows from 16b) is zero above the diagonal, one on it,
+// and below it the forward substitution t_i = Σ_{c≤j<i} (−A)_ij t_j.
+// CHECK: %[[DIAG:.+]]:2 = scf.forall (%[[COL:.+]]) in (32) shared_outs(%[[TB:.+]] = %{{.+}}, %[[TALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>, tensor<32x32xf32>)
+// CHECK: %[[LOCAL:.+]] = arith.remui %[[COL]], %c16
+// CHECK: %[[FIRST:.+]] = arith.subi %[[COL]], %[[LOCAL]]
+// CHECK: %[[ROWS:.+]] = arith.minui
+// CHECK: %[[TCOL:.+]] = tensor.extract_slice %[[TB]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
+// CHECK: scf.for %{{.+}} = %c0 to %[[LOCAL]]
+// CHECK: tensor.insert %cst
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ROWS]] step %c1
+// CHECK: scf.for %[[J:.+]] = %[[LOCAL]] to %[[I]] step %c1
+// CHECK: tensor.extract %[[LMAT]]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.parallel_insert_slice %[[COLUMN:.+]] into %[[TB]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
+// CHECK: tensor.parallel_insert_slice %[[COLUMN]] into %[[TALL]][%[[FIRST]], %[[COL]]] [16, 1] [1, 1]
+// Block row 1 left of its diagonal: T_11 ((−A)_10 T_00), T_11 read from the
+// compact copy, accumulated onto the zeros there in place.
+// CHECK: %[[T00:.+]] = tensor.extract_slice %[[DIAG]]#1[0, 0] [16, 16] [1, 1]
+// CHECK: %[[A10:.+]] = tensor.extract_slice %[[LMAT]][16, 0] [16, 16] [1, 1]
+// CHECK: %[[LEFT:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[A10]], %[[T00]] : tensor<16x16xf32>, tensor<16x16xf32>)
+// CHECK: %[[T10:.+]] = tensor.extract_slice %[[DIAG]]#1[16, 0] [16, 16] [1, 1]
+// CHECK: %[[T11:.+]] = tensor.extract_slice %[[DIAG]]#0[16, 0] [16, 16] [1, 1]
+// CHECK: %[[ROW1:.+]] = linalg.generic {{.*}} ins(%[[T11]], %[[LEFT]] : {{.*}} outs(%[[T10]] :
+// CHECK: %[[INV:.+]] = tensor.insert_slice %[[ROW1]] into %[[DIAG]]#1[16, 0] [16, 16] [1, 1]
+// −W and U₀: whole-tile products with T.
+// CHECK: %[[W:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[INV]], %[[KW]] : tensor<32x32xf32>, tensor<32x8xf32>)
+// CHECK: %[[U0:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[INV]], %[[VW]] : tensor<32x32xf32>, tensor<32x16xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[WO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[U0]] into %[[U0O]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 16]
@@ -224,14 +220,14 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 // A chunk (64) larger than tile-size (32) makes the tile one chunk; T = 128
 // needs no padding: 2 tiles and no crop. Without initial_state the state
 // starts at zero; without qk_l2norm q is only scaled. f32 needs no widening
-// or narrowing. The solve inverts the 4 diagonal blocks of the 64-row
-// tile in one forall over their 64 columns.
+// or narrowing. The inverse (I + A)⁻¹ starts from the 4 diagonal blocks of
+// the 64-row tile, inverted in one forall over their 64 columns.
 // CHECK-LABEL: func.func @chunk_above_tile_size
 // CHECK-NOT: tensor.pad
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 2)
 // CHECK-NOT: arith.extf
 // CHECK-NOT: math.rsqrt
-// CHECK: scf.forall (%{{.+}}) in (64) {{.*}} -> (tensor<64x16xf32>)
+// CHECK: scf.forall (%{{.+}}) in (64) {{.*}} -> (tensor<64x16xf32>, tensor<64x64xf32>)
 // CHECK-NOT: scf.forall (%{{.+}}) in (64)
 // CHECK-NOT: arith.extf
 // CHECK-NOT: math.rsqrt

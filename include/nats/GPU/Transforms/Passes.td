@@ -197,6 +197,28 @@ def NatsGPUUnshareEmptiesPass : Pass<"nats-gpu-unshare-empties", "::mlir::func::
   ];
 }
 
+def NatsGPUResultsInPlacePass : Pass<"nats-gpu-results-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Compute a block's results in the outputs they are inserted into";
+  let description = [{
+    Works on tensors, before bufferization (after `nats-gpu-unshare-empties`,
+    which gives each use its own empty, and before `nats-gpu-pad-rows`,
+    which would make those empties slices of padded ones). A result that a
+    block inserts into a kernel output (`tensor.parallel_insert_slice`), or
+    that a loop records in one (`tensor.insert_slice`), starts from a
+    `tensor.empty` on its chain of ops written in place; upstream's empty
+    tensor elimination makes that empty the destination's slice, so the
+    result is computed in the output (global memory) instead of in shared
+    memory and copied there at the block's end: a phase less and a buffer
+    less. Not where the inserted value is one that a sequential loop
+    carries (`scf.for`, `scf.while`): it stays in the block's scratch memory,
+    which the loop reads and writes every iteration, and is copied out once.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def NatsGPUPadRowsPass : Pass<"nats-gpu-pad-rows", "::mlir::func::FuncOp"> {
   let summary = "Pad the rows of a block's scratch tensors against bank conflicts";
   let description = [{

@@ -149,18 +149,17 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   }
 
 private:
-  /// The state pass's columns an iteration with `smCount` SMs: of 16, 32
-  /// and 64 (those dividing V; else all V), the one with the least waves of
-  /// iterations (one block an SM) times a block's cost. The costs are the
-  /// state pass's on an H100 with one wave of blocks, at head dim 128
-  /// (docs/benchmarks.md, run 50: 32 and 64 columns 1.25 and 2 times 16's):
-  /// wider blocks read each tile's −W and K_c once for more columns, but
-  /// take longer a step. 128 columns were never the fastest there (3.6, and
-  /// slower still at head dim 256); 8 (0.76, run 55) waits for the GPU
-  /// check.
+  /// The state pass's columns an iteration with `smCount` SMs: of 8, 16,
+  /// 32 and 64 (those dividing V; else all V), the one with the least waves
+  /// of iterations (one block an SM) times a block's cost. The costs are
+  /// the state pass's on an H100 with one wave of blocks, at head dim 128
+  /// (docs/benchmarks.md, runs 50 and 55: 8, 32 and 64 columns 0.76, 1.25
+  /// and 2 times 16's): wider blocks read each tile's −W and K_c once for
+  /// more columns, but take longer a step. 128 columns were never the
+  /// fastest there (3.6, and slower still at head dim 256).
   int64_t chooseValueTile(int64_t pairs, int64_t valueDim) const {
     constexpr std::pair<int64_t, double> kCosts[] = {
-        {16, 1.0}, {32, 1.25}, {64, 2.0}};
+        {8, 0.76}, {16, 1.0}, {32, 1.25}, {64, 2.0}};
     int64_t best = valueDim;
     double bestTime = std::numeric_limits<double>::infinity();
     for (auto [columns, cost] : kCosts) {
@@ -515,55 +514,10 @@ private:
           return arith::SelectOp::create(b, l, visible, factor, zero);
         });
 
-    // −A = −StrictLower(diag(β) (K Kᵀ) ⊙ M), negated so that the solve
-    // accumulates its products onto the right-hand side.
-    Value kk = tb.matmul(kn, kn, /*transposeA=*/false, /*transposeB=*/true);
-    Value negA = tb.map(
-        {tile, tile}, ValueRange{kk, decay, betaF},
-        ArrayRef<AffineMap>{id2, id2, row},
-        [](OpBuilder &b, Location l, ValueRange x, ValueRange idx) {
-          Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
-                                              idx[0], idx[1]);
-          Value value = arith::NegFOp::create(
-              b, l,
-              arith::MulFOp::create(b, l, x[2],
-                                    arith::MulFOp::create(b, l, x[0], x[1])));
-          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
-          return arith::SelectOp::create(b, l, below, value, zero);
-        });
-
-    // [−W | U₀] = (I + A)⁻¹ [−diag(β) (K ⊙ e^γ) | diag(β) V]: both products
-    // with the inverse are one solve with K + V right-hand columns; W comes
-    // out negated for the state pass (U = U₀ + (−W) S, one product).
+    // Q̂ and K̂ are read by the terms that need no solve first, so that their
+    // buffers are free before the solve's (a GPU block's shared memory).
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    Value kWrites = tb.map(
-        {tile, keyDim}, ValueRange{kn, expGamma, betaF},
-        ArrayRef<AffineMap>{id2, row, row},
-        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange idx) {
-          return arith::NegFOp::create(nb, l, multiply(nb, l, y, idx));
-        });
-    Value vWrites = tb.map(
-        {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
-        [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
-          return arith::MulFOp::create(nb, l, TileBuilder::toF32(nb, l, y[0]),
-                                       y[1]);
-        });
-    int64_t width = keyDim + valueDim;
-    Value rhs = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tile, width},
-                                        b.getF32Type());
-    auto place = [&](Value part, Value dest, int64_t column, int64_t columns) {
-      return tensor::InsertSliceOp::create(
-          b, loc, part, dest, indexAttrs(b, {0, column}),
-          indexAttrs(b, {tile, columns}), indexAttrs(b, {1, 1}));
-    };
-    rhs = place(vWrites, place(kWrites, rhs, 0, keyDim), keyDim, valueDim);
-    Value solved = solveUnitLower(tb, negA, rhs, tile, width);
-    OpFoldResult zero = b.getIndexAttr(0);
-    Value negW = sliceOf(b, loc, solved, {zero, zero}, {tile, keyDim}, 0);
-    Value u0 = sliceOf(b, loc, solved, {zero, b.getIndexAttr(keyDim)},
-                       {tile, valueDim}, 0);
-
     // P = (Q Kᵀ) ⊙ M and Q_γ = Q ⊙ e^γ, the two factors of O.
     Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
     Value p = tb.map(ValueRange{qk, decay}, multiply);
@@ -587,80 +541,108 @@ private:
           return arith::MulFOp::create(
               nb, l, y[0], arith::MulFOp::create(nb, l, factor, linear));
         });
+
+    // −A = −StrictLower(diag(β) (K Kᵀ) ⊙ M), negated as the inverse's
+    // block rows multiply it.
+    Value kk = tb.matmul(kn, kn, /*transposeA=*/false, /*transposeB=*/true);
+    Value negA = tb.map(
+        {tile, tile}, ValueRange{kk, decay, betaF},
+        ArrayRef<AffineMap>{id2, id2, row},
+        [](OpBuilder &b, Location l, ValueRange x, ValueRange idx) {
+          Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
+                                              idx[0], idx[1]);
+          Value value = arith::NegFOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, x[2],
+                                    arith::MulFOp::create(b, l, x[0], x[1])));
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+          return arith::SelectOp::create(b, l, below, value, zero);
+        });
+
+    // −W = T (−diag(β) (K ⊙ e^γ)) and U₀ = T diag(β) V with T = (I + A)⁻¹
+    // (the UT transform): W comes out negated for the state pass (U = U₀ +
+    // (−W) S, one product).
+    Value kWrites = tb.map(
+        {tile, keyDim}, ValueRange{kn, expGamma, betaF},
+        ArrayRef<AffineMap>{id2, row, row},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange idx) {
+          return arith::NegFOp::create(nb, l, multiply(nb, l, y, idx));
+        });
+    Value vWrites = tb.map(
+        {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
+        [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+          return arith::MulFOp::create(nb, l, TileBuilder::toF32(nb, l, y[0]),
+                                       y[1]);
+        });
+    Value inverse = invertUnitLower(tb, negA, tile);
+    Value negW = tb.matmul(inverse, kWrites);
+    Value u0 = tb.matmul(inverse, vWrites);
     return {negW, u0, p, qGamma, kCommit, decayAll};
   }
 
-  /// Rows per block of the blocked solve: a multiple of the tensor cores'
-  /// tile, so that its products can run there.
+  /// Rows per block of the blocked inverse: a multiple of the tensor
+  /// cores' tile, so that its products can run there.
   static constexpr int64_t kSolveBlock = 16;
 
-  /// U with U_i = X_i + Σ_{j<i} (−A)_ij U_j for a strictly lower A (L×L,
-  /// given as −A) and X (L×V): the unit-lower-triangular solve
-  /// (I + A) U = X, by blocks of rows. The inverses T_b of the diagonal
-  /// blocks come first, all at once (the only scalar, sequential steps);
-  /// then block b of U is T_b (X_b + (−A)_{b,<b} U_{<b}): matmuls, on
-  /// tensor cores where they fit. Each block's product with the blocks
-  /// before it reads U before anything writes block b's rows, and those
-  /// are written in place (a zero fill and two products accumulating onto
-  /// it), so U needs no copies.
-  static Value solveUnitLower(TileBuilder &tb, Value negA, Value x,
-                              int64_t tile, int64_t valueDim) {
+  /// T = (I + A)⁻¹ (L×L) for a strictly lower A given as −A, by blocks of
+  /// rows: the inverses T_bb of the diagonal blocks first, all at once (the
+  /// only scalar, sequential steps); then each block row's part left of its
+  /// diagonal, T_{b,<b} = T_bb (−A)_{b,<b} T_{<b,<b}, two matmuls (on
+  /// tensor cores where they fit), the second accumulating onto the zeros
+  /// there in place. It reads T_bb from a copy of the diagonal blocks of
+  /// its own, so that no op reads T where it writes it (bufferization would
+  /// copy the block row out and back). The products with T that follow
+  /// (−W and U₀) are whole tiles, where solving against the right-hand
+  /// sides block row after block row had been a chain of thin ones (FLA's
+  /// solve_tril is this form too).
+  static Value invertUnitLower(TileBuilder &tb, Value negA, int64_t tile) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
     auto slice = [&](Value m, int64_t row, int64_t rows, int64_t col,
                      int64_t cols) -> Value {
-      return tensor::ExtractSliceOp::create(
-          b, loc, m, ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(col)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(cols)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+      return sliceOf(b, loc, m, {b.getIndexAttr(row), b.getIndexAttr(col)},
+                     {rows, cols}, 0);
     };
-    Value inverses = invertDiagonalBlocks(tb, negA, tile);
-    Value zero = tb.f32Constant(0.0);
-    // No fill: each block's rows are written before anything reads them.
-    Value u = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{tile, valueDim},
-                                      tb.f32());
-    for (int64_t row = 0; row < tile; row += kSolveBlock) {
+    int64_t padded = llvm::divideCeil(tile, kSolveBlock) * kSolveBlock;
+    auto [blocks, inverse] = invertDiagonalBlocks(tb, negA, tile, padded);
+    for (int64_t row = kSolveBlock; row < tile; row += kSolveBlock) {
       int64_t rows = std::min(kSolveBlock, tile - row);
-      Value inverse = slice(inverses, row, rows, 0, rows);
-      Value done;
-      if (row > 0)
-        done = tb.matmul(slice(negA, row, rows, 0, row),
-                         slice(u, 0, row, 0, valueDim));
-      Value block = linalg::FillOp::create(b, loc, zero,
-                                           slice(u, row, rows, 0, valueDim))
-                        .getResult(0);
-      block = tb.matmulAdd(inverse, slice(x, row, rows, 0, valueDim), block);
-      if (done)
-        block = tb.matmulAdd(inverse, done, block);
-      u = tensor::InsertSliceOp::create(
-          b, loc, block, u,
+      Value left = tb.matmul(slice(negA, row, rows, 0, row),
+                             slice(inverse, 0, row, 0, row));
+      Value block = tb.matmulAdd(slice(blocks, row, rows, 0, rows), left,
+                                 slice(inverse, row, rows, 0, row));
+      inverse = tensor::InsertSliceOp::create(
+          b, loc, block, inverse,
           ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(valueDim)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(row)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     }
-    return u;
+    return padded == tile ? inverse : slice(inverse, 0, tile, 0, tile);
   }
 
   /// The inverses of the unit-lower diagonal blocks of I + A (−A given),
-  /// block b's n_b × n_b in rows [16b, 16b + n_b) and columns [0, n_b) of
-  /// a result with 16 columns and L rounded up to 16 rows (n_b = min(16,
-  /// L − 16b); nothing reads the other elements). Column c of block b is
-  /// the forward substitution t_i = δ_ic + Σ_{c≤j<i} (−A)_ij t_j: the L
-  /// columns of all blocks are independent, so it is one forall over them
-  /// (on a GPU, one thread each and no barrier between rows).
-  static Value invertDiagonalBlocks(TileBuilder &tb, Value negA,
-                                    int64_t tile) {
+  /// twice: block b's n_b × n_b in rows [16b, 16b + n_b) and columns
+  /// [0, n_b) of a P × 16 result, and at its place on the diagonal of a
+  /// P × P zero matrix (P: L rounded up to 16; n_b = min(16, L − 16b)).
+  /// Column c of block b is the forward substitution t_i = δ_ic +
+  /// Σ_{c≤j<i} (−A)_ij t_j: the L columns of all blocks are independent,
+  /// so it is one forall over them (on a GPU, one thread each and no
+  /// barrier between rows).
+  static std::pair<Value, Value> invertDiagonalBlocks(TileBuilder &tb,
+                                                      Value negA, int64_t tile,
+                                                      int64_t padded) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    int64_t padded = llvm::divideCeil(tile, kSolveBlock) * kSolveBlock;
-    Value into = tensor::EmptyOp::create(
+    Value blocks = tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{padded, kSolveBlock}, tb.f32());
     auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tile)}, ValueRange{into},
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(tile)},
+        ValueRange{blocks, tb.zeros({padded, padded})},
         /*mapping=*/std::nullopt);
     OpBuilder nb = OpBuilder::atBlockBegin(forall.getBody());
     Value column = forall.getInductionVar(0);
     Value shared = forall.getRegionIterArgs()[0];
+    Value placed = forall.getRegionIterArgs()[1];
     auto index = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(nb, loc, value);
     };
@@ -716,7 +698,10 @@ private:
     nb.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(nb, loc, below.getResult(0), shared,
                                           offsets, sizes, strides);
-    return forall.getResult(0);
+    tensor::ParallelInsertSliceOp::create(
+        nb, loc, below.getResult(0), placed,
+        ArrayRef<OpFoldResult>{first, column}, sizes, strides);
+    return {forall.getResult(0), forall.getResult(1)};
   }
 
   int64_t tileSize;

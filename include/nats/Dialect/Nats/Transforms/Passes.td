@@ -111,7 +111,7 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     alone), so with `value-tile` dividing V the state pass gets a third
     dim over groups of `value-tile` columns: more, smaller iterations, what a
     GPU with more SMs than (batch, head) pairs wants. With `sm-count`, the
-    pass chooses the group instead: 16, 32 or 64 columns (dividing V),
+    pass chooses the group instead: 8, 16, 32 or 64 columns (dividing V),
     whichever gives the fewest waves of B·H·V/columns iterations over that
     many SMs, weighted by an iteration's cost (measured on the H100: wider
     groups read each tile's −W and K_c once for more columns but take
