@@ -178,3 +178,48 @@ func.func @carried_offset(%src: memref<32x16xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// The same loop over a tile of an aligned allocation (64-byte aligned, rows
+// of 16 f32), at a column offset that is a multiple of four: every row of
+// both tiles is 16-byte aligned and divides into fours, so each cp.async
+// moves four elements (a forall over 8 x 4 copies at columns 4·j).
+// CHECK-LABEL: func.func @staged_vector
+// CHECK:         scf.forall (%[[I:.+]], %[[J:.+]]) in (8, 4) {
+// CHECK:           %[[COL:.+]] = arith.muli %[[J]], %c4
+// CHECK:           nvgpu.device_async_copy %{{.+}}[%[[I]], %[[COL]]], %{{.+}}[%[[I]], %[[COL]]], 4
+// CHECK:         scf.for
+// CHECK:           scf.forall ({{.+}}) in (8, 4) {
+// CHECK:             nvgpu.device_async_copy {{.+}}, 4
+func.func @staged_vector(%out: memref<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %src = memref.alloc() {alignment = 64 : i64} : memref<32x32xf32>
+  scf.forall (%b) in (2) {
+    %col = arith.muli %b, %c8 : index
+    %other = memref.alloc() : memref<768xf32>
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, %col] [8, 16] [1, 1]
+          : memref<32x32xf32> to memref<8x16xf32, strided<[32, 1], offset: ?>>
+      %buf = memref.alloc() {alignment = 64 : i64} : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[32, 1], offset: ?>> to memref<1x1xf32, strided<[32, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[32, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %v = memref.load %buf[%c0, %c1] : memref<8x16xf32>
+      memref.store %v, %other[%c0] : memref<768xf32>
+    }
+    %x = memref.load %other[%c0] : memref<768xf32>
+    memref.store %x, %out[%b, %c0] : memref<2x4xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  memref.dealloc %src : memref<32x32xf32>
+  return
+}

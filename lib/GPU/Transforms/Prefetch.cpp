@@ -6,8 +6,9 @@
 // for its loads before anything else can run. Here those copies move one
 // iteration ahead: each staged buffer gets two, in shared memory; iteration
 // i computes on one while cp.async (nvgpu.device_async_copy) fills the
-// other with iteration i + 1's tile, and the copies are waited for at the
-// end of the iteration, where the block meets at a barrier anyway.
+// other with iteration i + 1's tile, 16 bytes a copy where the tiles' rows
+// are aligned, and the copies are waited for at the end of the iteration,
+// where the block meets at a barrier anyway.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,7 +91,53 @@ struct StagedCopy {
   /// The ops of the loop's body that the tile and the views' operands are
   /// computed from, which the copy of another iteration clones.
   SmallVector<Operation *> slice;
+  /// Elements a cp.async moves: 4 (16 bytes) where every row of both tiles
+  /// is 16-byte aligned and the rows divide into fours, else 1.
+  int64_t vector = 1;
 };
+
+/// Whether `value` (an index) is provably a multiple of `factor`: a
+/// constant that is, or a product with one factor that is, or a sum of two.
+bool isMultipleOf(OpFoldResult value, int64_t factor) {
+  if (std::optional<int64_t> constant = getConstantIntValue(value))
+    return *constant % factor == 0;
+  Operation *def = cast<Value>(value).getDefiningOp();
+  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def))
+    return isMultipleOf(mul.getLhs(), factor) ||
+           isMultipleOf(mul.getRhs(), factor);
+  if (auto add = dyn_cast_or_null<arith::AddIOp>(def))
+    return isMultipleOf(add.getLhs(), factor) &&
+           isMultipleOf(add.getRhs(), factor);
+  return false;
+}
+
+/// Whether every row of the memref `value` (unit stride along its last
+/// dimension) starts `elements`-aligned in a buffer aligned to that many
+/// 32-bit elements: through its subviews down to an allocation, every
+/// stride but the last is a static multiple of `elements`, and so is every
+/// offset along the last dimension. (The staged buffers' workgroup slots
+/// are 256-byte aligned, nats-gpu-workspace.)
+bool hasAlignedRows(Value value, int64_t elements) {
+  auto stridesAligned = [&](MemRefType type) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
+        strides.back() != 1)
+      return false;
+    return llvm::all_of(ArrayRef(strides).drop_back(), [&](int64_t stride) {
+      return !ShapedType::isDynamic(stride) && stride % elements == 0;
+    });
+  };
+  while (auto subview = value.getDefiningOp<memref::SubViewOp>()) {
+    if (!stridesAligned(subview.getType()) ||
+        !isMultipleOf(subview.getMixedOffsets().back(), elements))
+      return false;
+    value = subview.getSource();
+  }
+  auto alloc = value.getDefiningOp<memref::AllocOp>();
+  return alloc && stridesAligned(alloc.getType()) &&
+         alloc.getAlignment().value_or(0) >= uint64_t(4 * elements);
+}
 
 /// Whether `view` is element (ivs...) of its source: offsets the forall's
 /// induction variables in order, sizes and strides 1.
@@ -158,7 +205,7 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   if (!isElementOf(from, forall) || !isElementOf(to, forall))
     return std::nullopt;
   StagedCopy staged{forall, from.getSource(), to.getSource(), {}, {}};
-  // cp.async moves 4, 8 or 16 bytes: one 32-bit element a copy.
+  // cp.async moves 4, 8 or 16 bytes: one or four 32-bit elements a copy.
   Type element = from.getSourceType().getElementType();
   if (element != to.getSourceType().getElementType() ||
       !element.isIntOrFloat() || element.getIntOrFloatBitWidth() != 32 ||
@@ -201,6 +248,15 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   if (!slice)
     return std::nullopt;
   staged.slice = std::move(*slice);
+  // 16 bytes a cp.async where the tiles allow: a quarter of the copies to
+  // issue (the state pass's steps had waited on issuing them, run 57).
+  constexpr int64_t kVector = 4;
+  std::optional<int64_t> columns =
+      getConstantIntValue(forall.getMixedUpperBound().back());
+  if (columns && *columns % kVector == 0 &&
+      hasAlignedRows(staged.source, kVector) &&
+      hasAlignedRows(staged.target, kVector))
+    staged.vector = kVector;
   return staged;
 }
 
@@ -301,14 +357,24 @@ private:
       }
       Value from = mapping.lookupOrDefault(staged.source);
       scf::ForallOp forall = staged.forall;
+      // With vector copies, the last dim in steps of `vector` elements.
+      SmallVector<OpFoldResult> bounds = forall.getMixedUpperBound();
+      if (staged.vector > 1)
+        bounds.back() = b.getIndexAttr(
+            *getConstantIntValue(bounds.back()) / staged.vector);
       scf::ForallOp::create(
-          b, forall.getLoc(), forall.getMixedLowerBound(),
-          forall.getMixedUpperBound(), forall.getMixedStep(), ValueRange{},
-          forall.getMapping(), [&](OpBuilder &nested, Location at,
-                                   ValueRange ivs) {
+          b, forall.getLoc(), forall.getMixedLowerBound(), bounds,
+          forall.getMixedStep(), ValueRange{}, forall.getMapping(),
+          [&](OpBuilder &nested, Location at, ValueRange ivs) {
+            SmallVector<Value> indices(ivs);
+            if (staged.vector > 1)
+              indices.back() = arith::MulIOp::create(
+                  nested, at, ivs.back(),
+                  arith::ConstantIndexOp::create(nested, at, staged.vector));
             nvgpu::DeviceAsyncCopyOp::create(
                 nested, at, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-                to, ivs, from, ivs, nested.getIndexAttr(1),
+                to, indices, from, indices,
+                nested.getIndexAttr(staged.vector),
                 /*srcElements=*/Value(), /*bypassL1=*/UnitAttr());
             scf::InParallelOp::create(nested, at);
           });
