@@ -37,6 +37,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/Alignment.h"
 #include "nats/GPU/Transforms/LaneCode.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/MmaTile.h"
@@ -55,66 +56,6 @@ using namespace mlir;
 using namespace mlir::nats;
 
 namespace {
-
-/// Whether the f32 memref `value` has unit stride in its last dimension and
-/// every element at a last index that is a multiple of `elements` is
-/// aligned to `elements` × 4 bytes: its other strides are multiples of
-/// `elements`, and so is every offset down to an aligned buffer (an
-/// allocation, the shared-memory pool and views of it at byte shifts that
-/// are multiples of the alignment, subviews at such a last offset).
-/// Anything else (a function argument, a dynamic shift) is not known to be.
-/// With `inSharedMemory`, that buffer must also be the block's shared
-/// memory (the pool, or an allocation in workgroup memory).
-bool hasAlignedRows(Value value, int64_t elements, bool inSharedMemory) {
-  auto isAlignedStrided = [&](MemRefType type) {
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
-        strides.back() != 1)
-      return false;
-    return llvm::all_of(ArrayRef(strides).drop_back(), [&](int64_t stride) {
-      return !ShapedType::isDynamic(stride) && stride % elements == 0;
-    });
-  };
-  auto type = dyn_cast<MemRefType>(value.getType());
-  if (!type || !type.getElementType().isF32() || !isAlignedStrided(type))
-    return false;
-  int64_t bytes = 4 * elements;
-  while (Operation *def = value.getDefiningOp()) {
-    // One of two buffers (nats-gpu-prefetch's, taken in turn): both.
-    if (auto select = dyn_cast<arith::SelectOp>(def))
-      return hasAlignedRows(select.getTrueValue(), elements, inSharedMemory) &&
-             hasAlignedRows(select.getFalseValue(), elements, inSharedMemory);
-    if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
-      std::optional<int64_t> last =
-          getConstantIntValue(subview.getMixedOffsets().back());
-      if (!last || *last % elements ||
-          !isAlignedStrided(subview.getSourceType()))
-        return false;
-      value = subview.getSource();
-    } else if (isa<memref::MemorySpaceCastOp, memref::CastOp>(def)) {
-      value = def->getOperand(0);
-    } else if (auto view = dyn_cast<memref::ViewOp>(def)) {
-      std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
-      if (!shift || *shift % bytes)
-        return false;
-      value = view.getSource();
-    } else if (auto alloc = dyn_cast<memref::AllocOp>(def)) {
-      return alloc.getAlignment().value_or(0) >= uint64_t(bytes) &&
-             (!inSharedMemory ||
-              gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
-                  alloc.getType()));
-    } else {
-      // The block's shared-memory pool (an alloca that becomes the dynamic
-      // shared memory, 16-byte aligned) and nothing else.
-      auto alloca = dyn_cast<memref::AllocaOp>(def);
-      return alloca && bytes <= 16 &&
-             gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
-                 alloca.getType());
-    }
-  }
-  return false;
-}
 
 /// How a warp tile reads one operand's fragments.
 enum class FragmentLoads {

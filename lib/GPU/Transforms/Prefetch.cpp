@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nats/GPU/Transforms/Aliasing.h"
+#include "nats/GPU/Transforms/Alignment.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
@@ -95,49 +96,6 @@ struct StagedCopy {
   /// is 16-byte aligned and the rows divide into fours, else 1.
   int64_t vector = 1;
 };
-
-/// Whether `value` (an index) is provably a multiple of `factor`: a
-/// constant that is, or a product with one factor that is, or a sum of two.
-bool isMultipleOf(OpFoldResult value, int64_t factor) {
-  if (std::optional<int64_t> constant = getConstantIntValue(value))
-    return *constant % factor == 0;
-  Operation *def = cast<Value>(value).getDefiningOp();
-  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def))
-    return isMultipleOf(mul.getLhs(), factor) ||
-           isMultipleOf(mul.getRhs(), factor);
-  if (auto add = dyn_cast_or_null<arith::AddIOp>(def))
-    return isMultipleOf(add.getLhs(), factor) &&
-           isMultipleOf(add.getRhs(), factor);
-  return false;
-}
-
-/// Whether every row of the memref `value` (unit stride along its last
-/// dimension) starts `elements`-aligned in a buffer aligned to that many
-/// 32-bit elements: through its subviews down to an allocation, every
-/// stride but the last is a static multiple of `elements`, and so is every
-/// offset along the last dimension. (The staged buffers' workgroup slots
-/// are 256-byte aligned, nats-gpu-workspace.)
-bool hasAlignedRows(Value value, int64_t elements) {
-  auto stridesAligned = [&](MemRefType type) {
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
-        strides.back() != 1)
-      return false;
-    return llvm::all_of(ArrayRef(strides).drop_back(), [&](int64_t stride) {
-      return !ShapedType::isDynamic(stride) && stride % elements == 0;
-    });
-  };
-  while (auto subview = value.getDefiningOp<memref::SubViewOp>()) {
-    if (!stridesAligned(subview.getType()) ||
-        !isMultipleOf(subview.getMixedOffsets().back(), elements))
-      return false;
-    value = subview.getSource();
-  }
-  auto alloc = value.getDefiningOp<memref::AllocOp>();
-  return alloc && stridesAligned(alloc.getType()) &&
-         alloc.getAlignment().value_or(0) >= uint64_t(4 * elements);
-}
 
 /// Whether `view` is element (ivs...) of its source: offsets the forall's
 /// induction variables in order, sizes and strides 1.
@@ -254,8 +212,8 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   std::optional<int64_t> columns =
       getConstantIntValue(forall.getMixedUpperBound().back());
   if (columns && *columns % kVector == 0 &&
-      hasAlignedRows(staged.source, kVector) &&
-      hasAlignedRows(staged.target, kVector))
+      hasAlignedRows(staged.source, kVector, /*inSharedMemory=*/false) &&
+      hasAlignedRows(staged.target, kVector, /*inSharedMemory=*/false))
     staged.vector = kVector;
   return staged;
 }

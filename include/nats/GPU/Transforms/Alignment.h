@@ -1,0 +1,39 @@
+//===- Alignment.h - which memref rows are aligned for wide accesses -*- C++ -*-===//
+//
+// Wide memory instructions (a 64-bit load of two f32, ldmatrix's 16-byte
+// rows, a 16-byte cp.async) need addresses aligned to their width.
+// nats-gpu-mma-sync and nats-gpu-prefetch prove that every row of a memref
+// starts so aligned by following it back through its views to the buffer
+// it comes from.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NATS_GPU_TRANSFORMS_ALIGNMENT_H
+#define NATS_GPU_TRANSFORMS_ALIGNMENT_H
+
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/Value.h"
+
+#include <cstdint>
+
+namespace mlir::nats {
+
+/// Whether the index `value` is provably a multiple of `factor`: a constant
+/// that is, a product with a factor that is, or a sum of two that are.
+bool isMultipleOf(OpFoldResult value, int64_t factor);
+
+/// Whether the f32 memref `value` has unit stride in its last dimension and
+/// every element at a last index that is a multiple of `elements` is
+/// aligned to `elements` × 4 bytes: its other strides are multiples of
+/// `elements`, and so is every offset along the last dimension down to an
+/// aligned buffer (an allocation aligned to that many bytes or more, the
+/// shared-memory pool and views of it at byte shifts that are multiples of
+/// the alignment; both buffers of nats-gpu-prefetch's select). Anything
+/// else (a function argument, a dynamic shift) is not known to be. With
+/// `inSharedMemory`, that buffer must also be the block's shared memory
+/// (the pool, or an allocation in workgroup memory).
+bool hasAlignedRows(Value value, int64_t elements, bool inSharedMemory);
+
+} // namespace mlir::nats
+
+#endif // NATS_GPU_TRANSFORMS_ALIGNMENT_H
