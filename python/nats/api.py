@@ -141,7 +141,9 @@ def _compiled(signature, attributes, has_state, target, pipeline, load=True):
 
 
 def _run_cuda(module, inputs, shapes):
-    """Runs on the GPU: inputs copied over, outputs poisoned there, copied back."""
+    """Runs on the GPU: inputs copied over, outputs poisoned there, copied back
+    (after the call's work, also on a caller's stream that it did not wait
+    for: a failure there raises from the copies)."""
     from . import cuda
     device_inputs = [cuda.DeviceArray.from_host(a) for a in inputs]
     device_results = [cuda.DeviceArray.from_host(np.full(s, np.nan, dtype=d)) for s, d in shapes]

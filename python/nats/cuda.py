@@ -84,8 +84,9 @@ def set_stream(stream: int | None) -> None:
     stream, torch's default), ordered with the other work there and timed
     by events recorded on it. A call then returns once its work is enqueued
     on that stream, as a torch op does: a failure of its kernels shows at
-    the next synchronisation. None: a stream of their own per call, which
-    each call waits for before it returns."""
+    the next synchronisation (DeviceArray's copies to and from the host, and
+    its frees, wait for the stream first). None: a stream of their own per
+    call, which each call waits for before it returns."""
     _lib().natsCudaSetStream(None if stream is None else stream or _LEGACY_STREAM)
 
 

@@ -87,6 +87,15 @@ bool enterContext() {
 /// Guards the body of every entry point: nothing runs after an error.
 bool ready() { return !failed() && enterContext(); }
 
+/// Waits for the work that compiled calls queued on the caller's stream
+/// (natsCudaSetStream; they return without waiting): the host's copies and
+/// frees must not overtake it, and cuMemcpy's legacy stream does not wait
+/// for a non-blocking one. True unless that work failed.
+bool waitForCallerStream() {
+  return !callerStream ||
+         check(cuStreamSynchronize(callerStream), "running the kernels");
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -241,21 +250,24 @@ NATS_EXPORT void *natsCudaAlloc(uint64_t bytes) {
 }
 
 NATS_EXPORT void natsCudaFree(void *pointer) {
-  if (pointer && enterContext())
-    check(cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)),
-          "freeing device memory");
+  if (!pointer || !enterContext())
+    return;
+  // Also after an earlier error: the memory goes once no queued work uses it.
+  waitForCallerStream();
+  check(cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)),
+        "freeing device memory");
 }
 
 NATS_EXPORT void natsCudaCopyToDevice(void *dst, const void *src,
                                       uint64_t bytes) {
-  if (ready())
+  if (ready() && waitForCallerStream())
     check(cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src, bytes),
           "copying to the device");
 }
 
 NATS_EXPORT void natsCudaCopyToHost(void *dst, const void *src,
                                     uint64_t bytes) {
-  if (ready())
+  if (ready() && waitForCallerStream())
     check(cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src), bytes),
           "copying to the host");
 }

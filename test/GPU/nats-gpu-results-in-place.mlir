@@ -73,3 +73,41 @@ func.func @loop_carried(%x: tensor<2x64xf32>) -> (tensor<2x64xf32>, tensor<2x4x6
   } {mapping = [#gpu.block<x>]}
   return %r#0, %r#1 : tensor<2x64xf32>, tensor<2x4x64xf32>
 }
+
+// Also where the loop's value reaches the insert through one branch of an
+// scf.if: the loop's start stays an empty of its own.
+// CHECK-LABEL: func.func @loop_carried_if
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<64xf32>
+// CHECK:         %[[INIT:.+]] = linalg.fill {{.+}} outs(%[[E]] : tensor<64xf32>)
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[INIT]])
+func.func @loop_carried_if(%x: tensor<2x64xf32>, %c: i1) -> tensor<2x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %out = tensor.empty() : tensor<2x64xf32>
+  %r = scf.forall (%b) in (2) shared_outs(%o = %out) -> (tensor<2x64xf32>) {
+    %row = tensor.extract_slice %x[%b, 0] [1, 64] [1, 1] : tensor<2x64xf32> to tensor<64xf32>
+    %e = tensor.empty() : tensor<64xf32>
+    %init = linalg.fill ins(%zero : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+    %s = scf.for %i = %c0 to %c4 step %c1 iter_args(%state = %init) -> (tensor<64xf32>) {
+      %next = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                              iterator_types = ["parallel"]}
+          ins(%row : tensor<64xf32>) outs(%state : tensor<64xf32>) {
+      ^bb0(%a: f32, %acc: f32):
+        %sum = arith.addf %a, %acc : f32
+        linalg.yield %sum : f32
+      } -> tensor<64xf32>
+      scf.yield %next : tensor<64xf32>
+    }
+    %chosen = scf.if %c -> tensor<64xf32> {
+      scf.yield %s : tensor<64xf32>
+    } else {
+      scf.yield %row : tensor<64xf32>
+    }
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %chosen into %o[%b, 0] [1, 64] [1, 1] : tensor<64xf32> into tensor<2x64xf32>
+    }
+  } {mapping = [#gpu.block<x>]}
+  return %r : tensor<2x64xf32>
+}

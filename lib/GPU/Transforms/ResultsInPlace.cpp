@@ -29,17 +29,21 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Whether `value`, followed back through the operands that its ops write
-/// in place, comes out of a sequential loop (a value it carries).
+/// Whether `value`, followed back through the operands it may alias (every
+/// one: both branches of an scf.if or a select), may come out of a
+/// sequential loop (a value it carries).
 bool isLoopCarried(const bufferization::AnalysisState &state, Value value) {
-  while (auto result = dyn_cast<OpResult>(value)) {
+  SmallVector<Value> worklist{value};
+  llvm::SmallPtrSet<Value, 8> seen;
+  while (!worklist.empty()) {
+    auto result = dyn_cast<OpResult>(worklist.pop_back_val());
+    if (!result || !seen.insert(result).second)
+      continue;
     if (isa<scf::ForOp, scf::WhileOp>(result.getOwner()))
       return true;
-    bufferization::AliasingOpOperandList aliases =
-        state.getAliasingOpOperands(result);
-    if (aliases.getNumAliases() != 1)
-      return false;
-    value = aliases.getAliases().front().opOperand->get();
+    for (const bufferization::AliasingOpOperand &alias :
+         state.getAliasingOpOperands(result))
+      worklist.push_back(alias.opOperand->get());
   }
   return false;
 }
