@@ -151,3 +151,20 @@ def test_compiled_once_per_shape():
     inputs["route"] = ~inputs["route"]
     nats.hybrid_attention(**inputs, chunk_size=8, target=OPTIONS.target)
     assert nats.api._compiled.cache_info().misses == before
+
+
+def test_on_a_caller_stream(measured):
+    """On a caller's stream (torch's, non-blocking) a call returns once its
+    work is enqueued there; the copies of its results back to the host wait
+    for it (else they could read the poisoned outputs)."""
+    if OPTIONS.target != "cuda":
+        pytest.skip("the caller's stream is the GPU's")
+    inputs = make(1, 1024, 4, 32, 32, 2, 16, 16, 2, 64, seed=11)
+    if OPTIONS.compile_only:
+        return check(measured, inputs, chunk_size=64)
+    torch = pytest.importorskip("torch")
+    nats.cuda.set_stream(torch.cuda.Stream().cuda_stream)
+    try:
+        check(measured, inputs, chunk_size=64)
+    finally:
+        nats.cuda.set_stream(None)
