@@ -623,7 +623,8 @@ private:
   /// The inverses of the unit-lower diagonal blocks of I + A (−A given),
   /// twice: block b's n_b × n_b in rows [16b, 16b + n_b) and columns
   /// [0, n_b) of a P × 16 result, and at its place on the diagonal of a
-  /// P × P zero matrix (P: L rounded up to 16; n_b = min(16, L − 16b)).
+  /// P × P zero matrix (P: L rounded up to 16; n_b = min(16, L − 16b); the
+  /// rows from L on are left undefined in both: nothing reads them).
   /// Column c of block b is the forward substitution t_i = δ_ic +
   /// Σ_{c≤j<i} (−A)_ij t_j: the L columns of all blocks are independent,
   /// so it is one forall over them (on a GPU, one thread each and no
