@@ -144,9 +144,11 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "(nats-gpu-unshare-empties) instead of bufferization's "
                      "copies"),
       llvm::cl::init(true)};
-  // On: computes a block's results in the kernel outputs they go to (not
-  // a scratch buffer copied out at its end); measured on the H100 with the
-  // UT-form inverse (docs/benchmarks.md, run 56).
+  // On: a block's results computed in the kernel outputs they go to, not
+  // in a scratch buffer copied out at its end. Measured on the H100 only
+  // together with the UT-form chunk terms and 8-column blocks (48cf378:
+  // 0.59-0.93x cb60481's time on M1/M2, run 57); without the exception for
+  // values a loop carries, the state pass was 1.46x slower (run 56).
   Option<bool> resultsInPlace{
       *this, "results-in-place",
       llvm::cl::desc("compute a block's results in the outputs they are "
