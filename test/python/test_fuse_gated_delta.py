@@ -136,11 +136,14 @@ def check(measured, module, inputs, C, qk_l2norm=True, o_tolerance=F32_TOLERANCE
 # (T, C, tile-size): T around the chunk size and several chunks plus a
 # partial one, for C = 1 (token-level routing), 16 (four chunks per 64-token
 # tile) and 64 (one chunk per tile); then several tiles per sequence: tiles of
-# one and two chunks, a chunk larger than tile-size, token routing over tiles.
+# one and two chunks, a chunk larger than tile-size, token routing over tiles;
+# last tiles whose rows are not a multiple of the inverse's 16-row blocks
+# (40 = 16 + 16 + 8, 100, 24 = 16 + 8).
 SHAPES = [(1, 1, 64), (2, 1, 64), (8, 1, 64),
           (1, 16, 64), (15, 16, 64), (16, 16, 64), (17, 16, 64), (53, 16, 64),
           (1, 64, 64), (63, 64, 64), (64, 64, 64), (65, 64, 64), (197, 64, 64),
-          (53, 16, 16), (53, 16, 32), (197, 64, 32), (70, 1, 64)]
+          (53, 16, 16), (53, 16, 32), (197, 64, 32), (70, 1, 64),
+          (97, 40, 64), (250, 100, 64), (61, 24, 32)]
 ROUTES = ["all0", "all1", "p1/2", "last"]
 EXTREMES = ["g=-20", "g=0", "beta=0", "beta=1"]
 

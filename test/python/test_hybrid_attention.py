@@ -63,10 +63,11 @@ def make(B, T, H, K, V, Hs, Ks, Vs, R, C, seed, initial_state=False):
 
 
 # (T, C, W): T around the chunk size, several chunks plus a partial one,
-# token-level routing with a window.
+# token-level routing with a window; tiles of 40 tokens (not a multiple of
+# the chunk terms' 16-row blocks).
 SHAPES = [(1, 16, 0), (15, 16, 0), (16, 16, 0), (17, 16, 0), (53, 16, 0),
           (1, 64, 0), (63, 64, 0), (64, 64, 0), (65, 64, 0), (197, 64, 0),
-          (1, 1, 4), (23, 1, 4), (50, 1, 16), (90, 16, 20)]
+          (1, 1, 4), (23, 1, 4), (50, 1, 16), (90, 16, 20), (100, 40, 0)]
 ROUTES = ["all0", "all1", "p1/8", "p1/2", "alternating", "last"]
 
 
