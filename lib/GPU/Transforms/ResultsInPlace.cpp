@@ -52,10 +52,11 @@ struct NatsGPUResultsInPlacePass
     : nats::impl::NatsGPUResultsInPlacePassBase<NatsGPUResultsInPlacePass> {
   void runOnOperation() override {
     Operation *op = getOperation();
-    // The analysis only (as upstream's pass): which operands bufferize in
-    // place, hence which values the elimination may follow.
+    // The analysis only: which operands bufferize in place, hence which
+    // values the elimination may follow; with the defaults that the
+    // pipeline's one-shot-bufferize keeps (no allocations returned from
+    // loops), so that both decide alike.
     bufferization::OneShotBufferizationOptions options;
-    options.allowReturnAllocsFromLoops = true;
     bufferization::OneShotAnalysisState state(op, options);
     if (failed(bufferization::analyzeOp(op, state)))
       return signalPassFailure();
