@@ -163,6 +163,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass(
       {options.mmaPrecision, options.pairedLoads, options.ldmatrix}));
+  func.addPass(createNatsGPUAlignVectorAccessesPass());
   func.addPass(createNatsMapForallsToGPUPass(
       {options.blockThreads,
        SmallVector<std::string>(options.kernelThreads.begin(),

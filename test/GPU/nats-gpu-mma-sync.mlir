@@ -31,11 +31,12 @@
 // CHECK:           %[[T:.+]] = arith.remui %[[LANE]], %{{.+}} : index
 // CHECK:           %[[G8:.+]] = arith.addi %[[G]], %{{.+}} : index
 // CHECK:           %[[T2:.+]] = arith.muli %[[T]], %{{.+}} : index
-// CHECK:           %[[T21:.+]] = arith.addi %[[T2]], %{{.+}} : index
 // CHECK:           %[[C0:.+]] = memref.load %[[SC]][%[[G]], %[[T2]]]
+// CHECK:           %[[T21:.+]] = arith.addi %[[T2]], %{{.+}} : index
 // CHECK:           memref.load %[[SC]][%[[G]], %[[T21]]]
 // CHECK:           memref.load %[[SC]][%[[G8]], %[[T2]]]
-// CHECK:           %[[C3:.+]] = memref.load %[[SC]][%[[G8]], %[[T21]]]
+// CHECK:           %[[T21B:.+]] = arith.addi %[[T2]], %{{.+}} : index
+// CHECK:           %[[C3:.+]] = memref.load %[[SC]][%[[G8]], %[[T21B]]]
 // CHECK:           %[[ACC:.+]] = vector.from_elements %[[C0]], %{{.+}}, %{{.+}}, %[[C3]] : vector<2x2xf32>
 // CHECK:           %[[SUM:.+]] = scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[IN:.+]] = %[[ACC]]) -> (vector<2x2xf32>) {
 // CHECK:             %[[K:.+]] = arith.addi %[[K0]], %[[T]] : index
@@ -59,10 +60,12 @@
 // CHECK:             %[[P2:.+]] = nvgpu.mma.sync(%[[AHI]], %[[BLO]], %[[P1]]) {mmaShape = [16, 8, 8], tf32Enabled}
 // CHECK:             %[[P3:.+]] = nvgpu.mma.sync(%[[AHI]], %[[BHI]], %[[P2]]) {mmaShape = [16, 8, 8], tf32Enabled}
 // CHECK:             scf.yield %[[P3]] : vector<2x2xf32>
-// CHECK:           vector.extract %[[SUM]][0, 0] : f32 from vector<2x2xf32>
+// CHECK:           %[[ROW0:.+]] = vector.extract %[[SUM]][0] : vector<2xf32> from vector<2x2xf32>
+// CHECK:           vector.extract %[[ROW0]][0] : f32 from vector<2xf32>
 // CHECK:           memref.store %{{.+}}, %[[SC]][%[[G]], %[[T2]]]
-// CHECK:           vector.extract %[[SUM]][1, 1] : f32 from vector<2x2xf32>
-// CHECK:           memref.store %{{.+}}, %[[SC]][%[[G8]], %[[T21]]]
+// CHECK:           %[[ROW1:.+]] = vector.extract %[[SUM]][1] : vector<2xf32> from vector<2x2xf32>
+// CHECK:           vector.extract %[[ROW1]][1] : f32 from vector<2xf32>
+// CHECK:           memref.store %{{.+}}, %[[SC]][%[[G8]], %{{.+}}]
 // CHECK-NOT:       linalg.generic
 // CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
 func.func @tile(%a: memref<32x16xf32>, %b: memref<16x16xf32>, %c: memref<32x16xf32>) {
@@ -113,6 +116,37 @@ func.func @filled_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x
     } {mapping = [#gpu.warp<linear_dim_0>]}
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
+}
+
+// -----
+
+// C in a buffer whose rows are 8-byte aligned (an allocation aligned to 64
+// bytes, even row strides) and n its contiguous dimension: each of a lane's
+// pairs C[g][2t], C[g][2t+1] and C[g+8][2t], C[g+8][2t+1] is read and
+// written by one 64-bit access.
+// CHECK-LABEL: func.func @aligned_accumulator
+// CHECK:         %[[C:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16x8xf32>
+// CHECK:         %[[G:.+]] = arith.divui
+// CHECK:         %[[T:.+]] = arith.remui
+// CHECK:         %[[G8:.+]] = arith.addi %[[G]]
+// CHECK:         %[[T2:.+]] = arith.muli %[[T]]
+// CHECK-NOT:     memref.load %[[C]]
+// CHECK:         vector.load %[[C]][%[[G]], %[[T2]]] {alignment = 8 : i64} : memref<16x8xf32>, vector<2xf32>
+// CHECK:         vector.load %[[C]][%[[G8]], %[[T2]]] {alignment = 8 : i64} : memref<16x8xf32>, vector<2xf32>
+// CHECK:         %[[SUM:.+]] = scf.for
+// CHECK:         %[[ROW0:.+]] = vector.extract %[[SUM]][0] : vector<2xf32> from vector<2x2xf32>
+// CHECK:         vector.store %[[ROW0]], %[[C]][%[[G]], %[[T2]]] {alignment = 8 : i64} : memref<16x8xf32>, vector<2xf32>
+// CHECK:         %[[ROW1:.+]] = vector.extract %[[SUM]][1] : vector<2xf32> from vector<2x2xf32>
+// CHECK:         vector.store %[[ROW1]], %[[C]][%[[G8]], %[[T2]]] {alignment = 8 : i64} : memref<16x8xf32>, vector<2xf32>
+// CHECK-NOT:     memref.store %{{.+}}, %[[C]]
+func.func @aligned_accumulator(%a: memref<16x8xf32>, %b: memref<8x8xf32>) -> memref<16x8xf32> {
+  %c = memref.alloc() {alignment = 64 : i64} : memref<16x8xf32>
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %c : memref<16x8xf32>
 }
 
 // -----

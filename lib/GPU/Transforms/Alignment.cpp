@@ -2,6 +2,7 @@
 
 #include "nats/GPU/Transforms/Alignment.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -19,6 +20,10 @@ bool mlir::nats::isMultipleOf(OpFoldResult value, int64_t factor) {
   if (auto add = dyn_cast_or_null<arith::AddIOp>(def))
     return isMultipleOf(add.getLhs(), factor) &&
            isMultipleOf(add.getRhs(), factor);
+  // Tiling writes a tile's offset as affine.apply (d0 * size): a multiple
+  // whatever its operands are.
+  if (auto apply = dyn_cast_or_null<affine::AffineApplyOp>(def))
+    return apply.getAffineMap().getResult(0).isMultipleOf(factor);
   return false;
 }
 
@@ -35,9 +40,10 @@ bool mlir::nats::hasAlignedRows(Value value, int64_t elements,
     });
   };
   auto type = dyn_cast<MemRefType>(value.getType());
-  if (!type || !type.getElementType().isF32() || !isAlignedStrided(type))
+  if (!type || !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 || !isAlignedStrided(type))
     return false;
-  int64_t bytes = 4 * elements;
+  int64_t bytes = type.getElementTypeBitWidth() / 8 * elements;
   while (Operation *def = value.getDefiningOp()) {
     // One of two buffers (nats-gpu-prefetch's, taken in turn): both.
     if (auto select = dyn_cast<arith::SelectOp>(def))

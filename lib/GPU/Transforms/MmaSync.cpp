@@ -88,7 +88,6 @@ public:
     t = arith::RemUIOp::create(b, loc, lane, index(4));
     g8 = add(g, 8);
     t2 = arith::MulIOp::create(b, loc, t, index(2));
-    Value t21 = add(t2, 1);
 
     a = op.getDpsInputOperand(0);
     bOp = op.getDpsInputOperand(1);
@@ -97,14 +96,19 @@ public:
     int64_t tilesM = sizes[loops.m] / kMmaM, tilesN = sizes[loops.n] / kMmaN;
     chooseLoads(lane);
 
-    // Per MMA tile (i, j), (m, n) of its four accumulator elements, in
+    // Per MMA tile (i, j), (m, n) of the first of each of its two pairs of
+    // accumulator elements (rows g and g + 8, columns n and n + 1), in
     // fragment order.
-    auto cIndex = [&](int64_t i, int64_t j) {
+    auto cRows = [&](int64_t i, int64_t j) {
       Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
-      Value n = add(t2, j * kMmaN), n1 = add(t21, j * kMmaN);
-      return SmallVector<std::pair<Value, Value>>{
-          {m, n}, {m, n1}, {m8, n}, {m8, n1}};
+      Value n = add(t2, j * kMmaN);
+      return std::array<std::pair<Value, Value>, 2>{{{m, n}, {m8, n}}};
     };
+    // n + 1 is the element after n where C's last dimension is n; where its
+    // rows are also 8-byte aligned (n is even), one 64-bit access moves a
+    // pair: half the instructions of the stores of a tile's results.
+    bool cPaired = isContiguous(c, loops.n) &&
+                   hasAlignedRows(c->get(), 2, /*inSharedMemory=*/false);
     auto accType = VectorType::get({2, 2}, b.getF32Type());
     SmallVector<Value> accs;
     for (int64_t i = 0; i < tilesM; ++i)
@@ -114,8 +118,15 @@ public:
           continue;
         }
         SmallVector<Value> cValues;
-        for (auto [m, n] : cIndex(i, j))
+        for (auto [m, n] : cRows(i, j)) {
+          if (cPaired) {
+            auto [x, y] = loadContiguousPair(c, m, n, index(0));
+            cValues.append({x, y});
+            continue;
+          }
           cValues.push_back(load(c, m, n, index(0)));
+          cValues.push_back(load(c, m, add(n, 1), index(0)));
+        }
         accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
@@ -165,12 +176,20 @@ public:
     b.setInsertionPointAfter(loop);
     for (int64_t i = 0; i < tilesM; ++i)
       for (int64_t j = 0; j < tilesN; ++j)
-        for (auto [e, mn] : llvm::enumerate(cIndex(i, j))) {
-          Value element = vector::ExtractOp::create(
+        for (auto [half, mn] : llvm::enumerate(cRows(i, j))) {
+          auto [m, n] = mn;
+          Value pair = vector::ExtractOp::create(
               b, loc, loop.getResult(i * tilesN + j),
-              ArrayRef<int64_t>{static_cast<int64_t>(e / 2),
-                                static_cast<int64_t>(e % 2)});
-          store(element, c, mn.first, mn.second, index(0));
+              ArrayRef<int64_t>{static_cast<int64_t>(half)});
+          if (cPaired) {
+            vector::StoreOp::create(b, loc, pair, c->get(),
+                                    indices(c, m, n, index(0)),
+                                    /*nontemporal=*/false, llvm::Align(8));
+            continue;
+          }
+          for (int64_t e = 0; e < 2; ++e)
+            store(vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e}),
+                  c, m, add(n, e), index(0));
         }
     b.eraseOp(op);
   }
@@ -228,11 +247,15 @@ private:
     return createFragment(b, loc, regs);
   }
 
-  /// Whether k is `operand`'s last dimension (and the other its row).
-  bool isKContiguous(OpOperand *operand) {
+  /// Whether loop `dim` is `operand`'s last dimension (and the other its
+  /// row).
+  bool isContiguous(OpOperand *operand, unsigned dim) {
     AffineMap map = op.getMatchingIndexingMap(operand);
     return map.getNumResults() == 2 &&
-           map.getResults().back() == b.getAffineDimExpr(loops.k);
+           map.getResults().back() == b.getAffineDimExpr(dim);
+  }
+  bool isKContiguous(OpOperand *operand) {
+    return isContiguous(operand, loops.k);
   }
   bool isMatrixLoadable(OpOperand *operand) {
     return ldmatrix && isKContiguous(operand) &&
@@ -382,6 +405,12 @@ private:
     if (!isKContiguous(operand) ||
         !hasAlignedRows(operand->get(), 2, /*inSharedMemory=*/false))
       return {load(operand, m, n, k), load(operand, m, n, k4)};
+    return loadContiguousPair(operand, m, n, k);
+  }
+  /// The element of `operand` at (m, n, k) and the one after it in its last
+  /// dimension, by one 64-bit load (the caller knows that it is aligned).
+  std::pair<Value, Value> loadContiguousPair(OpOperand *operand, Value m,
+                                             Value n, Value k) {
     auto pairType = VectorType::get({2}, b.getF32Type());
     Value pair = vector::LoadOp::create(b, loc, pairType, operand->get(),
                                         indices(operand, m, n, k),

@@ -2,9 +2,9 @@
 //
 // Wide memory instructions (a 64-bit load of two f32, ldmatrix's 16-byte
 // rows, a 16-byte cp.async) need addresses aligned to their width.
-// nats-gpu-mma-sync and nats-gpu-prefetch prove that every row of a memref
-// starts so aligned by following it back through its views to the buffer
-// it comes from.
+// nats-gpu-mma-sync, nats-gpu-prefetch and nats-gpu-align-vector-accesses
+// prove that every row of a memref starts so aligned by following it back
+// through its views to the buffer it comes from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,12 +19,14 @@
 namespace mlir::nats {
 
 /// Whether the index `value` is provably a multiple of `factor`: a constant
-/// that is, a product with a factor that is, or a sum of two that are.
+/// that is, a product with a factor that is, a sum of two that are, or an
+/// affine.apply whose expression is one for any operands.
 bool isMultipleOf(OpFoldResult value, int64_t factor);
 
-/// Whether the f32 memref `value` has unit stride in its last dimension and
-/// every element at a last index that is a multiple of `elements` is
-/// aligned to `elements` × 4 bytes: its other strides are multiples of
+/// Whether the memref `value` (of integers or floats of whole bytes) has
+/// unit stride in its last dimension and every element at a last index that
+/// is a multiple of `elements` is aligned to `elements` elements' bytes:
+/// its other strides are multiples of
 /// `elements`, and so is every offset along the last dimension down to an
 /// aligned buffer (an allocation aligned to that many bytes or more, the
 /// shared-memory pool and views of it at byte shifts that are multiples of

@@ -366,6 +366,26 @@ def NatsGPUMmaPrecisionPass : Pass<"nats-gpu-mma-precision", "::mlir::func::Func
   }];
 }
 
+def NatsGPUAlignVectorAccessesPass
+    : Pass<"nats-gpu-align-vector-accesses", "::mlir::func::FuncOp"> {
+  let summary = "Vector loads and stores aligned to their size where the "
+                "address provably is";
+  let description = [{
+    Works on buffers. A `vector.load` or `vector.store` without an
+    alignment lowers to an LLVM access aligned to one element, which the
+    NVPTX backend splits into an access an element (a lane's register of
+    two bf16 that `nats-gpu-warp-rows` reads from memory was two 16-bit
+    loads). This pass sets the alignment of each 1-D vector access of at
+    most 16 bytes (a power of two) to its size where that is proven: the
+    memref's rows are so aligned (unit stride last, other strides and every
+    offset down to an aligned allocation or the block's shared-memory pool
+    multiples of the vector's length) and the last index is a multiple of
+    the vector's length. Anything else (a function argument, whose address
+    is the caller's) keeps its alignment.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
   let summary = "Warp tiles of f32 contractions become tensor-core mma.sync";
   let description = [{
