@@ -122,20 +122,25 @@
 // T = (I + A)⁻¹ by blocks of 16 rows. First the inverses T_bb of both
 // diagonal blocks, one forall over all 32 columns, each twice: compact (16
 // columns) and at its place in a zero fill (CSE merges it with K·Kᵀ's):
-// column c of block b (rows from 16b) is zero above the diagonal, one on it,
-// and below it the forward substitution t_i = Σ_{c≤j<i} (−A)_ij t_j.
+// column c of block b (rows from 16b) is t_i = δ_ic + Σ_{j<i} (−A)_ij t_j
+// for i = 0..15, straight-line code on scalars (t_j is zero for j < c).
 // CHECK: %[[DIAG:.+]]:2 = scf.forall (%[[COL:.+]]) in (32) shared_outs(%[[TB:.+]] = %{{.+}}, %[[TALL:.+]] = %{{.+}}) -> (tensor<32x16xf32>, tensor<32x32xf32>)
+// CHECK-NOT: scf.for
 // CHECK: %[[LOCAL:.+]] = arith.remui %[[COL]], %c16
 // CHECK: %[[FIRST:.+]] = arith.subi %[[COL]], %[[LOCAL]]
-// CHECK: %[[ROWS:.+]] = arith.minui
+// CHECK: %[[ON0:.+]] = arith.cmpi eq, %[[LOCAL]], %c0
+// CHECK: %[[T0:.+]] = arith.select %[[ON0]], %[[ONE:.+]], %[[ZERO:.+]] : f32
+// CHECK: %[[ON1:.+]] = arith.cmpi eq, %[[LOCAL]], %c1
+// CHECK: %[[D1:.+]] = arith.select %[[ON1]], %[[ONE]], %[[ZERO]] : f32
+// CHECK: %[[ROW1:.+]] = arith.addi %[[FIRST]], %c1
+// CHECK: %[[A10:.+]] = tensor.extract %[[LMAT]][%[[ROW1]], %[[FIRST]]]
+// CHECK: %[[P10:.+]] = arith.mulf %[[A10]], %[[T0]]
+// CHECK: %[[T1:.+]] = arith.addf %[[D1]], %[[P10]]
+// CHECK-COUNT-119: tensor.extract %[[LMAT]]
+// CHECK-NOT: scf.for
 // CHECK: %[[TCOL:.+]] = tensor.extract_slice %[[TB]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
-// CHECK: scf.for %{{.+}} = %c0 to %[[LOCAL]]
-// CHECK: tensor.insert %cst
-// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ROWS]] step %c1
-// CHECK: scf.for %[[J:.+]] = %[[LOCAL]] to %[[I]] step %c1
-// CHECK: tensor.extract %[[LMAT]]
-// CHECK: arith.mulf
-// CHECK: arith.addf
+// CHECK: %[[C0:.+]] = tensor.insert %[[T0]] into %[[TCOL]][%c0, %c0]
+// CHECK: tensor.insert %[[T1]] into %[[C0]][%c1, %c0]
 // CHECK: tensor.parallel_insert_slice %[[COLUMN:.+]] into %[[TB]][%[[FIRST]], %[[LOCAL]]] [16, 1] [1, 1]
 // CHECK: tensor.parallel_insert_slice %[[COLUMN]] into %[[TALL]][%[[FIRST]], %[[COL]]] [16, 1] [1, 1]
 // Block row 1 left of its diagonal: T_11 ((−A)_10 T_00), T_11 read from the

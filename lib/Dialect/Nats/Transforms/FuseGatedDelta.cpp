@@ -624,16 +624,27 @@ private:
   /// twice: block b's n_b × n_b in rows [16b, 16b + n_b) and columns
   /// [0, n_b) of a P × 16 result, and at its place on the diagonal of a
   /// P × P zero matrix (P: L rounded up to 16; n_b = min(16, L − 16b); the
-  /// rows from L on are left undefined in both: nothing reads them).
-  /// Column c of block b is the forward substitution t_i = δ_ic +
-  /// Σ_{c≤j<i} (−A)_ij t_j: the L columns of all blocks are independent,
-  /// so it is one forall over them (on a GPU, one thread each and no
-  /// barrier between rows).
+  /// rows from L on hold the inverse of I where −A is padded with zeros:
+  /// nothing reads them). Column c of block b is the forward substitution
+  /// t_i = δ_ic + Σ_{j<i} (−A)_ij t_j for i = 0..15: the L columns of all
+  /// blocks are independent, so it is one forall over them (on a GPU, one
+  /// thread each and no barrier between rows). t_j is zero for j < c, so the
+  /// rows and the sums run over the whole block for every column: straight-
+  /// line code of 120 products whose 16 values stay scalars (registers on a
+  /// GPU; a column in shared memory with loops bounded by c had been a chain
+  /// of dependent loads, the chunk terms' longest phase, run 63).
   static std::pair<Value, Value> invertDiagonalBlocks(TileBuilder &tb,
                                                       Value negA, int64_t tile,
                                                       int64_t padded) {
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
+    // Whole blocks to read: −A padded with zeros to P × P.
+    if (padded != tile)
+      negA = tensor::InsertSliceOp::create(
+          b, loc, negA, tb.zeros({padded, padded}),
+          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(tile), b.getIndexAttr(tile)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     Value blocks = tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{padded, kSolveBlock}, tb.f32());
     auto forall = scf::ForallOp::create(
@@ -647,61 +658,46 @@ private:
     auto index = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(nb, loc, value);
     };
-    auto f32 = [&](OpBuilder &ob, double value) -> Value {
-      return arith::ConstantOp::create(ob, loc, ob.getF32FloatAttr(value));
+    auto f32 = [&](double value) -> Value {
+      return arith::ConstantOp::create(nb, loc, nb.getF32FloatAttr(value));
     };
-    Value zero = index(0), one = index(1), width = index(kSolveBlock);
-    // This column's block starts at row `first` and has `rows` rows; the
-    // column is `local` within it.
-    Value local = arith::RemUIOp::create(nb, loc, column, width);
+    // This column's block starts at row `first`; the column is `local`
+    // within it.
+    Value local = arith::RemUIOp::create(nb, loc, column, index(kSolveBlock));
     Value first = arith::SubIOp::create(nb, loc, column, local);
-    Value rows = arith::MinUIOp::create(
-        nb, loc, width, arith::SubIOp::create(nb, loc, index(tile), first));
-    SmallVector<OpFoldResult> offsets = {first, local};
+    Value one = f32(1), zero = f32(0);
+    SmallVector<Value> t;
+    for (int64_t i = 0; i < kSolveBlock; ++i) {
+      Value onDiagonal = arith::CmpIOp::create(
+          nb, loc, arith::CmpIPredicate::eq, local, index(i));
+      Value sum = arith::SelectOp::create(nb, loc, onDiagonal, one, zero);
+      Value row = arith::AddIOp::create(nb, loc, first, index(i));
+      for (int64_t j = 0; j < i; ++j) {
+        Value aij = tensor::ExtractOp::create(
+            nb, loc, negA,
+            ValueRange{row, arith::AddIOp::create(nb, loc, first, index(j))});
+        sum = arith::AddFOp::create(
+            nb, loc, sum, arith::MulFOp::create(nb, loc, aij, t[j]));
+      }
+      t.push_back(sum);
+    }
+    // Written into the column of the shared result (in place: no buffer of
+    // the thread's own).
     SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(kSolveBlock),
                                        nb.getIndexAttr(1)};
     SmallVector<OpFoldResult> strides = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
-    Value part = tensor::ExtractSliceOp::create(nb, loc, shared, offsets,
-                                                sizes, strides);
-    // Zero above the diagonal, one on it.
-    auto above = scf::ForOp::create(
-        nb, loc, zero, local, one, ValueRange{part},
-        [&](OpBuilder &rb, Location l, Value j, ValueRange t) {
-          scf::YieldOp::create(
-              rb, l,
-              tensor::InsertOp::create(rb, l, f32(rb, 0), t[0],
-                                       ValueRange{j, zero})
-                  .getResult());
-        });
-    part = tensor::InsertOp::create(nb, loc, f32(nb, 1), above.getResult(0),
-                                    ValueRange{local, zero});
-    auto below = scf::ForOp::create(
-        nb, loc, arith::AddIOp::create(nb, loc, local, one), rows, one,
-        ValueRange{part},
-        [&](OpBuilder &rb, Location l, Value i, ValueRange t) {
-          Value rowI = arith::AddIOp::create(rb, l, first, i);
-          auto dot = scf::ForOp::create(
-              rb, l, local, i, one, ValueRange{f32(rb, 0)},
-              [&](OpBuilder &db, Location dl, Value j, ValueRange acc) {
-                Value aij = tensor::ExtractOp::create(
-                    db, dl, negA,
-                    ValueRange{rowI, arith::AddIOp::create(db, dl, first, j)});
-                Value tj =
-                    tensor::ExtractOp::create(db, dl, t[0], ValueRange{j, zero});
-                Value next = arith::AddFOp::create(
-                    db, dl, acc[0], arith::MulFOp::create(db, dl, aij, tj));
-                scf::YieldOp::create(db, dl, next);
-              });
-          Value updated = tensor::InsertOp::create(rb, l, dot.getResult(0),
-                                                   t[0], ValueRange{i, zero});
-          scf::YieldOp::create(rb, l, updated);
-        });
+    Value part = tensor::ExtractSliceOp::create(
+        nb, loc, shared, ArrayRef<OpFoldResult>{first, local}, sizes, strides);
+    for (auto [i, value] : llvm::enumerate(t))
+      part = tensor::InsertOp::create(nb, loc, value, part,
+                                      ValueRange{index(i), index(0)});
     nb.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(nb, loc, below.getResult(0), shared,
-                                          offsets, sizes, strides);
     tensor::ParallelInsertSliceOp::create(
-        nb, loc, below.getResult(0), placed,
-        ArrayRef<OpFoldResult>{first, column}, sizes, strides);
+        nb, loc, part, shared, ArrayRef<OpFoldResult>{first, local}, sizes,
+        strides);
+    tensor::ParallelInsertSliceOp::create(
+        nb, loc, part, placed, ArrayRef<OpFoldResult>{first, column}, sizes,
+        strides);
     return {forall.getResult(0), forall.getResult(1)};
   }
 
