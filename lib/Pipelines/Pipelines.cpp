@@ -48,6 +48,7 @@ cpuGatedDeltaOptions(const NatsPipelineOptions &options) {
   NatsFuseGatedDeltaPassOptions gatedDelta;
   gatedDelta.tileSize = options.tileSize;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
+  gatedDelta.roundStateTerms = options.roundStateTerms;
   return gatedDelta;
 }
 
@@ -120,6 +121,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   gatedDelta.valueTile = options.valueTile;
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
+  gatedDelta.roundStateTerms = options.roundStateTerms;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,
                         /*mapBlocks=*/true);

@@ -120,6 +120,26 @@ func.func @filled_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x
 
 // -----
 
+// 16-bit operands (bf16 A, f16 B into f32 C) are widened as they are
+// loaded: exact, and tf32 already.
+// CHECK-LABEL: func.func @narrow_operands
+// CHECK:         scf.for
+// CHECK:           %[[A:.+]] = memref.load %{{.+}} : memref<16x8xbf16>
+// CHECK:           arith.extf %[[A]] : bf16 to f32
+// CHECK:           %[[B:.+]] = memref.load %{{.+}} : memref<8x8xf16>
+// CHECK:           arith.extf %[[B]] : f16 to f32
+// CHECK:           nvgpu.mma.sync
+func.func @narrow_operands(%a: memref<16x8xbf16>, %b: memref<8x8xf16>, %c: memref<16x8xf32>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%a, %b : memref<16x8xbf16>, memref<8x8xf16>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // C in a buffer whose rows are 8-byte aligned (an allocation aligned to 64
 // bytes, even row strides) and n its contiguous dimension: each of a lane's
 // pairs C[g][2t], C[g][2t+1] and C[g+8][2t], C[g+8][2t+1] is read and
@@ -213,7 +233,7 @@ func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf3
 func.func @odd_tile(%a: memref<24x8xf32>, %b: memref<8x8xf32>, %c: memref<24x8xf32>) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
-      // expected-error @below {{is not a warp tile of an f32 contraction on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
+      // expected-error @below {{is not a warp tile of a contraction into f32 (of f32, bf16 or f16) on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
       linalg.matmul ins(%a, %b : memref<24x8xf32>, memref<8x8xf32>) outs(%c : memref<24x8xf32>)
     } {mapping = [#gpu.warp<linear_dim_0>]}
   } {mapping = [#gpu.block<linear_dim_0>]}
@@ -222,11 +242,11 @@ func.func @odd_tile(%a: memref<24x8xf32>, %b: memref<8x8xf32>, %c: memref<24x8xf
 
 // -----
 
-func.func @f16_tile(%a: memref<16x8xf16>, %b: memref<8x8xf16>, %c: memref<16x8xf32>) {
+func.func @f64_tile(%a: memref<16x8xf64>, %b: memref<8x8xf64>, %c: memref<16x8xf32>) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
-      // expected-error @below {{is not a warp tile of an f32 contraction on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
-      linalg.matmul ins(%a, %b : memref<16x8xf16>, memref<8x8xf16>) outs(%c : memref<16x8xf32>)
+      // expected-error @below {{is not a warp tile of a contraction into f32 (of f32, bf16 or f16) on buffers with multiples of 16 x 8 x 8 for its m, n and k, which mma.sync computes}}
+      linalg.matmul ins(%a, %b : memref<16x8xf64>, memref<8x8xf64>) outs(%c : memref<16x8xf32>)
     } {mapping = [#gpu.warp<linear_dim_0>]}
   } {mapping = [#gpu.block<linear_dim_0>]}
   return

@@ -223,3 +223,85 @@ func.func @staged_vector(%out: memref<2x4xf32>) {
   memref.dealloc %src : memref<32x32xf32>
   return
 }
+
+// -----
+
+// A tile of bf16 (the state terms stored in 16 bits): 16 bytes are eight
+// elements, so each cp.async moves eight (8 x 2 copies at columns 8·j).
+// Where the column offset is a multiple of two only (rows 4-byte aligned),
+// two elements a copy (8 x 8); a 16-bit tile is never copied element by
+// element (cp.async moves 4 bytes at least).
+// CHECK-LABEL: func.func @staged_bf16
+// CHECK:         scf.forall (%[[I:.+]], %[[J:.+]]) in (8, 2) {
+// CHECK:           %[[COL:.+]] = arith.muli %[[J]], %c8
+// CHECK:           nvgpu.device_async_copy %{{.+}}[%[[I]], %[[COL]]], %{{.+}}[%[[I]], %[[COL]]], 8
+// CHECK:         scf.for
+// CHECK:           scf.forall ({{.+}}) in (8, 2) {
+// CHECK:             nvgpu.device_async_copy {{.+}}, 8
+// CHECK-LABEL: func.func @staged_bf16_pairs
+// CHECK:         scf.forall ({{.+}}) in (8, 8) {
+// CHECK:           nvgpu.device_async_copy {{.+}}, 2
+func.func @staged_bf16(%out: memref<2x4xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %src = memref.alloc() {alignment = 64 : i64} : memref<32x32xbf16>
+  scf.forall (%b) in (2) {
+    %col = arith.muli %b, %c8 : index
+    %other = memref.alloc() : memref<768xbf16>
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, %col] [8, 16] [1, 1]
+          : memref<32x32xbf16> to memref<8x16xbf16, strided<[32, 1], offset: ?>>
+      %buf = memref.alloc() {alignment = 64 : i64} : memref<8x16xbf16>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xbf16, strided<[32, 1], offset: ?>> to memref<1x1xbf16, strided<[32, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xbf16> to memref<1x1xbf16, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xbf16, strided<[32, 1], offset: ?>>)
+                    outs(%to : memref<1x1xbf16, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %v = memref.load %buf[%c0, %c1] : memref<8x16xbf16>
+      memref.store %v, %other[%c0] : memref<768xbf16>
+    }
+    %x = memref.load %other[%c0] : memref<768xbf16>
+    memref.store %x, %out[%b, %c0] : memref<2x4xbf16>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  memref.dealloc %src : memref<32x32xbf16>
+  return
+}
+
+func.func @staged_bf16_pairs(%out: memref<2x4xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %src = memref.alloc() {alignment = 64 : i64} : memref<32x32xbf16>
+  scf.forall (%b) in (2) {
+    %col = arith.muli %b, %c2 : index
+    %other = memref.alloc() : memref<768xbf16>
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %tile = memref.subview %src[%row, %col] [8, 16] [1, 1]
+          : memref<32x32xbf16> to memref<8x16xbf16, strided<[32, 1], offset: ?>>
+      %buf = memref.alloc() {alignment = 64 : i64} : memref<8x16xbf16>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xbf16, strided<[32, 1], offset: ?>> to memref<1x1xbf16, strided<[32, 1], offset: ?>>
+        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xbf16> to memref<1x1xbf16, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xbf16, strided<[32, 1], offset: ?>>)
+                    outs(%to : memref<1x1xbf16, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %v = memref.load %buf[%c0, %c1] : memref<8x16xbf16>
+      memref.store %v, %other[%c0] : memref<768xbf16>
+    }
+    %x = memref.load %other[%c0] : memref<768xbf16>
+    memref.store %x, %out[%b, %c0] : memref<2x4xbf16>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  memref.dealloc %src : memref<32x32xbf16>
+  return
+}

@@ -33,7 +33,7 @@ def _tensor(shape, element_type):
 
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
-             value_tile=0, round_output_terms=False):
+             value_tile=0, round_output_terms=False, round_state_terms=False):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -61,7 +61,8 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
     # finds no gated_delta left and lowers the rest.
     return compiler.compile_module(
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
-                f"value-tile={value_tile} round-output-terms={int(round_output_terms)}}}), "
+                f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
+                f"round-state-terms={int(round_state_terms)}}}), "
                 f"nats-cpu)")
 
 
@@ -123,12 +124,13 @@ def route_of(kind, T, C, rng):
 
 
 def check(measured, module, inputs, C, qk_l2norm=True, o_tolerance=F32_TOLERANCE,
-          dtype=np.float32):
-    """The state is f32 whatever the element type: only o is rounded."""
+          dtype=np.float32, state_tolerance=F32_TOLERANCE):
+    """The state is f32 whatever the element type: only o is rounded (and
+    the state where its terms are)."""
     got = run(module, inputs, dtype)
     want = expected(inputs, C, qk_l2norm)
     for name, a, b, tolerance in zip(("o", "final_state"), got, want,
-                                     (o_tolerance, F32_TOLERANCE)):
+                                     (o_tolerance, state_tolerance)):
         assert not np.isnan(np.asarray(a, np.float64)).any(), f"{name}: unwritten (NaN) elements"
         measured(name, rel_err(a, b), tolerance)
 
@@ -217,3 +219,21 @@ def test_round_output_terms(measured, dtype, tolerance):
         inputs = make_rounded(T, C, 400 + i, dtype)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype)
+
+
+# −W and K_c rounded to the element type too (with the terms of O, as the
+# GPU pipeline stores them): the state's terms lose what o's do.
+@pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)],
+                         ids=["f16", "bf16"])
+def test_round_state_terms(measured, dtype, tolerance):
+    if dtype is None:
+        pytest.skip("bf16 needs ml_dtypes")
+    T, C = 197, 64
+    module = compiled(T, C, 64, dtype=dtype, round_output_terms=True,
+                      round_state_terms=True)
+    rng = np.random.default_rng(13)
+    for i, kind in enumerate(ROUTES):
+        inputs = make_rounded(T, C, 500 + i, dtype)
+        inputs["route"] = route_of(kind, T, C, rng)
+        check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype,
+              state_tolerance=tolerance)

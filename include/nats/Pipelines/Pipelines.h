@@ -44,11 +44,20 @@ inline constexpr const char *kRoundOutputTermsDesc =
     "(Q_γ, P, U, the tiles' start states) in the inputs' element type where "
     "that is bf16 or f16, as FLA does (nats-fuse-gated-delta)";
 
+/// The description of both pipelines' round-state-terms.
+inline constexpr const char *kRoundStateTermsDesc =
+    "store the gated delta rule's −W and K_c, which its state pass reads at "
+    "every step, in the inputs' element type where that is bf16 or f16, as "
+    "FLA stores w and k (nats-fuse-gated-delta)";
+
 struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {
   // Off: on the CPU the f32 terms cost nothing but memory.
   Option<bool> roundOutputTerms{*this, "round-output-terms",
                                 llvm::cl::desc(kRoundOutputTermsDesc),
                                 llvm::cl::init(false)};
+  Option<bool> roundStateTerms{*this, "round-state-terms",
+                               llvm::cl::desc(kRoundStateTermsDesc),
+                               llvm::cl::init(false)};
 };
 
 /// The CUDA toolkit found when nats was built, or "" (MLIR then looks at
@@ -193,6 +202,13 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<bool> roundOutputTerms{*this, "round-output-terms",
                                 llvm::cl::desc(kRoundOutputTermsDesc),
                                 llvm::cl::init(true)};
+  // On: the state pass reads −W and K_c again for every group of state
+  // columns at every step, and waited on those copies (run 63's profile);
+  // in 16 bits (run 65, H100, docs/benchmarks.md) it takes 0.69-0.94x as
+  // long on M1 and M2, the op 0.89-0.98x, peak memory 17% lower.
+  Option<bool> roundStateTerms{*this, "round-state-terms",
+                               llvm::cl::desc(kRoundStateTermsDesc),
+                               llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

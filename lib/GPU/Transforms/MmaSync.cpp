@@ -3,7 +3,9 @@
 // One warp computes a (16·TM) × (8·TN) tile of C += A · B with m16n8k8
 // mma.sync: TM × TN MMA tiles, each k-step loading TM fragments of A and TN
 // of B and running TM·TN MMAs, independent chains that each fragment feeds
-// TN or TM times. The operands stay f32 in memory; each is split into two
+// TN or TM times. The operands stay in memory as they are (f32, or 16-bit
+// floats widened to f32 as they are loaded: exact, and already tf32); each
+// is split into two
 // tf32 parts (3xTF32), so that tensor cores do the products at f32
 // accuracy: the lowering makes the same numbers as the FMA loops it
 // replaces, to within f32 rounding. With precision tf32, one product of
@@ -258,7 +260,9 @@ private:
     return isContiguous(operand, loops.k);
   }
   bool isMatrixLoadable(OpOperand *operand) {
+    // ldmatrix gives the tf32 layout from 32-bit elements only.
     return ldmatrix && isKContiguous(operand) &&
+           getElementTypeOrSelf(operand->get().getType()).isF32() &&
            hasAlignedRows(operand->get(), 4, /*inSharedMemory=*/true);
   }
 
@@ -390,13 +394,18 @@ private:
     loopValues[loops.k] = k;
     return getOperandIndices(op, operand, loopValues);
   }
-  Value load(OpOperand *operand, Value m, Value n, Value k) {
-    return memref::LoadOp::create(b, loc, operand->get(),
-                                  indices(operand, m, n, k));
+  /// `value` as f32 (an element of a 16-bit operand, widened).
+  Value widen(Value value) {
+    if (value.getType().isF32())
+      return value;
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
   }
-  /// The elements of `operand` at k and k4 (m, n as given): one 64-bit
-  /// load where they are a paired step's contiguous, 8-byte aligned pair,
-  /// two loads otherwise.
+  Value load(OpOperand *operand, Value m, Value n, Value k) {
+    return widen(memref::LoadOp::create(b, loc, operand->get(),
+                                        indices(operand, m, n, k)));
+  }
+  /// The elements of `operand` at k and k4 (m, n as given): one load where
+  /// they are a paired step's contiguous, aligned pair, two otherwise.
   std::pair<Value, Value> loadPair(OpOperand *operand, Value m, Value n,
                                    Value k, Value k4) {
     if (operand == a ? aLoads != FragmentLoads::Paired
@@ -408,15 +417,21 @@ private:
     return loadContiguousPair(operand, m, n, k);
   }
   /// The element of `operand` at (m, n, k) and the one after it in its last
-  /// dimension, by one 64-bit load (the caller knows that it is aligned).
+  /// dimension (as f32), by one load of both (the caller knows that it is
+  /// aligned to their size).
   std::pair<Value, Value> loadContiguousPair(OpOperand *operand, Value m,
                                              Value n, Value k) {
-    auto pairType = VectorType::get({2}, b.getF32Type());
-    Value pair = vector::LoadOp::create(b, loc, pairType, operand->get(),
-                                        indices(operand, m, n, k),
-                                        /*nontemporal=*/false, llvm::Align(8));
-    return {vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{0}),
-            vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{1})};
+    Type element = getElementTypeOrSelf(operand->get().getType());
+    auto pairType = VectorType::get({2}, element);
+    Value pair = vector::LoadOp::create(
+        b, loc, pairType, operand->get(), indices(operand, m, n, k),
+        /*nontemporal=*/false,
+        llvm::Align(2 * element.getIntOrFloatBitWidth() / 8));
+    auto at = [&](int64_t i) {
+      return widen(
+          vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{i}));
+    };
+    return {at(0), at(1)};
   }
 
   void store(Value value, OpOperand *operand, Value m, Value n, Value k) {
@@ -487,9 +502,10 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                              "precedes, on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
   if (!op.hasPureBufferSemantics() || !loops)
-    return op->emitOpError("is not a warp tile of an f32 contraction on "
-                           "buffers with multiples of 16 x 8 x 8 for its "
-                           "m, n and k, which mma.sync computes");
+    return op->emitOpError("is not a warp tile of a contraction into f32 "
+                           "(of f32, bf16 or f16) on buffers with multiples "
+                           "of 16 x 8 x 8 for its m, n and k, which mma.sync "
+                           "computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
   if (fill)
     rewriter.eraseOp(fill);

@@ -13,8 +13,14 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
   if (failed(dims) || !dims->batch.empty() || dims->m.size() != 1 ||
       dims->n.size() != 1 || dims->k.size() != 1)
     return std::nullopt;
+  // Inputs of 16-bit floats are widened as they are loaded.
+  auto isOperandType = [&](OpOperand &operand) {
+    Type element = getElementTypeOrSelf(operand.get().getType());
+    return element.isF32() ||
+           (op.isDpsInput(&operand) && (element.isBF16() || element.isF16()));
+  };
   for (OpOperand &operand : op->getOpOperands())
-    if (!getElementTypeOrSelf(operand.get().getType()).isF32() ||
+    if (!isOperandType(operand) ||
         !op.getMatchingIndexingMap(&operand).isProjectedPermutation())
       return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();

@@ -92,8 +92,9 @@ struct StagedCopy {
   /// The ops of the loop's body that the tile and the views' operands are
   /// computed from, which the copy of another iteration clones.
   SmallVector<Operation *> slice;
-  /// Elements a cp.async moves: 4 (16 bytes) where every row of both tiles
-  /// is 16-byte aligned and the rows divide into fours, else 1.
+  /// Elements a cp.async moves: 16 bytes' where every row of both tiles is
+  /// so aligned and the rows divide into as many, else 4 bytes' (one 32-bit
+  /// element, or two 16-bit ones where their pairs are aligned).
   int64_t vector = 1;
 };
 
@@ -163,10 +164,11 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   if (!isElementOf(from, forall) || !isElementOf(to, forall))
     return std::nullopt;
   StagedCopy staged{forall, from.getSource(), to.getSource(), {}, {}};
-  // cp.async moves 4, 8 or 16 bytes: one or four 32-bit elements a copy.
+  // cp.async moves 4, 8 or 16 bytes: elements of 32 or 16 bits.
   Type element = from.getSourceType().getElementType();
   if (element != to.getSourceType().getElementType() ||
-      !element.isIntOrFloat() || element.getIntOrFloatBitWidth() != 32 ||
+      !element.isIntOrFloat() ||
+      !llvm::is_contained({16u, 32u}, element.getIntOrFloatBitWidth()) ||
       !from.getSourceType().isLastDimUnitStride() ||
       !to.getSourceType().isLastDimUnitStride())
     return std::nullopt;
@@ -206,16 +208,21 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   if (!slice)
     return std::nullopt;
   staged.slice = std::move(*slice);
-  // 16 bytes a cp.async where the tiles allow: a quarter of the copies to
-  // issue (the state pass's steps had waited on issuing them, run 57).
-  constexpr int64_t kVector = 4;
+  // 16 bytes a cp.async where the tiles allow: a quarter of the copies of
+  // 4 bytes to issue (the state pass's steps had waited on issuing them,
+  // run 57).
+  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
   std::optional<int64_t> columns =
       getConstantIntValue(forall.getMixedUpperBound().back());
-  if (columns && *columns % kVector == 0 &&
-      hasAlignedRows(staged.source, kVector, /*inSharedMemory=*/false) &&
-      hasAlignedRows(staged.target, kVector, /*inSharedMemory=*/false))
-    staged.vector = kVector;
-  return staged;
+  for (int64_t vector : {16 / bytes, 4 / bytes})
+    if (columns && *columns % vector == 0 &&
+        (vector == 1 ||
+         (hasAlignedRows(staged.source, vector, /*inSharedMemory=*/false) &&
+          hasAlignedRows(staged.target, vector, /*inSharedMemory=*/false)))) {
+      staged.vector = vector;
+      return staged;
+    }
+  return std::nullopt;
 }
 
 class LoopPrefetcher {

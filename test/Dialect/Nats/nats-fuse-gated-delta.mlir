@@ -4,6 +4,8 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=COLUMNS
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-output-terms=1" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=ROUND
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-state-terms=1" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WK
 
 // value-tile=4: V = 16 in groups of 4, a third dim of the state pass's
 // forall; each iteration reads its columns of U₀ and of the initial state
@@ -25,6 +27,23 @@
 // round-output-terms: P and Q_γ leave the chunk terms as bf16 (−W, U₀, K_c
 // and d stay f32), the state pass records U and the start states as bf16
 // (the state it carries and returns stays f32), the outputs widen all four.
+// With round-state-terms, −W and K_c (the chunk terms' first and fifth
+// results) are stored in bf16: K_c rounded in the map that computes it, −W
+// after its product; the state pass's products take them as they are,
+// widened in their bodies.
+// WK-LABEL: func.func @gated_delta
+// WK: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2xf32>)
+// WK: math.exp
+// WK: arith.truncf %{{.+}} : f32 to bf16
+// WK: arith.truncf %{{.+}} : f32 to bf16
+// WK: scf.forall ({{.+}}) in (2, 4) shared_outs
+// WK: scf.for
+// WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<8x16xf32>)
+// WK-NEXT: ^bb0
+// WK-NEXT: arith.extf %{{.+}} : bf16 to f32
+// WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32x16xf32>)
+// WK-NEXT: ^bb0
+// WK-NEXT: arith.extf %{{.+}} : bf16 to f32
 // ROUND-LABEL: func.func @gated_delta
 // ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // ROUND: scf.forall ({{.+}}) in (2, 4) shared_outs({{.+}}) -> (tensor<2x4x2x32x16xbf16>, tensor<2x4x2x8x16xbf16>, tensor<2x4x8x16xf32>)

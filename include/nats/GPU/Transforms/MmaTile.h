@@ -27,8 +27,9 @@ struct MmaLoops {
 };
 
 /// The m, n and k loops of `op` where it is C(m, n) += A(m, k) · B(k, n)
-/// (operands in any layout, no batch loop) on f32 with static sizes that
-/// are multiples of the mma shape; otherwise nothing.
+/// (operands in any layout, no batch loop) with C of f32 and A and B of f32,
+/// bf16 or f16 (widened), static sizes that are multiples of the mma shape;
+/// otherwise nothing.
 std::optional<MmaLoops> getMmaLoops(linalg::LinalgOp op);
 
 } // namespace mlir::nats

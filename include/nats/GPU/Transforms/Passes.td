@@ -254,8 +254,10 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
     taken in turn by the iterations: before the loop the first iteration's
     tile is copied into one; at the start of iteration i the copy of
     iteration i + 1's tile into the other starts as
-    `nvgpu.device_async_copy` (cp.async, one 32-bit element a thread and
-    copy), and it is waited for (`nvgpu.device_async_wait`, then a barrier)
+    `nvgpu.device_async_copy` (cp.async: 16 bytes a copy where both
+    tiles' rows are so aligned and divide into 16-byte pieces, else 4, one
+    32-bit element or two 16-bit ones; tiles of other elements are not
+    staged), and it is waited for (`nvgpu.device_async_wait`, then a barrier)
     at the end of the iteration. The tile's loads then overlap the
     iteration's work.
 
@@ -451,6 +453,14 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     for one): its four 8 × 4 matrices of 32-bit elements give lane 4g + t
     element (g, t) of each, the tf32 fragment layout. k then keeps its
     order: paired-loads applies to the tiles whose A cannot.
+
+    A and B may be bf16 or f16 (tiles of terms stored in 16 bits): each
+    element is widened to f32 as it is loaded (exact, and already tf32),
+    and ldmatrix, which gives the layout of 32-bit elements, is not used
+    for them. A lane's two accumulator elements of a row (columns 2t and
+    2t + 1) are read and written by one 64-bit access where C's last
+    dimension is n and its rows are provably 8-byte aligned (the results
+    a block stores in place in global memory: half the store instructions).
 
     A warp tile of TM × TN MMA tiles (`nats-gpu-distribute`'s
     `warp-tile-m` and `warp-tile-n`) loads its TM fragments of A and TN of

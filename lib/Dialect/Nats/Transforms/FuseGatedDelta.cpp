@@ -21,6 +21,8 @@
 // With round-output-terms, what only stage 3 reads (Q_γ, P, U and the
 // tiles' start states) is stored in the inputs' 16-bit type, as FLA stores
 // it: half the bytes between the stages, products still summed in f32.
+// With round-state-terms, so are −W and K_c, which stage 2 reads (FLA's w
+// and k): every group of state columns reads them again at every step.
 //
 // m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
 // m_j = 0) lets a token see the writes of earlier linear chunks only. Only
@@ -87,12 +89,15 @@ struct Sizes {
   /// The element type of what only the outputs stage reads: f32, or the
   /// inputs' type with round-output-terms.
   Type outputTerms;
+  /// The element type of −W and K_c: f32, or the inputs' type with
+  /// round-state-terms.
+  Type stateTerms;
 };
 
 /// The state-free terms of every tile (stage 1), indexed [batch, head,
-/// tile, row, column]: −W and K_c (L×K), U₀ (L×V) in f32, P (L×L) and Q_γ
-/// (L×K) in the outputs' storage type; and d = e^γ_L (f32) indexed [batch,
-/// head, tile].
+/// tile, row, column]: −W and K_c (L×K) in the state terms' storage type,
+/// U₀ (L×V) in f32, P (L×L) and Q_γ (L×K) in the outputs' storage type; and
+/// d = e^γ_L (f32) indexed [batch, head, tile].
 struct ChunkTerms {
   Value negW, u0, p, qGamma, kCommit, decay;
 };
@@ -100,10 +105,10 @@ struct ChunkTerms {
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
   FuseGatedDelta(MLIRContext *ctx, int64_t tileSize, int64_t valueTile,
                  int64_t smCount, bool roundOutputTerms,
-                 PatternBenefit benefit)
+                 bool roundStateTerms, PatternBenefit benefit)
       : OpRewritePattern(ctx, benefit), tileSize(tileSize),
         valueTile(valueTile), smCount(smCount),
-        roundOutputTerms(roundOutputTerms) {}
+        roundOutputTerms(roundOutputTerms), roundStateTerms(roundStateTerms) {}
 
   LogicalResult matchAndRewrite(GatedDeltaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -140,6 +145,8 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
       s.columns = valueTile;
     s.outputTerms =
         roundOutputTerms ? qType.getElementType() : rewriter.getF32Type();
+    s.stateTerms =
+        roundStateTerms ? qType.getElementType() : rewriter.getF32Type();
 
     ChunkTerms terms = buildChunkTerms(rewriter, op, s);
     auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
@@ -211,15 +218,16 @@ private:
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
     SmallVector<SmallVector<int64_t>> tails = {{L, K}, {L, V}, {L, L},
                                                {L, K}, {L, K}, {}};
-    // P and Q_γ (ChunkTerms order) are read by the outputs stage only.
-    SmallVector<bool> forOutputs = {false, false, true, true, false, false};
+    // ChunkTerms order: P and Q_γ are read by the outputs stage only, −W
+    // and K_c by the state pass.
+    Type f32 = rewriter.getF32Type();
+    SmallVector<Type> types = {s.stateTerms,  f32,          s.outputTerms,
+                               s.outputTerms, s.stateTerms, f32};
     SmallVector<Value> inits;
-    for (auto [tail, outputs] : llvm::zip(tails, forOutputs)) {
+    for (auto [tail, type] : llvm::zip(tails, types)) {
       SmallVector<int64_t> shape = {s.batch, s.heads, s.tiles};
       llvm::append_range(shape, tail);
-      inits.push_back(tensor::EmptyOp::create(
-          rewriter, loc, shape,
-          outputs ? s.outputTerms : rewriter.getF32Type()));
+      inits.push_back(tensor::EmptyOp::create(rewriter, loc, shape, type));
     }
     scf::ForallOp forall = createForall(
         rewriter, loc, "gated_delta_chunk_terms", s, s.tiles, inits);
@@ -238,10 +246,9 @@ private:
     Value routerHead = arith::DivUIOp::create(
         rewriter, loc, h, tb.index(s.heads / routeType.getDimSize(2)));
     Value keep = routeBits(tb, op.getRoute(), b, t0, routerHead, s.chunk, L);
-    SmallVector<Value> values = tileTerms(tb, op, in, keep, s.chunk, L);
-    for (auto [value, outputs] : llvm::zip(values, forOutputs))
-      if (outputs)
-        value = tb.convert(value, s.outputTerms);
+    SmallVector<Value> values = tileTerms(tb, op, in, keep, s);
+    for (auto [value, type] : llvm::zip(values, types))
+      value = tb.convert(value, type);
 
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     OpFoldResult zero = rewriter.getIndexAttr(0);
@@ -422,11 +429,13 @@ private:
         });
   }
 
-  /// One tile's state-free terms, in ChunkTerms order: −W, U₀, P, Q_γ, K_c
-  /// (f32 matrices) and d (tensor<1xf32>).
+  /// One tile's state-free terms, in ChunkTerms order: −W, U₀ (f32
+  /// matrices), P, Q_γ (in the outputs' storage type), K_c (in the state
+  /// terms') and d (tensor<1xf32>).
   static SmallVector<Value> tileTerms(TileBuilder &tb, GatedDeltaOp op,
                                       const TileInputs &in, Value keep,
-                                      int64_t chunk, int64_t tile) {
+                                      const Sizes &s) {
+    int64_t chunk = s.chunk, tile = s.tile;
     MLIRContext *ctx = tb.builder().getContext();
     int64_t keyDim = cast<RankedTensorType>(in.q.getType()).getDimSize(1);
     int64_t valueDim = cast<RankedTensorType>(in.v.getType()).getDimSize(1);
@@ -437,6 +446,13 @@ private:
     AffineMap col = AffineMap::get(2, 0, {j}, ctx);
     auto f32 = [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
       return TileBuilder::toF32(b, l, a[0]);
+    };
+    // A map's body whose f32 result is stored as `type`: rounded in the
+    // same map, so that the f32 term takes no buffer and no pass of its own.
+    auto storedAs = [](Type type, auto body) {
+      return [=](OpBuilder &b, Location l, ValueRange y, ValueRange idx) {
+        return TileBuilder::fromF32(b, l, body(b, l, y, idx), type);
+      };
     };
     auto multiply = [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
       Value product = y[0];
@@ -520,9 +536,12 @@ private:
     Location loc = tb.location();
     // P = (Q Kᵀ) ⊙ M and Q_γ = Q ⊙ e^γ, the two factors of O.
     Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
-    Value p = tb.map(ValueRange{qk, decay}, multiply);
-    Value qGamma = tb.map({tile, keyDim}, ValueRange{qn, expGamma},
-                          ArrayRef<AffineMap>{id2, row}, multiply);
+    Value p = tb.map(ValueRange{qk, decay}, storedAs(s.outputTerms, multiply),
+                     s.outputTerms);
+    Value qGamma =
+        tb.map({tile, keyDim}, ValueRange{qn, expGamma},
+               ArrayRef<AffineMap>{id2, row},
+               storedAs(s.outputTerms, multiply), s.outputTerms);
 
     // K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): what the tile's linear chunks commit
     // to the state, and d = e^γ_L, how the state decays over the tile.
@@ -533,14 +552,20 @@ private:
     Value kCommit = tb.map(
         {tile, keyDim}, ValueRange{kn, gamma, keep},
         ArrayRef<AffineMap>{id2, row, row},
-        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
-          Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
-          Value factor = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, gammaLastScalar, y[1]));
-          Value linear = arith::SubFOp::create(nb, l, one, y[2]);
-          return arith::MulFOp::create(
-              nb, l, y[0], arith::MulFOp::create(nb, l, factor, linear));
-        });
+        storedAs(s.stateTerms,
+                 [&](OpBuilder &nb, Location l, ValueRange y,
+                     ValueRange) -> Value {
+                   Value one =
+                       arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
+                   Value factor = math::ExpOp::create(
+                       nb, l,
+                       arith::SubFOp::create(nb, l, gammaLastScalar, y[1]));
+                   Value linear = arith::SubFOp::create(nb, l, one, y[2]);
+                   return arith::MulFOp::create(
+                       nb, l, y[0],
+                       arith::MulFOp::create(nb, l, factor, linear));
+                 }),
+        s.stateTerms);
 
     // −A = −StrictLower(diag(β) (K Kᵀ) ⊙ M), negated as the inverse's
     // block rows multiply it.
@@ -705,6 +730,7 @@ private:
   int64_t valueTile;
   int64_t smCount;
   bool roundOutputTerms;
+  bool roundStateTerms;
 };
 
 struct NatsFuseGatedDeltaPass
@@ -714,7 +740,8 @@ struct NatsFuseGatedDeltaPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(patterns, tileSize, valueTile,
-                                       smCount, roundOutputTerms);
+                                       smCount, roundOutputTerms,
+                                       roundStateTerms);
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "
@@ -730,7 +757,9 @@ void mlir::nats::populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                                     int64_t valueTile,
                                                     int64_t smCount,
                                                     bool roundOutputTerms,
+                                                    bool roundStateTerms,
                                                     PatternBenefit benefit) {
   patterns.add<FuseGatedDelta>(patterns.getContext(), tileSize, valueTile,
-                               smCount, roundOutputTerms, benefit);
+                               smCount, roundOutputTerms, roundStateTerms,
+                               benefit);
 }

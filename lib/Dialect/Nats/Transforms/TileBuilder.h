@@ -174,7 +174,9 @@ public:
   }
 
   /// `C + op(A) · op(B)`, accumulated onto `init` (C, m×n f32), which is
-  /// the contraction's output: it can be updated in place.
+  /// the contraction's output: it can be updated in place. A and B may be
+  /// narrower floats, widened in the body (tiles of the terms stored in 16
+  /// bits: a GPU block then keeps them so in shared memory).
   Value matmulAdd(Value a, Value bMatrix, Value init, bool transposeA = false,
                   bool transposeB = false) {
     MLIRContext *ctx = b.getContext();
@@ -194,8 +196,9 @@ public:
                {utils::IteratorType::parallel, utils::IteratorType::parallel,
                 utils::IteratorType::reduction},
                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 Value product =
-                     arith::MulFOp::create(nb, nloc, args[0], args[1]);
+                 Value product = arith::MulFOp::create(
+                     nb, nloc, toF32(nb, nloc, args[0]),
+                     toF32(nb, nloc, args[1]));
                  Value sum = arith::AddFOp::create(nb, nloc, product, args[2]);
                  linalg::YieldOp::create(nb, nloc, sum);
                })

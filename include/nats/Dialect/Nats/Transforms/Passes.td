@@ -100,7 +100,10 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     with `round-output-terms`, those that only stage 3 reads (Q⊙e^γ, P, U
     and the tiles' start states) are stored in the inputs' element type
     (bf16 or f16 inputs, as FLA stores them), widened again where stage 3
-    multiplies them: half the bytes, the sums still in f32.
+    multiplies them: half the bytes, the sums still in f32. With
+    `round-state-terms`, so are −W and K_c (FLA's w and k), which the state
+    pass reads at every step, again for every group of state columns: its
+    products then take them as 16-bit operands.
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
@@ -128,6 +131,9 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "(0: value-tile)">,
     Option<"roundOutputTerms", "round-output-terms", "bool", "false",
            "store the terms only the outputs stage reads in the inputs' "
+           "element type">,
+    Option<"roundStateTerms", "round-state-terms", "bool", "false",
+           "store -W and K_c, which the state pass reads, in the inputs' "
            "element type">,
   ];
   let dependentDialects = [

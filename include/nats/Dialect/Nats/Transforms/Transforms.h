@@ -25,12 +25,14 @@ void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
 /// `tileSize` tokens, and `valueTile` state columns an iteration of the state
 /// pass where that divides V (0: all of them), or with `smCount` (> 0) SMs
 /// the width with the fewest waves of them (by a measured cost); with
-/// `roundOutputTerms` the terms only the outputs read are stored in the
-/// inputs' element type (see NatsFuseGatedDeltaPass).
+/// `roundOutputTerms` the terms only the outputs read, with
+/// `roundStateTerms` −W and K_c, are stored in the inputs' element type (see
+/// NatsFuseGatedDeltaPass).
 void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
                                         int64_t tileSize, int64_t valueTile,
                                         int64_t smCount = 0,
                                         bool roundOutputTerms = false,
+                                        bool roundStateTerms = false,
                                         PatternBenefit benefit = 1);
 
 /// Lowers `nats.routed_softmax` to kept-chunk compaction and an online
