@@ -203,9 +203,9 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                                 llvm::cl::desc(kRoundOutputTermsDesc),
                                 llvm::cl::init(true)};
   // On: the state pass reads −W and K_c again for every group of state
-  // columns at every step, and waited on those copies (run 63's profile);
-  // in 16 bits (run 65, H100, docs/benchmarks.md) it takes 0.69-0.94x as
-  // long on M1 and M2, the op 0.89-0.98x, peak memory 17% lower.
+  // columns at every step; in 16 bits (run 65, H100, docs/benchmarks.md)
+  // it takes 0.69-0.94x as long on M1 and M2, the op 0.89-0.98x, peak
+  // memory 13-18% lower.
   Option<bool> roundStateTerms{*this, "round-state-terms",
                                llvm::cl::desc(kRoundStateTermsDesc),
                                llvm::cl::init(true)};

@@ -5,14 +5,14 @@
 // of B and running TM·TN MMAs, independent chains that each fragment feeds
 // TN or TM times. The operands stay in memory as they are (f32, or 16-bit
 // floats widened to f32 as they are loaded: exact, and already tf32); each
-// is split into two
-// tf32 parts (3xTF32), so that tensor cores do the products at f32
-// accuracy: the lowering makes the same numbers as the FMA loops it
-// replaces, to within f32 rounding. With precision tf32, one product of
-// the operands rounded to tf32 a step. With precision bf16, a step is 16
-// deep: one m16n8k16 bf16 product of two k8 steps' fragments, each pair
-// of f32 elements rounded into one register of two bf16 (cvt.rn.bf16x2):
-// half the MMAs of tf32 and no rounding arithmetic, from the same loads.
+// is split into two tf32 parts (3xTF32), so that tensor cores do the
+// products at f32 accuracy: the lowering makes the same numbers as the FMA
+// loops it replaces, to within f32 rounding. With precision tf32, one
+// product of the operands rounded to tf32 a step. With precision bf16, a
+// step is 16 deep: one m16n8k16 bf16 product of two k8 steps' fragments,
+// each pair of f32 elements rounded into one register of two bf16
+// (cvt.rn.bf16x2): half the MMAs of tf32 and no rounding arithmetic, from
+// the same loads.
 //
 // Fragment layout (PTX ISA, mma.m16n8k8 .tf32): lane = 4·g + t;
 //   A: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]
