@@ -122,6 +122,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   gatedDelta.roundStateTerms = options.roundStateTerms;
+  gatedDelta.stateSplits = options.stateSplits;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,
                         /*mapBlocks=*/true);
@@ -170,7 +171,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       {options.blockThreads,
        SmallVector<std::string>(options.kernelThreads.begin(),
                                 options.kernelThreads.end()),
-       options.mergePhases}));
+       options.mergePhases, options.spreadWarps}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string occupancy = llvm::formatv(

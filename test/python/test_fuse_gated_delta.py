@@ -33,7 +33,8 @@ def _tensor(shape, element_type):
 
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
-             value_tile=0, round_output_terms=False, round_state_terms=False):
+             value_tile=0, round_output_terms=False, round_state_terms=False,
+             state_splits=1):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -62,7 +63,7 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
     return compiler.compile_module(
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
                 f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
-                f"round-state-terms={int(round_state_terms)}}}), "
+                f"round-state-terms={int(round_state_terms)} state-splits={state_splits}}}), "
                 f"nats-cpu)")
 
 
@@ -189,6 +190,20 @@ def test_value_tiles(measured, value_tile):
     rng = np.random.default_rng(value_tile)
     for i, kind in enumerate(ROUTES):
         inputs = make(T, C, seed=300 + i)
+        inputs["route"] = route_of(kind, T, C, rng)
+        check(measured, module, inputs, C)
+
+
+@pytest.mark.parametrize("splits", [2, 4, 3])
+def test_state_splits(measured, splits):
+    """The state pass's products as 2 or 4 products over slices of K and of
+    the tile's rows, summed after; 3 divides neither (K = 8, tiles of 32)
+    and leaves them whole."""
+    T, C = 70, 16
+    module = compiled(T, C, 32, state_splits=splits)
+    rng = np.random.default_rng(splits)
+    for i, kind in enumerate(ROUTES):
+        inputs = make(T, C, seed=600 + i)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C)
 

@@ -278,6 +278,22 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "between them where their memory accesses do not "
                      "conflict (nats-map-foralls-to-gpu)"),
       llvm::cl::init(true)};
+  // Off until measured: with state-splits, the partial products of a phase
+  // on warps of their own.
+  Option<bool> spreadWarps{
+      *this, "spread-warps",
+      llvm::cl::desc("a warp forall sharing a phase with warp foralls "
+                     "before it starts at the warp after theirs "
+                     "(nats-map-foralls-to-gpu)"),
+      llvm::cl::init(false)};
+  // 1 until measured: the state pass's products run on 2-8 of a block's 16
+  // warps (run 68's profile, docs/benchmarks.md).
+  Option<int64_t> stateSplits{
+      *this, "state-splits",
+      llvm::cl::desc("each of the gated delta rule's state-pass products "
+                     "as this many products over slices of its reduction, "
+                     "summed after (nats-fuse-gated-delta)"),
+      llvm::cl::init(1)};
   // On: alone, the routed softmax 13.2 -> 10.3 ms and the state pass 0.280
   // -> 0.242 ms (run 29).
   Option<bool> ldmatrix{

@@ -128,6 +128,9 @@ struct BlockMapper {
   int64_t blockThreads;
   /// Whether foralls without conflicts share a phase (merge-phases).
   bool mergePhases;
+  /// Whether a warp forall that shares a phase with the warp foralls before
+  /// it starts at the warp after theirs (spread-warps).
+  bool spreadWarps;
   Value threadId;
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
@@ -182,9 +185,9 @@ struct BlockMapper {
   }
 
   /// A warp forall becomes a loop over its iterations, one per warp at a
-  /// time; every lane of the warp runs it (its body is lane-level code from
-  /// nats-gpu-mma-sync).
-  FailureOr<scf::ForOp> mapWarps(scf::ForallOp forall) {
+  /// time, iteration i on warp (firstWarp + i) mod warps; every lane of the
+  /// warp runs it (its body is lane-level code from nats-gpu-mma-sync).
+  FailureOr<scf::ForOp> mapWarps(scf::ForallOp forall, int64_t firstWarp) {
     if (blockThreads % kWarpSize != 0)
       return forall.emitOpError("needs block-threads to be a multiple of ")
              << kWarpSize << ", got " << blockThreads;
@@ -195,10 +198,20 @@ struct BlockMapper {
                                 "nats-gpu-mma-sync before mapping warps");
     Location loc = forall.getLoc();
     rewriter.setInsertionPoint(forall);
-    Value warp = arith::DivUIOp::create(
-        rewriter, loc, threadId,
-        arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
-    return mapOntoLoop(forall, warp, blockThreads / kWarpSize);
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, value);
+    };
+    int64_t warps = blockThreads / kWarpSize;
+    Value warp = arith::DivUIOp::create(rewriter, loc, threadId,
+                                        constant(kWarpSize));
+    // Warp w runs the iterations i ≡ w − firstWarp (mod warps).
+    if (firstWarp % warps != 0)
+      warp = arith::RemUIOp::create(
+          rewriter, loc,
+          arith::AddIOp::create(rewriter, loc, warp,
+                                constant(warps - firstWarp % warps)),
+          constant(warps));
+    return mapOntoLoop(forall, warp, warps);
   }
 
   /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
@@ -269,19 +282,25 @@ struct BlockMapper {
     // query blocks) run in sequence.
     SmallVector<scf::ForallOp> foralls;
     body->walk([&](scf::ForallOp forall) { foralls.push_back(forall); });
+    // With spread-warps, the warp after those the phase's warp foralls so
+    // far take.
+    int64_t nextWarp = 0;
     for (scf::ForallOp forall : foralls) {
       if ((isThreadForall(forall) || isWarpForall(forall)) &&
           !forall.isNormalized())
         return forall.emitOpError("needs normalized bounds (from 0 by 1)");
       bool keepBarrier = !withoutBarrier.contains(forall);
       if (isThreadForall(forall)) {
+        nextWarp = 0;
         scf::ForOp loop = mapOntoLoop(forall, threadId, blockThreads);
         if (!keepBarrier)
           unordered.push_back(loop);
         continue;
       }
       if (isWarpForall(forall)) {
-        FailureOr<scf::ForOp> loop = mapWarps(forall);
+        int64_t firstWarp = spreadWarps && !keepBarrier ? nextWarp : 0;
+        nextWarp = firstWarp + getTripCount(forall);
+        FailureOr<scf::ForOp> loop = mapWarps(forall, firstWarp);
         if (failed(loop))
           return failure();
         if (!keepBarrier)
@@ -564,7 +583,7 @@ struct NatsMapForallsToGPUPass
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter, threads, mergePhases,
+      BlockMapper mapper{rewriter,   threads, mergePhases, spreadWarps,
                          launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }

@@ -123,18 +123,23 @@ public:
         .getResult(0);
   }
 
-  /// `tensor` with each element x replaced by body(x), as the output of
-  /// the op that computes it: it can be updated in place.
-  Value update(Value tensor,
-               function_ref<Value(OpBuilder &, Location, Value)> body) {
+  /// `tensor` with each element x replaced by body(x, the elements of
+  /// `inputs` (same shape) at its index), as the output of the op that
+  /// computes it: it can be updated in place.
+  Value update(Value tensor, ValueRange inputs,
+               function_ref<Value(OpBuilder &, Location, Value, ValueRange)>
+                   body) {
     auto type = cast<RankedTensorType>(tensor.getType());
     SmallVector<utils::IteratorType> iterators(type.getRank(),
                                                utils::IteratorType::parallel);
+    SmallVector<AffineMap> maps(inputs.size() + 1,
+                                b.getMultiDimIdentityMap(type.getRank()));
     return linalg::GenericOp::create(
-               b, loc, type, ValueRange{}, tensor,
-               {b.getMultiDimIdentityMap(type.getRank())}, iterators,
+               b, loc, type, inputs, tensor, maps, iterators,
                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0]));
+                 linalg::YieldOp::create(
+                     nb, nloc,
+                     body(nb, nloc, args.back(), args.drop_back()));
                })
         .getResult(0);
   }

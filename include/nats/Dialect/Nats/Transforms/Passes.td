@@ -103,7 +103,12 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     multiplies them: half the bytes, the sums still in f32. With
     `round-state-terms`, so are −W and K_c (FLA's w and k), which the state
     pass reads at every step, again for every group of state columns: its
-    products then take them as 16-bit operands.
+    products then take them as 16-bit operands. With `state-splits` = n
+    (dividing K and the tile), each of the state pass's two products is n
+    products over slices of its reduction (K for U, the tile's rows for
+    S'), summed into U₀ and into the decayed state after: n independent,
+    n times shallower products, which a GPU block can run on more warps at
+    once (`nats-map-foralls-to-gpu`'s `spread-warps`).
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
@@ -133,8 +138,12 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "store the terms only the outputs stage reads in the inputs' "
            "element type">,
     Option<"roundStateTerms", "round-state-terms", "bool", "false",
-           "store -W and K_c, which the state pass reads, in the inputs' "
+           "store −W and K_c, which the state pass reads, in the inputs' "
            "element type">,
+    Option<"stateSplits", "state-splits", "int64_t", "1",
+           "compute each of the state pass's two products as this many "
+           "products over slices of its reduction, summed after (where it "
+           "divides K and the tile)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

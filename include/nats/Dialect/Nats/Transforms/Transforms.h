@@ -8,6 +8,8 @@
 #ifndef NATS_DIALECT_NATS_TRANSFORMS_TRANSFORMS_H
 #define NATS_DIALECT_NATS_TRANSFORMS_TRANSFORMS_H
 
+#include "nats/Dialect/Nats/Transforms/Passes.h"
+
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::nats {
@@ -21,19 +23,12 @@ void populateNatsDecomposeChunkRoutePatterns(RewritePatternSet &patterns,
 void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
                                        PatternBenefit benefit = 1);
 
-/// Lowers `nats.gated_delta` to the chunked WY/UT form with tiles of about
-/// `tileSize` tokens, and `valueTile` state columns an iteration of the state
-/// pass where that divides V (0: all of them), or with `smCount` (> 0) SMs
-/// the width with the fewest waves of them (by a measured cost); with
-/// `roundOutputTerms` the terms only the outputs read, with
-/// `roundStateTerms` −W and K_c, are stored in the inputs' element type (see
-/// NatsFuseGatedDeltaPass).
-void populateNatsFuseGatedDeltaPatterns(RewritePatternSet &patterns,
-                                        int64_t tileSize, int64_t valueTile,
-                                        int64_t smCount = 0,
-                                        bool roundOutputTerms = false,
-                                        bool roundStateTerms = false,
-                                        PatternBenefit benefit = 1);
+/// Lowers `nats.gated_delta` to the chunked WY/UT form, as `options` say
+/// (see NatsFuseGatedDeltaPass: the tile size, the state pass's columns an
+/// iteration, the 16-bit terms, the state pass's split products).
+void populateNatsFuseGatedDeltaPatterns(
+    RewritePatternSet &patterns, const NatsFuseGatedDeltaPassOptions &options,
+    PatternBenefit benefit = 1);
 
 /// Lowers `nats.routed_softmax` to kept-chunk compaction and an online
 /// softmax over query blocks of `blockSize` tokens.
