@@ -181,29 +181,20 @@ def test_without_l2norm(measured, T, C, tile_size, has_state):
         check(measured, module, inputs, C, qk_l2norm=False)
 
 
-@pytest.mark.parametrize("value_tile", [3, 4, 6, 5])
-def test_value_tiles(measured, value_tile):
-    """The state's columns in groups of 3, 4 or 6 (V = 12) are separate
-    iterations; 5 does not divide V and leaves them whole."""
+# The state's columns in groups of 3, 4 or 6 (V = 12) are separate
+# iterations; 5 does not divide V and leaves them whole. The state pass's
+# products as 2 or 4 products over slices of K and of the tile's rows,
+# summed after; 3 divides neither (K = 8, tiles of 32) and leaves them whole.
+@pytest.mark.parametrize("option, value", [("value_tile", 3), ("value_tile", 4),
+                                           ("value_tile", 6), ("value_tile", 5),
+                                           ("state_splits", 2), ("state_splits", 4),
+                                           ("state_splits", 3)])
+def test_state_pass_options(measured, option, value):
     T, C = 70, 16
-    module = compiled(T, C, 32, value_tile=value_tile)
-    rng = np.random.default_rng(value_tile)
+    module = compiled(T, C, 32, **{option: value})
+    rng = np.random.default_rng(value)
     for i, kind in enumerate(ROUTES):
         inputs = make(T, C, seed=300 + i)
-        inputs["route"] = route_of(kind, T, C, rng)
-        check(measured, module, inputs, C)
-
-
-@pytest.mark.parametrize("splits", [2, 4, 3])
-def test_state_splits(measured, splits):
-    """The state pass's products as 2 or 4 products over slices of K and of
-    the tile's rows, summed after; 3 divides neither (K = 8, tiles of 32)
-    and leaves them whole."""
-    T, C = 70, 16
-    module = compiled(T, C, 32, state_splits=splits)
-    rng = np.random.default_rng(splits)
-    for i, kind in enumerate(ROUTES):
-        inputs = make(T, C, seed=600 + i)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C)
 
