@@ -202,14 +202,14 @@ struct BlockMapper {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
     int64_t warps = blockThreads / kWarpSize;
+    int64_t shift = firstWarp % warps;
     Value warp = arith::DivUIOp::create(rewriter, loc, threadId,
                                         constant(kWarpSize));
-    // Warp w runs the iterations i ≡ w − firstWarp (mod warps).
-    if (firstWarp % warps != 0)
+    // Warp w runs the iterations i ≡ w − shift (mod warps).
+    if (shift != 0)
       warp = arith::RemUIOp::create(
           rewriter, loc,
-          arith::AddIOp::create(rewriter, loc, warp,
-                                constant(warps - firstWarp % warps)),
+          arith::AddIOp::create(rewriter, loc, warp, constant(warps - shift)),
           constant(warps));
     return mapOntoLoop(forall, warp, warps);
   }
@@ -583,7 +583,7 @@ struct NatsMapForallsToGPUPass
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter,   threads, mergePhases, spreadWarps,
+      BlockMapper mapper{rewriter, threads, mergePhases, spreadWarps,
                          launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }

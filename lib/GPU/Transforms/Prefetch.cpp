@@ -214,16 +214,17 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   int64_t bytes = element.getIntOrFloatBitWidth() / 8;
   std::optional<int64_t> columns =
       getConstantIntValue(forall.getMixedUpperBound().back());
-  for (int64_t vector : {16 / bytes, 4 / bytes}) {
-    if (vector == 1)
-      return staged;
-    if (columns && *columns % vector == 0 &&
-        hasAlignedRows(staged.source, vector, /*inSharedMemory=*/false) &&
-        hasAlignedRows(staged.target, vector, /*inSharedMemory=*/false)) {
+  auto fits = [&](int64_t vector) {
+    return vector == 1 ||
+           (columns && *columns % vector == 0 &&
+            hasAlignedRows(staged.source, vector, /*inSharedMemory=*/false) &&
+            hasAlignedRows(staged.target, vector, /*inSharedMemory=*/false));
+  };
+  for (int64_t vector : {16 / bytes, 4 / bytes})
+    if (fits(vector)) {
       staged.vector = vector;
       return staged;
     }
-  }
   return std::nullopt;
 }
 
