@@ -12,5 +12,6 @@ OTHER_PIPELINES=("nats-gpu{block-threads=1024}"
                  "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"
                  "nats-gpu{warp-tile-m=16 mma-precision=3xtf32}" "nats-gpu{warp-rows=0}"
-                 "nats-gpu{state-splits=4 spread-warps=1}")
+                 "nats-gpu{state-splits=4 spread-warps=1}"
+                 "nats-gpu{round-chunk-operands=1 kernel-threads=gated_delta_chunk_terms:256}")
 LAYER_PIPELINES=("nats-gpu{warp-tile-m=16}" "nats-gpu{warp-rows=0}")

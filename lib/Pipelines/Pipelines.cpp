@@ -49,6 +49,7 @@ cpuGatedDeltaOptions(const NatsPipelineOptions &options) {
   gatedDelta.tileSize = options.tileSize;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   gatedDelta.roundStateTerms = options.roundStateTerms;
+  gatedDelta.roundChunkOperands = options.roundChunkOperands;
   return gatedDelta;
 }
 
@@ -122,6 +123,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   gatedDelta.roundStateTerms = options.roundStateTerms;
+  gatedDelta.roundChunkOperands = options.roundChunkOperands;
   gatedDelta.stateSplits = options.stateSplits;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,

@@ -34,7 +34,7 @@ def _tensor(shape, element_type):
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
              value_tile=0, round_output_terms=False, round_state_terms=False,
-             state_splits=1):
+             round_chunk_operands=False, state_splits=1):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -63,7 +63,8 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
     return compiler.compile_module(
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
                 f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
-                f"round-state-terms={int(round_state_terms)} state-splits={state_splits}}}), "
+                f"round-state-terms={int(round_state_terms)} "
+                f"round-chunk-operands={int(round_chunk_operands)} state-splits={state_splits}}}), "
                 f"nats-cpu)")
 
 
@@ -214,19 +215,22 @@ def test_half_precision(measured, dtype, tolerance):
 # The terms of O (Q_γ, P, U, the start states) rounded to the element type
 # as well: the hybrid matrix's 16-bit tolerances (test_hybrid_attention.py);
 # with round-state-terms also −W and K_c (as the GPU pipeline stores them),
-# and the state then loses what o does.
-@pytest.mark.parametrize("state_terms", [False, True], ids=["output-terms", "state-terms"])
+# and the state then loses what o does; with round-chunk-operands also q̂, k̂
+# and the right-hand sides of −W and U₀.
+@pytest.mark.parametrize("rounded", [1, 2, 3],
+                         ids=["output-terms", "state-terms", "chunk-operands"])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)],
                          ids=["f16", "bf16"])
-def test_round_terms(measured, dtype, tolerance, state_terms):
+def test_round_terms(measured, dtype, tolerance, rounded):
     if dtype is None:
         pytest.skip("bf16 needs ml_dtypes")
     T, C = 197, 64
+    state_terms = rounded >= 2
     module = compiled(T, C, 64, dtype=dtype, round_output_terms=True,
-                      round_state_terms=state_terms)
-    rng = np.random.default_rng(11 + state_terms)
+                      round_state_terms=state_terms, round_chunk_operands=rounded >= 3)
+    rng = np.random.default_rng(10 + rounded)
     for i, kind in enumerate(ROUTES):
-        inputs = make_rounded(T, C, 400 + 100 * state_terms + i, dtype)
+        inputs = make_rounded(T, C, 300 + 100 * rounded + i, dtype)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C, o_tolerance=tolerance, dtype=dtype,
               state_tolerance=tolerance if state_terms else F32_TOLERANCE)

@@ -50,6 +50,13 @@ inline constexpr const char *kRoundStateTermsDesc =
     "every step, in the inputs' element type where that is bf16 or f16, as "
     "FLA stores w and k (nats-fuse-gated-delta)";
 
+/// The description of both pipelines' round-chunk-operands.
+inline constexpr const char *kRoundChunkOperandsDesc =
+    "keep the gated delta rule's chunk-terms operands (the normalized q and "
+    "k, the right-hand sides of W and U0) in the inputs' element type where "
+    "that is bf16 or f16, as FLA's l2norm and recompute_w_u keep them "
+    "(nats-fuse-gated-delta)";
+
 struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {
   // Off: on the CPU the f32 terms cost nothing but memory.
   Option<bool> roundOutputTerms{*this, "round-output-terms",
@@ -58,6 +65,9 @@ struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {
   Option<bool> roundStateTerms{*this, "round-state-terms",
                                llvm::cl::desc(kRoundStateTermsDesc),
                                llvm::cl::init(false)};
+  Option<bool> roundChunkOperands{*this, "round-chunk-operands",
+                                  llvm::cl::desc(kRoundChunkOperandsDesc),
+                                  llvm::cl::init(false)};
 };
 
 /// The CUDA toolkit found when nats was built, or "" (MLIR then looks at
@@ -209,6 +219,10 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<bool> roundStateTerms{*this, "round-state-terms",
                                llvm::cl::desc(kRoundStateTermsDesc),
                                llvm::cl::init(true)};
+  // Off until measured on the GPU.
+  Option<bool> roundChunkOperands{*this, "round-chunk-operands",
+                                  llvm::cl::desc(kRoundChunkOperandsDesc),
+                                  llvm::cl::init(false)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "

@@ -6,6 +6,8 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=ROUND
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-state-terms=1" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WK
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-chunk-operands=1" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=CHUNK
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 state-splits=2" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SPLIT
 
@@ -46,6 +48,23 @@
 // WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32x16xf32>)
 // WK-NEXT: ^bb0
 // WK-NEXT: arith.extf %{{.+}} : bf16 to f32
+// With round-chunk-operands, q̂ and k̂ and the right-hand sides of U₀ and −W
+// are rounded to bf16 in the maps that compute them; the products with them
+// widen them in their bodies (the results, f32 as before).
+// CHUNK-LABEL: func.func @gated_delta
+// CHUNK: %[[QN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
+// CHUNK: math.rsqrt
+// CHUNK: arith.truncf %{{.+}} : f32 to bf16
+// CHUNK: %[[KN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
+// CHUNK: linalg.generic {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xbf16>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x32xf32>)
+// CHUNK: %[[KW:.+]] = linalg.generic {{.*}} ins(%[[KN]], %{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32xf32>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xbf16>)
+// CHUNK: arith.negf
+// CHUNK-NEXT: arith.truncf
+// CHUNK: %[[VW:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x16xbf16>)
+// CHUNK: linalg.generic {{.*}} ins(%{{.+}}, %[[VW]] : tensor<32x32xf32>, tensor<32x16xbf16>) outs(%{{.+}} : tensor<32x16xf32>)
+// CHUNK-NEXT: ^bb0
+// CHUNK-NEXT: arith.extf %{{.+}} : bf16 to f32
+// CHUNK: linalg.generic {{.*}} ins(%{{.+}}, %[[KW]] : tensor<32x32xf32>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
 // With state-splits=2, U = U₀ + (−W) S is two products over halves of K
 // (into zero fills), added to the copy of U₀; S' = d S + K_cᵀ U two over
 // halves of the tile's rows, added to the decayed state in place.
@@ -120,14 +139,17 @@
 // CHECK: arith.divui %{{.+}}, %c16
 // CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[RH]]] : tensor<2x3x2xi1>
 // CHECK: arith.uitofp
-// q̂ = scale · q / sqrt(Σq² + eps), k̂ = k / sqrt(Σk² + eps).
+// q̂ = scale · q / sqrt(Σq² + eps), k̂ = k / sqrt(Σk² + eps), from a copy
+// of the bf16 tile, widened where read.
+// CHECK: %[[QCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
 // CHECK: arith.extf %{{.+}} : bf16 to f32
-// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xf32>, tensor<32xf32>)
+// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]], %{{.+}} : tensor<32x8xbf16>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.addf
 // CHECK-NEXT: math.rsqrt
 // CHECK-NEXT: arith.mulf %{{.+}}, %cst_{{[0-9]+}} : f32
-// CHECK: %[[KN:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xf32>, tensor<32xf32>)
+// CHECK: %[[KCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
+// CHECK: %[[KN:.+]] = linalg.generic {{.*}} ins(%[[KCOPY]], %{{.+}} : tensor<32x8xbf16>, tensor<32xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.addf
 // CHECK-NEXT: math.rsqrt
@@ -200,9 +222,9 @@
 // CHECK: %[[T11:.+]] = tensor.extract_slice %[[DIAG]]#0[16, 0] [16, 16] [1, 1]
 // CHECK: %[[ROW1:.+]] = linalg.generic {{.*}} ins(%[[T11]], %[[LEFT]] : {{.*}} outs(%[[T10]] :
 // CHECK: %[[INV:.+]] = tensor.insert_slice %[[ROW1]] into %[[DIAG]]#1[16, 0] [16, 16] [1, 1]
-// −W and U₀: whole-tile products with T.
-// CHECK: %[[W:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[INV]], %[[KW]] : tensor<32x32xf32>, tensor<32x8xf32>)
+// U₀ and −W: whole-tile products with T.
 // CHECK: %[[U0:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[INV]], %[[VW]] : tensor<32x32xf32>, tensor<32x16xf32>)
+// CHECK: %[[W:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[INV]], %[[KW]] : tensor<32x32xf32>, tensor<32x8xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[WO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[U0]] into %[[U0O]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 16]

@@ -92,6 +92,10 @@ struct Sizes {
   /// The element type of −W and K_c: f32, or the inputs' type with
   /// round-state-terms.
   Type stateTerms;
+  /// The element type of the chunk terms' own operands (q̂, k̂, and the
+  /// right-hand sides of −W and U₀): f32, or the inputs' type with
+  /// round-chunk-operands.
+  Type chunkOperands;
   /// The partial products each of the state pass's products is split into.
   int64_t splits;
 };
@@ -149,6 +153,9 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     s.stateTerms =
         options.roundStateTerms ? qType.getElementType()
                                 : rewriter.getF32Type();
+    s.chunkOperands =
+        options.roundChunkOperands ? qType.getElementType()
+                                   : rewriter.getF32Type();
     s.splits = options.stateSplits > 1 && s.keyDim % options.stateSplits == 0 &&
                        s.tile % options.stateSplits == 0
                    ? options.stateSplits
@@ -512,25 +519,32 @@ private:
       };
     };
     auto multiply = [](OpBuilder &b, Location l, ValueRange y, ValueRange) {
-      Value product = y[0];
+      Value product = TileBuilder::toF32(b, l, y[0]);
       for (Value factor : y.drop_front())
-        product = arith::MulFOp::create(b, l, product, factor);
+        product = arith::MulFOp::create(b, l, product,
+                                        TileBuilder::toF32(b, l, factor));
       return product;
     };
 
-    // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors).
+    // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors), in the
+    // chunk operands' type. The tile is read twice (its squares' sum, then
+    // the scaling) from a copy in the inputs' own type: one staged copy
+    // where a GPU block would otherwise load each element and widen it.
     auto normalized = [&](Value x, double scale) {
-      Value xf = tb.map(x, f32);
+      Value tileCopy = tb.copy(x);
       Value sumSq = op.getQkL2norm()
-                        ? tb.rowSum(xf, [](OpBuilder &b, Location l,
-                                           ValueRange a, ValueRange) {
-                            return arith::MulFOp::create(b, l, a[0], a[0]);
+                        ? tb.rowSum(tileCopy, [](OpBuilder &b, Location l,
+                                                 ValueRange a, ValueRange) {
+                            Value x = TileBuilder::toF32(b, l, a[0]);
+                            return arith::MulFOp::create(b, l, x, x);
                           })
                         : Value();
       return tb.map(
-          {tile, keyDim}, sumSq ? ValueRange{xf, sumSq} : ValueRange{xf},
+          {tile, keyDim},
+          sumSq ? ValueRange{tileCopy, sumSq} : ValueRange{tileCopy},
           sumSq ? ArrayRef<AffineMap>{id2, row} : ArrayRef<AffineMap>{id2},
-          [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+          storedAs(s.chunkOperands, [&](OpBuilder &b, Location l, ValueRange a,
+                                        ValueRange) -> Value {
             Value factor = arith::ConstantOp::create(
                 b, l, b.getF32FloatAttr(scale));
             if (a.size() == 2) {
@@ -541,8 +555,10 @@ private:
                   math::RsqrtOp::create(
                       b, l, arith::AddFOp::create(b, l, a[1], eps)));
             }
-            return arith::MulFOp::create(b, l, a[0], factor);
-          });
+            return arith::MulFOp::create(
+                b, l, TileBuilder::toF32(b, l, a[0]), factor);
+          }),
+          s.chunkOperands);
     };
     Value qn = normalized(in.q, op.getScale().convertToDouble());
     Value kn = normalized(in.k, 1.0);
@@ -619,7 +635,7 @@ private:
                        arith::SubFOp::create(nb, l, gammaLastScalar, y[1]));
                    Value linear = arith::SubFOp::create(nb, l, one, y[2]);
                    return arith::MulFOp::create(
-                       nb, l, y[0],
+                       nb, l, TileBuilder::toF32(nb, l, y[0]),
                        arith::MulFOp::create(nb, l, factor, linear));
                  }),
         s.stateTerms);
@@ -647,18 +663,23 @@ private:
     Value kWrites = tb.map(
         {tile, keyDim}, ValueRange{kn, expGamma, betaF},
         ArrayRef<AffineMap>{id2, row, row},
-        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange idx) {
-          return arith::NegFOp::create(nb, l, multiply(nb, l, y, idx));
-        });
+        storedAs(s.chunkOperands,
+                 [&](OpBuilder &nb, Location l, ValueRange y,
+                     ValueRange idx) -> Value {
+                   return arith::NegFOp::create(nb, l,
+                                                multiply(nb, l, y, idx));
+                 }),
+        s.chunkOperands);
     Value vWrites = tb.map(
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
-        [](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
-          return arith::MulFOp::create(nb, l, TileBuilder::toF32(nb, l, y[0]),
-                                       y[1]);
-        });
+        storedAs(s.chunkOperands, multiply), s.chunkOperands);
     Value inverse = invertUnitLower(tb, negA, tile);
-    Value negW = tb.matmul(inverse, kWrites);
+    // U₀ first: it is stored in f32 as the product leaves it, where −W in
+    // 16 bits is summed in a tile of its own first, which then takes the
+    // place of the right-hand side U₀ no longer needs (a GPU block's
+    // shared memory).
     Value u0 = tb.matmul(inverse, vWrites);
+    Value negW = tb.matmul(inverse, kWrites);
     return {negW, u0, p, qGamma, kCommit, decayAll};
   }
 
@@ -794,7 +815,7 @@ struct NatsFuseGatedDeltaPass
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(
         patterns, {tileSize, valueTile, smCount, roundOutputTerms,
-                   roundStateTerms, stateSplits});
+                   roundStateTerms, roundChunkOperands, stateSplits});
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "
