@@ -71,9 +71,8 @@ VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 
 VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
             "nats-gpu{block-threads=1024}", "nats-gpu{round-output-terms=0}",
             "nats-gpu{warp-rows=0}", "nats-gpu{results-in-place=0}",
-            "nats-gpu{round-state-terms=0}", "nats-gpu{state-splits=4 spread-warps=1}",
-            "nats-gpu{round-chunk-operands=1}",
-            "nats-gpu{round-chunk-operands=1 kernel-threads=gated_delta_chunk_terms:256}"]
+            "nats-gpu{round-state-terms=0}",
+            "nats-gpu{round-chunk-operands=0 kernel-threads=gated_delta_chunk_terms:512}"]
 LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
                    "nats-gpu{block-threads=1024}", "nats-gpu{warp-rows=0}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")

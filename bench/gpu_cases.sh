@@ -7,11 +7,11 @@
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 # kernel-threads sizes the outputs kernel of the op-by-op lowering: with
 # 16-bit terms (round-output-terms) that block is one warp per 16 rows; the
-# same pipeline keeps every term in f32 (round-state-terms=0 too).
+# same pipeline keeps every term in f32 (round-state-terms=0 and
+# round-chunk-operands=0 too); a kernel-threads list replaces the default's
+# (gated_delta_chunk_terms:256), so its chunk terms have block-threads.
 OTHER_PIPELINES=("nats-gpu{block-threads=1024}"
-                 "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0}"
+                 "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0 round-chunk-operands=0}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"
-                 "nats-gpu{warp-tile-m=16 mma-precision=3xtf32}" "nats-gpu{warp-rows=0}"
-                 "nats-gpu{state-splits=4 spread-warps=1}"
-                 "nats-gpu{round-chunk-operands=1 kernel-threads=gated_delta_chunk_terms:256}")
+                 "nats-gpu{warp-tile-m=16 mma-precision=3xtf32}" "nats-gpu{warp-rows=0}")
 LAYER_PIPELINES=("nats-gpu{warp-tile-m=16}" "nats-gpu{warp-rows=0}")

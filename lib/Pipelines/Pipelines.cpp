@@ -124,7 +124,6 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   gatedDelta.roundStateTerms = options.roundStateTerms;
   gatedDelta.roundChunkOperands = options.roundChunkOperands;
-  gatedDelta.stateSplits = options.stateSplits;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,
                         /*mapBlocks=*/true);
@@ -173,7 +172,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       {options.blockThreads,
        SmallVector<std::string>(options.kernelThreads.begin(),
                                 options.kernelThreads.end()),
-       options.mergePhases, options.spreadWarps}));
+       options.mergePhases}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string occupancy = llvm::formatv(

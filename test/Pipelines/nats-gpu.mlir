@@ -22,34 +22,36 @@
 // the state pass with one block per (batch, head) = 2, the outputs with one
 // block per tile again; the routed softmax's kept-chunk lists with one block
 // per (batch, router head) = 2, its attention with one block per (batch,
-// softmax head, query block) = 1·2·2; 512 threads each; the wait; and a C
-// interface. The stages' kernels are named after them (the pads and copies
+// softmax head, query block) = 1·2·2; 512 threads each but the chunk
+// terms' 256 (kernel-threads' default: two such blocks share an SM); the
+// wait; and a C interface. The stages' kernels are named after them (the pads and copies
 // keep the function's name).
 // CHECK-LABEL: llvm.func @layer_core(
 // CHECK-DAG:   %[[THREADS:.+]] = llvm.mlir.constant(512 : index) : i64
+// CHECK-DAG:   %[[HALF:.+]] = llvm.mlir.constant(256 : index) : i64
 // CHECK-DAG:   %[[FOUR:.+]] = llvm.mlir.constant(4 : index) : i64
 // CHECK-DAG:   %[[TWO:.+]] = llvm.mlir.constant(2 : index) : i64
 // CHECK-DAG:   %[[ONE:.+]] = llvm.mlir.constant(1 : index) : i64
 // CHECK:       %[[STREAM:.+]] = llvm.call @mgpuStreamCreate()
 // CHECK:       llvm.call @mgpuMemAlloc(%{{.+}}, %[[STREAM]],
-// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_chunk_terms::@gated_delta_chunk_terms blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
+// CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_chunk_terms::@gated_delta_chunk_terms blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[HALF]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @routed_softmax_lists::@routed_softmax_lists blocks in (%[[TWO]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       gpu.launch_func <%[[STREAM]] : !llvm.ptr> @routed_softmax::@routed_softmax blocks in (%[[FOUR]], %[[ONE]], %[[ONE]]) threads in (%[[THREADS]], %[[ONE]], %[[ONE]])
 // CHECK:       llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
-// The chunk-terms kernel, as PTX for Hopper: 1024 threads a block, barriers
+// The chunk-terms kernel, as PTX for Hopper: 256 threads a block, barriers
 // between the steps that the threads share, the contractions on tensor
-// cores (3xTF32: f32 data as tf32 pairs), the scratch in dynamic shared
-// memory. The other stages and the softmax kernel use the tensor cores too.
-// Its grid of 4 blocks puts one on an SM: it may have 65536 / 512
-// registers a thread (nats-gpu-blocks-per-sm).
+// cores (tf32), the scratch in dynamic shared memory. The other stages and
+// the softmax kernel use the tensor cores too. Its grid of 4 blocks puts
+// one on an SM: it may have 65536 / 256 registers a thread, at most 255
+// (nats-gpu-blocks-per-sm).
 // CHECK:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
 // CHECK-SAME:  .visible .entry gated_delta_chunk_terms(
-// CHECK-SAME:  .maxntid 512, 1, 1
-// CHECK-SAME:  .maxnreg 128
+// CHECK-SAME:  .maxntid 256, 1, 1
+// CHECK-SAME:  .maxnreg 255
 // CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32
@@ -90,7 +92,7 @@
 // LDMATRIX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 
 // kernel-threads: the outputs' kernel with 1024 threads, the others with
-// block-threads.
+// block-threads (the list replaces the default's, the chunk terms' 256).
 // KERNEL-THREADS:      gpu.binary @gated_delta_chunk_terms
 // KERNEL-THREADS-SAME: .maxntid 512, 1, 1
 // KERNEL-THREADS:      gpu.binary @gated_delta_outputs

@@ -34,7 +34,7 @@ def _tensor(shape, element_type):
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
              value_tile=0, round_output_terms=False, round_state_terms=False,
-             round_chunk_operands=False, state_splits=1):
+             round_chunk_operands=False):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -64,7 +64,7 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
                 f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
                 f"round-state-terms={int(round_state_terms)} "
-                f"round-chunk-operands={int(round_chunk_operands)} state-splits={state_splits}}}), "
+                f"round-chunk-operands={int(round_chunk_operands)}}}), "
                 f"nats-cpu)")
 
 
@@ -182,18 +182,13 @@ def test_without_l2norm(measured, T, C, tile_size, has_state):
         check(measured, module, inputs, C, qk_l2norm=False)
 
 
-# The state's columns in groups of 3, 4 or 6 (V = 12) are separate
-# iterations; 5 does not divide V and leaves them whole. The state pass's
-# products as 2 or 4 products over slices of K and of the tile's rows,
-# summed after; 3 divides neither (K = 8, tiles of 32) and leaves them whole.
-@pytest.mark.parametrize("option, value", [("value_tile", 3), ("value_tile", 4),
-                                           ("value_tile", 6), ("value_tile", 5),
-                                           ("state_splits", 2), ("state_splits", 4),
-                                           ("state_splits", 3)])
-def test_state_pass_options(measured, option, value):
+@pytest.mark.parametrize("value_tile", [3, 4, 6, 5])
+def test_value_tiles(measured, value_tile):
+    """The state's columns in groups of 3, 4 or 6 (V = 12) are separate
+    iterations; 5 does not divide V and leaves them whole."""
     T, C = 70, 16
-    module = compiled(T, C, 32, **{option: value})
-    rng = np.random.default_rng(value)
+    module = compiled(T, C, 32, value_tile=value_tile)
+    rng = np.random.default_rng(value_tile)
     for i, kind in enumerate(ROUTES):
         inputs = make(T, C, seed=300 + i)
         inputs["route"] = route_of(kind, T, C, rng)

@@ -94,13 +94,21 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<int64_t> blockThreads{*this, "block-threads",
                                llvm::cl::desc("threads per thread block"),
                                llvm::cl::init(512)};
+  // gated_delta_chunk_terms:256: with round-chunk-operands its block's
+  // tiles take 105 KB at head dim 128 (79 registers a thread at 256
+  // threads), so two blocks of 256 threads share an SM where one of 512
+  // did. On an H100 (run 70, docs/benchmarks.md) the chunk terms took
+  // 0.78-0.84x as long at head dims 64 and 128 and the op 0.87-0.95x; at
+  // 256 (154 KB, one block an SM either way) 1.15x and 1.05x.
   ListOption<std::string> kernelThreads{
       *this, "kernel-threads",
       llvm::cl::desc("name:threads entries: the threads of the named "
                      "kernel (e.g. gated_delta_outputs with "
                      "round-output-terms=0: with 16-bit terms it is one "
                      "warp per 16 rows), instead of block-threads "
-                     "(nats-map-foralls-to-gpu)")};
+                     "(nats-map-foralls-to-gpu); a list given replaces "
+                     "the default one"),
+      llvm::cl::list_init<std::string>({"gated_delta_chunk_terms:256"})};
   // 0: 8, 16, 32 or 64 columns a block, whichever takes the fewest waves of
   // blocks by a measured cost (nats-fuse-gated-delta's sm-count). On the
   // H100 (run 50, docs/benchmarks.md) 32 against 16 took the state pass
@@ -219,10 +227,14 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
   Option<bool> roundStateTerms{*this, "round-state-terms",
                                llvm::cl::desc(kRoundStateTermsDesc),
                                llvm::cl::init(true)};
-  // Off until measured on the GPU.
+  // On: the chunk terms' tiles in 16 bits take 105 KB instead of 155 KB a
+  // block at head dim 128, which lets two blocks share an SM (with
+  // kernel-threads' gated_delta_chunk_terms:256). By itself (run 70, H100)
+  // the op takes 0.98-1.00x as long at head dims 64 and 128, 0.975x at
+  // 256.
   Option<bool> roundChunkOperands{*this, "round-chunk-operands",
                                   llvm::cl::desc(kRoundChunkOperandsDesc),
-                                  llvm::cl::init(false)};
+                                  llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "
@@ -292,22 +304,6 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "between them where their memory accesses do not "
                      "conflict (nats-map-foralls-to-gpu)"),
       llvm::cl::init(true)};
-  // Off until measured: with state-splits, the partial products of a phase
-  // on warps of their own.
-  Option<bool> spreadWarps{
-      *this, "spread-warps",
-      llvm::cl::desc("a warp forall sharing a phase with warp foralls "
-                     "before it starts at the warp after theirs "
-                     "(nats-map-foralls-to-gpu)"),
-      llvm::cl::init(false)};
-  // 1 until measured: the state pass's products run on 2-8 of a block's 16
-  // warps (run 68's profile, docs/benchmarks.md).
-  Option<int64_t> stateSplits{
-      *this, "state-splits",
-      llvm::cl::desc("each of the gated delta rule's state-pass products "
-                     "as this many products over slices of its reduction, "
-                     "summed after (nats-fuse-gated-delta)"),
-      llvm::cl::init(1)};
   // On: alone, the routed softmax 13.2 -> 10.3 ms and the state pass 0.280
   // -> 0.242 ms (run 29).
   Option<bool> ldmatrix{

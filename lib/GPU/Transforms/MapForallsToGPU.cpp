@@ -128,9 +128,6 @@ struct BlockMapper {
   int64_t blockThreads;
   /// Whether foralls without conflicts share a phase (merge-phases).
   bool mergePhases;
-  /// Whether a warp forall that shares a phase with the warp foralls before
-  /// it starts at the warp after theirs (spread-warps).
-  bool spreadWarps;
   Value threadId;
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
@@ -185,9 +182,9 @@ struct BlockMapper {
   }
 
   /// A warp forall becomes a loop over its iterations, one per warp at a
-  /// time, iteration i on warp (firstWarp + i) mod warps; every lane of the
-  /// warp runs it (its body is lane-level code from nats-gpu-mma-sync).
-  FailureOr<scf::ForOp> mapWarps(scf::ForallOp forall, int64_t firstWarp) {
+  /// time; every lane of the warp runs it (its body is lane-level code from
+  /// nats-gpu-mma-sync).
+  FailureOr<scf::ForOp> mapWarps(scf::ForallOp forall) {
     if (blockThreads % kWarpSize != 0)
       return forall.emitOpError("needs block-threads to be a multiple of ")
              << kWarpSize << ", got " << blockThreads;
@@ -198,20 +195,10 @@ struct BlockMapper {
                                 "nats-gpu-mma-sync before mapping warps");
     Location loc = forall.getLoc();
     rewriter.setInsertionPoint(forall);
-    auto constant = [&](int64_t value) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, value);
-    };
-    int64_t warps = blockThreads / kWarpSize;
-    int64_t shift = firstWarp % warps;
-    Value warp = arith::DivUIOp::create(rewriter, loc, threadId,
-                                        constant(kWarpSize));
-    // Warp w runs the iterations i ≡ w − shift (mod warps).
-    if (shift != 0)
-      warp = arith::RemUIOp::create(
-          rewriter, loc,
-          arith::AddIOp::create(rewriter, loc, warp, constant(warps - shift)),
-          constant(warps));
-    return mapOntoLoop(forall, warp, warps);
+    Value warp = arith::DivUIOp::create(
+        rewriter, loc, threadId,
+        arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
+    return mapOntoLoop(forall, warp, blockThreads / kWarpSize);
   }
 
   /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
@@ -282,25 +269,19 @@ struct BlockMapper {
     // query blocks) run in sequence.
     SmallVector<scf::ForallOp> foralls;
     body->walk([&](scf::ForallOp forall) { foralls.push_back(forall); });
-    // With spread-warps, the warp after those the phase's warp foralls so
-    // far take.
-    int64_t nextWarp = 0;
     for (scf::ForallOp forall : foralls) {
       if ((isThreadForall(forall) || isWarpForall(forall)) &&
           !forall.isNormalized())
         return forall.emitOpError("needs normalized bounds (from 0 by 1)");
       bool keepBarrier = !withoutBarrier.contains(forall);
       if (isThreadForall(forall)) {
-        nextWarp = 0;
         scf::ForOp loop = mapOntoLoop(forall, threadId, blockThreads);
         if (!keepBarrier)
           unordered.push_back(loop);
         continue;
       }
       if (isWarpForall(forall)) {
-        int64_t firstWarp = spreadWarps && !keepBarrier ? nextWarp : 0;
-        nextWarp = firstWarp + getTripCount(forall);
-        FailureOr<scf::ForOp> loop = mapWarps(forall, firstWarp);
+        FailureOr<scf::ForOp> loop = mapWarps(forall);
         if (failed(loop))
           return failure();
         if (!keepBarrier)
@@ -583,7 +564,7 @@ struct NatsMapForallsToGPUPass
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter, threads, mergePhases, spreadWarps,
+      BlockMapper mapper{rewriter, threads, mergePhases,
                          launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }

@@ -8,8 +8,6 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WK
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-chunk-operands=1" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=CHUNK
-// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 state-splits=2" --cse \
-// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SPLIT
 
 // value-tile=4: V = 16 in groups of 4, a third dim of the state pass's
 // forall; each iteration reads its columns of U₀ and of the initial state
@@ -65,33 +63,6 @@
 // CHUNK-NEXT: ^bb0
 // CHUNK-NEXT: arith.extf %{{.+}} : bf16 to f32
 // CHUNK: linalg.generic {{.*}} ins(%{{.+}}, %[[KW]] : tensor<32x32xf32>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
-// With state-splits=2, U = U₀ + (−W) S is two products over halves of K
-// (into zero fills), added to the copy of U₀; S' = d S + K_cᵀ U two over
-// halves of the tile's rows, added to the decayed state in place.
-// SPLIT-LABEL: func.func @gated_delta
-// SPLIT: scf.for {{.+}} iter_args(%[[S:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<8x16xf32>, tensor<2x32x16xf32>, tensor<2x8x16xf32>)
-// SPLIT: %[[W:.+]] = tensor.extract_slice %{{.+}} [1, 1, 1, 32, 8]
-// SPLIT: %[[KC:.+]] = tensor.extract_slice %{{.+}} [1, 1, 1, 32, 8]
-// SPLIT: %[[D:.+]] = tensor.extract
-// SPLIT: %[[U0:.+]] = linalg.copy
-// SPLIT: %[[W0:.+]] = tensor.extract_slice %[[W]][0, 0] [32, 4]
-// SPLIT: %[[S0:.+]] = tensor.extract_slice %[[S]][0, 0] [4, 16]
-// SPLIT: %[[P0:.+]] = linalg.generic {{.*}} ins(%[[W0]], %[[S0]] : tensor<32x4xf32>, tensor<4x16xf32>)
-// SPLIT: %[[W1:.+]] = tensor.extract_slice %[[W]][0, 4] [32, 4]
-// SPLIT: %[[S1:.+]] = tensor.extract_slice %[[S]][4, 0] [4, 16]
-// SPLIT: %[[P1:.+]] = linalg.generic {{.*}} ins(%[[W1]], %[[S1]] : tensor<32x4xf32>, tensor<4x16xf32>)
-// SPLIT: %[[U:.+]] = linalg.generic {{.*}} ins(%[[P0]], %[[P1]] : tensor<32x16xf32>, tensor<32x16xf32>) outs(%[[U0]] : tensor<32x16xf32>)
-// SPLIT: %[[K0:.+]] = tensor.extract_slice %[[KC]][0, 0] [16, 8]
-// SPLIT: %[[UA:.+]] = tensor.extract_slice %[[U]][0, 0] [16, 16]
-// SPLIT: %[[Q0:.+]] = linalg.generic {{.*}} ins(%[[K0]], %[[UA]] : tensor<16x8xf32>, tensor<16x16xf32>)
-// SPLIT: %[[K1:.+]] = tensor.extract_slice %[[KC]][16, 0] [16, 8]
-// SPLIT: %[[UB:.+]] = tensor.extract_slice %[[U]][16, 0] [16, 16]
-// SPLIT: %[[Q1:.+]] = linalg.generic {{.*}} ins(%[[K1]], %[[UB]] : tensor<16x8xf32>, tensor<16x16xf32>)
-// SPLIT: linalg.generic {{.*}} ins(%[[Q0]], %[[Q1]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[S]] : tensor<8x16xf32>)
-// SPLIT: ^bb0(%[[A:.+]]: f32, %[[B:.+]]: f32, %[[X:.+]]: f32):
-// SPLIT-NEXT: %[[XD:.+]] = arith.mulf %[[D]], %[[X]]
-// SPLIT-NEXT: %[[T:.+]] = arith.addf %[[XD]], %[[A]]
-// SPLIT-NEXT: arith.addf %[[T]], %[[B]]
 // ROUND-LABEL: func.func @gated_delta
 // ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // ROUND: scf.forall ({{.+}}) in (2, 4) shared_outs({{.+}}) -> (tensor<2x4x2x32x16xbf16>, tensor<2x4x2x8x16xbf16>, tensor<2x4x8x16xf32>)

@@ -528,12 +528,6 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     do), unless both are thread foralls over the same iterations that
     access it at the same slices of their induction variables, so that one
     thread runs both accesses of each element, in order.
-    A warp forall's iteration i runs on warp i mod warps; with
-    `spread-warps`, one that shares a phase with warp foralls before it
-    starts at the warp after theirs (iteration i on warp (f + i) mod warps,
-    f the iterations of those before): independent warp tiles of one phase
-    (the partial products of a split reduction) then run side by side
-    instead of on the same first warps in turn.
     A `#gpu.thread` forall outside any block forall, and a `memref.copy`,
     outside any block forall become a launch of their own over
     ceil(iterations / block-threads) blocks, one iteration (element) per
@@ -553,9 +547,6 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     Option<"mergePhases", "merge-phases", "bool", "false",
            "no barrier between two foralls in a row that touch no memory "
            "in conflict">,
-    Option<"spreadWarps", "spread-warps", "bool", "false",
-           "a warp forall sharing a phase with warp foralls before it starts "
-           "at the warp after theirs">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -96,8 +96,6 @@ struct Sizes {
   /// right-hand sides of −W and U₀): f32, or the inputs' type with
   /// round-chunk-operands.
   Type chunkOperands;
-  /// The partial products each of the state pass's products is split into.
-  int64_t splits;
 };
 
 /// The state-free terms of every tile (stage 1), indexed [batch, head,
@@ -156,10 +154,6 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     s.chunkOperands =
         options.roundChunkOperands ? qType.getElementType()
                                    : rewriter.getF32Type();
-    s.splits = options.stateSplits > 1 && s.keyDim % options.stateSplits == 0 &&
-                       s.tile % options.stateSplits == 0
-                   ? options.stateSplits
-                   : 1;
 
     ChunkTerms terms = buildChunkTerms(rewriter, op, s);
     auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
@@ -343,45 +337,18 @@ private:
                                   {1, 1, 1, L, K}, 3);
           Value decay = tensor::ExtractOp::create(nb, nloc, terms.decay,
                                                   ValueRange{b, h, n});
-          auto decayed = [&](OpBuilder &mb, Location l, Value x) -> Value {
-            return arith::MulFOp::create(mb, l, decay, x);
-          };
-          // U = U₀ + (−W) S: the tile's writes corrected for the state;
-          // S' = d S + K_cᵀ U: the state decays, then the linear chunks'
-          // writes add to it (K_c's rows of kept chunks are zero: they only
-          // decay it).
-          Value u, next;
-          if (s.splits == 1) {
-            // Each one product, accumulated onto a copy of U₀ and onto the
-            // state decayed in place.
-            u = body.matmulAdd(negW, state, body.copy(u0));
-            Value decayedState = body.update(
-                state, {}, [&](OpBuilder &mb, Location l, Value x, ValueRange) {
-                  return decayed(mb, l, x);
-                });
-            next = body.matmulAdd(kCommit, u, decayedState,
-                                  /*transposeA=*/true);
-          } else {
-            // Each the sum of products over slices of its reduction, added
-            // to U₀ and to the decayed state in place.
-            auto sum = [](OpBuilder &mb, Location l, Value first,
-                          ValueRange parts) {
-              for (Value part : parts)
-                first = arith::AddFOp::create(mb, l, first, part);
-              return first;
-            };
-            Value u0Copy = body.copy(u0);
-            u = body.update(u0Copy,
-                            splitProducts(body, negW, state, s.splits,
-                                          /*transposeA=*/false),
-                            sum);
-            next = body.update(
-                state,
-                splitProducts(body, kCommit, u, s.splits, /*transposeA=*/true),
-                [&](OpBuilder &mb, Location l, Value x, ValueRange parts) {
-                  return sum(mb, l, decayed(mb, l, x), parts);
-                });
-          }
+          // U = U₀ + (−W) S: the tile's writes corrected for the state,
+          // one product accumulated onto a copy of U₀.
+          Value u = body.matmulAdd(negW, state, body.copy(u0));
+          // S' = d S + K_cᵀ U: the state decays in place, then the linear
+          // chunks' writes accumulate onto it (K_c's rows of kept chunks
+          // are zero: they only decay it).
+          Value decayed =
+              body.update(state, [&](OpBuilder &mb, Location l, Value x) {
+                return arith::MulFOp::create(mb, l, decay, x);
+              });
+          Value next =
+              body.matmulAdd(kCommit, u, decayed, /*transposeA=*/true);
           scf::YieldOp::create(nb, nloc,
                                ValueRange{next, insert(u, carried[1], L), started});
         });
@@ -394,29 +361,6 @@ private:
     insertInParallel(rewriter, loc, loop.getResult(0), shared[2],
                      {b, h, zero, c0}, {1, 1, K, C});
     return {forall.getResult(0), forall.getResult(1), forall.getResult(2)};
-  }
-
-  /// op(A) · B as `splits` products over equal slices of the reduction
-  /// (A's columns, or its rows with `transposeA`, and B's rows).
-  static SmallVector<Value> splitProducts(TileBuilder &tb, Value a,
-                                          Value bMatrix, int64_t splits,
-                                          bool transposeA) {
-    OpBuilder &b = tb.builder();
-    Location loc = tb.location();
-    ArrayRef<int64_t> aShape = cast<RankedTensorType>(a.getType()).getShape();
-    int64_t columns = cast<RankedTensorType>(bMatrix.getType()).getDimSize(1);
-    int64_t part = aShape[transposeA ? 0 : 1] / splits;
-    OpFoldResult zero = b.getIndexAttr(0);
-    SmallVector<Value> products;
-    for (int64_t i = 0; i < splits; ++i) {
-      OpFoldResult at = b.getIndexAttr(i * part);
-      Value aPart = transposeA
-                        ? sliceOf(b, loc, a, {at, zero}, {part, aShape[1]}, 0)
-                        : sliceOf(b, loc, a, {zero, at}, {aShape[0], part}, 0);
-      Value bPart = sliceOf(b, loc, bMatrix, {at, zero}, {part, columns}, 0);
-      products.push_back(tb.matmul(aPart, bPart, transposeA));
-    }
-    return products;
   }
 
   /// Stage 3: O = Q_γ S + P U, one iteration per tile; o in the input type.
@@ -815,7 +759,7 @@ struct NatsFuseGatedDeltaPass
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(
         patterns, {tileSize, valueTile, smCount, roundOutputTerms,
-                   roundStateTerms, roundChunkOperands, stateSplits});
+                   roundStateTerms, roundChunkOperands});
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "

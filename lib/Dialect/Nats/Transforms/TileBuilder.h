@@ -123,23 +123,18 @@ public:
         .getResult(0);
   }
 
-  /// `tensor` with each element x replaced by body(x, the elements of
-  /// `inputs` (same shape) at its index), as the output of the op that
-  /// computes it: it can be updated in place.
-  Value update(Value tensor, ValueRange inputs,
-               function_ref<Value(OpBuilder &, Location, Value, ValueRange)>
-                   body) {
+  /// `tensor` with each element x replaced by body(x), as the output of
+  /// the op that computes it: it can be updated in place.
+  Value update(Value tensor,
+               function_ref<Value(OpBuilder &, Location, Value)> body) {
     auto type = cast<RankedTensorType>(tensor.getType());
     SmallVector<utils::IteratorType> iterators(type.getRank(),
                                                utils::IteratorType::parallel);
-    SmallVector<AffineMap> maps(inputs.size() + 1,
-                                b.getMultiDimIdentityMap(type.getRank()));
     return linalg::GenericOp::create(
-               b, loc, type, inputs, tensor, maps, iterators,
+               b, loc, type, ValueRange{}, tensor,
+               {b.getMultiDimIdentityMap(type.getRank())}, iterators,
                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 linalg::YieldOp::create(
-                     nb, nloc,
-                     body(nb, nloc, args.back(), args.drop_back()));
+                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0]));
                })
         .getResult(0);
   }

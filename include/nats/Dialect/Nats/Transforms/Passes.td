@@ -103,16 +103,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     multiplies them: half the bytes, the sums still in f32. With
     `round-state-terms`, so are −W and K_c (FLA's w and k), which the state
     pass reads at every step, again for every group of state columns: its
-    products then take them as 16-bit operands. With `round-chunk-operands`, the
-    chunk terms' own operands are: the normalized q̂ and k̂ and the
-    right-hand sides diag(β)(K⊙e^γ) and diag(β)V of −W and U₀ (FLA's
-    l2norm and recompute_w_u keep them so), which halves the tiles a GPU
-    block holds for stage 1. With `state-splits` = n
-    (dividing K and the tile), each of the state pass's two products is n
-    products over slices of its reduction (K for U, the tile's rows for
-    S'), summed into U₀ and into the decayed state after: n independent,
-    n times shallower products, which a GPU block can run on more warps at
-    once (`nats-map-foralls-to-gpu`'s `spread-warps`).
+    products then take them as 16-bit operands. With
+    `round-chunk-operands`, so are the chunk terms' own operands: the
+    normalized q̂ and k̂ and the right-hand sides diag(β)(K⊙e^γ) and
+    diag(β)V of −W and U₀ (FLA's l2norm and recompute_w_u keep them so),
+    which halves the tiles a GPU block holds for stage 1.
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
@@ -147,10 +142,6 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     Option<"roundChunkOperands", "round-chunk-operands", "bool", "false",
            "keep q̂, k̂ and the right-hand sides of −W and U₀ in the "
            "inputs' element type">,
-    Option<"stateSplits", "state-splits", "int64_t", "1",
-           "compute each of the state pass's two products as this many "
-           "products over slices of its reduction, summed after (where it "
-           "divides K and the tile)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

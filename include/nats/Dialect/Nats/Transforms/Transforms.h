@@ -25,7 +25,7 @@ void populateNatsSplitBranchesPatterns(RewritePatternSet &patterns,
 
 /// Lowers `nats.gated_delta` to the chunked WY/UT form, as `options` say
 /// (see NatsFuseGatedDeltaPass: the tile size, the state pass's columns an
-/// iteration, the 16-bit terms, the state pass's split products).
+/// iteration, the 16-bit terms).
 void populateNatsFuseGatedDeltaPatterns(
     RewritePatternSet &patterns, const NatsFuseGatedDeltaPassOptions &options,
     PatternBenefit benefit = 1);
