@@ -472,8 +472,8 @@ private:
 
     // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors), in the
     // chunk operands' type. The tile is read twice (its squares' sum, then
-    // the scaling) from a copy in the inputs' own type: one staged copy
-    // where a GPU block would otherwise load each element and widen it.
+    // the scaling) from a copy in the inputs' own type, widened where read:
+    // in a GPU block, half the shared memory of an f32 copy.
     auto normalized = [&](Value x, double scale) {
       Value tileCopy = tb.copy(x);
       Value sumSq = op.getQkL2norm()
