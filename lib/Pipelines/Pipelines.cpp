@@ -41,10 +41,12 @@ struct EmitCInterfacePass
   }
 };
 
-/// The CPU's gated delta rule: one state pass iteration per (batch, head),
-/// all of the state's columns.
-NatsFuseGatedDeltaPassOptions
-cpuGatedDeltaOptions(const NatsPipelineOptions &options) {
+/// The gated delta rule's lowering as either pipeline's options say: its
+/// tile and which terms it stores in 16 bits. The state pass's columns are
+/// left to the caller (on the CPU one iteration per (batch, head), all of
+/// the state's columns).
+template <typename Options>
+NatsFuseGatedDeltaPassOptions gatedDeltaOptions(const Options &options) {
   NatsFuseGatedDeltaPassOptions gatedDelta;
   gatedDelta.tileSize = options.tileSize;
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
@@ -78,13 +80,13 @@ void mlir::nats::addNatsToLinalgPasses(
 
 void mlir::nats::buildNatsToLinalgPipeline(OpPassManager &pm,
                                            const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, cpuGatedDeltaOptions(options), options.blockSize,
+  addNatsToLinalgPasses(pm, gatedDeltaOptions(options), options.blockSize,
                         NatsTiling::HybridTiles, options.fuseElementwise);
 }
 
 void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                                       const NatsPipelineOptions &options) {
-  addNatsToLinalgPasses(pm, cpuGatedDeltaOptions(options), options.blockSize,
+  addNatsToLinalgPasses(pm, gatedDeltaOptions(options), options.blockSize,
                         NatsTiling::HybridTiles, options.fuseElementwise);
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   addTextual(pm, "one-shot-bufferize{bufferize-function-boundaries "
@@ -117,13 +119,9 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // delta rule; B·R for the routed softmax's kept-chunk lists and
   // B·Hs·(query blocks) for its attention.
   // value-tile=0: the state pass's width by the grid.
-  NatsFuseGatedDeltaPassOptions gatedDelta;
-  gatedDelta.tileSize = options.tileSize;
+  NatsFuseGatedDeltaPassOptions gatedDelta = gatedDeltaOptions(options);
   gatedDelta.valueTile = options.valueTile;
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
-  gatedDelta.roundOutputTerms = options.roundOutputTerms;
-  gatedDelta.roundStateTerms = options.roundStateTerms;
-  gatedDelta.roundChunkOperands = options.roundChunkOperands;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,
                         /*mapBlocks=*/true);

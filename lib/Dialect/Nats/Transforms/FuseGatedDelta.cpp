@@ -145,15 +145,13 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     else if (options.valueTile > 0 && options.valueTile < s.valueDim &&
              s.valueDim % options.valueTile == 0)
       s.columns = options.valueTile;
-    s.outputTerms =
-        options.roundOutputTerms ? qType.getElementType()
-                                 : rewriter.getF32Type();
-    s.stateTerms =
-        options.roundStateTerms ? qType.getElementType()
-                                : rewriter.getF32Type();
-    s.chunkOperands =
-        options.roundChunkOperands ? qType.getElementType()
-                                   : rewriter.getF32Type();
+    // The inputs' element type where the option rounds the terms to it.
+    auto storage = [&](bool rounded) -> Type {
+      return rounded ? qType.getElementType() : rewriter.getF32Type();
+    };
+    s.outputTerms = storage(options.roundOutputTerms);
+    s.stateTerms = storage(options.roundStateTerms);
+    s.chunkOperands = storage(options.roundChunkOperands);
 
     ChunkTerms terms = buildChunkTerms(rewriter, op, s);
     auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
