@@ -18,8 +18,10 @@ class OpPassManager;
 
 namespace nats {
 
-/// The options every nats pipeline has: how the nats ops are tiled.
-template <typename Derived>
+/// The options every nats pipeline has: how the nats ops are tiled, and
+/// which of the gated delta rule's terms are stored in the inputs' 16-bit
+/// type (all or none by default: `RoundTerms`).
+template <typename Derived, bool RoundTerms>
 struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   template <typename T>
   using Option = typename PassPipelineOptions<Derived>::template Option<T>;
@@ -36,45 +38,53 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
                      "between barriers, on the H100 0.88-1.08x the "
                      "gated delta rule's time (run 57)"),
       llvm::cl::init(false)};
+  // Off on the CPU: there f32 terms cost nothing but memory. On for the GPU
+  // (H100, docs/benchmarks.md). round-output-terms: the outputs stage then
+  // runs on warp rows (the terms are its 16-bit tensor-core tiles): run 53,
+  // the outputs kernel 2x faster at head dim 128 (1x8192x96x128 0.852 ->
+  // 0.427 ms) and 6x at 256 (5.95 -> 1.00), the state pass up to 9% slower
+  // (its 16-bit stores), the op 4-32% faster on M1 and M2's H = 32, as fast
+  // at H = 8; peak memory 13-34% lower. round-state-terms: the state pass
+  // reads −W and K_c again for every group of state columns at every step;
+  // in 16 bits (run 65) it takes 0.69-0.94x as long on M1 and M2, the op
+  // 0.89-0.98x, peak memory 13-18% lower. round-chunk-operands: the chunk
+  // terms' tiles take 105 KB instead of 155 KB a block at head dim 128,
+  // which lets two blocks share an SM (with kernel-threads'
+  // gated_delta_chunk_terms:256); by itself (run 70) the op takes
+  // 0.98-1.00x as long at head dims 64 and 128, 0.975x at 256.
+  Option<bool> roundOutputTerms{
+      *this, "round-output-terms",
+      llvm::cl::desc("store the gated delta rule's terms that only its "
+                     "outputs stage reads (Q_γ, P, U, the tiles' start "
+                     "states) in the inputs' element type where that is "
+                     "bf16 or f16, as FLA does (nats-fuse-gated-delta)"),
+      llvm::cl::init(RoundTerms)};
+  Option<bool> roundStateTerms{
+      *this, "round-state-terms",
+      llvm::cl::desc("store the gated delta rule's −W and K_c, which its "
+                     "state pass reads at every step, in the inputs' element "
+                     "type where that is bf16 or f16, as FLA stores w and k "
+                     "(nats-fuse-gated-delta)"),
+      llvm::cl::init(RoundTerms)};
+  Option<bool> roundChunkOperands{
+      *this, "round-chunk-operands",
+      llvm::cl::desc("keep the gated delta rule's chunk-terms operands (the "
+                     "normalized q and k, the right-hand sides of W and U0) "
+                     "in the inputs' element type where that is bf16 or f16, "
+                     "as FLA's l2norm and recompute_w_u keep them "
+                     "(nats-fuse-gated-delta)"),
+      llvm::cl::init(RoundTerms)};
 };
 
-/// The description of both pipelines' round-output-terms.
-inline constexpr const char *kRoundOutputTermsDesc =
-    "store the gated delta rule's terms that only its outputs stage reads "
-    "(Q_γ, P, U, the tiles' start states) in the inputs' element type where "
-    "that is bf16 or f16, as FLA does (nats-fuse-gated-delta)";
-
-/// The description of both pipelines' round-state-terms.
-inline constexpr const char *kRoundStateTermsDesc =
-    "store the gated delta rule's −W and K_c, which its state pass reads at "
-    "every step, in the inputs' element type where that is bf16 or f16, as "
-    "FLA stores w and k (nats-fuse-gated-delta)";
-
-/// The description of both pipelines' round-chunk-operands.
-inline constexpr const char *kRoundChunkOperandsDesc =
-    "keep the gated delta rule's chunk-terms operands (the normalized q and "
-    "k, the right-hand sides of W and U0) in the inputs' element type where "
-    "that is bf16 or f16, as FLA's l2norm and recompute_w_u keep them "
-    "(nats-fuse-gated-delta)";
-
-struct NatsPipelineOptions : NatsLoweringOptions<NatsPipelineOptions> {
-  // Off: on the CPU the f32 terms cost nothing but memory.
-  Option<bool> roundOutputTerms{*this, "round-output-terms",
-                                llvm::cl::desc(kRoundOutputTermsDesc),
-                                llvm::cl::init(false)};
-  Option<bool> roundStateTerms{*this, "round-state-terms",
-                               llvm::cl::desc(kRoundStateTermsDesc),
-                               llvm::cl::init(false)};
-  Option<bool> roundChunkOperands{*this, "round-chunk-operands",
-                                  llvm::cl::desc(kRoundChunkOperandsDesc),
-                                  llvm::cl::init(false)};
-};
+struct NatsPipelineOptions
+    : NatsLoweringOptions<NatsPipelineOptions, /*RoundTerms=*/false> {};
 
 /// The CUDA toolkit found when nats was built, or "" (MLIR then looks at
 /// $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT).
 std::string defaultCudaPath();
 
-struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
+struct NatsGPUPipelineOptions
+    : NatsLoweringOptions<NatsGPUPipelineOptions, /*RoundTerms=*/true> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("the GPU to compile for"),
                            llvm::cl::init("sm_90a")};
@@ -211,30 +221,6 @@ struct NatsGPUPipelineOptions : NatsLoweringOptions<NatsGPUPipelineOptions> {
                      "ahead into a second pair of buffers "
                      "(nats-gpu-warp-rows' prefetch)"),
       llvm::cl::init(false)};
-  // On: with 16-bit terms the outputs stage runs on warp rows (the
-  // terms are its 16-bit tensor-core tiles): on an H100 (docs/benchmarks.md,
-  // run 53) the outputs kernel 2x faster at head dim 128 (1x8192x96x128
-  // 0.852 -> 0.427 ms) and 6x at 256 (5.95 -> 1.00), the state pass up to
-  // 9% slower (its 16-bit stores), the op 4-32% faster on M1 and M2's H =
-  // 32, as fast at H = 8; peak memory 13-34% lower.
-  Option<bool> roundOutputTerms{*this, "round-output-terms",
-                                llvm::cl::desc(kRoundOutputTermsDesc),
-                                llvm::cl::init(true)};
-  // On: the state pass reads −W and K_c again for every group of state
-  // columns at every step; in 16 bits (run 65, H100, docs/benchmarks.md)
-  // it takes 0.69-0.94x as long on M1 and M2, the op 0.89-0.98x, peak
-  // memory 13-18% lower.
-  Option<bool> roundStateTerms{*this, "round-state-terms",
-                               llvm::cl::desc(kRoundStateTermsDesc),
-                               llvm::cl::init(true)};
-  // On: the chunk terms' tiles in 16 bits take 105 KB instead of 155 KB a
-  // block at head dim 128, which lets two blocks share an SM (with
-  // kernel-threads' gated_delta_chunk_terms:256). By itself (run 70, H100)
-  // the op takes 0.98-1.00x as long at head dims 64 and 128, 0.975x at
-  // 256.
-  Option<bool> roundChunkOperands{*this, "round-chunk-operands",
-                                  llvm::cl::desc(kRoundChunkOperandsDesc),
-                                  llvm::cl::init(true)};
   Option<bool> mma{
       *this, "mma",
       llvm::cl::desc("run the f32 contractions that fit on tensor cores "
