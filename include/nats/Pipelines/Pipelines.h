@@ -51,7 +51,10 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   // terms' tiles take 105 KB instead of 155 KB a block at head dim 128,
   // which lets two blocks share an SM (with kernel-threads'
   // gated_delta_chunk_terms:256); by itself (run 70) the op takes
-  // 0.98-1.00x as long at head dims 64 and 128, 0.975x at 256.
+  // 0.98-1.00x as long at head dims 64 and 128, 0.975x at 256. With T in
+  // 16 bits too, the chunk terms' products are all of two 16-bit operands,
+  // which nats-gpu-mma-sync multiplies as they are (m16n8k16): the chunk
+  // terms 0.89-0.93x, their state pass 0.93-0.95x (run 74).
   Option<bool> roundOutputTerms{
       *this, "round-output-terms",
       llvm::cl::desc("store the gated delta rule's terms that only its "
@@ -69,10 +72,10 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   Option<bool> roundChunkOperands{
       *this, "round-chunk-operands",
       llvm::cl::desc("keep the gated delta rule's chunk-terms operands (the "
-                     "normalized q and k, the right-hand sides of W and U0) "
-                     "in the inputs' element type where that is bf16 or f16, "
-                     "as FLA's l2norm and recompute_w_u keep them "
-                     "(nats-fuse-gated-delta)"),
+                     "normalized q and k, T = (I + A)^-1, the right-hand "
+                     "sides of W and U0) in the inputs' element type where "
+                     "that is bf16 or f16, as FLA's l2norm, solve_tril and "
+                     "recompute_w_u keep them (nats-fuse-gated-delta)"),
       llvm::cl::init(RoundTerms)};
 };
 

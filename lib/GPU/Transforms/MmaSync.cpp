@@ -29,6 +29,16 @@
 // lane's two elements of a row are adjacent: where k is an operand's
 // contiguous dimension and the pair is provably 8-byte aligned, one 64-bit
 // load reads both (half the shared-memory instructions).
+// Where A and B are of one 16-bit type (tiles the gated delta rule stores
+// in 16 bits) and the depth a multiple of 16, a step is one m16n8k16 MMA
+// on the operands as they are, whatever the precision: a product of two
+// 16-bit floats is exact in f32, as it is in tf32 (half the MMAs and none
+// of the rounding; the sums' order differs). Their fragments come from
+// ldmatrix.x4 of 16-bit elements where the operand is in shared memory
+// with 16-byte aligned rows (.trans where k is not its contiguous
+// dimension), else from 32-bit loads of a lane's k pairs.
+// Elsewhere 16-bit operands are widened as loaded (exact in tf32: no
+// rounding, and no low part for 3xTF32).
 // With ldmatrix, where A is k-contiguous in shared memory with 16-byte
 // aligned rows, one ldmatrix.x4 reads a lane's whole A fragment: it loads
 // four 8 × 4 matrices of 32-bit elements and gives lane 4·g + t element
@@ -96,6 +106,11 @@ public:
     OpOperand *c = op.getDpsInitOperand(0);
     SmallVector<int64_t> sizes = op.getStaticLoopRanges();
     int64_t tilesM = sizes[loops.m] / kMmaM, tilesN = sizes[loops.n] / kMmaN;
+    int64_t depth = sizes[loops.k];
+    Type aElement = elementType(a);
+    native = aElement == elementType(bOp) &&
+             aElement.getIntOrFloatBitWidth() == 16 &&
+             depth % (2 * kMmaK) == 0;
     chooseLoads(lane);
 
     // Per MMA tile (i, j), (m, n) of the first of each of its two pairs of
@@ -132,13 +147,23 @@ public:
         accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
-    int64_t depth = sizes[loops.k];
     // A depth that is no multiple of 16 keeps tf32 steps with bf16.
     bool bf16Steps = bf16 && depth % (2 * kMmaK) == 0;
     auto loop = scf::ForOp::create(
-        b, loc, index(0), index(depth), index(bf16Steps ? 2 * kMmaK : kMmaK),
-        accs, [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
+        b, loc, index(0), index(depth),
+        index(native || bf16Steps ? 2 * kMmaK : kMmaK), accs,
+        [&](OpBuilder &, Location, Value k0, ValueRange iterArgs) {
           SmallVector<Value> sums(iterArgs);
+          if (native) {
+            Fragments step = loadNativeFragments(k0, tilesM, tilesN);
+            for (int64_t i = 0; i < tilesM; ++i)
+              for (int64_t j = 0; j < tilesN; ++j) {
+                Value &sum = sums[i * tilesN + j];
+                sum = createMma16x8x16(b, loc, step.a[i], step.b[j], sum);
+              }
+            scf::YieldOp::create(b, loc, sums);
+            return;
+          }
           Fragments first = loadFragments(k0, tilesM, tilesN);
           if (bf16Steps) {
             Fragments second = loadFragments(add(k0, kMmaK), tilesM, tilesN);
@@ -157,9 +182,9 @@ public:
           }
           SmallVector<std::pair<Value, Value>> aParts, bParts;
           for (Value fragment : first.a)
-            aParts.push_back(split(fragment));
+            aParts.push_back(split(fragment, isExact(a)));
           for (Value fragment : first.b)
-            bParts.push_back(split(fragment));
+            bParts.push_back(split(fragment, isExact(bOp)));
           for (int64_t i = 0; i < tilesM; ++i)
             for (int64_t j = 0; j < tilesN; ++j) {
               auto [aHi, aLo] = aParts[i];
@@ -167,10 +192,10 @@ public:
               Value &sum = sums[i * tilesN + j];
               // Small terms first, so that they are not lost to the large
               // one.
-              if (!tf32x1) {
+              if (aLo)
                 sum = mma(aLo, bHi, sum);
+              if (bLo)
                 sum = mma(aHi, bLo, sum);
-              }
               sum = mma(aHi, bHi, sum);
             }
           scf::YieldOp::create(b, loc, sums);
@@ -213,6 +238,90 @@ private:
     for (int64_t j = 0; j < tilesN; ++j)
       fragments.b.push_back(loadB(k0, k, k4, j, tilesN));
     return fragments;
+  }
+
+  /// The m16n8k16 fragments of the native 16-bit step at k0: A's of each
+  /// MMA tile row (4 × 2), B's of each column (2 × 2).
+  Fragments loadNativeFragments(Value k0, int64_t tilesM, int64_t tilesN) {
+    Fragments fragments;
+    for (int64_t i = 0; i < tilesM; ++i)
+      fragments.a.push_back(loadNativeA(k0, i));
+    for (int64_t j = 0; j < tilesN; ++j)
+      fragments.b.push_back(loadNativeB(k0, j, tilesN));
+    return fragments;
+  }
+  /// A's registers {A[g][2t..]}, {A[g+8][2t..]}, {A[g][2t+8..]},
+  /// {A[g+8][2t+8..]} of MMA tile row i; by ldmatrix, matrix q at m +8·(q%2)
+  /// and k +8·(q/2).
+  Value loadNativeA(Value k0, int64_t i) {
+    Value m0 = index(i * kMmaM);
+    if (aLoads == FragmentLoads::Matrix)
+      return loadHalfMatrices(a, aShared, m0, matrixOffset(false, 8), k0,
+                              matrixOffset(true, 8), 4);
+    Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
+    Value k = arith::AddIOp::create(b, loc, k0, t2), k8 = add(k, 8);
+    return createFragment(b, loc,
+                          {loadKPair(a, m, index(0), k),
+                           loadKPair(a, m8, index(0), k),
+                           loadKPair(a, m, index(0), k8),
+                           loadKPair(a, m8, index(0), k8)});
+  }
+  /// B's registers {B[2t..][g]}, {B[2t+8..][g]} of MMA tile column j; by
+  /// ldmatrix.x4, tiles j and j + 1 at once (j even, where there are
+  /// `tilesN` > j + 1: matrix q at n +8·(q/2), k +8·(q%2)), the second kept
+  /// for the call for j + 1.
+  Value loadNativeB(Value k0, int64_t j, int64_t tilesN) {
+    if (bLoads == FragmentLoads::Matrix) {
+      if (j % 2)
+        return nextB;
+      bool pair = j + 1 < tilesN;
+      Value loaded = loadHalfMatrices(
+          bOp, bShared, index(j * kMmaN),
+          pair ? matrixOffset(true, 8) : index(0), k0, matrixOffset(false, 8),
+          pair ? 4 : 2);
+      return pair ? splitTiles(loaded) : loaded;
+    }
+    Value n = add(g, j * kMmaN);
+    Value k = arith::AddIOp::create(b, loc, k0, t2);
+    return createFragment(b, loc,
+                          {loadKPair(bOp, index(0), n, k),
+                           loadKPair(bOp, index(0), n, add(k, 8))});
+  }
+  /// ldmatrix of `count` 8 × 8 matrices of 16-bit elements of `operand`
+  /// (`shared`, its workgroup view): the lane's matrix starts at
+  /// (outer0 + outerShift, k0 + kShift), outer being m for A and n for B,
+  /// and the lane addresses its row r there, which runs along k where k is
+  /// the operand's contiguous dimension, else (transposed) along outer.
+  Value loadHalfMatrices(OpOperand *operand, Value shared, Value outer0,
+                         Value outerShift, Value k0, Value kShift,
+                         int64_t count) {
+    bool transpose = !isKContiguous(operand);
+    Value outer = arith::AddIOp::create(b, loc, outer0, outerShift);
+    Value k = arith::AddIOp::create(b, loc, k0, kShift);
+    Value &along = transpose ? k : outer;
+    along = arith::AddIOp::create(b, loc, along, row);
+    bool isA = operand == a;
+    Type half = elementType(operand);
+    return nvgpu::LdMatrixOp::create(
+        b, loc, VectorType::get({count, 2}, half), shared,
+        indices(operand, isA ? outer : index(0), isA ? index(0) : outer, k),
+        transpose, count);
+  }
+  /// The 16-bit elements of `operand` at k and k + 1 (m, n as given), as
+  /// they are: one register of a native fragment, by one 32-bit load where
+  /// k is contiguous and the pair aligned.
+  Value loadKPair(OpOperand *operand, Value m, Value n, Value k) {
+    Type half = elementType(operand);
+    auto pairType = VectorType::get({2}, half);
+    if (isKContiguous(operand) &&
+        hasAlignedRows(operand->get(), 2, /*inSharedMemory=*/false))
+      return vector::LoadOp::create(b, loc, pairType, operand->get(),
+                                    indices(operand, m, n, k),
+                                    /*nontemporal=*/false, llvm::Align(4));
+    return vector::FromElementsOp::create(
+        b, loc, pairType,
+        ValueRange{loadElement(operand, m, n, k),
+                   loadElement(operand, m, n, add(k, 1))});
   }
 
   Value mma(Value x, Value y, Value sum) {
@@ -266,28 +375,43 @@ private:
            hasAlignedRows(operand->get(), 4, /*inSharedMemory=*/true);
   }
 
-  /// How A and B are read: ldmatrix for A where it can (then for B where
-  /// it can, element loads otherwise: k in order), else paired loads where
-  /// asked for, else element loads.
+  /// How A and B are read. Native 16-bit steps: each by ldmatrix where it
+  /// can, else by element pairs. Otherwise ldmatrix for A where it can
+  /// (then for B where it can, element loads otherwise: k in order), else
+  /// paired loads where asked for, else element loads.
   void chooseLoads(Value lane) {
-    if (isMatrixLoadable(a)) {
+    auto matrixOr = [](bool matrix) {
+      return matrix ? FragmentLoads::Matrix : FragmentLoads::Elements;
+    };
+    if (native) {
+      aLoads = matrixOr(isHalfMatrixLoadable(a, loops.m));
+      bLoads = matrixOr(isHalfMatrixLoadable(bOp, loops.n));
+    } else if (isMatrixLoadable(a)) {
       aLoads = FragmentLoads::Matrix;
-      bLoads = isMatrixLoadable(bOp) ? FragmentLoads::Matrix
-                                     : FragmentLoads::Elements;
+      bLoads = matrixOr(isMatrixLoadable(bOp));
     } else {
       aLoads = bLoads =
           pairedLoads ? FragmentLoads::Paired : FragmentLoads::Elements;
     }
-    if (aLoads != FragmentLoads::Matrix)
+    if (aLoads != FragmentLoads::Matrix && bLoads != FragmentLoads::Matrix)
       return;
     // ldmatrix: lane 8·q + r gives the address of row r of matrix q. It
     // reads shared memory through a workgroup pointer; the operands are
     // generic views of the block's pool (nats-gpu-workspace).
     quarter = arith::DivUIOp::create(b, loc, lane, index(8));
     row = arith::RemUIOp::create(b, loc, lane, index(8));
-    aShared = toWorkgroup(a->get());
+    if (aLoads == FragmentLoads::Matrix)
+      aShared = toWorkgroup(a->get());
     if (bLoads == FragmentLoads::Matrix)
       bShared = toWorkgroup(bOp->get());
+  }
+  /// Whether ldmatrix reads a 16-bit `operand` of a native step: 8 × 8
+  /// matrices of 16-byte rows in shared memory, along k (its last dimension)
+  /// or along `outer`, its m or n (transposed).
+  bool isHalfMatrixLoadable(OpOperand *operand, unsigned outer) {
+    return ldmatrix &&
+           (isKContiguous(operand) || isContiguous(operand, outer)) &&
+           hasAlignedRows(operand->get(), 8, /*inSharedMemory=*/true);
   }
   Value toWorkgroup(Value memref) {
     auto type = cast<MemRefType>(memref.getType());
@@ -353,19 +477,24 @@ private:
           b, loc, VectorType::get({pair ? 4 : 2, 1}, b.getF32Type()), bShared,
           indices(bOp, index(0), rowIndex, column), /*transpose=*/false,
           /*numTiles=*/pair ? 4 : 2);
-      if (!pair)
-        return loaded;
-      auto half = [&](int64_t offset) -> Value {
-        return vector::ExtractStridedSliceOp::create(
-            b, loc, loaded, ArrayRef<int64_t>{offset, 0},
-            ArrayRef<int64_t>{2, 1}, ArrayRef<int64_t>{1, 1});
-      };
-      nextB = half(2);
-      return half(0);
+      return pair ? splitTiles(loaded) : loaded;
     }
     auto [bK, bK4] = loadPair(bOp, index(0), add(g, j * kMmaN), k, k4);
     return vector::FromElementsOp::create(b, loc, fragmentType,
                                           ValueRange{bK, bK4});
+  }
+
+  /// The first of the two MMA tiles' B fragments one ldmatrix.x4 loaded
+  /// (its rows 0-1, then 2-3), the second kept for the next tile.
+  Value splitTiles(Value loaded) {
+    auto type = cast<VectorType>(loaded.getType());
+    auto half = [&](int64_t offset) -> Value {
+      return vector::ExtractStridedSliceOp::create(
+          b, loc, loaded, ArrayRef<int64_t>{offset, 0},
+          ArrayRef<int64_t>{2, type.getDimSize(1)}, ArrayRef<int64_t>{1, 1});
+    };
+    nextB = half(2);
+    return half(0);
   }
 
   /// Where lane 8q + r's matrix q of an ldmatrix.x4 starts along one
@@ -400,9 +529,19 @@ private:
       return value;
     return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
   }
+  Type elementType(OpOperand *operand) {
+    return getElementTypeOrSelf(operand->get().getType());
+  }
+  /// Whether `operand`'s elements are exact in tf32 (16-bit floats).
+  bool isExact(OpOperand *operand) {
+    return elementType(operand).getIntOrFloatBitWidth() == 16;
+  }
+  Value loadElement(OpOperand *operand, Value m, Value n, Value k) {
+    return memref::LoadOp::create(b, loc, operand->get(),
+                                  indices(operand, m, n, k));
+  }
   Value load(OpOperand *operand, Value m, Value n, Value k) {
-    return widen(memref::LoadOp::create(b, loc, operand->get(),
-                                        indices(operand, m, n, k)));
+    return widen(loadElement(operand, m, n, k));
   }
   /// The elements of `operand` at k and k4 (m, n as given): one load where
   /// they are a paired step's contiguous, aligned pair, two otherwise.
@@ -453,8 +592,11 @@ private:
     bits = arith::AndIOp::create(b, loc, bits, splat(~0x1FFF));
     return arith::BitcastOp::create(b, loc, floatType, bits);
   }
-  /// x as hi + lo, both tf32 (lo is null with tf32x1: only hi is used).
-  std::pair<Value, Value> split(Value x) {
+  /// x as hi + lo, both tf32 (lo is null with tf32x1: only hi is used);
+  /// `exact` x (widened 16-bit elements) is its own hi, without a lo.
+  std::pair<Value, Value> split(Value x, bool exact) {
+    if (exact)
+      return {x, Value()};
     Value hi = roundToTF32(x);
     if (tf32x1)
       return {hi, Value()};
@@ -467,6 +609,9 @@ private:
   MmaLoops loops;
   bool tf32x1;
   bool bf16;
+  // Set by build: whether the steps are m16n8k16 on the 16-bit operands as
+  // they are.
+  bool native = false;
   bool pairedLoads;
   bool ldmatrix;
   Location loc;

@@ -46,9 +46,10 @@
 // WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32x16xf32>)
 // WK-NEXT: ^bb0
 // WK-NEXT: arith.extf %{{.+}} : bf16 to f32
-// With round-chunk-operands, q̂ and k̂ and the right-hand sides of U₀ and −W
-// are rounded to bf16 in the maps that compute them; the products with them
-// widen them in their bodies (the results, f32 as before).
+// With round-chunk-operands, q̂ and k̂, the right-hand sides of U₀ and −W
+// and T = (I + A)⁻¹ are rounded to bf16 in the maps that compute them; the
+// products with them widen them in their bodies (the results, f32 as
+// before).
 // CHUNK-LABEL: func.func @gated_delta
 // CHUNK: %[[QN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
 // CHUNK: math.rsqrt
@@ -59,10 +60,11 @@
 // CHUNK: arith.negf
 // CHUNK-NEXT: arith.truncf
 // CHUNK: %[[VW:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x16xbf16>)
-// CHUNK: linalg.generic {{.*}} ins(%{{.+}}, %[[VW]] : tensor<32x32xf32>, tensor<32x16xbf16>) outs(%{{.+}} : tensor<32x16xf32>)
+// CHUNK: %[[T:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x32xf32>) outs(%{{.+}} : tensor<32x32xbf16>)
+// CHUNK: linalg.generic {{.*}} ins(%[[T]], %[[VW]] : tensor<32x32xbf16>, tensor<32x16xbf16>) outs(%{{.+}} : tensor<32x16xf32>)
 // CHUNK-NEXT: ^bb0
 // CHUNK-NEXT: arith.extf %{{.+}} : bf16 to f32
-// CHUNK: linalg.generic {{.*}} ins(%{{.+}}, %[[KW]] : tensor<32x32xf32>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
+// CHUNK: linalg.generic {{.*}} ins(%[[T]], %[[KW]] : tensor<32x32xbf16>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
 // ROUND-LABEL: func.func @gated_delta
 // ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // ROUND: scf.forall ({{.+}}) in (2, 4) shared_outs({{.+}}) -> (tensor<2x4x2x32x16xbf16>, tensor<2x4x2x8x16xbf16>, tensor<2x4x8x16xf32>)

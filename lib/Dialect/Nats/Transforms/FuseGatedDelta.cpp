@@ -616,6 +616,12 @@ private:
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
         storedAs(s.chunkOperands, multiply), s.chunkOperands);
     Value inverse = invertUnitLower(tb, negA, tile);
+    // T too is an operand of the chunk terms' products (FLA's solve_tril
+    // stores it in the inputs' type): with both sides 16-bit, the GPU
+    // multiplies them as they are (m16n8k16), half the tensor-core steps.
+    if (!s.chunkOperands.isF32())
+      inverse = tb.map(inverse, storedAs(s.chunkOperands, f32),
+                       s.chunkOperands);
     // U₀ first: it is stored in f32 as the product leaves it, where −W in
     // 16 bits is summed in a tile of its own first, which then takes the
     // place of the right-hand side U₀ no longer needs (a GPU block's

@@ -105,9 +105,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     pass reads at every step, again for every group of state columns: its
     products then take them as 16-bit operands. With
     `round-chunk-operands`, so are the chunk terms' own operands: the
-    normalized q̂ and k̂ and the right-hand sides diag(β)(K⊙e^γ) and
-    diag(β)V of −W and U₀ (FLA's l2norm and recompute_w_u keep them so),
-    which halves the tiles a GPU block holds for stage 1.
+    normalized q̂ and k̂, the right-hand sides diag(β)(K⊙e^γ) and
+    diag(β)V of −W and U₀ and their left-hand side T = (I + A)⁻¹ (FLA's
+    l2norm, solve_tril and recompute_w_u keep them so), which halves the
+    tiles a GPU block holds for stage 1 and makes every product of stage
+    1 one of two 16-bit operands.
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
@@ -140,8 +142,8 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "store −W and K_c, which the state pass reads, in the inputs' "
            "element type">,
     Option<"roundChunkOperands", "round-chunk-operands", "bool", "false",
-           "keep q̂, k̂ and the right-hand sides of −W and U₀ in the "
-           "inputs' element type">,
+           "keep q̂, k̂, T = (I + A)⁻¹ and the right-hand sides of −W and "
+           "U₀ in the inputs' element type">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
