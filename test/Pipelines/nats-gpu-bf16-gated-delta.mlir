@@ -8,11 +8,20 @@
 // take four). The outputs' terms are bf16 (round-output-terms), so its block
 // is one warp per 16 rows (64 rows: 128 threads) of bf16 m16n8k16 MMAs, S
 // and U read transposed by ldmatrix; with f32 terms, 512 threads and tf32.
+// The chunk terms' four products have 16-bit operands on both sides
+// (round-chunk-operands: q̂, k̂, T and the right-hand sides): bf16
+// m16n8k16 from ldmatrix of 16-bit elements, transposed for T's right-hand
+// sides (k-major); the inverse's 16 x 16 blocks stay tf32.
 // CHECK-LABEL: llvm.func @gated_delta(
 // CHECK-DAG:   %[[C16:.+]] = llvm.mlir.constant(16 : index) : i64
 // CHECK-DAG:   %[[C128:.+]] = llvm.mlir.constant(128 : index) : i64
 // CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_state_pass::@gated_delta_state_pass blocks in (%[[C16]],
 // CHECK:       gpu.launch_func <%{{.+}} : !llvm.ptr> @gated_delta_outputs::@gated_delta_outputs blocks in ({{.*}}) threads in (%[[C128]],
+// CHECK:       gpu.binary @gated_delta_chunk_terms [
+// CHECK-SAME:    ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// CHECK-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME:    mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHECK-SAME:    ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK:       gpu.binary @gated_delta_outputs [
 // CHECK-SAME:    .maxntid 128, 1, 1
 // CHECK-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
