@@ -210,8 +210,8 @@ def test_half_precision(measured, dtype, tolerance):
 # The terms of O (Q_γ, P, U, the start states) rounded to the element type
 # as well: the hybrid matrix's 16-bit tolerances (test_hybrid_attention.py);
 # with round-state-terms also −W and K_c (as the GPU pipeline stores them),
-# and the state then loses what o does; with round-chunk-operands also q̂, k̂
-# and the right-hand sides of −W and U₀.
+# and the state then loses what o does; with round-chunk-operands also q̂, k̂,
+# T = (I + A)⁻¹ and the right-hand sides of −W and U₀.
 @pytest.mark.parametrize("rounded", [1, 2, 3],
                          ids=["output-terms", "state-terms", "chunk-operands"])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)],

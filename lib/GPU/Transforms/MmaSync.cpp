@@ -254,9 +254,9 @@ private:
   /// {A[g+8][2t+8..]} of MMA tile row i; by ldmatrix, matrix q at m +8·(q%2)
   /// and k +8·(q/2).
   Value loadNativeA(Value k0, int64_t i) {
-    Value m0 = index(i * kMmaM);
     if (aLoads == FragmentLoads::Matrix)
-      return loadHalfMatrices(a, aShared, m0, matrixOffset(false, 8), k0,
+      return loadHalfMatrices(a, aShared, index(i * kMmaM),
+                              matrixOffset(false, 8), k0,
                               matrixOffset(true, 8), 4);
     Value m = add(g, i * kMmaM), m8 = add(g8, i * kMmaM);
     Value k = arith::AddIOp::create(b, loc, k0, t2), k8 = add(k, 8);

@@ -92,7 +92,7 @@ struct Sizes {
   /// The element type of −W and K_c: f32, or the inputs' type with
   /// round-state-terms.
   Type stateTerms;
-  /// The element type of the chunk terms' own operands (q̂, k̂, and the
+  /// The element type of the chunk terms' own operands (q̂, k̂, T and the
   /// right-hand sides of −W and U₀): f32, or the inputs' type with
   /// round-chunk-operands.
   Type chunkOperands;
@@ -619,9 +619,7 @@ private:
     // T too is an operand of the chunk terms' products (FLA's solve_tril
     // stores it in the inputs' type): with both sides 16-bit, the GPU
     // multiplies them as they are (m16n8k16), half the tensor-core steps.
-    if (!s.chunkOperands.isF32())
-      inverse = tb.map(inverse, storedAs(s.chunkOperands, f32),
-                       s.chunkOperands);
+    inverse = tb.convert(inverse, s.chunkOperands);
     // U₀ first: it is stored in f32 as the product leaves it, where −W in
     // 16 bits is summed in a tile of its own first, which then takes the
     // place of the right-hand side U₀ no longer needs (a GPU block's
