@@ -2,6 +2,8 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-workspace{shared-memory-bytes=256}))' \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=SHARED
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-workspace{shared-memory-bytes=1024}))' \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=PACK
 
 // Each scratch buffer of a block gets a 256-byte aligned slot; one
 // workspace holds every block's slots (3 blocks × (256 + 256) bytes), and
@@ -114,3 +116,36 @@ func.func @reuse(%out: memref<3x4xf32>) {
   return
 }
 
+
+// -----
+
+// %v1 and %v2 (256 bytes each) are live at once; %a (512 bytes) comes after
+// %v1's last use, while %v2 is live. The smallest first would put %v1 at 0
+// and %v2 at 256, leaving %a only 512 on (1024 bytes in all); the longest-
+// lived first puts %v2 at 0, %v1 at 256 and %a over %v1's slot once it is
+// dead: 768 bytes, every buffer in shared memory.
+// PACK-LABEL: func.func @pack
+// PACK-NOT:     memref.alloc()
+// PACK:         %[[POOL:.+]] = memref.alloca() : memref<768xi8, #gpu.address_space<workgroup>>
+// PACK:         memref.view %[[POOL]][%c256{{.*}}][] : {{.+}} to memref<64xf32, #gpu.address_space<workgroup>>
+// PACK:         memref.view %[[POOL]][%c0{{.*}}][] : {{.+}} to memref<64xf32, #gpu.address_space<workgroup>>
+// PACK:         memref.view %[[POOL]][%c256{{.*}}][] : {{.+}} to memref<128xf32, #gpu.address_space<workgroup>>
+func.func @pack(%out: memref<2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %f = arith.constant 1.0 : f32
+  scf.forall (%i) in (2) {
+    %v1 = memref.alloc() : memref<64xf32>
+    memref.store %f, %v1[%c0] : memref<64xf32>
+    %v2 = memref.alloc() : memref<64xf32>
+    memref.store %f, %v2[%c0] : memref<64xf32>
+    %x = memref.load %v1[%c0] : memref<64xf32>
+    %a = memref.alloc() : memref<128xf32>
+    memref.store %x, %a[%c0] : memref<128xf32>
+    %y = memref.load %a[%c0] : memref<128xf32>
+    memref.store %y, %v2[%c1] : memref<64xf32>
+    %z = memref.load %v2[%c1] : memref<64xf32>
+    memref.store %z, %out[%i] : memref<2xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

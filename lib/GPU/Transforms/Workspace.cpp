@@ -94,6 +94,45 @@ int64_t firstFit(int64_t bytes, const LiveRange &range,
   return offset;
 }
 
+/// Where each buffer goes: its offset, in shared memory or the global
+/// workspace, and the bytes each takes in all.
+struct Placement {
+  SmallVector<int64_t> offsets;
+  SmallVector<bool> inShared;
+  int64_t sharedBytes = 0, globalBytes = 0;
+};
+
+/// Places `allocs` in `order`, each at the lowest offset free while it is
+/// live: in shared memory where that ends within `sharedMemoryBytes`, else
+/// in the global workspace (an error for one asked for in workgroup
+/// memory).
+FailureOr<Placement> place(MutableArrayRef<memref::AllocOp> allocs,
+                           ArrayRef<LiveRange> ranges, ArrayRef<size_t> order,
+                           int64_t sharedMemoryBytes) {
+  Placement result;
+  result.offsets.resize(allocs.size());
+  result.inShared.resize(allocs.size());
+  SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots, globalSlots;
+  for (size_t i : order) {
+    MemRefType type = allocs[i].getType();
+    int64_t bytes = getSlotBytes(type);
+    int64_t offset = firstFit(bytes, ranges[i], sharedSlots);
+    bool shared = offset + bytes <= sharedMemoryBytes;
+    if (!shared && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+      return allocs[i].emitOpError("needs ")
+             << bytes << " bytes of shared memory at offset " << offset
+             << ", beyond the block's " << sharedMemoryBytes;
+    if (!shared)
+      offset = firstFit(bytes, ranges[i], globalSlots);
+    result.offsets[i] = offset;
+    result.inShared[i] = shared;
+    (shared ? sharedSlots : globalSlots).push_back({offset, bytes, ranges[i]});
+    int64_t &used = shared ? result.sharedBytes : result.globalBytes;
+    used = std::max(used, offset + bytes);
+  }
+  return result;
+}
+
 LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
                                int64_t sharedMemoryBytes) {
   SmallVector<memref::AllocOp> allocs;
@@ -128,46 +167,57 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   if (allocs.empty())
     return success();
 
-  // Those asked for in workgroup memory first (nats-gpu-prefetch's, which
-  // cp.async fills): they must be in shared memory. Then the smallest first,
-  // while they fit: as many buffers as possible in shared memory. The small
-  // ones (vectors, the solve's columns) are read in scalar loops; what is left
-  // out is large (the output tile, a 64 x 128 matrix), read by tensor-core
-  // tiles whose loads the L1 cache serves. Buffers that are never live at the
-  // same time share memory: every phase of a block ends at a barrier
-  // (nats-map-foralls-to-gpu), so the last reads of one are done before the
-  // first writes of the next.
-  SmallVector<size_t> order(allocs.size());
-  std::iota(order.begin(), order.end(), 0);
-  auto sortKey = [&](size_t i) {
-    MemRefType type = allocs[i].getType();
-    return std::make_pair(
-        !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type),
-        getSlotBytes(type));
+  // Buffers that are never live at the same time share memory: every
+  // phase of a block ends at a barrier (nats-map-foralls-to-gpu), so the
+  // last reads of one are done before the first writes of the next. Those
+  // asked for in workgroup memory (nats-gpu-prefetch's, which cp.async
+  // fills) are placed first, the same way in every order: they must be in
+  // shared memory. First-fit packs well in two orders, neither always the
+  // better: the longest-lived first (the vectors a block reads throughout
+  // then lie below the tiles, not in the gaps between them where the next
+  // phase's tile would go) and the largest first. Where either puts every
+  // buffer in shared memory, the one with the fewest bytes a block: the
+  // most blocks an SM. Else the smallest first, while they fit: as many
+  // buffers as possible in shared memory. The small ones (vectors, the
+  // solve's columns) are read in scalar loops; what is left out is large
+  // (the output tile, a 64 x 128 matrix), read by tensor-core tiles whose
+  // loads the L1 cache serves.
+  SmallVector<LiveRange> ranges = llvm::map_to_vector(
+      allocs, [&](memref::AllocOp alloc) {
+        return getLiveRange(alloc, positions);
+      });
+  SmallVector<int64_t> bytes = llvm::map_to_vector(
+      allocs, [](memref::AllocOp alloc) { return getSlotBytes(alloc.getType()); });
+  auto placeBy = [&](auto key) {
+    SmallVector<size_t> order(allocs.size());
+    std::iota(order.begin(), order.end(), 0);
+    llvm::stable_sort(order, [&](size_t x, size_t y) {
+      bool xAsked = gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+          allocs[x].getType());
+      bool yAsked = gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+          allocs[y].getType());
+      if (xAsked || yAsked)
+        return xAsked && (!yAsked || bytes[x] < bytes[y]);
+      return key(x) < key(y);
+    });
+    return place(allocs, ranges, order, sharedMemoryBytes);
   };
-  llvm::stable_sort(
-      order, [&](size_t x, size_t y) { return sortKey(x) < sortKey(y); });
-  SmallVector<int64_t> offsets(allocs.size());
-  SmallVector<bool> inShared(allocs.size());
-  SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots, globalSlots;
-  int64_t sharedBytes = 0, globalBytes = 0;
-  for (size_t i : order) {
-    int64_t bytes = getSlotBytes(allocs[i].getType());
-    LiveRange range = getLiveRange(allocs[i], positions);
-    int64_t offset = firstFit(bytes, range, sharedSlots);
-    inShared[i] = offset + bytes <= sharedMemoryBytes;
-    if (!inShared[i] &&
-        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[i].getType()))
-      return allocs[i].emitOpError("needs ")
-             << bytes << " bytes of shared memory at offset " << offset
-             << ", beyond the block's " << sharedMemoryBytes;
-    if (!inShared[i])
-      offset = firstFit(bytes, range, globalSlots);
-    offsets[i] = offset;
-    (inShared[i] ? sharedSlots : globalSlots).push_back({offset, bytes, range});
-    int64_t &used = inShared[i] ? sharedBytes : globalBytes;
-    used = std::max(used, offset + bytes);
+  auto length = [&](size_t i) { return ranges[i].last - ranges[i].first; };
+  FailureOr<Placement> placement = failure();
+  for (FailureOr<Placement> packed :
+       {placeBy([&](size_t i) { return std::make_pair(-length(i), -bytes[i]); }),
+        placeBy([&](size_t i) { return std::make_pair(-bytes[i], -length(i)); })}) {
+    if (failed(packed))
+      return failure();
+    if (llvm::all_of(packed->inShared, [](bool shared) { return shared; }) &&
+        (failed(placement) || packed->sharedBytes < placement->sharedBytes))
+      placement = std::move(packed);
   }
+  if (failed(placement))
+    placement = placeBy([&](size_t i) { return bytes[i]; });
+  if (failed(placement))
+    return failure();
+  auto &[offsets, inShared, sharedBytes, globalBytes] = *placement;
 
   Location loc = forall.getLoc();
   auto constant = [&](int64_t value) -> Value {
