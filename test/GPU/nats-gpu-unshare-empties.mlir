@@ -80,16 +80,19 @@ func.func @unshare(%x: tensor<2x64xf32>, %n: index) -> tensor<2x64xf32> {
 }
 
 // A fill that is also the block's result (a parallel insert): nothing can
-// go before the insert, so that use keeps the fill; the other user gets
-// its own.
+// go before the insert, so that use keeps the fill, which moves to the end
+// of the block (its buffer is live from there on only); the other user
+// gets its own.
 // CHECK-LABEL: func.func @into_result
 // CHECK:         scf.forall (%{{.+}}) in (2)
-// CHECK:           %[[Z:.+]] = scf.forall
-// CHECK:             linalg.fill
 // CHECK:           %[[OWN:.+]] = scf.forall
 // CHECK:             linalg.fill
 // CHECK:           scf.forall {{.+}} shared_outs(%{{.+}} = %[[OWN]])
-// CHECK:           tensor.parallel_insert_slice %[[Z]]
+// CHECK:           %[[Z:.+]] = scf.forall
+// CHECK:             linalg.fill
+// CHECK:           } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK-NEXT:      scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[Z]]
 func.func @into_result(%n: index) -> tensor<2x64xf32> {
   %zero = arith.constant 0.0 : f32
   %host = tensor.empty() : tensor<2x64xf32>
@@ -116,9 +119,12 @@ func.func @into_result(%n: index) -> tensor<2x64xf32> {
 }
 
 // A fill that later ops only read: reads share a value without copies, so
-// the one fill stays.
+// the one fill stays, moved right before the first of them.
 // CHECK-LABEL: func.func @read_only
-// CHECK-COUNT-1: linalg.fill
+// CHECK:         tensor.extract_slice %{{.+}}[%{{.+}}, 0] [1, 64]
+// CHECK:         %[[Z:.+]] = scf.forall
+// CHECK-COUNT-1:   linalg.fill
+// CHECK:         linalg.add ins(%[[Z]],
 // CHECK-NOT:     linalg.fill
 func.func @read_only(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
   %zero = arith.constant 0.0 : f32

@@ -92,17 +92,40 @@ void rejoinSlicesWrittenBack(
                              [&] { use->set(slice.getSource()); });
 }
 
+/// Moves `fill` (and `empty`, where only the fill uses it) right before
+/// the first op of its block that uses it: its buffer is then live from
+/// there on only. (Canonicalization merges equal fills, e.g. the zeros a
+/// product accumulates into and the zero matrix a later step builds on:
+/// once the product has taken in a fill of its own, the one left over would
+/// hold its buffer across every phase in between.)
+void sinkToFirstUser(RewriterBase &rewriter, scf::ForallOp fill,
+                     tensor::EmptyOp empty) {
+  Block *block = fill->getBlock();
+  Operation *first = nullptr;
+  for (Operation *user : fill->getUsers()) {
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (ancestor && (!first || ancestor->isBeforeInBlock(first)))
+      first = ancestor;
+  }
+  if (!first || first == fill->getNextNode())
+    return;
+  if (empty->hasOneUse() && empty->getBlock() == block)
+    rewriter.moveOpBefore(empty, first);
+  rewriter.moveOpBefore(fill, first);
+}
+
 /// Each block-level user that writes into a fill written by several, or by
 /// one in a loop below it, gets a fill of its own right before it: the
 /// work of the copy that bufferization would make for it, into a buffer
-/// the pad-rows pass sees. Readers keep the original.
+/// the pad-rows pass sees. Readers keep the original, moved to the first
+/// of them.
 void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
                  tensor::EmptyOp empty) {
   SmallVector<OpOperand *> uses = llvm::map_to_vector(
       fill->getUses(), [](OpOperand &use) { return &use; });
   if (uses.size() == 1 &&
       uses.front()->getOwner()->getParentRegion() == fill->getParentRegion())
-    return;
+    return sinkToFirstUser(rewriter, fill, empty);
   auto writeBacks = getSlicesWrittenBack(uses);
   for (OpOperand *use : uses) {
     Operation *user = use->getOwner();
@@ -116,8 +139,9 @@ void unshareFill(RewriterBase &rewriter, scf::ForallOp fill,
     rewriter.modifyOpInPlace(user, [&] { use->set(own->getResult(0)); });
   }
   rejoinSlicesWrittenBack(rewriter, writeBacks);
-  if (fill->use_empty())
-    rewriter.eraseOp(fill);
+  if (!fill->use_empty())
+    return sinkToFirstUser(rewriter, fill, empty);
+  rewriter.eraseOp(fill);
   if (empty->use_empty())
     rewriter.eraseOp(empty);
 }

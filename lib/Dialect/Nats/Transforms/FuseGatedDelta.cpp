@@ -599,9 +599,17 @@ private:
           return arith::SelectOp::create(b, l, below, value, zero);
         });
 
+    Value inverse = invertUnitLower(tb, negA, tile);
+    // T too is an operand of the chunk terms' products (FLA's solve_tril
+    // stores it in the inputs' type): with both sides 16-bit, the GPU
+    // multiplies them as they are (m16n8k16), half the tensor-core steps.
+    inverse = tb.convert(inverse, s.chunkOperands);
+
     // −W = T (−diag(β) (K ⊙ e^γ)) and U₀ = T diag(β) V with T = (I + A)⁻¹
     // (the UT transform): W comes out negated for the state pass (U = U₀ +
-    // (−W) S, one product).
+    // (−W) S, one product). Their right-hand sides are made after the
+    // solve, so that its buffers and theirs are not live at once (a GPU
+    // block's shared memory); V is read where it is.
     Value kWrites = tb.map(
         {tile, keyDim}, ValueRange{kn, expGamma, betaF},
         ArrayRef<AffineMap>{id2, row, row},
@@ -615,11 +623,6 @@ private:
     Value vWrites = tb.map(
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
         storedAs(s.chunkOperands, multiply), s.chunkOperands);
-    Value inverse = invertUnitLower(tb, negA, tile);
-    // T too is an operand of the chunk terms' products (FLA's solve_tril
-    // stores it in the inputs' type): with both sides 16-bit, the GPU
-    // multiplies them as they are (m16n8k16), half the tensor-core steps.
-    inverse = tb.convert(inverse, s.chunkOperands);
     // U₀ first: it is stored in f32 as the product leaves it, where −W in
     // 16 bits is summed in a tile of its own first, which then takes the
     // place of the right-hand side U₀ no longer needs (a GPU block's
