@@ -418,7 +418,9 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // region: one warp for the 16 rows, Q_γ's and P's A fragments loaded from
 // global memory, S and U copied once into padded shared tiles and read
 // transposed (they are k × n), the two products' sum rounded to bf16 in the
-// lanes and stored.
+// lanes and stored. Each block takes a group of 32 of the 64 value columns
+// (as at head dim 256): the tiles' column offset is not a constant, but
+// a multiple of 8, so their rows stay 16-byte aligned for cp.async.
 
 // CHECK-LABEL: func.func @outputs
 // CHECK-DAG:   memref.alloc() {alignment = 16 : i64} : memref<32x40xbf16, #gpu.address_space<workgroup>>
@@ -445,12 +447,14 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 #b = affine_map<(d0, d1, d2) -> (d2, d1)>
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 
-func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
-                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x32xbf16>)
-    -> tensor<2x16x32xbf16> {
+func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x64xbf16>,
+                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x64xbf16>)
+    -> tensor<2x16x64xbf16> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<2x16x32xbf16>
-  %r = scf.forall (%n) in (2) shared_outs(%out = %e) -> (tensor<2x16x32xbf16>) {
+  %c32 = arith.constant 32 : index
+  %e = tensor.empty() : tensor<2x16x64xbf16>
+  %r = scf.forall (%n, %group) in (2, 2) shared_outs(%out = %e) -> (tensor<2x16x64xbf16>) {
+    %col = arith.muli %group, %c32 : index
     %e32 = tensor.empty() : tensor<16x32xf32>
     %ess = tensor.empty() : tensor<32x32xf32>
     %epp = tensor.empty() : tensor<16x16xf32>
@@ -461,7 +465,7 @@ func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
       %w = arith.extf %x : bf16 to f32
       linalg.yield %w : f32
     } -> tensor<16x32xf32>
-    %ss = tensor.extract_slice %s[%n, 0, 0] [1, 32, 32] [1, 1, 1] : tensor<2x32x32xbf16> to tensor<32x32xbf16>
+    %ss = tensor.extract_slice %s[%n, 0, %col] [1, 32, 32] [1, 1, 1] : tensor<2x32x64xbf16> to tensor<32x32xbf16>
     %sw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
         ins(%ss : tensor<32x32xbf16>) outs(%ess : tensor<32x32xf32>) {
     ^bb0(%x: bf16, %o: f32):
@@ -483,7 +487,7 @@ func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
       %w = arith.extf %x : bf16 to f32
       linalg.yield %w : f32
     } -> tensor<16x16xf32>
-    %us = tensor.extract_slice %u[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xbf16> to tensor<16x32xbf16>
+    %us = tensor.extract_slice %u[%n, 0, %col] [1, 16, 32] [1, 1, 1] : tensor<2x16x64xbf16> to tensor<16x32xbf16>
     %uw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
         ins(%us : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
     ^bb0(%x: bf16, %o: f32):
@@ -507,10 +511,10 @@ func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x32xbf16>,
       linalg.yield %h : bf16
     } -> tensor<16x32xbf16>
     scf.forall.in_parallel {
-      tensor.parallel_insert_slice %o into %out[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xbf16> into tensor<2x16x32xbf16>
+      tensor.parallel_insert_slice %o into %out[%n, 0, %col] [1, 16, 32] [1, 1, 1] : tensor<16x32xbf16> into tensor<2x16x64xbf16>
     }
-  } {mapping = [#gpu.block<linear_dim_0>]}
-  return %r : tensor<2x16x32xbf16>
+  } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x64xbf16>
 }
 
 // -----

@@ -50,6 +50,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/Alignment.h"
 #include "nats/GPU/Transforms/LaneCode.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/MmaTile.h"
@@ -97,8 +98,8 @@ struct Widened {
 /// `value` as such a widened tile: a 2-D slice with unit strides whose
 /// columns are contiguous in its source (its last dimension), of bf16 or
 /// f16, rows and columns multiples of 16 and 8, its rows 16-byte aligned
-/// (the source's last dimension and the slice's offset in it multiples of
-/// 8: cp.async copies 16 bytes, Q's fragments load pairs).
+/// (the source's last dimension and the slice's offset in it, provably,
+/// multiples of 8: cp.async copies 16 bytes, Q's fragments load pairs).
 std::optional<Widened> matchWidened(Value value) {
   auto generic = value.getDefiningOp<linalg::GenericOp>();
   if (!generic || generic.getNumDpsInputs() != 1 ||
@@ -115,12 +116,11 @@ std::optional<Widened> matchWidened(Value value) {
   Type element = slice.getType().getElementType();
   ArrayRef<int64_t> shape = slice.getType().getShape();
   int64_t sourceRow = slice.getSourceType().getShape().back();
-  std::optional<int64_t> column =
-      getConstantIntValue(slice.getMixedOffsets().back());
   if ((!element.isBF16() && !element.isF16()) ||
       ShapedType::isDynamicShape(shape) || shape[0] % kStepK ||
       shape[1] % kChunk || ShapedType::isDynamic(sourceRow) ||
-      sourceRow % kChunk || !column || *column % kChunk)
+      sourceRow % kChunk ||
+      !isMultipleOf(slice.getMixedOffsets().back(), kChunk))
     return std::nullopt;
   Block *body = generic.getBody();
   Value yielded = body->getTerminator()->getOperand(0);

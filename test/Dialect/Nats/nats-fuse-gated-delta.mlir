@@ -266,6 +266,34 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 
 // -----
 
+// Value dim 256: the outputs run in groups of 128 value columns, two
+// iterations a tile (adjacent, so that the tile's Q_γ and P they both read
+// are fresh in L2); iteration i reads tile i / 2's terms and columns
+// 128 · (i mod 2) of its start state and U, and writes those of o.
+// CHECK-LABEL: func.func @wide_values
+// CHECK: scf.forall (%{{.+}}, %{{.+}}, %[[I:.+]]) in (1, 1, 4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<1x64x1x256xf32>)
+// CHECK: %[[GROUP:.+]] = arith.remui %[[I]], %c2
+// CHECK: %[[COL:.+]] = arith.muli %[[GROUP]], %c128
+// CHECK: %[[TILE:.+]] = arith.divui %[[I]], %c2
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, 0] [1, 1, 1, 32, 4]
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, %[[COL]]] [1, 1, 1, 4, 128]
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, 0] [1, 1, 1, 32, 32]
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, %[[COL]]] [1, 1, 1, 32, 128]
+// CHECK: %[[T0:.+]] = arith.muli %[[TILE]], %c32
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[O]][%{{.+}}, %[[T0]], %{{.+}}, %[[COL]]] [1, 32, 1, 128]
+func.func @wide_values(%q: tensor<1x64x1x4xf32>, %v: tensor<1x64x1x256xf32>,
+                       %g: tensor<1x64x1xf32>, %route: tensor<1x2x1xi1>)
+    -> (tensor<1x64x1x256xf32>, tensor<1x1x4x256xf32>) {
+  %o, %s = nats.gated_delta(%q, %q, %v, %g, %g) route(%route)
+      {chunk_size = 32 : i64, scale = 0.5 : f32}
+      : (tensor<1x64x1x4xf32>, tensor<1x64x1x4xf32>, tensor<1x64x1x256xf32>,
+         tensor<1x64x1xf32>, tensor<1x64x1xf32>, tensor<1x2x1xi1>)
+      -> (tensor<1x64x1x256xf32>, tensor<1x1x4x256xf32>)
+  return %o, %s : tensor<1x64x1x256xf32>, tensor<1x1x4x256xf32>
+}
+
+// -----
+
 // A chunk (64) larger than tile-size (32) makes the tile one chunk; T = 128
 // needs no padding: 2 tiles and no crop. Without initial_state the state
 // starts at zero; without qk_l2norm q is only scaled. f32 needs no widening

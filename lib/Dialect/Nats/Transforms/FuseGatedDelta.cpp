@@ -361,38 +361,55 @@ private:
     return {forall.getResult(0), forall.getResult(1), forall.getResult(2)};
   }
 
-  /// Stage 3: O = Q_γ S + P U, one iteration per tile; o in the input type.
+  /// A stage-3 iteration's value columns at most: its O is a warp's 16
+  /// rows in registers with 16-bit terms (nats-gpu-warp-rows), 64 f32 a
+  /// lane at 128 columns; at head dim 256, all 256 took 255 registers a
+  /// thread and spilled, with 197 KB of shared memory a block.
+  static constexpr int64_t kOutputColumns = 128;
+
+  /// Stage 3: O = Q_γ S + P U, one iteration per tile and group of at most
+  /// kOutputColumns value columns (each reads the tile's Q_γ and P); o in
+  /// the input type.
   static Value buildOutputs(PatternRewriter &rewriter, GatedDeltaOp op,
                             const Sizes &s, const ChunkTerms &terms, Value u,
                             Value states) {
     Location loc = op.getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
+    int64_t C = V % kOutputColumns == 0 ? kOutputColumns : V;
+    int64_t groups = V / C;
     auto oType = cast<RankedTensorType>(op.getO().getType());
     Type elementType = oType.getElementType();
     Value init = tensor::EmptyOp::create(
         rewriter, loc, ArrayRef<int64_t>{s.batch, s.padded, s.heads, V},
         elementType);
-    scf::ForallOp forall =
-        createForall(rewriter, loc, "gated_delta_outputs", s, s.tiles, init);
+    scf::ForallOp forall = createForall(rewriter, loc, "gated_delta_outputs",
+                                        s, s.tiles * groups, init);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
-    Value n = s.tiles > 1 ? forall.getInductionVar(2)
-                          : arith::ConstantIndexOp::create(rewriter, loc, 0);
     TileBuilder tb(rewriter, loc);
-    OpFoldResult zero = rewriter.getIndexAttr(0);
-    SmallVector<OpFoldResult> at = {b, h, n, zero, zero};
-    auto term = [&](Value all, int64_t rows, int64_t columns) {
-      return tb.convert(
-          sliceOf(rewriter, loc, all, at, {1, 1, 1, rows, columns}, 3),
-          tb.f32());
+    Value n = s.tiles * groups > 1 ? forall.getInductionVar(2) : tb.index(0);
+    OpFoldResult zero = rewriter.getIndexAttr(0), c0 = zero;
+    if (groups > 1) {
+      c0 = arith::MulIOp::create(
+               rewriter, loc,
+               arith::RemUIOp::create(rewriter, loc, n, tb.index(groups)),
+               tb.index(C))
+               .getResult();
+      n = arith::DivUIOp::create(rewriter, loc, n, tb.index(groups));
+    }
+    auto term = [&](Value all, int64_t rows, int64_t columns,
+                    OpFoldResult column) {
+      return tb.convert(sliceOf(rewriter, loc, all, {b, h, n, zero, column},
+                                {1, 1, 1, rows, columns}, 3),
+                        tb.f32());
     };
     // Each product's operands right before it: a block's buffers of the
     // first are dead by the second's.
-    Value qGamma = term(terms.qGamma, L, K);
-    Value start = term(states, K, V);
+    Value qGamma = term(terms.qGamma, L, K, zero);
+    Value start = term(states, K, C, c0);
     Value fromState = tb.matmul(qGamma, start);
-    Value p = term(terms.p, L, L);
-    Value uTile = term(u, L, V);
+    Value p = term(terms.p, L, L, zero);
+    Value uTile = term(u, L, C, c0);
     Value inTile = tb.matmul(p, uTile);
     Value out = tb.map(
         ValueRange{fromState, inTile},
@@ -404,7 +421,7 @@ private:
     Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     insertInParallel(rewriter, loc, out, forall.getRegionIterArgs()[0],
-                     {b, t0, h, zero}, {1, L, 1, V});
+                     {b, t0, h, c0}, {1, L, 1, C});
     rewriter.setInsertionPointAfter(forall);
     if (s.padded == s.tokens)
       return forall.getResult(0);
