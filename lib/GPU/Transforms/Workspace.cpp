@@ -102,33 +102,33 @@ struct Placement {
   int64_t sharedBytes = 0, globalBytes = 0;
 };
 
-/// Places `allocs` in `order`, each at the lowest offset free while it is
-/// live: in shared memory where that ends within `sharedMemoryBytes`, else
-/// in the global workspace (an error for one asked for in workgroup
-/// memory).
+/// Places `allocs` (of `bytes` slots, live over `ranges`) in `order`, each
+/// at the lowest offset free while it is live: in shared memory where that
+/// ends within `sharedMemoryBytes`, else in the global workspace (an error
+/// for one asked for in workgroup memory).
 FailureOr<Placement> place(MutableArrayRef<memref::AllocOp> allocs,
-                           ArrayRef<LiveRange> ranges, ArrayRef<size_t> order,
-                           int64_t sharedMemoryBytes) {
+                           ArrayRef<int64_t> bytes, ArrayRef<LiveRange> ranges,
+                           ArrayRef<size_t> order, int64_t sharedMemoryBytes) {
   Placement result;
   result.offsets.resize(allocs.size());
   result.inShared.resize(allocs.size());
   SmallVector<std::tuple<int64_t, int64_t, LiveRange>> sharedSlots, globalSlots;
   for (size_t i : order) {
-    MemRefType type = allocs[i].getType();
-    int64_t bytes = getSlotBytes(type);
-    int64_t offset = firstFit(bytes, ranges[i], sharedSlots);
-    bool shared = offset + bytes <= sharedMemoryBytes;
-    if (!shared && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+    int64_t offset = firstFit(bytes[i], ranges[i], sharedSlots);
+    bool shared = offset + bytes[i] <= sharedMemoryBytes;
+    if (!shared &&
+        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[i].getType()))
       return allocs[i].emitOpError("needs ")
-             << bytes << " bytes of shared memory at offset " << offset
+             << bytes[i] << " bytes of shared memory at offset " << offset
              << ", beyond the block's " << sharedMemoryBytes;
     if (!shared)
-      offset = firstFit(bytes, ranges[i], globalSlots);
+      offset = firstFit(bytes[i], ranges[i], globalSlots);
     result.offsets[i] = offset;
     result.inShared[i] = shared;
-    (shared ? sharedSlots : globalSlots).push_back({offset, bytes, ranges[i]});
+    (shared ? sharedSlots : globalSlots)
+        .push_back({offset, bytes[i], ranges[i]});
     int64_t &used = shared ? result.sharedBytes : result.globalBytes;
-    used = std::max(used, offset + bytes);
+    used = std::max(used, offset + bytes[i]);
   }
   return result;
 }
@@ -182,31 +182,35 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   // solve's columns) are read in scalar loops; what is left out is large
   // (the output tile, a 64 x 128 matrix), read by tensor-core tiles whose
   // loads the L1 cache serves.
-  SmallVector<LiveRange> ranges = llvm::map_to_vector(
-      allocs, [&](memref::AllocOp alloc) {
+  SmallVector<LiveRange> ranges =
+      llvm::map_to_vector(allocs, [&](memref::AllocOp alloc) {
         return getLiveRange(alloc, positions);
       });
-  SmallVector<int64_t> bytes = llvm::map_to_vector(
-      allocs, [](memref::AllocOp alloc) { return getSlotBytes(alloc.getType()); });
+  SmallVector<int64_t> bytes =
+      llvm::map_to_vector(allocs, [](memref::AllocOp alloc) {
+        return getSlotBytes(alloc.getType());
+      });
   auto placeBy = [&](auto key) {
     SmallVector<size_t> order(allocs.size());
     std::iota(order.begin(), order.end(), 0);
     llvm::stable_sort(order, [&](size_t x, size_t y) {
-      bool xAsked = gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
-          allocs[x].getType());
-      bool yAsked = gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
-          allocs[y].getType());
+      bool xAsked =
+          gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[x].getType());
+      bool yAsked =
+          gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[y].getType());
       if (xAsked || yAsked)
         return xAsked && (!yAsked || bytes[x] < bytes[y]);
       return key(x) < key(y);
     });
-    return place(allocs, ranges, order, sharedMemoryBytes);
+    return place(allocs, bytes, ranges, order, sharedMemoryBytes);
   };
   auto length = [&](size_t i) { return ranges[i].last - ranges[i].first; };
   FailureOr<Placement> placement = failure();
-  for (FailureOr<Placement> packed :
-       {placeBy([&](size_t i) { return std::make_pair(-length(i), -bytes[i]); }),
-        placeBy([&](size_t i) { return std::make_pair(-bytes[i], -length(i)); })}) {
+  for (bool longestFirst : {true, false}) {
+    FailureOr<Placement> packed = placeBy([&](size_t i) {
+      return longestFirst ? std::make_pair(-length(i), -bytes[i])
+                          : std::make_pair(-bytes[i], -length(i));
+    });
     if (failed(packed))
       return failure();
     if (llvm::all_of(packed->inShared, [](bool shared) { return shared; }) &&
