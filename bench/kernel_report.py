@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The compiler's resource report for the kernels nats-gpu makes of a module:
 per kernel, the registers a thread, the bytes spilled, the static shared
-memory (ptxas -v) and the dynamic shared memory its launch asks for. Runs
-here (no GPU): what limits occupancy shows before a device call.
+memory (ptxas -v), the threads and dynamic shared memory its launch asks
+for, and so how many of its blocks an sm_90 SM holds at once (by registers,
+shared memory and threads; the least is the limit). Runs here (no GPU): what
+limits occupancy shows before a device call.
 
     PYTHONPATH=build/python_packages python3 bench/kernel_report.py in.mlir \
         [--pipeline 'nats-gpu{block-threads=1024}']
@@ -24,7 +26,8 @@ from nats import compiler
 # gpu.binary @name [#gpu.object<#nvvm.target<... chip = "sm_90a" ...>, ..., assembly = "...">]
 BINARY = re.compile(r'gpu\.binary @(\w+)\s.*?chip = "(\w+)".*?assembly = "((?:[^"\\]|\\.)*)"')
 LAUNCH = re.compile(r"gpu\.launch_func .*?@(\w+)::@\w+ .*?dynamic_shared_memory_size (%\w+)")
-CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+) : i\d+\) : i\d+")
+THREADS = re.compile(r"gpu\.launch_func .*?@(\w+)::@\w+ .*?threads in \((%\w+), (%\w+), (%\w+)\)")
+CONSTANT = re.compile(r"(%\w+) = llvm\.mlir\.constant\((-?\d+) : (?:i\d+|index)\) : i\d+")
 PTXAS_USED = re.compile(r"Used (\d+) registers")
 PTXAS_SPILL = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
 PTXAS_SMEM = re.compile(r"(\d+) bytes smem")
@@ -54,6 +57,31 @@ def dynamic_shared_bytes(host):
             if value in constants}
 
 
+def block_threads(host):
+    """Kernel -> the threads of a block its launch asks for, where constants."""
+    constants = dict(CONSTANT.findall(host))
+    threads = {}
+    for kernel, *dims in THREADS.findall(host):
+        if all(dim in constants for dim in dims):
+            threads[kernel] = int(constants[dims[0]]) * int(constants[dims[1]]) * int(constants[dims[2]])
+    return threads
+
+
+# An sm_90 SM: 65,536 registers (a warp's taken in units of 256), 228 KiB of
+# shared memory (1 KiB of it reserved per block), 2048 threads, 32 blocks.
+SM_REGISTERS, SM_SHARED, BLOCK_RESERVE, SM_THREADS, SM_BLOCKS = 65536, 228 << 10, 1 << 10, 2048, 32
+
+
+def blocks_per_sm(registers, shared, threads):
+    """The blocks of a kernel an SM holds at once, or None where unknown."""
+    if threads is None or shared is None:
+        return None
+    warps = -(-threads // 32)
+    warp_registers = -(-registers * 32 // 256) * 256
+    by_registers = SM_REGISTERS // (warp_registers * warps) if registers else SM_BLOCKS
+    return min(by_registers, SM_SHARED // (shared + BLOCK_RESERVE), SM_THREADS // threads, SM_BLOCKS)
+
+
 def report(mlir_path, pipeline, keep):
     opt = compiler.tool("nats-opt")
     options = pipeline.split("{", 1)[1].rstrip("}") if "{" in pipeline else ""
@@ -65,6 +93,7 @@ def report(mlir_path, pipeline, keep):
         sys.exit(f"kernel_report: nats-opt failed:\n{run.stderr}")
     lowered = run.stdout
     dynamic = dynamic_shared_bytes(lowered)
+    threads = block_threads(lowered)
     ptxas_path = ptxas()
     rows = []
     for kernel, chip, assembly in BINARY.findall(lowered):
@@ -73,10 +102,15 @@ def report(mlir_path, pipeline, keep):
         log = subprocess.run([ptxas_path, "-v", f"-arch={chip}", str(ptx), "-o", os.devnull],
                              check=True, capture_output=True, text=True).stderr
         spills = PTXAS_SPILL.search(log)
-        rows.append((kernel, PTXAS_USED.search(log)[1], f"{spills[1]}/{spills[2]}",
-                     PTXAS_SMEM.search(log)[1] if PTXAS_SMEM.search(log) else "0",
-                     str(dynamic.get(kernel, "?"))))
-    header = ("kernel", "registers", "spill st/ld B", "static smem B", "dynamic smem B")
+        registers = int(PTXAS_USED.search(log)[1])
+        static = int(PTXAS_SMEM.search(log)[1]) if PTXAS_SMEM.search(log) else 0
+        shared = static + dynamic[kernel] if kernel in dynamic else None
+        fit = blocks_per_sm(registers, shared, threads.get(kernel))
+        rows.append((kernel, str(registers), f"{spills[1]}/{spills[2]}", str(static),
+                     str(dynamic.get(kernel, "?")), str(threads.get(kernel, "?")),
+                     "?" if fit is None else str(fit)))
+    header = ("kernel", "registers", "spill st/ld B", "static smem B", "dynamic smem B",
+              "threads", "blocks/SM")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))

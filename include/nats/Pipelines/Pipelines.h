@@ -108,11 +108,13 @@ struct NatsGPUPipelineOptions
                                llvm::cl::desc("threads per thread block"),
                                llvm::cl::init(512)};
   // gated_delta_chunk_terms:256: with round-chunk-operands its block's
-  // tiles take 105 KB at head dim 128 (79 registers a thread at 256
-  // threads), so two blocks of 256 threads share an SM where one of 512
+  // tiles took 105 KB at head dim 128 (79 registers a thread at 256
+  // threads), so two blocks of 256 threads shared an SM where one of 512
   // did. On an H100 (run 70, docs/benchmarks.md) the chunk terms took
   // 0.78-0.84x as long at head dims 64 and 128 and the op 0.87-0.95x; at
-  // 256 (154 KB, one block an SM either way) 1.15x and 1.05x.
+  // 256 (154 KB, one block an SM either way) 1.15x and 1.05x. Since stop 29
+  // the block takes 71 KB at head dim 128 (three an SM) and 110 KB at 256
+  // (two).
   ListOption<std::string> kernelThreads{
       *this, "kernel-threads",
       llvm::cl::desc("name:threads entries: the threads of the named "
