@@ -173,11 +173,15 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
        options.mergePhases}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
+  std::string kernelBlocks;
+  if (!options.kernelBlocksPerSM.empty())
+    kernelBlocks =
+        " kernel-blocks=" + llvm::join(options.kernelBlocksPerSM, ",");
   std::string occupancy = llvm::formatv(
       "nats-gpu-blocks-per-sm{{blocks={0} sm-count={1} "
-      "shared-memory-bytes={2}},",
+      "shared-memory-bytes={2}{3}},",
       options.blocksPerSM.getValue(), options.smCount.getValue(),
-      smSharedBytes);
+      smSharedBytes, kernelBlocks);
   std::string target = llvm::formatv("chip={0} features={1} O=3",
                                      options.chip, options.features);
   addTextual(pm, "func.func(convert-linalg-to-loops),canonicalize,cse,"

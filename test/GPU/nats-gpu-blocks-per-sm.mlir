@@ -1,5 +1,7 @@
 // RUN: nats-opt %s --nats-gpu-blocks-per-sm | FileCheck %s
 // RUN: nats-opt %s --nats-gpu-blocks-per-sm='blocks=2' | FileCheck %s --check-prefix=TWO
+// RUN: nats-opt %s --nats-gpu-blocks-per-sm='kernel-blocks=terms:3,two:3,narrow:3' \
+// RUN:   | FileCheck %s --check-prefix=NAMED
 
 // A register budget, 65536 / block threads, where the SM can hold no second
 // block anyway: @pool's dynamic shared memory leaves room for one (189696 +
@@ -17,6 +19,7 @@
 // CHECK:       gpu.func @unknown() kernel attributes {known_block_size = array<i32: 1024, 1, 1>, known_grid_size = array<i32: 64, 1, 1>} {
 // CHECK:       gpu.func @no_block() kernel attributes {known_grid_size = array<i32: 64, 1, 1>} {
 // CHECK:       gpu.func @helper() {
+// CHECK:       gpu.func @terms() kernel attributes {known_block_size = array<i32: 256, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
 
 // With blocks=2, every kernel asks for two blocks an SM (PTX
 // .minnctapersm); the budget halves where two is all that fits (@two's
@@ -26,6 +29,16 @@
 // TWO:       gpu.func @mixed() kernel attributes {{{.*}}nvvm.maxnreg = 32 : i32, nvvm.minctasm = 2 : i32}
 // TWO:       gpu.func @unknown() kernel attributes {{{.*}}nvvm.minctasm = 2 : i32}
 // TWO:       gpu.func @helper() {
+
+// Named kernels ask for their own count, as many blocks as fit, and get
+// those blocks' budget even where more would fit: @terms' 70,656 bytes of
+// shared memory and 256 threads let three share an SM, whose warps may
+// have 2730 registers each, 2560 in the SM's units of 256: 80 a thread;
+// @narrow's grid puts one on each SM; @two's threads let two.
+// NAMED:     gpu.func @narrow() kernel attributes {{{.*}}nvvm.maxnreg = 255 : i32}
+// NAMED:     gpu.func @two() kernel attributes {{{.*}}nvvm.maxnreg = 32 : i32, nvvm.minctasm = 2 : i32}
+// NAMED:     gpu.func @mixed() kernel attributes {known_block_size = array<i32: 1024, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
+// NAMED:     gpu.func @terms() kernel attributes {{{.*}}nvvm.maxnreg = 80 : i32, nvvm.minctasm = 3 : i32}
 module attributes {gpu.container_module} {
   func.func @host(%bytes: i32) {
     %c1 = arith.constant 1 : index
@@ -36,6 +49,8 @@ module attributes {gpu.container_module} {
     %c8192 = arith.constant 8192 : index
     %pool = arith.constant 189696 : i32
     %small = arith.constant 69632 : i32
+    %terms = arith.constant 70656 : i32
+    %c256 = arith.constant 256 : index
     gpu.launch_func @kernels::@pool blocks in (%c8192, %c1, %c1) threads in (%c1024, %c1, %c1) dynamic_shared_memory_size %pool
     gpu.launch_func @kernels::@grid blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1)
     gpu.launch_func @kernels::@narrow blocks in (%c100, %c1, %c1) threads in (%c128, %c1, %c1)
@@ -44,6 +59,7 @@ module attributes {gpu.container_module} {
     gpu.launch_func @kernels::@mixed blocks in (%c8192, %c1, %c1) threads in (%c1024, %c1, %c1) dynamic_shared_memory_size %small
     gpu.launch_func @kernels::@unknown blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1) dynamic_shared_memory_size %bytes
     gpu.launch_func @kernels::@no_block blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1)
+    gpu.launch_func @kernels::@terms blocks in (%c8192, %c1, %c1) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %terms
     return
   }
   gpu.module @kernels {
@@ -69,6 +85,9 @@ module attributes {gpu.container_module} {
       gpu.return
     }
     gpu.func @helper() {
+      gpu.return
+    }
+    gpu.func @terms() kernel attributes {known_block_size = array<i32: 256, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
       gpu.return
     }
   }

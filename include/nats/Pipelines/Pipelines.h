@@ -150,6 +150,17 @@ struct NatsGPUPipelineOptions
                      "block-threads), and shared-memory-bytes is one SM's "
                      "share divided among them"),
       llvm::cl::init(1)};
+  // None by default: `gated_delta_chunk_terms:3` gives the chunk terms the
+  // 80 registers that three blocks of 256 threads may have where their 71 KB
+  // of shared memory let three share an SM (ptxas takes 124-127 at some
+  // shapes, 80 at others; at 80 it spills nothing at head dim 128). Not yet
+  // measured on the GPU.
+  ListOption<std::string> kernelBlocksPerSM{
+      *this, "kernel-blocks-per-sm",
+      llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM, "
+                     "as many as its shared memory and threads let an SM "
+                     "hold, and their register budget "
+                     "(nats-gpu-blocks-per-sm's kernel-blocks)")};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
   // whose grid puts at most blocks-per-sm blocks on each SM follow it, and
   // so does the state pass's width where value-tile is 0.

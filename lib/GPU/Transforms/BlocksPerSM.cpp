@@ -6,6 +6,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include "llvm/ADT/StringMap.h"
+
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUBLOCKSPERSMPASS
 #include "nats/GPU/Transforms/Passes.h.inc"
@@ -46,6 +48,14 @@ struct NatsGPUBlocksPerSMPass
                              llvm::divideCeilSigned(gridBlocks, smCount.getValue()));
   }
 
+  /// The registers a thread may have for `count` blocks of `threads` to
+  /// share an SM: a warp's come 256 at a time.
+  static int64_t registerBudget(int64_t count, int64_t threads) {
+    int64_t warps = llvm::divideCeil(threads, 32);
+    int64_t perWarp = kRegistersPerSM / (count * warps) / 256 * 256;
+    return std::min(perWarp / 32, kMaxRegisters);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto [name, value] : {std::pair{"blocks", blocks.getValue()},
@@ -57,6 +67,19 @@ struct NatsGPUBlocksPerSMPass
       module.emitError() << "nats-gpu-blocks-per-sm: " << name
                          << " must be at least 1, got " << value;
       return signalPassFailure();
+    }
+    llvm::StringMap<int64_t> blocksOfKernel;
+    for (const std::string &entry : kernelBlocks) {
+      auto [name, count] = StringRef(entry).rsplit(':');
+      int64_t value = 0;
+      if (name.empty() || count.getAsInteger(10, value) || value < 1) {
+        module.emitError() << "nats-gpu-blocks-per-sm: kernel-blocks: "
+                              "expected name:blocks with blocks at least 1, "
+                              "got '"
+                           << entry << "'";
+        return signalPassFailure();
+      }
+      blocksOfKernel[name] = value;
     }
     // The most blocks of each kernel an SM may hold at once, over all its
     // launches (none: unknown).
@@ -77,20 +100,28 @@ struct NatsGPUBlocksPerSMPass
     module.walk([&](gpu::GPUFuncOp kernel) {
       if (!kernel.isKernel())
         return;
-      if (blocks > 1)
-        kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                        i32(blocks));
+      auto named = blocksOfKernel.find(kernel.getName());
+      bool isNamed = named != blocksOfKernel.end();
+      // The most blocks an SM can hold (none: unknown).
+      std::optional<int64_t> fit;
+      int64_t threads = 0;
       std::optional<ArrayRef<int32_t>> blockSize = kernel.getKnownBlockSize();
       auto launched = atOnce.find(kernel);
-      if (!blockSize || launched == atOnce.end() || !launched->second)
-        return;
-      int64_t threads = llvm::product_of(*blockSize, int64_t{1});
-      int64_t fit = std::min(*launched->second, kThreadsPerSM / threads);
-      if (fit > blocks)
+      if (blockSize && launched != atOnce.end() && launched->second) {
+        threads = llvm::product_of(*blockSize, int64_t{1});
+        fit = std::min(*launched->second, kThreadsPerSM / threads);
+      }
+      // A named kernel asks for no more blocks than an SM can hold.
+      int64_t wanted = isNamed ? named->second : blocks.getValue();
+      if (isNamed && fit)
+        wanted = std::min(wanted, *fit);
+      if (wanted > 1)
+        kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                        i32(wanted));
+      if (!fit || (!isNamed && *fit > wanted))
         return;
       kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                      i32(std::min(kRegistersPerSM / (blocks * threads),
-                                   kMaxRegisters)));
+                      i32(registerBudget(wanted, threads)));
     });
   }
 };

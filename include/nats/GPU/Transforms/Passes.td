@@ -591,7 +591,8 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> 
 
     A kernel that can never have more than `blocks` blocks on an SM at once
     gets `nvvm.maxnreg` = 65536 / (blocks * block threads), at most 255 (PTX
-    `.maxnreg`): registers up to that budget cost no occupancy. The blocks
+    `.maxnreg`) and a multiple of 8 (an SM gives a warp its registers 256 at
+    a time): registers up to that budget cost no occupancy. The blocks
     an SM can hold are bounded by the kernel's known block size (2048
     threads an SM), by the dynamic shared memory of each of its launches
     (`shared-memory-bytes` an SM; each block also takes 1 KiB for the system
@@ -607,10 +608,21 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> 
     0.311; docs/benchmarks.md run 33). A kernel without a known block size,
     or one launched with a shared-memory size or grid that is not a
     constant, gets no budget.
+
+    `kernel-blocks` entries `name:blocks` ask for that many blocks of the
+    named kernel an SM instead, as many of them as its shared memory, grid
+    and threads let an SM hold (`nvvm.minctasm` where more than one), and
+    give it those blocks' register budget in any case: ptxas may take more
+    registers than the blocks its shared memory admits can have (the chunk
+    terms at 2x16384x16x128: 124 registers, where 71 KB of shared memory
+    let three blocks of 256 threads share an SM, whose budget is 80).
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", "1",
            "thread blocks each SM should hold at once (at least 1)">,
+    ListOption<"kernelBlocks", "kernel-blocks", "std::string",
+               "name:blocks entries: the blocks of the named kernel an SM "
+               "should hold at once, instead of blocks">,
     Option<"smCount", "sm-count", "int64_t", "132",
            "streaming multiprocessors of the device (H100 SXM, H200: 132)">,
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "233472",
