@@ -1,5 +1,6 @@
 //===- BlocksPerSM.cpp - occupancy and register budgets of kernels --------===//
 
+#include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
 
@@ -70,16 +71,15 @@ struct NatsGPUBlocksPerSMPass
     }
     llvm::StringMap<int64_t> blocksOfKernel;
     for (const std::string &entry : kernelBlocks) {
-      auto [name, count] = StringRef(entry).rsplit(':');
-      int64_t value = 0;
-      if (name.empty() || count.getAsInteger(10, value) || value < 1) {
+      auto parsed = nats::parseKernelCount(entry);
+      if (!parsed || parsed->second < 1) {
         module.emitError() << "nats-gpu-blocks-per-sm: kernel-blocks: "
                               "expected name:blocks with blocks at least 1, "
                               "got '"
                            << entry << "'";
         return signalPassFailure();
       }
-      blocksOfKernel[name] = value;
+      blocksOfKernel[parsed->first] = parsed->second;
     }
     // The most blocks of each kernel an SM may hold at once, over all its
     // launches (none: unknown).

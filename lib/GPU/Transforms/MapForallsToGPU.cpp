@@ -489,17 +489,15 @@ struct NatsMapForallsToGPUPass
       return signalPassFailure();
     }
     for (const std::string &entry : kernelThreads) {
-      auto [name, count] = StringRef(entry).rsplit(':');
-      int64_t threads = 0;
-      if (name.empty() || count.getAsInteger(10, threads) ||
-          !isBlockSize(threads)) {
+      auto parsed = parseKernelCount(entry);
+      if (!parsed || !isBlockSize(parsed->second)) {
         emitError(getOperation().getLoc())
             << "kernel-threads: expected name:threads with threads in [1, "
                "1024], got '"
             << entry << "'";
         return signalPassFailure();
       }
-      threadsOfKernel[name] = threads;
+      threadsOfKernel[parsed->first] = parsed->second;
     }
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> outermost;

@@ -89,3 +89,12 @@ LogicalResult mlir::nats::mapOutermostForallsToBlocks(Operation *root) {
   });
   return failure(failed);
 }
+
+std::optional<std::pair<StringRef, int64_t>>
+mlir::nats::parseKernelCount(StringRef entry) {
+  auto [name, count] = entry.rsplit(':');
+  int64_t value = 0;
+  if (name.empty() || count.getAsInteger(10, value))
+    return std::nullopt;
+  return std::make_pair(name, value);
+}

@@ -59,6 +59,13 @@ SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
 /// error at the forall, on one without static bounds.
 LogicalResult mapOutermostForallsToBlocks(Operation *root);
 
+/// A `name:count` entry of a per-kernel option (kernel-threads,
+/// kernel-blocks) as its kernel name and count: none where the name is
+/// empty or the count no integer. The count's range is the option's to
+/// check.
+std::optional<std::pair<StringRef, int64_t>>
+parseKernelCount(StringRef entry);
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_MAPPING_H
