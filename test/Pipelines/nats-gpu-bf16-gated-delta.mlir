@@ -1,8 +1,9 @@
 // RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=WIDE
 // RUN: nats-opt %s --nats-gpu='format=isa round-output-terms=false' | FileCheck %s --check-prefix=F32
-// RUN: nats-opt %s --nats-gpu='format=isa sm-count=2 kernel-blocks-per-sm=gated_delta_chunk_terms:3' \
-// RUN:   | FileCheck %s --check-prefix=BLOCKS
+// RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=BLOCKS
+// RUN: nats-opt %s --nats-gpu='format=isa sm-count=2 kernel-blocks-per-sm=gated_delta_chunk_terms:1' \
+// RUN:   | FileCheck %s --check-prefix=ONE
 
 // The gated delta rule on bf16 data, B·H = 2, four tiles of 64 tokens, V = 64.
 // The state pass's width by waves (value-tile=0): on 132 SMs 8 columns
@@ -36,15 +37,23 @@
 // F32-SAME:      .maxntid 512, 1, 1
 // F32-NOT:       m16n8k16
 // F32-SAME:      mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// kernel-blocks-per-sm: on 2 SMs the chunk terms' 8 blocks could put 4 on
-// each; three fit (their shared memory), so they ask for three
-// (.minnctapersm) and get three 256-thread blocks' 80 registers.
+// kernel-blocks-per-sm (gated_delta_chunk_terms:3 by default): on 2 SMs
+// the chunk terms' 8 blocks could put 4 on each; three fit (their shared
+// memory), so they ask for three (.minnctapersm) and get three 256-thread
+// blocks' 80 registers. With gated_delta_chunk_terms:1 they ask for none
+// and may take all 255.
 // BLOCKS-LABEL: llvm.func @gated_delta(
 // BLOCKS:       gpu.binary @gated_delta_chunk_terms [
 // BLOCKS-SAME:    .maxntid 256, 1, 1
 // BLOCKS-SAME:    .minnctapersm 3
 // BLOCKS-SAME:    .maxnreg 80
 // BLOCKS:       gpu.binary @gated_delta_state_pass [
+// ONE-LABEL:    llvm.func @gated_delta(
+// ONE:          gpu.binary @gated_delta_chunk_terms [
+// ONE-SAME:       .maxntid 256, 1, 1
+// ONE-NOT:        .minnctapersm
+// ONE-SAME:       .maxnreg 255
+// ONE:          gpu.binary @gated_delta_state_pass [
 func.func @gated_delta(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,
                        %v: tensor<1x256x2x64xbf16>, %g: tensor<1x256x2xbf16>,
                        %beta: tensor<1x256x2xbf16>, %route: tensor<1x4x2xi1>)

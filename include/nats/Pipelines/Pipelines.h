@@ -150,17 +150,23 @@ struct NatsGPUPipelineOptions
                      "block-threads), and shared-memory-bytes is one SM's "
                      "share divided among them"),
       llvm::cl::init(1)};
-  // None by default: `gated_delta_chunk_terms:3` gives the chunk terms the
-  // 80 registers that three blocks of 256 threads may have where their 71 KB
-  // of shared memory let three share an SM (ptxas takes 124-127 at some
-  // shapes, 80 at others; at 80 it spills nothing at head dim 128). Not yet
-  // measured on the GPU.
+  // gated_delta_chunk_terms:3: the chunk terms get the 80 registers that
+  // three blocks of 256 threads may have where their 71 KB of shared memory
+  // let three share an SM (head dim 128; ptxas takes 124-127 at some shapes
+  // and 80 at others, and at 80 spills nothing there). On an H100 (run 77,
+  // docs/benchmarks.md) the chunk terms took 0.85-0.89x as long at
+  // 2x16384x16x128, 4x2048x16x128 and 4x4096x64x128 (the gated delta
+  // rule's kernels 0.93-0.94x), as long elsewhere, and 1.06x at head dim 64
+  // (76 bytes of spill stores; 0.130 -> 0.134 ms). Head dim 256's 110 KB
+  // let two share an SM: its budget is ptxas's own.
   ListOption<std::string> kernelBlocksPerSM{
       *this, "kernel-blocks-per-sm",
       llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM, "
                      "as many as its shared memory and threads let an SM "
                      "hold, and their register budget "
-                     "(nats-gpu-blocks-per-sm's kernel-blocks)")};
+                     "(nats-gpu-blocks-per-sm's kernel-blocks); a list "
+                     "given replaces the default one"),
+      llvm::cl::list_init<std::string>({"gated_delta_chunk_terms:3"})};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
   // whose grid puts at most blocks-per-sm blocks on each SM follow it, and
   // so does the state pass's width where value-tile is 0.
