@@ -209,17 +209,19 @@
 
 // Stage 2, one iteration per (batch, head): the walk over the tiles from
 // the initial state. It records each tile's start state and U, in place in
-// its outputs.
+// its outputs; every tile's decay is copied before the walk.
 // CHECK: %[[PASS:.+]]:3 = scf.forall (%[[B2:.+]], %[[H2:.+]]) in (2, 4) shared_outs(%[[UO:.+]] = %{{.+}}, %[[SO:.+]] = %{{.+}}, %[[FO:.+]] = %{{.+}}) -> (tensor<2x4x2x32x16xf32>, tensor<2x4x2x8x16xf32>, tensor<2x4x8x16xf32>)
 // CHECK: %[[STATE0:.+]] = tensor.extract_slice %[[S0]][%[[B2]], %[[H2]], 0, 0] [1, 1, 8, 16] [1, 1, 1, 1] : tensor<2x4x8x16xf32> to tensor<8x16xf32>
 // CHECK: %[[UROWS:.+]] = tensor.extract_slice %[[UO]][%[[B2]], %[[H2]], 0, 0, 0] [1, 1, 2, 32, 16]
 // CHECK: %[[STARTS:.+]] = tensor.extract_slice %[[SO]][%[[B2]], %[[H2]], 0, 0, 0] [1, 1, 2, 8, 16]
+// CHECK: %[[DS:.+]] = tensor.extract_slice %[[TERMS]]#5[%[[B2]], %[[H2]], 0] [1, 1, 2] [1, 1, 1] : tensor<2x4x2xf32> to tensor<2xf32>
+// CHECK: %[[DECAYS:.+]] = linalg.copy ins(%[[DS]] : tensor<2xf32>)
 // CHECK: %[[WALK:.+]]:3 = scf.for %[[N2:.+]] = %c0 to %c2 step %c1 iter_args(%[[STATE:.+]] = %[[STATE0]], %[[UC:.+]] = %[[UROWS]], %[[SC:.+]] = %[[STARTS]]) -> (tensor<8x16xf32>, tensor<2x32x16xf32>, tensor<2x8x16xf32>)
 // CHECK: %[[STARTED:.+]] = tensor.insert_slice %[[STATE]] into %[[SC]][%[[N2]], 0, 0] [1, 8, 16]
 // CHECK: %[[WT:.+]] = tensor.extract_slice %[[TERMS]]#0[%[[B2]], %[[H2]], %[[N2]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK: %[[U0T:.+]] = tensor.extract_slice %[[TERMS]]#1[%[[B2]], %[[H2]], %[[N2]], 0, 0] [1, 1, 1, 32, 16]
 // CHECK: %[[KCT:.+]] = tensor.extract_slice %[[TERMS]]#4[%[[B2]], %[[H2]], %[[N2]], 0, 0] [1, 1, 1, 32, 8]
-// CHECK: %[[DT:.+]] = tensor.extract %[[TERMS]]#5[%[[B2]], %[[H2]], %[[N2]]]
+// CHECK: %[[DT:.+]] = tensor.extract %[[DECAYS]][%[[N2]]]
 // U = U₀ + (−W) S, accumulated onto a copy of U₀.
 // CHECK: %[[U0C:.+]] = linalg.copy ins(%[[U0T]] : tensor<32x16xf32>)
 // CHECK: %[[U:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[WT]], %[[STATE]] : tensor<32x8xf32>, tensor<8x16xf32>) outs(%[[U0C]] : tensor<32x16xf32>)

@@ -312,6 +312,11 @@ private:
                           {1, 1, s.tiles, L, C}, 2);
     Value starts = sliceOf(rewriter, loc, shared[1], {b, h, zero, zero, c0},
                            {1, 1, s.tiles, K, C}, 2);
+    // Every tile's decay, copied before the walk: read from the chunk terms
+    // at each step, its load was on the critical path of every step (a GPU
+    // block's global load; the copy is one, into shared memory).
+    Value decays = tb.copy(
+        sliceOf(rewriter, loc, terms.decay, {b, h, zero}, {1, 1, s.tiles}, 2));
     auto loop = scf::ForOp::create(
         rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1),
         ValueRange{state0, uRows, starts},
@@ -333,8 +338,7 @@ private:
               sliceOf(nb, nloc, terms.u0, {b, h, n, zero, c0}, {1, 1, 1, L, C}, 3);
           Value kCommit = sliceOf(nb, nloc, terms.kCommit, {b, h, n, zero, zero},
                                   {1, 1, 1, L, K}, 3);
-          Value decay = tensor::ExtractOp::create(nb, nloc, terms.decay,
-                                                  ValueRange{b, h, n});
+          Value decay = tensor::ExtractOp::create(nb, nloc, decays, n);
           // U = U₀ + (−W) S: the tile's writes corrected for the state,
           // one product accumulated onto a copy of U₀.
           Value u = body.matmulAdd(negW, state, body.copy(u0));
