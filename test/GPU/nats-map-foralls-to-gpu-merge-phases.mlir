@@ -129,3 +129,103 @@ func.func @overlap() {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A scalar load between two foralls (every thread's, as the state pass's
+// decay of a tile) that reads nothing they write shares their phase: no
+// barrier on either side of it.
+// CHECK-LABEL: func.func @load_between
+// CHECK:         gpu.launch
+// CHECK:           gpu.barrier
+// CHECK:           scf.for
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.load %{{.+}}[%c0{{.*}}] : memref<4xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT:       gpu.barrier
+// CHECK:           scf.for
+// CHECK:             arith.mulf
+// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+func.func @load_between(%y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%blk) in (1) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %va = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    %vd = memref.view %pool[%c256][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<4xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      memref.store %zero, %va[%i] : memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %decay = memref.load %vd[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      %e = memref.load %y[%i] : memref<64xf32>
+      %f = arith.mulf %e, %decay : f32
+      memref.store %f, %y[%i] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A load of what the forall before it wrote keeps the barrier between
+// them; a load that joins no phase starts none, so the forall after it
+// keeps its barrier too.
+// CHECK-LABEL: func.func @load_after_write
+// CHECK:         gpu.launch
+// CHECK:           scf.for
+// CHECK:             memref.store
+// CHECK:           gpu.barrier
+// CHECK-NEXT:      memref.load %{{.+}}[%c0{{.*}}] : memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT:       scf.for
+// CHECK:           gpu.barrier
+// CHECK-NEXT:      scf.for
+// CHECK:             arith.mulf
+func.func @load_after_write(%y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%blk) in (1) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %va = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      memref.store %zero, %va[%i] : memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %decay = memref.load %va[%c0] : memref<64xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      %e = memref.load %y[%i] : memref<64xf32>
+      %f = arith.mulf %e, %decay : f32
+      memref.store %f, %y[%i] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// After an op with effects that is no phase and no barrier (a printf here,
+// a wait for each thread's own async copies in the pipeline) a load
+// starts no phase: the forall after it keeps its barrier.
+// CHECK-LABEL: func.func @load_after_effect
+// CHECK:         gpu.launch
+// CHECK:           gpu.printf
+// CHECK-NEXT:      memref.load %{{.+}}[%c0{{.*}}] : memref<4xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT:       scf.for
+// CHECK:           gpu.barrier
+// CHECK-NEXT:      scf.for
+func.func @load_after_effect(%y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  scf.forall (%blk) in (1) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %vd = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<4xf32, #gpu.address_space<workgroup>>
+    gpu.printf "step"
+    %decay = memref.load %vd[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+    scf.forall (%i) in (64) {
+      %e = memref.load %y[%i] : memref<64xf32>
+      %f = arith.mulf %e, %decay : f32
+      memref.store %f, %y[%i] : memref<64xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

@@ -34,9 +34,9 @@ struct Access {
   SmallVector<Slice> slices;
 };
 
-/// What a forall does to memory.
+/// What a forall, or a scalar load that every thread runs, does to memory.
 struct Phase {
-  scf::ForallOp forall;
+  Operation *op;
   SmallVector<Access> accesses;
   bool unknown = false; // an effect on memory that is not known
 };
@@ -94,15 +94,16 @@ void setElements(scf::ForallOp forall, Operation *op, Access &access) {
   access.slices = std::move(slices);
 }
 
-Phase getPhase(scf::ForallOp forall) {
-  Phase phase{forall};
+Phase getPhase(Operation *op) {
+  Phase phase{op};
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(forall);
+      getEffectsRecursively(op);
   if (!effects) {
     phase.unknown = true;
     return phase;
   }
-  bool perThread = isThreadForall(forall);
+  auto forall = dyn_cast<scf::ForallOp>(op);
+  bool perThread = forall && isThreadForall(forall);
   for (const MemoryEffects::EffectInstance &effect : *effects) {
     bool write = isa<MemoryEffects::Write>(effect.getEffect());
     auto *operand = effect.getEffectValue<OpOperand *>();
@@ -135,9 +136,10 @@ bool touchesOwnElements(const Access &x, const Access &y, unsigned rank) {
 bool conflict(const Phase &later, const Phase &earlier) {
   if (later.unknown || earlier.unknown)
     return true;
-  scf::ForallOp x = later.forall, y = earlier.forall;
+  auto x = dyn_cast<scf::ForallOp>(later.op);
+  auto y = dyn_cast<scf::ForallOp>(earlier.op);
   bool sameIterations =
-      isThreadForall(x) && isThreadForall(y) &&
+      x && y && isThreadForall(x) && isThreadForall(y) &&
       x.getStaticUpperBound() == y.getStaticUpperBound() &&
       llvm::none_of(x.getStaticUpperBound(), ShapedType::isDynamic);
   for (const Access &a : later.accesses)
@@ -150,23 +152,33 @@ bool conflict(const Phase &later, const Phase &earlier) {
 
 } // namespace
 
-llvm::DenseSet<Operation *> nats::getForallsWithoutBarrier(Operation *body) {
+llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body) {
   llvm::DenseSet<Operation *> withoutBarrier;
   body->walk([&](Block *block) {
-    // The foralls since the last barrier.
+    // The phases since the last barrier.
     SmallVector<Phase> group;
+    auto joins = [&](const Phase &phase) {
+      return !group.empty() && llvm::none_of(group, [&](const Phase &earlier) {
+               return conflict(phase, earlier);
+             });
+    };
     for (Operation &op : *block) {
       auto forall = dyn_cast<scf::ForallOp>(op);
-      if (forall && (isThreadForall(forall) || isWarpForall(forall))) {
-        Phase phase = getPhase(forall);
-        if (!group.empty() &&
-            llvm::none_of(group, [&](const Phase &earlier) {
-              return conflict(phase, earlier);
-            }))
-          withoutBarrier.insert(forall);
-        else
-          group.clear();
-        group.push_back(std::move(phase));
+      bool isLoad = isa<memref::LoadOp>(op);
+      if ((forall && (isThreadForall(forall) || isWarpForall(forall))) ||
+          isLoad) {
+        Phase phase = getPhase(&op);
+        if (joins(phase)) {
+          withoutBarrier.insert(&op);
+          group.push_back(std::move(phase));
+          continue;
+        }
+        group.clear();
+        // A forall that does not join gets a barrier before it and starts
+        // the next group; a load gets none, so nothing after it may count
+        // on one.
+        if (!isLoad)
+          group.push_back(std::move(phase));
       } else if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op)) {
         group.clear();
       }

@@ -74,45 +74,106 @@ void barrierAfter(RewriterBase &rewriter, Operation *op) {
   gpu::BarrierOp::create(rewriter, op->getLoc());
 }
 
-/// Whether `op` is a loop (a thread loop) whose only accesses to memory are
-/// async copies (nats-gpu-prefetch's): they complete only at a wait, which
-/// a barrier follows, so a barrier right after them orders nothing.
+/// Whether `op` is a loop (a thread loop) or an if (the prefetch's, which
+/// skips the last step) whose only accesses to memory are async copies
+/// (nats-gpu-prefetch's): they complete only at a wait, which a barrier
+/// follows. Barriers inside order nothing of theirs.
 bool onlyStartsAsyncCopies(Operation *op) {
-  if (!isa<scf::ForOp>(op))
+  if (!isa<scf::ForOp, scf::IfOp>(op))
     return false;
-  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(op);
-  return effects &&
-         llvm::all_of(*effects, [](const MemoryEffects::EffectInstance &e) {
-           auto *operand = e.getEffectValue<OpOperand *>();
-           return operand &&
-                  isa<nvgpu::DeviceAsyncCopyOp>(operand->getOwner());
-         });
+  // Each op nested in `op` starts async copies, is a barrier, has no
+  // effects of its own, or has only those of the ops it holds (walked too).
+  auto harmless = [](Operation *nested) {
+    if (isa<nvgpu::DeviceAsyncCopyOp, gpu::BarrierOp>(nested))
+      return true;
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(nested))
+      return effects.hasNoEffect();
+    return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
+  };
+  return !op->walk([&](Operation *nested) {
+              return harmless(nested) ? WalkResult::advance()
+                                      : WalkResult::interrupt();
+            })
+              .wasInterrupted();
 }
 
-/// Erases each barrier that follows another with nothing between them that
-/// touches memory (index arithmetic, views): the earlier one already
-/// orders everything around both; and each barrier right after a loop that
-/// only starts async copies.
+/// Whether `op` touches memory or holds ops that may.
+bool mayTouchMemory(Operation *op) {
+  return op->getNumRegions() != 0 || !isMemoryEffectFree(op);
+}
+
+/// The last op before `op` in its block that may touch memory, or null.
+Operation *previousEffect(Operation *op) {
+  for (Operation *previous = op->getPrevNode(); previous;
+       previous = previous->getPrevNode())
+    if (mayTouchMemory(previous))
+      return previous;
+  return nullptr;
+}
+
+/// Whether every thread passes a barrier right before `op`, with nothing
+/// that touches memory between: one before it in its block; or, where it
+/// is the first in its block, one right before the scf.if that holds it,
+/// or right before the scf.for that holds it and at the end of that loop's
+/// body (the previous iteration's).
+bool afterBarrier(Operation *op) {
+  if (Operation *previous = previousEffect(op))
+    return isa<gpu::BarrierOp>(previous);
+  Operation *parent = op->getParentOp();
+  if (isa<scf::IfOp>(parent))
+    return afterBarrier(parent);
+  if (auto loop = dyn_cast<scf::ForOp>(parent)) {
+    Operation *last = previousEffect(loop.getBody()->getTerminator());
+    return last && isa<gpu::BarrierOp>(last) && afterBarrier(loop);
+  }
+  return false;
+}
+
+/// Whether the next op after `barrier` that touches memory, past at least
+/// one commit or wait of async copies (each thread's own), is a barrier:
+/// that one orders everything around both.
+bool beforeAsyncWaitAndBarrier(gpu::BarrierOp barrier) {
+  bool waits = false;
+  for (Operation *next = barrier->getNextNode(); next;
+       next = next->getNextNode()) {
+    if (isa<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>(next))
+      waits = true;
+    else if (isa<gpu::BarrierOp>(next))
+      return waits;
+    else if (mayTouchMemory(next))
+      return false;
+  }
+  return false;
+}
+
+/// Whether `barrier` orders nothing that another one does not: every
+/// thread reaches it right after another (afterBarrier: also across an
+/// if's start and a loop's back edge); or right before a commit or wait of
+/// async copies that a barrier follows; or right after ops that only start
+/// async copies, which a barrier precedes.
+bool isRedundant(gpu::BarrierOp barrier) {
+  if (afterBarrier(barrier) || beforeAsyncWaitAndBarrier(barrier))
+    return true;
+  Operation *previous = previousEffect(barrier);
+  return previous && onlyStartsAsyncCopies(previous) &&
+         (isa<scf::ForOp>(previous) || afterBarrier(previous));
+}
+
+/// Erases redundant barriers one at a time: each is redundant by the
+/// barriers still there, so the ones it leans on stay.
 void eraseRedundantBarriers(RewriterBase &rewriter, Operation *body) {
-  SmallVector<gpu::BarrierOp> redundant;
-  body->walk([&](gpu::BarrierOp barrier) {
-    Operation *previous = barrier->getPrevNode();
-    if (previous && onlyStartsAsyncCopies(previous)) {
-      redundant.push_back(barrier);
+  while (true) {
+    gpu::BarrierOp redundant;
+    body->walk([&](gpu::BarrierOp barrier) {
+      if (!isRedundant(barrier))
+        return WalkResult::advance();
+      redundant = barrier;
+      return WalkResult::interrupt();
+    });
+    if (!redundant)
       return;
-    }
-    for (Operation *op = previous; op; op = op->getPrevNode()) {
-      if (isa<gpu::BarrierOp>(op)) {
-        redundant.push_back(barrier);
-        return;
-      }
-      if (op->getNumRegions() != 0 || !isMemoryEffectFree(op))
-        return;
-    }
-  });
-  for (gpu::BarrierOp barrier : redundant)
-    rewriter.eraseOp(barrier);
+    rewriter.eraseOp(redundant);
+  }
 }
 
 /// A loop made of a thread (or warp) forall: its iteration index i, and
@@ -262,9 +323,14 @@ struct BlockMapper {
   LogicalResult mapBlockBody(Operation *body) {
     llvm::DenseSet<Operation *> withoutBarrier;
     if (mergePhases)
-      withoutBarrier = getForallsWithoutBarrier(body);
-    // The loops of those foralls, whose barrier before goes at the end.
-    SmallVector<scf::ForOp> unordered;
+      withoutBarrier = getPhasesWithoutBarrier(body);
+    // The loops of those foralls and those loads, whose barrier before goes
+    // at the end.
+    SmallVector<Operation *> unordered;
+    body->walk([&](memref::LoadOp load) {
+      if (withoutBarrier.contains(load))
+        unordered.push_back(load);
+    });
     // Foralls nested in a block that are not thread foralls (the walk over
     // query blocks) run in sequence.
     SmallVector<scf::ForallOp> foralls;
@@ -315,22 +381,21 @@ struct BlockMapper {
     for (Operation *op : writes)
       guardWrite(op);
     eraseRedundantBarriers(rewriter, body);
-    for (scf::ForOp loop : unordered)
-      eraseBarrierBefore(loop);
+    for (Operation *op : unordered)
+      eraseBarrierBefore(op, withoutBarrier);
     return success();
   }
 
-  /// Erases the barrier between `loop` and the thread loop before it (with
-  /// nothing between them but side-effect-free ops): the two are one phase.
-  void eraseBarrierBefore(scf::ForOp loop) {
-    auto previousEffect = [](Operation *op) {
-      do
-        op = op->getPrevNode();
-      while (op && op->getNumRegions() == 0 && isMemoryEffectFree(op));
-      return op;
-    };
-    auto barrier = dyn_cast_or_null<gpu::BarrierOp>(previousEffect(loop));
-    if (barrier && threadLoops.contains(previousEffect(barrier)))
+  /// Erases the barrier between `op` (a thread loop or a scalar load) and
+  /// the thread loop or the load of `phases` before it (with nothing
+  /// between them but side-effect-free ops): the two are one phase.
+  void eraseBarrierBefore(Operation *op,
+                          const llvm::DenseSet<Operation *> &phases) {
+    auto barrier = dyn_cast_or_null<gpu::BarrierOp>(previousEffect(op));
+    if (!barrier)
+      return;
+    Operation *before = previousEffect(barrier);
+    if (before && (threadLoops.contains(before) || phases.contains(before)))
       rewriter.eraseOp(barrier);
   }
 };

@@ -6,7 +6,10 @@
 // elements it wrote itself, that barrier orders nothing: the two run as one
 // phase. In the routed softmax the conversion of V runs beside S = Q·Kᵀ,
 // and the row maxima and their update, the probabilities and the rescale
-// factors, the row sums and P·V each share a phase.
+// factors, the row sums and P·V each share a phase. A scalar load between
+// two foralls, which every thread runs (the state pass's decay of the
+// tile), is a phase of its own that reads: it needs no barrier on either
+// side where nothing around it writes what it reads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,15 +22,15 @@
 
 namespace mlir::nats {
 
-/// The thread and warp foralls in `body` (inside a block forall, on
-/// buffers, before they are mapped) that may run without a barrier after
-/// the forall before them: in one block of ops, with nothing between but
-/// side-effect-free ops, and no access of theirs conflicting with any of
-/// the foralls since the last barrier (a write and another access of
-/// memory that may overlap, unless both are thread foralls over the same
-/// iterations and each iteration touches the same elements in both, which
-/// one thread then runs in order).
-llvm::DenseSet<Operation *> getForallsWithoutBarrier(Operation *body);
+/// The thread and warp foralls and the scalar loads (memref.load) in
+/// `body` (inside a block forall, on buffers, before they are mapped) that
+/// may run without a barrier after the phase before them: in one block of
+/// ops, with nothing between but side-effect-free ops, and no access of
+/// theirs conflicting with any of the phases since the last barrier (a
+/// write and another access of memory that may overlap, unless both are
+/// thread foralls over the same iterations and each iteration touches the
+/// same elements in both, which one thread then runs in order).
+llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body);
 
 } // namespace mlir::nats
 

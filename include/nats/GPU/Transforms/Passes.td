@@ -529,6 +529,14 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     run the sequential code in step, and a write by all of them would race
     with a faster thread's next use. Barriers and waits for async copies
     (which order memory but write no buffer) stay every thread's.
+    A barrier that orders nothing another one does not goes: one that every
+    thread reaches right after another (also first in an `scf.if` that one
+    precedes, or first in a loop's body that one precedes and one ends);
+    one right before a commit or wait of async copies that a barrier
+    follows; and one right after a loop, or an if that one precedes, that
+    only starts async copies (they complete at a wait, which a barrier
+    follows). A staged loop's step (`nats-gpu-prefetch`) then meets at the
+    barrier after its wait alone.
     With `merge-phases`, two thread or warp foralls in a row (nothing but
     side-effect-free ops between them) share a phase, no barrier between,
     where the second conflicts with none of the foralls since the last
@@ -537,7 +545,11 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     of the block's pool at constant shifts overlap only where their bytes
     do), unless both are thread foralls over the same iterations that
     access it at the same slices of their induction variables, so that one
-    thread runs both accesses of each element, in order.
+    thread runs both accesses of each element, in order. A scalar
+    `memref.load` in the block's sequential code (every thread's) joins the
+    phase before it where it reads nothing that phase writes, with no
+    barrier on either side (the state pass's decay between the start state's
+    store and U's product).
     A `#gpu.thread` forall outside any block forall, and a `memref.copy`,
     outside any block forall become a launch of their own over
     ceil(iterations / block-threads) blocks, one iteration (element) per
