@@ -12,7 +12,8 @@ PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 # (gated_delta_chunk_terms:256), so its chunk terms have block-threads;
 # kernel-blocks-per-sm=gated_delta_chunk_terms:1 leaves the chunk terms the
 # registers ptxas chooses (the default caps them at 80, for three blocks of
-# 256 threads an SM), which the first pipeline's checks run through.
+# 256 threads an SM) and the state pass as many blocks an SM as fit (the
+# default keeps it at one), which the first pipeline's checks run through.
 OTHER_PIPELINES=("nats-gpu{block-threads=1024 kernel-blocks-per-sm=gated_delta_chunk_terms:1}"
                  "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0 round-chunk-operands=0}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"

@@ -1,6 +1,6 @@
 // RUN: nats-opt %s --nats-gpu-blocks-per-sm | FileCheck %s
 // RUN: nats-opt %s --nats-gpu-blocks-per-sm='blocks=2' | FileCheck %s --check-prefix=TWO
-// RUN: nats-opt %s --nats-gpu-blocks-per-sm='kernel-blocks=terms:3,two:3,narrow:3' \
+// RUN: nats-opt %s --nats-gpu-blocks-per-sm='kernel-blocks=terms:3,two:3,narrow:3,pass:1' \
 // RUN:   | FileCheck %s --check-prefix=NAMED
 
 // A register budget, 65536 / block threads, where the SM can hold no second
@@ -20,6 +20,7 @@
 // CHECK:       gpu.func @no_block() kernel attributes {known_grid_size = array<i32: 64, 1, 1>} {
 // CHECK:       gpu.func @helper() {
 // CHECK:       gpu.func @terms() kernel attributes {known_block_size = array<i32: 256, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
+// CHECK:       gpu.func @pass() kernel attributes {known_block_size = array<i32: 512, 1, 1>, known_grid_size = array<i32: 384, 1, 1>} {
 
 // With blocks=2, every kernel asks for two blocks an SM (PTX
 // .minnctapersm); the budget halves where two is all that fits (@two's
@@ -34,11 +35,18 @@
 // those blocks' budget even where more would fit: @terms' 70,656 bytes of
 // shared memory and 256 threads let three share an SM, whose warps may
 // have 2730 registers each, 2560 in the SM's units of 256: 80 a thread;
-// @narrow's grid puts one on each SM; @two's threads let two.
+// @narrow's grid puts one on each SM; @two's threads let two. They get
+// no more either: @pass's 107,008 bytes would let two share an SM (its 384
+// blocks fill 132 SMs more than twice), so its launch asks for 115,457,
+// which keeps a second out.
+// NAMED-LABEL: func.func @host
+// NAMED:       %[[KEEP:.+]] = arith.constant 115457 : i32
+// NAMED-NEXT:  gpu.launch_func @kernels::@pass {{.*}} dynamic_shared_memory_size %[[KEEP]]
 // NAMED:     gpu.func @narrow() kernel attributes {{{.*}}nvvm.maxnreg = 255 : i32}
 // NAMED:     gpu.func @two() kernel attributes {{{.*}}nvvm.maxnreg = 32 : i32, nvvm.minctasm = 2 : i32}
 // NAMED:     gpu.func @mixed() kernel attributes {known_block_size = array<i32: 1024, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
 // NAMED:     gpu.func @terms() kernel attributes {{{.*}}nvvm.maxnreg = 80 : i32, nvvm.minctasm = 3 : i32}
+// NAMED:     gpu.func @pass() kernel attributes {{{.*}}nvvm.maxnreg = 128 : i32}
 module attributes {gpu.container_module} {
   func.func @host(%bytes: i32) {
     %c1 = arith.constant 1 : index
@@ -51,6 +59,9 @@ module attributes {gpu.container_module} {
     %small = arith.constant 69632 : i32
     %terms = arith.constant 70656 : i32
     %c256 = arith.constant 256 : index
+    %c384 = arith.constant 384 : index
+    %c512 = arith.constant 512 : index
+    %pass = arith.constant 107008 : i32
     gpu.launch_func @kernels::@pool blocks in (%c8192, %c1, %c1) threads in (%c1024, %c1, %c1) dynamic_shared_memory_size %pool
     gpu.launch_func @kernels::@grid blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1)
     gpu.launch_func @kernels::@narrow blocks in (%c100, %c1, %c1) threads in (%c128, %c1, %c1)
@@ -60,6 +71,7 @@ module attributes {gpu.container_module} {
     gpu.launch_func @kernels::@unknown blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1) dynamic_shared_memory_size %bytes
     gpu.launch_func @kernels::@no_block blocks in (%c64, %c1, %c1) threads in (%c1024, %c1, %c1)
     gpu.launch_func @kernels::@terms blocks in (%c8192, %c1, %c1) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %terms
+    gpu.launch_func @kernels::@pass blocks in (%c384, %c1, %c1) threads in (%c512, %c1, %c1) dynamic_shared_memory_size %pass
     return
   }
   gpu.module @kernels {
@@ -88,6 +100,9 @@ module attributes {gpu.container_module} {
       gpu.return
     }
     gpu.func @terms() kernel attributes {known_block_size = array<i32: 256, 1, 1>, known_grid_size = array<i32: 8192, 1, 1>} {
+      gpu.return
+    }
+    gpu.func @pass() kernel attributes {known_block_size = array<i32: 512, 1, 1>, known_grid_size = array<i32: 384, 1, 1>} {
       gpu.return
     }
   }

@@ -110,13 +110,13 @@
 
 // blocks-per-sm=4 for every kernel but those kernel-blocks-per-sm names:
 // its default names the chunk terms (three blocks, as many as fit: here
-// one, so no .minnctapersm and ptxas's registers).
+// one, so no .minnctapersm and ptxas's registers) and the state pass.
 // OPTIONS:   gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx75">
 // OPTIONS-SAME: .target sm_80
 // OPTIONS-SAME: .maxntid 256, 1, 1
 // OPTIONS-NOT:  .minnctapersm
 // OPTIONS-SAME: .maxnreg 255
-// OPTIONS:   gpu.binary @gated_delta_state_pass
+// OPTIONS:   gpu.binary @gated_delta_outputs
 // OPTIONS-SAME: .maxntid 256, 1, 1
 // OPTIONS-SAME: .minnctapersm 4
 // OPTIONS-SAME: .maxnreg 64

@@ -159,6 +159,11 @@ struct NatsGPUPipelineOptions
   // rule's kernels 0.93-0.94x), as long elsewhere, and 1.06x at head dim 64
   // (76 bytes of spill stores; 0.130 -> 0.134 ms). Head dim 256's 110 KB
   // let two share an SM: its budget is ptxas's own.
+  // gated_delta_state_pass:1: one state-pass block an SM. Where its shared
+  // memory admits two (1x8192x96x128: 107 KB, three waves of blocks) ptxas
+  // may take few enough registers for two (60 since its decays are read
+  // from shared memory), and two an SM took it 1.11-1.19x as long (runs 78
+  // and 80).
   ListOption<std::string> kernelBlocksPerSM{
       *this, "kernel-blocks-per-sm",
       llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM, "
@@ -166,7 +171,8 @@ struct NatsGPUPipelineOptions
                      "hold, and their register budget "
                      "(nats-gpu-blocks-per-sm's kernel-blocks); a list "
                      "given replaces the default one"),
-      llvm::cl::list_init<std::string>({"gated_delta_chunk_terms:3"})};
+      llvm::cl::list_init<std::string>(
+          {"gated_delta_chunk_terms:3", "gated_delta_state_pass:1"})};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
   // whose grid puts at most blocks-per-sm blocks on each SM follow it, and
   // so does the state pass's width where value-tile is 0.

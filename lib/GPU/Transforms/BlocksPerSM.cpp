@@ -4,6 +4,7 @@
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -122,6 +123,29 @@ struct NatsGPUBlocksPerSMPass
         return;
       kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
                       i32(registerBudget(wanted, threads)));
+    });
+    // A named kernel gets no more blocks an SM than it asks for: neither
+    // PTX nor ptxas caps occupancy (a register budget is a ceiling, and
+    // ptxas may take fewer), so where more would share an SM, its launches
+    // ask for the shared memory that keeps the others out.
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
+          launch, launch.getKernel());
+      auto named = kernel ? blocksOfKernel.find(kernel.getName())
+                          : blocksOfKernel.end();
+      std::optional<ArrayRef<int32_t>> blockSize =
+          kernel ? kernel.getKnownBlockSize() : std::nullopt;
+      if (named == blocksOfKernel.end() || !blockSize)
+        return;
+      std::optional<int64_t> count = blocksAtOnce(launch, kernel);
+      int64_t threads = llvm::product_of(*blockSize, int64_t{1});
+      if (!count || std::min(*count, kThreadsPerSM / threads) <= named->second)
+        return;
+      OpBuilder builder(launch);
+      int64_t bytes = sharedMemoryBytes / (named->second + 1) -
+                      nats::kBlockSharedMemoryReserve + 1;
+      launch.getDynamicSharedMemorySizeMutable().assign(
+          arith::ConstantIntOp::create(builder, launch.getLoc(), bytes, 32));
     });
   }
 };

@@ -627,7 +627,12 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> 
     give it those blocks' register budget in any case: ptxas may take more
     registers than the blocks its shared memory admits can have (the chunk
     terms at 2x16384x16x128: 124 registers, where 71 KB of shared memory
-    let three blocks of 256 threads share an SM, whose budget is 80).
+    let three blocks of 256 threads share an SM, whose budget is 80). They
+    also get no more: where a launch's shared memory, grid and threads
+    would let more share an SM, it asks for the dynamic shared memory that
+    keeps the others out (a register budget is only a ceiling: the state
+    pass at 1x8192x96x128 took 60 registers, and two blocks an SM were
+    slower than one).
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", "1",
@@ -640,7 +645,8 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> 
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "233472",
            "shared memory of one SM (sm_90: 228 KiB)">,
   ];
-  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 #endif // NATS_GPU_TRANSFORMS_PASSES_TD
