@@ -150,13 +150,13 @@ bool beforeAsyncWaitAndBarrier(gpu::BarrierOp barrier) {
 /// thread reaches it right after another (afterBarrier: also across an
 /// if's start and a loop's back edge); or right before a commit or wait of
 /// async copies that a barrier follows; or right after ops that only start
-/// async copies, which a barrier precedes.
+/// async copies, which a barrier precedes (a loop or an if may not run at
+/// all, so the barriers inside order nothing around them).
 bool isRedundant(gpu::BarrierOp barrier) {
   if (afterBarrier(barrier) || beforeAsyncWaitAndBarrier(barrier))
     return true;
   Operation *previous = previousEffect(barrier);
-  return previous && onlyStartsAsyncCopies(previous) &&
-         (isa<scf::ForOp>(previous) || afterBarrier(previous));
+  return previous && onlyStartsAsyncCopies(previous) && afterBarrier(previous);
 }
 
 /// Erases redundant barriers one at a time: each is redundant by the
