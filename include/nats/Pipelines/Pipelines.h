@@ -166,11 +166,11 @@ struct NatsGPUPipelineOptions
   // and 80).
   ListOption<std::string> kernelBlocksPerSM{
       *this, "kernel-blocks-per-sm",
-      llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM, "
-                     "as many as its shared memory and threads let an SM "
-                     "hold, and their register budget "
-                     "(nats-gpu-blocks-per-sm's kernel-blocks); a list "
-                     "given replaces the default one"),
+      llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM "
+                     "instead of blocks-per-sm (no more, and as many as its "
+                     "shared memory and threads let an SM hold) and their "
+                     "register budget (nats-gpu-blocks-per-sm's "
+                     "kernel-blocks); a list given replaces the default one"),
       llvm::cl::list_init<std::string>(
           {"gated_delta_chunk_terms:3", "gated_delta_state_pass:1"})};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
