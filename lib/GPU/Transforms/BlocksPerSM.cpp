@@ -58,6 +58,26 @@ struct NatsGPUBlocksPerSMPass
     return std::min(perWarp / 32, kMaxRegisters);
   }
 
+  /// Makes `launch` ask for the dynamic shared memory that keeps more than
+  /// `wanted` blocks of `kernel` from sharing an SM, where its shared
+  /// memory, grid and threads would let more: neither PTX nor ptxas caps
+  /// occupancy (a register budget is a ceiling, and ptxas may take fewer).
+  void keepOthersOut(gpu::LaunchFuncOp launch, gpu::GPUFuncOp kernel,
+                     int64_t wanted) {
+    std::optional<ArrayRef<int32_t>> blockSize = kernel.getKnownBlockSize();
+    std::optional<int64_t> count = blocksAtOnce(launch, kernel);
+    if (!blockSize || !count)
+      return;
+    int64_t threads = llvm::product_of(*blockSize, int64_t{1});
+    if (std::min(*count, kThreadsPerSM / threads) <= wanted)
+      return;
+    OpBuilder builder(launch);
+    int64_t bytes = sharedMemoryBytes / (wanted + 1) -
+                    nats::kBlockSharedMemoryReserve + 1;
+    launch.getDynamicSharedMemorySizeMutable().assign(
+        arith::ConstantIntOp::create(builder, launch.getLoc(), bytes, 32));
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto [name, value] : {std::pair{"blocks", blocks.getValue()},
@@ -83,13 +103,17 @@ struct NatsGPUBlocksPerSMPass
       blocksOfKernel[parsed->first] = parsed->second;
     }
     // The most blocks of each kernel an SM may hold at once, over all its
-    // launches (none: unknown).
+    // launches (none: unknown), a named kernel's launches first kept to
+    // its count.
     llvm::DenseMap<Operation *, std::optional<int64_t>> atOnce;
     module.walk([&](gpu::LaunchFuncOp launch) {
       auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
           launch, launch.getKernel());
       if (!kernel)
         return;
+      auto named = blocksOfKernel.find(kernel.getName());
+      if (named != blocksOfKernel.end())
+        keepOthersOut(launch, kernel, named->second);
       std::optional<int64_t> count = blocksAtOnce(launch, kernel);
       auto [it, inserted] = atOnce.try_emplace(kernel, count);
       if (!inserted && it->second)
@@ -123,29 +147,6 @@ struct NatsGPUBlocksPerSMPass
         return;
       kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
                       i32(registerBudget(wanted, threads)));
-    });
-    // A named kernel gets no more blocks an SM than it asks for: neither
-    // PTX nor ptxas caps occupancy (a register budget is a ceiling, and
-    // ptxas may take fewer), so where more would share an SM, its launches
-    // ask for the shared memory that keeps the others out.
-    module.walk([&](gpu::LaunchFuncOp launch) {
-      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
-          launch, launch.getKernel());
-      auto named = kernel ? blocksOfKernel.find(kernel.getName())
-                          : blocksOfKernel.end();
-      std::optional<ArrayRef<int32_t>> blockSize =
-          kernel ? kernel.getKnownBlockSize() : std::nullopt;
-      if (named == blocksOfKernel.end() || !blockSize)
-        return;
-      std::optional<int64_t> count = blocksAtOnce(launch, kernel);
-      int64_t threads = llvm::product_of(*blockSize, int64_t{1});
-      if (!count || std::min(*count, kThreadsPerSM / threads) <= named->second)
-        return;
-      OpBuilder builder(launch);
-      int64_t bytes = sharedMemoryBytes / (named->second + 1) -
-                      nats::kBlockSharedMemoryReserve + 1;
-      launch.getDynamicSharedMemorySizeMutable().assign(
-          arith::ConstantIntOp::create(builder, launch.getLoc(), bytes, 32));
     });
   }
 };
