@@ -414,13 +414,15 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // -----
 
 // A block without a loop (the gated delta rule's outputs with 16-bit terms):
-// O = Q_γ·S + P·U. Its first contraction the lanes compute starts the
-// region: one warp for the 16 rows, Q_γ's and P's A fragments loaded from
-// global memory, S and U copied once into padded shared tiles and read
-// transposed (they are k × n), the two products' sum rounded to bf16 in the
-// lanes and stored. Each block takes a group of 32 of the 64 value columns
-// (as at head dim 256): the tiles' column offset is not a constant, but
-// a multiple of 8, so their rows stay 16-byte aligned for cp.async.
+// O = r ⊙ (q·S) + P·U. Its first contraction the lanes compute starts the
+// region: one warp for the 16 rows, q's (rows of the input [T, H, K]) and
+// P's A fragments loaded from global memory, S and U copied once into
+// padded shared tiles and read transposed (they are k × n), the sum of the
+// products (q·S's rows scaled by r, which the lanes read from memory)
+// rounded to bf16 in the lanes and stored. Each block takes a group of 32
+// of the 64 value columns (as at head dim 256): the tiles' column offset is
+// not a constant, but a multiple of 8, so their rows stay 16-byte aligned
+// for cp.async.
 
 // CHECK-LABEL: func.func @outputs
 // CHECK-DAG:   memref.alloc() {alignment = 16 : i64} : memref<32x40xbf16, #gpu.address_space<workgroup>>
@@ -433,6 +435,7 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // CHECK:         nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:         nvgpu.mma.sync
 // CHECK-NOT:     scf.for
+// CHECK:         tensor.extract %{{.+}}[%{{.+}}] : tensor<16xf32>
 // CHECK:         arith.truncf {{.*}} : f32 to bf16
 // CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
 // CHECK:       bufferization.to_tensor
@@ -443,22 +446,26 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b = affine_map<(d0, d1, d2) -> (d2, d1)>
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 
-func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x64xbf16>,
-                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x64xbf16>)
+func.func @outputs(%q: tensor<32x3x32xbf16>, %s: tensor<2x32x64xbf16>,
+                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x64xbf16>,
+                   %rows: tensor<2x16xf32>)
     -> tensor<2x16x64xbf16> {
   %zero = arith.constant 0.0 : f32
+  %c16 = arith.constant 16 : index
   %c32 = arith.constant 32 : index
   %e = tensor.empty() : tensor<2x16x64xbf16>
   %r = scf.forall (%n, %group) in (2, 2) shared_outs(%out = %e) -> (tensor<2x16x64xbf16>) {
     %col = arith.muli %group, %c32 : index
+    %t0 = arith.muli %n, %c16 : index
     %e32 = tensor.empty() : tensor<16x32xf32>
     %ess = tensor.empty() : tensor<32x32xf32>
     %epp = tensor.empty() : tensor<16x16xf32>
-    %qs = tensor.extract_slice %qg[%n, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xbf16> to tensor<16x32xbf16>
+    %qs = tensor.extract_slice %q[%t0, 1, 0] [16, 1, 32] [1, 1, 1] : tensor<32x3x32xbf16> to tensor<16x32xbf16>
     %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
         ins(%qs : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
     ^bb0(%x: bf16, %o: f32):
@@ -502,11 +509,13 @@ func.func @outputs(%qg: tensor<2x16x32xbf16>, %s: tensor<2x32x64xbf16>,
       %t = arith.addf %m, %o : f32
       linalg.yield %t : f32
     } -> tensor<16x32xf32>
+    %rs = tensor.extract_slice %rows[%n, 0] [1, 16] [1, 1] : tensor<2x16xf32> to tensor<16xf32>
     %eo = tensor.empty() : tensor<16x32xbf16>
-    %o = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
-        ins(%fromState, %inTile : tensor<16x32xf32>, tensor<16x32xf32>) outs(%eo : tensor<16x32xbf16>) {
-    ^bb0(%x: f32, %y: f32, %o: bf16):
-      %t = arith.addf %x, %y : f32
+    %o = linalg.generic {indexing_maps = [#id, #id, #row, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%fromState, %inTile, %rs : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>) outs(%eo : tensor<16x32xbf16>) {
+    ^bb0(%x: f32, %y: f32, %f: f32, %o: bf16):
+      %fx = arith.mulf %f, %x : f32
+      %t = arith.addf %fx, %y : f32
       %h = arith.truncf %t : f32 to bf16
       linalg.yield %h : bf16
     } -> tensor<16x32xbf16>

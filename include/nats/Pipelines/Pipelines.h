@@ -58,7 +58,7 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   Option<bool> roundOutputTerms{
       *this, "round-output-terms",
       llvm::cl::desc("store the gated delta rule's terms that only its "
-                     "outputs stage reads (Q_γ, P, U, the tiles' start "
+                     "outputs stage reads (P, U, the tiles' start "
                      "states) in the inputs' element type where that is "
                      "bf16 or f16, as FLA does (nats-fuse-gated-delta)"),
       llvm::cl::init(RoundTerms)};

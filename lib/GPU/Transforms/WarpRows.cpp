@@ -44,9 +44,9 @@
 // buffers that they read as tensors (bufferization.to_tensor). The block
 // runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp
 // forall, which holds barriers). A block without loops (the gated delta
-// rule's outputs, O = Q_γ·S + P·U from 16-bit terms) starts its region at
-// its first contraction, where the lanes compute every contraction of the
-// block. Other blocks are left to nats-gpu-distribute.
+// rule's outputs, O = r ⊙ (q·S) + P·U from 16-bit terms) starts its region
+// at its first contraction, where the lanes compute every contraction of
+// the block. Other blocks are left to nats-gpu-distribute.
 //
 //===----------------------------------------------------------------------===//
 

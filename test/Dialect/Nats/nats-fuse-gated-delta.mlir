@@ -26,15 +26,15 @@
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4]
 // COLUMNS: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
 
-// round-output-terms: P and Q_γ leave the chunk terms as bf16 (−W, U₀, K_c
-// and d stay f32), the state pass records U and the start states as bf16
-// (the state it carries and returns stays f32), the outputs widen all four.
+// round-output-terms: P leaves the chunk terms as bf16 (−W, U₀, r, K_c and
+// d stay f32), the state pass records U and the start states as bf16 (the
+// state it carries and returns stays f32), the outputs widen them and q.
 // With round-state-terms, −W and K_c (the chunk terms' first and fifth
 // results) are stored in bf16: K_c rounded in the map that computes it, −W
 // after its product; the state pass's products take them as they are,
 // widened in their bodies.
 // WK-LABEL: func.func @gated_delta
-// WK: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2xf32>)
+// WK: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32xf32>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2xf32>)
 // WK: math.exp
 // WK: arith.truncf %{{.+}} : f32 to bf16
 // WK: arith.truncf %{{.+}} : f32 to bf16
@@ -66,7 +66,7 @@
 // CHUNK-NEXT: arith.extf %{{.+}} : bf16 to f32
 // CHUNK: linalg.generic {{.*}} ins(%[[T]], %[[KW]] : tensor<32x32xbf16>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
 // ROUND-LABEL: func.func @gated_delta
-// ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
+// ROUND: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xbf16>, tensor<2x4x2x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // ROUND: scf.forall ({{.+}}) in (2, 4) shared_outs({{.+}}) -> (tensor<2x4x2x32x16xbf16>, tensor<2x4x2x8x16xbf16>, tensor<2x4x8x16xf32>)
 // ROUND: scf.for {{.+}} -> (tensor<8x16xf32>, tensor<2x32x16xbf16>, tensor<2x8x16xbf16>)
 // ROUND-COUNT-2: arith.truncf %{{.+}} : f32 to bf16
@@ -97,8 +97,8 @@
 // CHECK: %[[GP:.+]] = tensor.pad %[[G]] low[0, 0, 0] high[0, 24, 0]
 // CHECK: %[[BP:.+]] = tensor.pad %[[BETA]] low[0, 0, 0] high[0, 24, 0]
 
-// Stage 1, one iteration per (batch, head, tile): −W, U₀, P, Q_γ, K_c, d.
-// CHECK: %[[TERMS:.+]]:6 = scf.forall (%[[B:.+]], %[[H:.+]], %[[N:.+]]) in (2, 4, 2) shared_outs(%[[WO:.+]] = %{{.+}}, %[[U0O:.+]] = %{{.+}}, %[[PO:.+]] = %{{.+}}, %[[QGO:.+]] = %{{.+}}, %[[KCO:.+]] = %{{.+}}, %[[DO:.+]] = %{{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
+// Stage 1, one iteration per (batch, head, tile): −W, U₀, P, r, K_c, d.
+// CHECK: %[[TERMS:.+]]:6 = scf.forall (%[[B:.+]], %[[H:.+]], %[[N:.+]]) in (2, 4, 2) shared_outs(%[[WO:.+]] = %{{.+}}, %[[U0O:.+]] = %{{.+}}, %[[PO:.+]] = %{{.+}}, %[[RO:.+]] = %{{.+}}, %[[KCO:.+]] = %{{.+}}, %[[DO:.+]] = %{{.+}}) -> (tensor<2x4x2x32x8xf32>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32xf32>, tensor<2x4x2x32x8xf32>, tensor<2x4x2xf32>)
 // CHECK: %[[T0:.+]] = arith.muli %[[N]], %c32
 // CHECK: tensor.extract_slice %[[QP]][%[[B]], %[[T0]], %[[H]], 0] [1, 32, 1, 8] [1, 1, 1, 1] : tensor<2x64x4x8xbf16> to tensor<32x8xbf16>
 // CHECK: tensor.extract_slice %[[KP]][%[[B]], %[[T0]], %[[H]], 0] [1, 32, 1, 8]
@@ -115,8 +115,9 @@
 // q̂ = scale · q / sqrt(Σq² + eps), k̂ = k / sqrt(Σk² + eps), from a copy
 // of the bf16 tile, widened where read.
 // CHECK: %[[QCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
+// CHECK: %[[QSQ:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]] : tensor<32x8xbf16>) outs(%{{.+}} : tensor<32xf32>)
 // CHECK: arith.extf %{{.+}} : bf16 to f32
-// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]], %{{.+}} : tensor<32x8xbf16>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xf32>)
+// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]], %[[QSQ]] : tensor<32x8xbf16>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.addf
 // CHECK-NEXT: math.rsqrt
@@ -138,11 +139,13 @@
 // CHECK-DAG: arith.cmpi uge
 // CHECK: math.exp
 // CHECK: arith.select
-// First the terms that need no solve (Q̂'s last use): P = Q·Kᵀ ⊙ M,
-// Q_γ = Q ⊙ e^γ.
+// First the terms that need no solve (Q̂'s last use): P = Q·Kᵀ ⊙ M and
+// r = e^γ · scale / sqrt(Σq² + eps), Q_γ's factor of each row of q.
 // CHECK: %[[QK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>)
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[QK]], %[[DECAY]] :
-// CHECK: %[[QG:.+]] = linalg.generic {{.*}} ins(%[[QN]], %[[EG]] :
+// CHECK: %[[R:.+]] = linalg.generic {{.*}} ins(%[[EG]], %[[QSQ]] : tensor<32xf32>, tensor<32xf32>)
+// CHECK: math.rsqrt
+// CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
 // d = e^γ_L and K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): kept chunks only decay S.
 // CHECK: %[[GL:.+]] = tensor.extract_slice %[[GAMMA]][31] [1] [1]
 // CHECK: %[[D:.+]] = linalg.generic {{.*}} ins(%[[GL]] : tensor<1xf32>)
@@ -203,7 +206,7 @@
 // CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[WO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[U0]] into %[[U0O]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 16]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[P]] into %[[PO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 32]
-// CHECK-NEXT: tensor.parallel_insert_slice %[[QG]] into %[[QGO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 8]
+// CHECK-NEXT: tensor.parallel_insert_slice %[[R]] into %[[RO]][%[[B]], %[[H]], %[[N]], 0] [1, 1, 1, 32]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[KC]] into %[[KCO]][%[[B]], %[[H]], %[[N]], 0, 0] [1, 1, 1, 32, 8]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[D]] into %[[DO]][%[[B]], %[[H]], %[[N]]] [1, 1, 1]
 
@@ -237,17 +240,23 @@
 // CHECK-NEXT: tensor.parallel_insert_slice %[[WALK]]#2 into %[[SO]][%[[B2]], %[[H2]], 0, 0, 0] [1, 1, 2, 8, 16]
 // CHECK-NEXT: tensor.parallel_insert_slice %[[WALK]]#0 into %[[FO]][%[[B2]], %[[H2]], 0, 0] [1, 1, 8, 16]
 
-// Stage 3, one iteration per (batch, head, tile): O = Q_γ S + P U.
+// Stage 3, one iteration per (batch, head, tile): O = diag(r) (q S) + P U,
+// q the input's tile, widened where it is read.
 // CHECK: %[[OUT:.+]] = scf.forall (%[[B3:.+]], %[[H3:.+]], %[[N3:.+]]) in (2, 4, 2) shared_outs(%[[OO:.+]] = %{{.+}}) -> (tensor<2x64x4x16xbf16>)
-// CHECK: %[[QGT:.+]] = tensor.extract_slice %[[TERMS]]#3[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 8]
+// CHECK: %[[T3:.+]] = arith.muli %[[N3]], %c32
+// CHECK: %[[QT:.+]] = tensor.extract_slice %[[QP]][%[[B3]], %[[T3]], %[[H3]], 0] [1, 32, 1, 8]
+// CHECK: %[[QW:.+]] = linalg.generic {{.*}} ins(%[[QT]] : tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK: %[[ST:.+]] = tensor.extract_slice %[[PASS]]#1[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 8, 16]
-// CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[QGT]], %[[ST]] : tensor<32x8xf32>, tensor<8x16xf32>)
+// CHECK: %[[INTER:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[QW]], %[[ST]] : tensor<32x8xf32>, tensor<8x16xf32>)
 // CHECK: %[[PT:.+]] = tensor.extract_slice %[[TERMS]]#2[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 32]
 // CHECK: %[[UT:.+]] = tensor.extract_slice %[[PASS]]#0[%[[B3]], %[[H3]], %[[N3]], 0, 0] [1, 1, 1, 32, 16]
 // CHECK: %[[INTRA:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], {{.*}} ins(%[[PT]], %[[UT]] : tensor<32x32xf32>, tensor<32x16xf32>)
-// CHECK: %[[OT:.+]] = linalg.generic {{.*}} ins(%[[INTER]], %[[INTRA]] : {{.*}} outs(%{{.+}} : tensor<32x16xbf16>)
+// CHECK: %[[RT:.+]] = tensor.extract_slice %[[TERMS]]#3[%[[B3]], %[[H3]], %[[N3]], 0] [1, 1, 1, 32]
+// CHECK: %[[OT:.+]] = linalg.generic {{.*}} ins(%[[INTER]], %[[INTRA]], %[[RT]] : {{.*}} outs(%{{.+}} : tensor<32x16xbf16>)
+// CHECK-NEXT: ^bb0(%[[X:.+]]: f32, %[[Y:.+]]: f32, %[[RI:.+]]: f32, %{{.+}}: bf16)
+// CHECK-NEXT: %[[RX:.+]] = arith.mulf %[[RI]], %[[X]]
+// CHECK-NEXT: arith.addf %[[RX]], %[[Y]]
 // CHECK: arith.truncf %{{.+}} : f32 to bf16
-// CHECK: %[[T3:.+]] = arith.muli %[[N3]], %c32
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %[[OT]] into %[[OO]][%[[B3]], %[[T3]], %[[H3]], 0] [1, 32, 1, 16]
 // The padding rows are dropped.
@@ -269,19 +278,20 @@ func.func @gated_delta(%q: tensor<2x40x4x8xbf16>, %k: tensor<2x40x4x8xbf16>,
 // -----
 
 // Value dim 256: the outputs run in groups of 128 value columns, two
-// iterations a tile (adjacent, so that the tile's Q_γ and P they both read
-// are fresh in L2); iteration i reads tile i / 2's terms and columns
+// iterations a tile (adjacent, so that the tile's q, r and P they both read
+// are fresh in L2); iteration i reads tile i / 2's and columns
 // 128 · (i mod 2) of its start state and U, and writes those of o.
 // CHECK-LABEL: func.func @wide_values
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %[[I:.+]]) in (1, 1, 4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<1x64x1x256xf32>)
 // CHECK: %[[GROUP:.+]] = arith.remui %[[I]], %c2
 // CHECK: %[[COL:.+]] = arith.muli %[[GROUP]], %c128
 // CHECK: %[[TILE:.+]] = arith.divui %[[I]], %c2
-// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, 0] [1, 1, 1, 32, 4]
+// CHECK: %[[T0:.+]] = arith.muli %[[TILE]], %c32
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %[[T0]], %{{.+}}, 0] [1, 32, 1, 4]
 // CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, %[[COL]]] [1, 1, 1, 4, 128]
 // CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, 0] [1, 1, 1, 32, 32]
 // CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0, %[[COL]]] [1, 1, 1, 32, 128]
-// CHECK: %[[T0:.+]] = arith.muli %[[TILE]], %c32
+// CHECK: tensor.extract_slice %{{.+}}[%{{.+}}, %{{.+}}, %[[TILE]], 0] [1, 1, 1, 32]
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[O]][%{{.+}}, %[[T0]], %{{.+}}, %[[COL]]] [1, 32, 1, 128]
 func.func @wide_values(%q: tensor<1x64x1x4xf32>, %v: tensor<1x64x1x256xf32>,
                        %g: tensor<1x64x1xf32>, %route: tensor<1x2x1xi1>)

@@ -60,8 +60,9 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     `nats-map-foralls-to-gpu` gives the block one warp per iteration.
     A block without loops whose every contraction has such 16-bit tiles
     widened from memory as A and B, all of R rows (the gated delta rule's
-    outputs, O = Q_γ·S + P·U, with `round-output-terms`), starts the region
-    at its first contraction instead. Other blocks are left as they are.
+    outputs, O = r ⊙ (q·S) + P·U, with `round-output-terms`), starts the
+    region at its first contraction instead. Other blocks are left as they
+    are.
 
     With `prefetch`, a loop's tiles have two buffers each: the first
     step's are copied before the loop, and each step starts the copies of

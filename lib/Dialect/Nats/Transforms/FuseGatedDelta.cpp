@@ -8,7 +8,8 @@
 //       γ = cumsum(g)                     M_ij = [i≥j] e^(γ_i−γ_j) Vis_ij
 //       A = StrictLower(diag(β) K Kᵀ ⊙ M) T = (I + A)⁻¹
 //       W = T diag(β) (K⊙e^γ), kept as −W U₀ = T diag(β) V
-//       P = Q Kᵀ ⊙ M,  Q_γ = Q⊙e^γ,  K_c = K⊙e^(γ_L−γ)⊙(1−m),  d = e^γ_L;
+//       P = Q Kᵀ ⊙ M,  r = e^γ ⊙ (q̂'s factor of q),
+//       K_c = K⊙e^(γ_L−γ)⊙(1−m),  d = e^γ_L;
 //  2. the state pass, an scf.forall over (batch, head, value columns) with
 //     an scf.for over tiles that carries the K×V state S: it records each
 //     tile's start state, and
@@ -16,9 +17,11 @@
 //     each one product accumulated onto U₀ and onto the decayed S (in
 //     place: the sequential steps are few);
 //  3. the outputs, an scf.forall over (batch, head, tile):
-//       O = Q_γ S + P U.
+//       O = Q_γ S + P U with Q_γ = diag(r) q, made from the input q where
+//       it is read: one factor a row where Q_γ was a tile of K, written
+//       by stage 1 and read back (FLA's chunk_fwd_o reads q too).
 //
-// With round-output-terms, what only stage 3 reads (Q_γ, P, U and the
+// With round-output-terms, what only stage 3 reads (P, U and the
 // tiles' start states) is stored in the inputs' 16-bit type, as FLA stores
 // it: half the bytes between the stages, products still summed in f32.
 // With round-state-terms, so are −W and K_c, which stage 2 reads (FLA's w
@@ -100,10 +103,11 @@ struct Sizes {
 
 /// The state-free terms of every tile (stage 1), indexed [batch, head,
 /// tile, row, column]: −W and K_c (L×K) in the state terms' storage type,
-/// U₀ (L×V) in f32, P (L×L) and Q_γ (L×K) in the outputs' storage type; and
-/// d = e^γ_L (f32) indexed [batch, head, tile].
+/// U₀ (L×V) in f32, P (L×L) in the outputs' storage type, r (L, f32: Q_γ's
+/// factor of each row of q); and d = e^γ_L (f32) indexed [batch, head,
+/// tile].
 struct ChunkTerms {
-  Value negW, u0, p, qGamma, kCommit, decay;
+  Value negW, u0, p, qFactor, kCommit, decay;
 };
 
 struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
@@ -153,9 +157,16 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     s.stateTerms = storage(options.roundStateTerms);
     s.chunkOperands = storage(options.roundChunkOperands);
 
-    ChunkTerms terms = buildChunkTerms(rewriter, op, s);
+    // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
+    // and they come after every real token.
+    auto pad = [&](Value value) {
+      return TileBuilder::padTokens(rewriter, op.getLoc(), value, s.padded);
+    };
+    Inputs padded{pad(op.getQ()), pad(op.getK()), pad(op.getV()),
+                  pad(op.getG()), pad(op.getBeta())};
+    ChunkTerms terms = buildChunkTerms(rewriter, op, s, padded);
     auto [u, states, finalState] = buildStatePass(rewriter, op, s, terms);
-    Value o = buildOutputs(rewriter, op, s, terms, u, states);
+    Value o = buildOutputs(rewriter, op, s, padded.q, terms, u, states);
     rewriter.replaceOp(op, {o, finalState});
     return success();
   }
@@ -187,8 +198,10 @@ private:
     return best;
   }
 
-  struct TileInputs {
-    Value q, k, v, g, beta; // L×K, L×K, L×V, L, L in the input type
+  /// The inputs in their own type, padded to whole tiles ([B, T', H, ...]),
+  /// or one tile of them (L×K, L×K, L×V, L, L).
+  struct Inputs {
+    Value q, k, v, g, beta;
   };
 
   /// An scf.forall over (batch, head, and `last` iterations) with `inits`
@@ -210,25 +223,17 @@ private:
 
   /// Stage 1: every tile's state-free terms, one iteration per tile.
   static ChunkTerms buildChunkTerms(PatternRewriter &rewriter, GatedDeltaOp op,
-                                    const Sizes &s) {
+                                    const Sizes &s, const Inputs &padded) {
     Location loc = op.getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
-    // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
-    // and they come after every real token.
-    auto pad = [&](Value value) {
-      return TileBuilder::padTokens(rewriter, loc, value, s.padded);
-    };
-    Value q = pad(op.getQ()), k = pad(op.getK()), v = pad(op.getV()),
-          g = pad(op.getG()), beta = pad(op.getBeta());
-
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
     SmallVector<SmallVector<int64_t>> tails = {{L, K}, {L, V}, {L, L},
-                                               {L, K}, {L, K}, {}};
-    // ChunkTerms order: P and Q_γ are read by the outputs stage only, −W
-    // and K_c by the state pass.
+                                               {L},    {L, K}, {}};
+    // ChunkTerms order: P and r are read by the outputs stage only, −W and
+    // K_c by the state pass.
     Type f32 = rewriter.getF32Type();
-    SmallVector<Type> types = {s.stateTerms,  f32,          s.outputTerms,
-                               s.outputTerms, s.stateTerms, f32};
+    SmallVector<Type> types = {s.stateTerms, f32,          s.outputTerms,
+                               f32,          s.stateTerms, f32};
     SmallVector<Value> inits;
     for (auto [tail, type] : llvm::zip(tails, types)) {
       SmallVector<int64_t> shape = {s.batch, s.heads, s.tiles};
@@ -242,11 +247,11 @@ private:
                           : arith::ConstantIndexOp::create(rewriter, loc, 0);
     TileBuilder tb(rewriter, loc);
     Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
-    TileInputs in{TileBuilder::tokenSlice(rewriter, loc, q, b, t0, h, L),
-                  TileBuilder::tokenSlice(rewriter, loc, k, b, t0, h, L),
-                  TileBuilder::tokenSlice(rewriter, loc, v, b, t0, h, L),
-                  TileBuilder::tokenSlice(rewriter, loc, g, b, t0, h, L),
-                  TileBuilder::tokenSlice(rewriter, loc, beta, b, t0, h, L)};
+    auto tileOf = [&](Value all) {
+      return TileBuilder::tokenSlice(rewriter, loc, all, b, t0, h, L);
+    };
+    Inputs in{tileOf(padded.q), tileOf(padded.k), tileOf(padded.v),
+              tileOf(padded.g), tileOf(padded.beta)};
     // Router head of this linear head.
     auto routeType = cast<RankedTensorType>(op.getRoute().getType());
     Value routerHead = arith::DivUIOp::create(
@@ -371,12 +376,12 @@ private:
   /// thread and spilled, with 197 KB of shared memory a block.
   static constexpr int64_t kOutputColumns = 128;
 
-  /// Stage 3: O = Q_γ S + P U, one iteration per tile and group of at most
-  /// kOutputColumns value columns (each reads the tile's Q_γ and P); o in
-  /// the input type.
+  /// Stage 3: O = diag(r) (q S) + P U, one iteration per tile and group of
+  /// at most kOutputColumns value columns (each reads the tile's q, r and
+  /// P); o in the input type. `q` is the padded input.
   static Value buildOutputs(PatternRewriter &rewriter, GatedDeltaOp op,
-                            const Sizes &s, const ChunkTerms &terms, Value u,
-                            Value states) {
+                            const Sizes &s, Value q, const ChunkTerms &terms,
+                            Value u, Value states) {
     Location loc = op.getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
@@ -408,21 +413,31 @@ private:
                         tb.f32());
     };
     // Each product's operands right before it: a block's buffers of the
-    // first are dead by the second's.
-    Value qGamma = term(terms.qGamma, L, K, zero);
+    // first are dead by the second's. Q_γ's row factors apply to q S, so
+    // that q is widened as it is (a GPU warp loads its tensor-core
+    // fragments straight from memory).
+    Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
+    Value qTile = tb.convert(
+        TileBuilder::tokenSlice(rewriter, loc, q, b, t0, h, L), tb.f32());
     Value start = term(states, K, C, c0);
-    Value fromState = tb.matmul(qGamma, start);
+    Value fromState = tb.matmul(qTile, start);
     Value p = term(terms.p, L, L, zero);
     Value uTile = term(u, L, C, c0);
     Value inTile = tb.matmul(p, uTile);
+    Value qFactor =
+        sliceOf(rewriter, loc, terms.qFactor, {b, h, n, zero}, {1, 1, 1, L}, 3);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id2 = rewriter.getMultiDimIdentityMap(2);
+    AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
     Value out = tb.map(
-        ValueRange{fromState, inTile},
+        {L, C}, ValueRange{fromState, inTile, qFactor},
+        ArrayRef<AffineMap>{id2, id2, row},
         [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
-          return TileBuilder::fromF32(
-              nb, l, arith::AddFOp::create(nb, l, y[0], y[1]), elementType);
+          Value sum = arith::AddFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, y[2], y[0]), y[1]);
+          return TileBuilder::fromF32(nb, l, sum, elementType);
         },
         elementType);
-    Value t0 = arith::MulIOp::create(rewriter, loc, n, tb.index(L));
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     insertInParallel(rewriter, loc, out, forall.getRegionIterArgs()[0],
                      {b, t0, h, c0}, {1, L, 1, C});
@@ -457,10 +472,10 @@ private:
   }
 
   /// One tile's state-free terms, in ChunkTerms order: −W, U₀ (f32
-  /// matrices), P, Q_γ (in the outputs' storage type), K_c (in the state
-  /// terms') and d (tensor<1xf32>).
+  /// matrices), P (in the outputs' storage type), r (f32), K_c (in the
+  /// state terms') and d (tensor<1xf32>).
   static SmallVector<Value> tileTerms(TileBuilder &tb, GatedDeltaOp op,
-                                      const TileInputs &in, Value keep,
+                                      const Inputs &in, Value keep,
                                       const Sizes &s) {
     int64_t chunk = s.chunk, tile = s.tile;
     MLIRContext *ctx = tb.builder().getContext();
@@ -492,8 +507,22 @@ private:
     // q̂ = scale · l2norm(q), k̂ = l2norm(k) (or the raw vectors), in the
     // chunk operands' type. The tile is read twice (its squares' sum, then
     // the scaling) from a copy in the inputs' own type, widened where read:
-    // in a GPU block, half the shared memory of an f32 copy.
-    auto normalized = [&](Value x, double scale) {
+    // in a GPU block, half the shared memory of an f32 copy. A row's factor
+    // is scale · rsqrt(Σx² + ε) (`sumSq` its row's Σx², or none without
+    // l2norm).
+    auto rowFactor = [&](OpBuilder &b, Location l, Value sumSq,
+                         double scale) -> Value {
+      Value factor = arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale));
+      if (!sumSq)
+        return factor;
+      Value eps =
+          arith::ConstantOp::create(b, l, b.getF32FloatAttr(kL2NormEps));
+      return arith::MulFOp::create(
+          b, l, factor,
+          math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, sumSq, eps)));
+    };
+    // The normalized tile and its rows' Σx² (null without l2norm).
+    auto normalized = [&](Value x, double scale) -> std::pair<Value, Value> {
       Value tileCopy = tb.copy(x);
       Value sumSq = op.getQkL2norm()
                         ? tb.rowSum(tileCopy, [](OpBuilder &b, Location l,
@@ -502,29 +531,23 @@ private:
                             return arith::MulFOp::create(b, l, x, x);
                           })
                         : Value();
-      return tb.map(
+      Value tileNormalized = tb.map(
           {tile, keyDim},
           sumSq ? ValueRange{tileCopy, sumSq} : ValueRange{tileCopy},
           sumSq ? ArrayRef<AffineMap>{id2, row} : ArrayRef<AffineMap>{id2},
           storedAs(s.chunkOperands, [&](OpBuilder &b, Location l, ValueRange a,
                                         ValueRange) -> Value {
-            Value factor = arith::ConstantOp::create(
-                b, l, b.getF32FloatAttr(scale));
-            if (a.size() == 2) {
-              Value eps = arith::ConstantOp::create(
-                  b, l, b.getF32FloatAttr(kL2NormEps));
-              factor = arith::MulFOp::create(
-                  b, l, factor,
-                  math::RsqrtOp::create(
-                      b, l, arith::AddFOp::create(b, l, a[1], eps)));
-            }
+            Value factor =
+                rowFactor(b, l, a.size() == 2 ? a[1] : Value(), scale);
             return arith::MulFOp::create(
                 b, l, TileBuilder::toF32(b, l, a[0]), factor);
           }),
           s.chunkOperands);
+      return {tileNormalized, sumSq};
     };
-    Value qn = normalized(in.q, op.getScale().convertToDouble());
-    Value kn = normalized(in.k, 1.0);
+    double qScale = op.getScale().convertToDouble();
+    auto [qn, qSumSq] = normalized(in.q, qScale);
+    Value kn = normalized(in.k, 1.0).first;
     Value betaF = tb.map(in.beta, f32);
 
     // γ_i = Σ_{j ≤ i} g_j, the decay in log space from the tile start.
@@ -570,14 +593,18 @@ private:
     // buffers are free before the solve's (a GPU block's shared memory).
     OpBuilder &b = tb.builder();
     Location loc = tb.location();
-    // P = (Q Kᵀ) ⊙ M and Q_γ = Q ⊙ e^γ, the two factors of O.
+    // P = (Q Kᵀ) ⊙ M and r, Q_γ = Q ⊙ e^γ's factor of each row of the
+    // input q: the two factors of O.
     Value qk = tb.matmul(qn, kn, /*transposeA=*/false, /*transposeB=*/true);
     Value p = tb.map(ValueRange{qk, decay}, storedAs(s.outputTerms, multiply),
                      s.outputTerms);
-    Value qGamma =
-        tb.map({tile, keyDim}, ValueRange{qn, expGamma},
-               ArrayRef<AffineMap>{id2, row},
-               storedAs(s.outputTerms, multiply), s.outputTerms);
+    Value qFactor = tb.map(
+        qSumSq ? ValueRange{expGamma, qSumSq} : ValueRange{expGamma},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) -> Value {
+          return arith::MulFOp::create(
+              nb, l, y[0],
+              rowFactor(nb, l, y.size() == 2 ? y[1] : Value(), qScale));
+        });
 
     // K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): what the tile's linear chunks commit
     // to the state, and d = e^γ_L, how the state decays over the tile.
@@ -650,7 +677,7 @@ private:
     // shared memory).
     Value u0 = tb.matmul(inverse, vWrites);
     Value negW = tb.matmul(inverse, kWrites);
-    return {negW, u0, p, qGamma, kCommit, decayAll};
+    return {negW, u0, p, qFactor, kCommit, decayAll};
   }
 
   /// Rows per block of the blocked inverse: a multiple of the tensor
