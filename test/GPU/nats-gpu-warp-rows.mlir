@@ -417,12 +417,13 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // O = r ⊙ (q·S) + P·U. Its first contraction the lanes compute starts the
 // region: one warp for the 16 rows, q's (rows of the input [T, H, K]) and
 // P's A fragments loaded from global memory, S and U copied once into
-// padded shared tiles and read transposed (they are k × n), the sum of the
-// products (q·S's rows scaled by r, which the lanes read from memory)
-// rounded to bf16 in the lanes and stored. Each block takes a group of 32
-// of the 64 value columns (as at head dim 256): the tiles' column offset is
-// not a constant, but a multiple of 8, so their rows stay 16-byte aligned
-// for cp.async.
+// padded shared tiles and read transposed (they are k × n). P·U's MMAs
+// accumulate onto q·S's rows scaled by r (which the lanes read from
+// memory): one set of accumulators and no sum after them, rounded to bf16
+// in the lanes and stored. Each block takes a group of 32 of the 64 value
+// columns (as at head dim 256): the tiles' column offset is not a
+// constant, but a multiple of 8, so their rows stay 16-byte aligned for
+// cp.async.
 
 // CHECK-LABEL: func.func @outputs
 // CHECK-DAG:   memref.alloc() {alignment = 16 : i64} : memref<32x40xbf16, #gpu.address_space<workgroup>>
@@ -436,6 +437,9 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // CHECK:         nvgpu.mma.sync
 // CHECK-NOT:     scf.for
 // CHECK:         tensor.extract %{{.+}}[%{{.+}}] : tensor<16xf32>
+// CHECK:         arith.mulf
+// CHECK:         nvgpu.mma.sync
+// CHECK-NOT:     arith.addf
 // CHECK:         arith.truncf {{.*}} : f32 to bf16
 // CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
 // CHECK:       bufferization.to_tensor

@@ -40,7 +40,7 @@
 // move before it (the own chunk's route bits). B tiles outside the loops
 // are copied once, first. A product that one elementwise op only adds to a
 // value of its own accumulates onto that value (O = α·O + P·V: one set of
-// accumulators, not two). What the ops after the region read is stored to
+// accumulators, not two), where no product after it is added there too. What the ops after the region read is stored to
 // buffers that they read as tensors (bufferization.to_tensor). The block
 // runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp
 // forall, which holds barriers). A block without loops (the gated delta
@@ -942,7 +942,9 @@ private:
     OpOperand &use = *product.getUses().begin();
     auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
     // The user must be one the lanes compute (in a loop step, or the
-    // region's), and add no other product (one is deferred at a time).
+    // region's), and read no other product computed after this one (one is
+    // deferred at a time; an earlier one the lanes hold by then: O = r ⊙
+    // (q·S) + P·U accumulates P·U onto r ⊙ (q·S), one set of accumulators).
     if (!user || user.getNumReductionLoops() != 0 ||
         user->getBlock() != c.op->getBlock() ||
         (!isInBlockLoop(user) && !llvm::is_contained(region.ops, user)) ||
@@ -950,7 +952,9 @@ private:
                      [&](Value input) {
                        auto producer = input.getDefiningOp<linalg::GenericOp>();
                        return input != product && producer &&
-                              matchContraction(producer);
+                              matchContraction(producer) &&
+                              (producer->getBlock() != c.op->getBlock() ||
+                               !producer->isBeforeInBlock(c.op));
                      }) ||
         !user.getMatchingIndexingMap(&use).isIdentity() ||
         cast<RankedTensorType>(user.getResult(0).getType()).getShape() !=
