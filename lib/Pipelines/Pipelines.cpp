@@ -148,6 +148,9 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  // One view per tile: a tile written in place becomes a
                  // copy onto itself, which nats-map-foralls-to-gpu drops.
                  "canonicalize,cse");
+  // The arguments (results too, out-params now) are the runtime's aligned
+  // device arrays: 16-byte accesses to the inputs can be proven.
+  pm.addNestedPass<func::FuncOp>(createNatsGPUAlignedArgumentsPass());
   // An SM's shared memory is what one block may have and its reserve. (A
   // count below 1 is nats-gpu-blocks-per-sm's to diagnose.)
   int64_t smSharedBytes =

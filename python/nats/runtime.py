@@ -288,11 +288,17 @@ def _descriptor_type(rank: int) -> type:
     return _descriptor_types[rank]
 
 
+# The alignment of the data of every device array a compiled GPU function
+# takes: its arguments promise it (nats-gpu-aligned-arguments' default), so
+# that its kernels read 16-bit inputs with wide accesses.
+GPU_ALIGNMENT = 16
+
+
 def descriptor(array):
     """The memref descriptor of a C-contiguous, aligned NumPy array, or of a
     device array (an object with `device_pointer`, `shape`, `ndim`, always
-    C-contiguous); it points into the array (keep the array alive while it
-    is used)."""
+    C-contiguous, its data GPU_ALIGNMENT-byte aligned); it points into the
+    array (keep the array alive while it is used)."""
     if isinstance(array, np.ndarray):
         if not array.flags.c_contiguous:
             raise ValueError("compiled functions take C-contiguous arrays "
@@ -302,6 +308,11 @@ def descriptor(array):
         pointer = array.ctypes.data
     else:
         pointer = array.device_pointer
+        if pointer % GPU_ALIGNMENT:
+            raise ValueError(
+                f"compiled GPU functions take device arrays whose data is "
+                f"{GPU_ALIGNMENT}-byte aligned; this one starts at {pointer:#x} "
+                f"(a view into a larger tensor: pass a copy, e.g. tensor.clone())")
     desc = _descriptor_type(array.ndim)()
     desc.allocated = desc.aligned = pointer
     desc.offset = 0

@@ -52,3 +52,35 @@ func.func @pool(%v: vector<4xf32>, %w: vector<8xf32>, %r: index, %j: index) {
   vector.store %w, %view[%r, %col] : memref<8x20xf32, #gpu.address_space<workgroup>>, vector<8xf32>
   return
 }
+
+// -----
+
+// Memory promised aligned (memref.assume_alignment, as
+// nats-gpu-aligned-arguments reads a function's arguments): a pair of bf16
+// at an even column of a row of 96 · 128 elements promised 16-byte aligned
+// is 4-byte aligned, 4 f32 at a multiple of 4 16-byte aligned; a promise of
+// 2 bytes, and a memref at a dynamic offset, leave theirs as they are.
+// CHECK-LABEL: func.func @assumed
+// CHECK:         vector.load %{{.+}}[%{{.+}}, %{{.+}}, %[[T2:.+]]] {alignment = 4 : i64} : memref<64x96x128xbf16>, vector<2xbf16>
+// CHECK:         vector.load %{{.+}}[%{{.+}}, %{{.+}}] {alignment = 16 : i64} : memref<8x64xf32>, vector<4xf32>
+// CHECK:         vector.load %{{.+}}[%{{.+}}, %[[T2]]] : memref<64x128xbf16>, vector<2xbf16>
+// CHECK:         vector.load %{{.+}}[%{{.+}}, %[[T2]]] : memref<64x128xbf16, strided<[128, 1], offset: ?>>, vector<2xbf16>
+func.func @assumed(%q0: memref<64x96x128xbf16>, %x0: memref<8x64xf32>,
+                   %y0: memref<64x128xbf16>,
+                   %z0: memref<64x128xbf16, strided<[128, 1], offset: ?>>,
+                   %r: index, %t: index) -> (vector<2xbf16>, vector<4xf32>, vector<2xbf16>, vector<2xbf16>) {
+  %q = memref.assume_alignment %q0, 16 : memref<64x96x128xbf16>
+  %x = memref.assume_alignment %x0, 16 : memref<8x64xf32>
+  %y = memref.assume_alignment %y0, 2 : memref<64x128xbf16>
+  %z = memref.assume_alignment %z0, 16 : memref<64x128xbf16, strided<[128, 1], offset: ?>>
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %t2 = arith.muli %t, %c2 : index
+  %t4 = arith.muli %t, %c4 : index
+  %a = vector.load %q[%r, %c1, %t2] : memref<64x96x128xbf16>, vector<2xbf16>
+  %b = vector.load %x[%r, %t4] : memref<8x64xf32>, vector<4xf32>
+  %c = vector.load %y[%r, %t2] : memref<64x128xbf16>, vector<2xbf16>
+  %d = vector.load %z[%r, %t2] : memref<64x128xbf16, strided<[128, 1], offset: ?>>, vector<2xbf16>
+  return %a, %b, %c, %d : vector<2xbf16>, vector<4xf32>, vector<2xbf16>, vector<2xbf16>
+}

@@ -297,3 +297,15 @@ def test_gpu_products_call_the_cuda_runtime(tmp_path, monkeypatch):
         ["readelf", "-d", str(product)], capture_output=True, text=True).stdout
     with pytest.raises(ValueError, match="target: expected one of"):
         nats.compile_module(MATMUL, target="tpu")
+
+
+def test_misaligned_device_arrays_are_refused():
+    """A GPU function's arguments promise 16-byte aligned data
+    (nats-gpu-aligned-arguments): a view at another address is refused
+    before any call (no device is needed to see it)."""
+    from nats import cuda
+    aligned = cuda.DeviceArray.wrap(0x10000, (4, 8), np.float32)
+    assert runtime.descriptor(aligned).aligned == 0x10000
+    view = cuda.DeviceArray.wrap(0x10000 + 2, (4, 8), runtime.BF16 or np.float16)
+    with pytest.raises(ValueError, match="16-byte aligned"):
+        runtime.descriptor(view)

@@ -61,6 +61,14 @@ bool mlir::nats::hasAlignedRows(Value value, int64_t elements,
       if (!shift || *shift % bytes)
         return false;
       value = view.getSource();
+    } else if (auto assume = dyn_cast<memref::AssumeAlignmentOp>(def)) {
+      // Global memory whose data is promised aligned, at an offset from
+      // there that keeps it.
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      return !inSharedMemory && assume.getAlignment() >= bytes &&
+             succeeded(assume.getType().getStridesAndOffset(strides, offset)) &&
+             !ShapedType::isDynamic(offset) && offset % elements == 0;
     } else if (auto alloc = dyn_cast<memref::AllocOp>(def)) {
       return alloc.getAlignment().value_or(0) >= uint64_t(bytes) &&
              (!inSharedMemory ||

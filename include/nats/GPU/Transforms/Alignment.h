@@ -30,10 +30,12 @@ bool isMultipleOf(OpFoldResult value, int64_t factor);
 /// `elements`, and so is every offset along the last dimension down to an
 /// aligned buffer (an allocation aligned to that many bytes or more, the
 /// shared-memory pool and views of it at byte shifts that are multiples of
-/// the alignment; both buffers of nats-gpu-prefetch's select). Anything
-/// else (a function argument, a dynamic shift) is not known to be. With
-/// `inSharedMemory`, that buffer must also be the block's shared memory
-/// (the pool, or an allocation in workgroup memory).
+/// the alignment; both buffers of nats-gpu-prefetch's select; a
+/// memref.assume_alignment of that many bytes or more, as
+/// nats-gpu-aligned-arguments makes of a function's arguments). Anything
+/// else (a function argument without one, a dynamic shift) is not known to
+/// be. With `inSharedMemory`, that buffer must also be the block's
+/// shared memory (the pool, or an allocation in workgroup memory).
 bool hasAlignedRows(Value value, int64_t elements, bool inSharedMemory);
 
 } // namespace mlir::nats

@@ -369,6 +369,27 @@ def NatsGPUMmaPrecisionPass : Pass<"nats-gpu-mma-precision", "::mlir::func::Func
   }];
 }
 
+def NatsGPUAlignedArgumentsPass
+    : Pass<"nats-gpu-aligned-arguments", "::mlir::func::FuncOp"> {
+  let summary = "The GPU path's calling convention: a public function's "
+                "memref arguments are aligned";
+  let description = [{
+    Works on buffers. Every use of a public function's memref argument
+    reads it through `memref.assume_alignment` of `bytes`: its callers pass
+    data aligned to that many bytes (nats' runtime checks each device array
+    it passes; its own allocations, like `cudaMalloc`'s, are 256-byte
+    aligned). The passes that prove alignment (`nats-gpu-prefetch`,
+    `nats-gpu-mma-sync`, `nats-gpu-align-vector-accesses`) then read 16-bit
+    inputs such as q with wide accesses where they had read them an element
+    at a time.
+  }];
+  let options = [
+    Option<"bytes", "bytes", "int64_t", "16",
+           "the alignment callers promise, a power of two">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def NatsGPUAlignVectorAccessesPass
     : Pass<"nats-gpu-align-vector-accesses", "::mlir::func::FuncOp"> {
   let summary = "Vector loads and stores aligned to their size where the "
@@ -382,9 +403,11 @@ def NatsGPUAlignVectorAccessesPass
     most 16 bytes (a power of two) to its size where that is proven: the
     memref's rows are so aligned (unit stride last, other strides and every
     offset down to an aligned allocation or the block's shared-memory pool
-    multiples of the vector's length) and the last index is a multiple of
-    the vector's length. Anything else (a function argument, whose address
-    is the caller's) keeps its alignment.
+    multiples of the vector's length, or a `memref.assume_alignment` as
+    `nats-gpu-aligned-arguments` makes of function arguments) and the last
+    index is a multiple of the vector's length. Anything else (a function
+    argument without one, whose address is the caller's) keeps its
+    alignment.
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
