@@ -305,3 +305,69 @@ func.func @staged_bf16_pairs(%out: memref<2x4xbf16>) {
   memref.dealloc %src : memref<32x32xbf16>
   return
 }
+
+// -----
+
+// A copy outside the block's loops (the chunk terms' tile of q): from an
+// argument promised 16-byte aligned (as nats-gpu-aligned-arguments reads
+// one),
+// rows of 96 · 128 bf16, into a buffer with rows of 136 (padded): cp.async
+// of 8 elements (16 bytes) a copy into a workgroup buffer in place of the
+// old one, waited for where the copy was; its users read it through a
+// generic pointer. The same tile of an argument that promises nothing stays
+// a copy an element at a time (a pair of bf16 is not known to be 4-byte
+// aligned).
+// CHECK-LABEL: func.func @straight
+// CHECK:       scf.forall
+// CHECK:         %[[S:.+]] = memref.alloc() : memref<64x136xbf16, #gpu.address_space<workgroup>>
+// CHECK:         %[[G:.+]] = memref.memory_space_cast %[[S]] : memref<64x136xbf16, #gpu.address_space<workgroup>> to memref<64x136xbf16>
+// CHECK:         %[[READ:.+]] = memref.subview %[[G]][0, 0] [64, 128] [1, 1]
+// CHECK:         %[[T:.+]] = memref.subview %[[S]][0, 0] [64, 128] [1, 1]
+// CHECK:         scf.forall (%[[I:.+]], %[[J:.+]]) in (64, 16) {
+// CHECK:           %[[J8:.+]] = arith.muli %[[J]], %c8
+// CHECK:           nvgpu.device_async_copy %{{.+}}[%[[I]], %[[J8]]], %[[T]][%[[I]], %[[J8]]], 8
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:         %[[GROUP:.+]] = nvgpu.device_async_create_group
+// CHECK:         nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
+// CHECK:         gpu.barrier
+// CHECK:         memref.load %[[READ]]
+// CHECK:         linalg.copy
+// CHECK-NOT:     nvgpu.device_async_copy
+// CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @straight(%q0: memref<2x64x96x128xbf16>,
+                    %k: memref<2x64x96x128xbf16>, %out: memref<2x2xbf16>) {
+  %q = memref.assume_alignment %q0, 16 : memref<2x64x96x128xbf16>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.forall (%b) in (2) {
+    %tile = memref.subview %q[%b, 0, 3, 0] [1, 64, 1, 128] [1, 1, 1, 1]
+        : memref<2x64x96x128xbf16> to memref<64x128xbf16, strided<[12288, 1], offset: ?>>
+    %padded = memref.alloc() {alignment = 64 : i64} : memref<64x136xbf16>
+    %buf = memref.subview %padded[0, 0] [64, 128] [1, 1]
+        : memref<64x136xbf16> to memref<64x128xbf16, strided<[136, 1]>>
+    scf.forall (%r, %c) in (64, 128) {
+      %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[12288, 1], offset: ?>> to memref<1x1xbf16, strided<[12288, 1], offset: ?>>
+      %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[136, 1]>> to memref<1x1xbf16, strided<[136, 1], offset: ?>>
+      linalg.copy ins(%from : memref<1x1xbf16, strided<[12288, 1], offset: ?>>)
+                  outs(%to : memref<1x1xbf16, strided<[136, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    %v = memref.load %buf[%c0, %c1] : memref<64x128xbf16, strided<[136, 1]>>
+    %ktile = memref.subview %k[%b, 0, 3, 0] [1, 64, 1, 128] [1, 1, 1, 1]
+        : memref<2x64x96x128xbf16> to memref<64x128xbf16, strided<[12288, 1], offset: ?>>
+    %kbuf = memref.alloc() {alignment = 64 : i64} : memref<64x128xbf16>
+    scf.forall (%r, %c) in (64, 128) {
+      %from = memref.subview %ktile[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[12288, 1], offset: ?>> to memref<1x1xbf16, strided<[12288, 1], offset: ?>>
+      %to = memref.subview %kbuf[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16> to memref<1x1xbf16, strided<[128, 1], offset: ?>>
+      linalg.copy ins(%from : memref<1x1xbf16, strided<[12288, 1], offset: ?>>)
+                  outs(%to : memref<1x1xbf16, strided<[128, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    %w = memref.load %kbuf[%c0, %c1] : memref<64x128xbf16>
+    memref.store %v, %out[%b, %c0] : memref<2x2xbf16>
+    memref.store %w, %out[%b, %c1] : memref<2x2xbf16>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

@@ -8,7 +8,10 @@
 // i computes on one while cp.async (nvgpu.device_async_copy) fills the
 // other with iteration i + 1's tile, 16 bytes a copy where the tiles' rows
 // are aligned, and the copies are waited for at the end of the iteration,
-// where the block meets at a barrier anyway.
+// where the block meets at a barrier anyway. A block's copies outside its
+// loops (the chunk terms' tiles of q and k) run as cp.async too, waited for
+// where they were: 16 bytes a copy where there had been one load and one
+// store an element.
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,9 +82,9 @@ getRecomputedSlice(scf::ForOp loop, ArrayRef<Value> values) {
   return ordered;
 }
 
-/// A thread forall directly in a loop's body that copies a tile of global
-/// memory, element by element, into a buffer allocated in that body and
-/// touched only from the copy on.
+/// A thread forall directly in a loop's body (or in a block's, outside its
+/// loops) that copies a tile of global memory, element by element, into a
+/// buffer allocated in that body and touched only from the copy on.
 struct StagedCopy {
   scf::ForallOp forall;
   /// The tiles the forall copies between, defined outside it.
@@ -90,7 +93,8 @@ struct StagedCopy {
   memref::AllocOp buffer;
   SmallVector<memref::SubViewOp> targetViews;
   /// The ops of the loop's body that the tile and the views' operands are
-  /// computed from, which the copy of another iteration clones.
+  /// computed from, which the copy of another iteration clones (none
+  /// outside loops).
   SmallVector<Operation *> slice;
   /// Elements a cp.async moves: 16 bytes' where every row of both tiles is
   /// so aligned and the rows divide into as many, else 4 bytes' (one 32-bit
@@ -137,10 +141,12 @@ bool isFirstTouchedBy(memref::AllocOp buffer, scf::ForallOp forall) {
   return true;
 }
 
+/// `forall` as a staged copy in `body`, a loop of `block` or `block`
+/// itself.
 std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
-                                          scf::ForOp loop,
+                                          Operation *body,
                                           scf::ForallOp block) {
-  if (!isThreadForall(forall) || forall->getParentOp() != loop ||
+  if (!isThreadForall(forall) || forall->getParentOp() != body ||
       forall.getNumResults() != 0 || !forall.isNormalized())
     return std::nullopt;
   linalg::CopyOp copy;
@@ -180,15 +186,15 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
     target = view.getSource();
   }
   staged.buffer = target.getDefiningOp<memref::AllocOp>();
-  if (!staged.buffer || staged.buffer->getParentOp() != loop ||
+  if (!staged.buffer || staged.buffer->getParentOp() != body ||
       !staged.buffer.getType().hasStaticShape() ||
       !staged.buffer.getType().getLayout().isIdentity() ||
       staged.buffer.getType().getMemorySpace() ||
       !isFirstTouchedBy(staged.buffer, forall))
     return std::nullopt;
 
-  // The source: global memory (buffers from outside the block) that
-  // nothing in the loop writes.
+  // The source: global memory (buffers from outside the block) that, in a
+  // loop, nothing in the loop writes.
   for (const RootBuffer &root : getRootBuffers(staged.source)) {
     Operation *owner = root.base.getDefiningOp();
     if (!owner)
@@ -196,18 +202,19 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
     if (block->isAncestor(owner))
       return std::nullopt;
   }
-  if (isWrittenIn(loop, staged.source))
-    return std::nullopt;
-
-  // What the next iteration's tile and its place are computed from.
-  SmallVector<Value> roots{staged.source};
-  for (memref::SubViewOp view : staged.targetViews)
-    llvm::append_range(roots, view->getOperands().drop_front());
-  std::optional<SmallVector<Operation *>> slice =
-      getRecomputedSlice(loop, roots);
-  if (!slice)
-    return std::nullopt;
-  staged.slice = std::move(*slice);
+  if (auto loop = dyn_cast<scf::ForOp>(body)) {
+    if (isWrittenIn(loop, staged.source))
+      return std::nullopt;
+    // What the next iteration's tile and its place are computed from.
+    SmallVector<Value> roots{staged.source};
+    for (memref::SubViewOp view : staged.targetViews)
+      llvm::append_range(roots, view->getOperands().drop_front());
+    std::optional<SmallVector<Operation *>> slice =
+        getRecomputedSlice(loop, roots);
+    if (!slice)
+      return std::nullopt;
+    staged.slice = std::move(*slice);
+  }
   // 16 bytes a cp.async where the tiles allow: a quarter of the copies of
   // 4 bytes to issue (the state pass's steps had waited on issuing them,
   // run 57).
@@ -228,6 +235,84 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
   return std::nullopt;
 }
 
+/// A workgroup buffer of the shape and element type of `staged`'s.
+Value allocateShared(OpBuilder &b, Location loc, StagedCopy &staged) {
+  MemRefType type = staged.buffer.getType();
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType(),
+                              AffineMap(), workgroup));
+}
+
+/// `staged`'s copy of `from` into `buffer` (a workgroup buffer, viewed as
+/// the original target was, its views' operands through `mapping`) as
+/// cp.async: a thread forall as the original is shared out over the
+/// threads, `staged.vector` elements a copy.
+void createAsyncCopy(OpBuilder &b, Location loc, StagedCopy &staged,
+                     Value from, Value buffer, const IRMapping &mapping) {
+  Value to = buffer;
+  for (memref::SubViewOp view : staged.targetViews) {
+    auto mapAll = [&](ArrayRef<OpFoldResult> values) {
+      return llvm::map_to_vector(values, [&](OpFoldResult value) {
+        if (auto dynamic = dyn_cast<Value>(value))
+          return OpFoldResult(mapping.lookupOrDefault(dynamic));
+        return value;
+      });
+    };
+    to = memref::SubViewOp::create(b, loc, to, mapAll(view.getMixedOffsets()),
+                                   mapAll(view.getMixedSizes()),
+                                   mapAll(view.getMixedStrides()));
+  }
+  scf::ForallOp forall = staged.forall;
+  // With vector copies, the last dim in steps of `vector` elements.
+  SmallVector<OpFoldResult> bounds = forall.getMixedUpperBound();
+  if (staged.vector > 1)
+    bounds.back() =
+        b.getIndexAttr(*getConstantIntValue(bounds.back()) / staged.vector);
+  scf::ForallOp::create(
+      b, forall.getLoc(), forall.getMixedLowerBound(), bounds,
+      forall.getMixedStep(), ValueRange{}, forall.getMapping(),
+      [&](OpBuilder &nested, Location at, ValueRange ivs) {
+        SmallVector<Value> indices(ivs);
+        if (staged.vector > 1)
+          indices.back() = arith::MulIOp::create(
+              nested, at, ivs.back(),
+              arith::ConstantIndexOp::create(nested, at, staged.vector));
+        nvgpu::DeviceAsyncCopyOp::create(
+            nested, at, nvgpu::DeviceAsyncTokenType::get(b.getContext()), to,
+            indices, from, indices, nested.getIndexAttr(staged.vector),
+            /*srcElements=*/Value(), /*bypassL1=*/UnitAttr());
+        scf::InParallelOp::create(nested, at);
+      });
+}
+
+/// Every thread waits for its copies; the barrier after makes all of them
+/// visible to the block.
+void waitForCopies(OpBuilder &b, Location loc) {
+  Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b, loc);
+}
+
+/// A copy outside the block's loops as cp.async into a workgroup buffer in
+/// place of its own, waited for where it was: its users read the buffer
+/// through a generic pointer, as they did.
+void stageInPlace(RewriterBase &b, StagedCopy &staged) {
+  Location loc = staged.forall.getLoc();
+  b.setInsertionPoint(staged.buffer);
+  Value shared = allocateShared(b, loc, staged);
+  Value generic = memref::MemorySpaceCastOp::create(
+      b, loc, staged.buffer.getType(), shared);
+  b.setInsertionPoint(staged.forall);
+  createAsyncCopy(b, loc, staged, staged.source, shared, IRMapping());
+  waitForCopies(b, loc);
+  b.eraseOp(staged.forall);
+  b.replaceAllUsesWith(staged.buffer.getResult(), generic);
+  b.eraseOp(staged.buffer);
+}
+
 class LoopPrefetcher {
 public:
   LoopPrefetcher(RewriterBase &rewriter, scf::ForOp loop,
@@ -236,9 +321,6 @@ public:
         loc(loop.getLoc()) {}
 
   void run() {
-    MLIRContext *ctx = b.getContext();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
     Value iv = loop.getInductionVar();
     Value lb = loop.getLowerBound(), ub = loop.getUpperBound(),
           step = loop.getStep();
@@ -246,18 +328,14 @@ public:
     // Two buffers a copy, live through the loop.
     b.setInsertionPoint(loop);
     SmallVector<std::pair<Value, Value>> buffers;
-    for (StagedCopy &staged : copies) {
-      MemRefType type = staged.buffer.getType();
-      auto shared = MemRefType::get(type.getShape(), type.getElementType(),
-                                    AffineMap(), workgroup);
-      buffers.push_back({memref::AllocOp::create(b, loc, shared),
-                         memref::AllocOp::create(b, loc, shared)});
-    }
+    for (StagedCopy &staged : copies)
+      buffers.push_back(
+          {allocateShared(b, loc, staged), allocateShared(b, loc, staged)});
     // The first iteration's tiles, before the loop.
     Value any =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lb, ub);
     issueCopies(any, lb, llvm::to_vector(llvm::make_first_range(buffers)));
-    waitForCopies();
+    waitForCopies(b, loc);
 
     // In the body: this iteration's buffer of each pair, and the other.
     b.setInsertionPointToStart(loop.getBody());
@@ -289,7 +367,7 @@ public:
       b.eraseOp(staged.buffer);
     }
     b.setInsertionPoint(loop.getBody()->getTerminator());
-    waitForCopies();
+    waitForCopies(b, loc);
   }
 
 private:
@@ -298,8 +376,7 @@ private:
   }
 
   /// Where `condition` holds, starts each copy for iteration `iv` into its
-  /// buffer of `targets` (workgroup memory), one thread forall each, as the
-  /// original is shared out over the threads.
+  /// buffer of `targets` (workgroup memory).
   void issueCopies(Value condition, Value iv, ArrayRef<Value> targets) {
     auto guard = scf::IfOp::create(b, loc, condition, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard insertion(b);
@@ -309,55 +386,9 @@ private:
       mapping.map(loop.getInductionVar(), iv);
       for (Operation *op : staged.slice)
         b.clone(*op, mapping);
-      Value to = target;
-      for (memref::SubViewOp view : staged.targetViews) {
-        auto mapAll = [&](ArrayRef<OpFoldResult> values) {
-          return llvm::map_to_vector(values, [&](OpFoldResult value) {
-            if (auto dynamic = dyn_cast<Value>(value))
-              return OpFoldResult(mapping.lookupOrDefault(dynamic));
-            return value;
-          });
-        };
-        to = memref::SubViewOp::create(b, loc, to,
-                                       mapAll(view.getMixedOffsets()),
-                                       mapAll(view.getMixedSizes()),
-                                       mapAll(view.getMixedStrides()));
-      }
-      Value from = mapping.lookupOrDefault(staged.source);
-      scf::ForallOp forall = staged.forall;
-      // With vector copies, the last dim in steps of `vector` elements.
-      SmallVector<OpFoldResult> bounds = forall.getMixedUpperBound();
-      if (staged.vector > 1)
-        bounds.back() = b.getIndexAttr(
-            *getConstantIntValue(bounds.back()) / staged.vector);
-      scf::ForallOp::create(
-          b, forall.getLoc(), forall.getMixedLowerBound(), bounds,
-          forall.getMixedStep(), ValueRange{}, forall.getMapping(),
-          [&](OpBuilder &nested, Location at, ValueRange ivs) {
-            SmallVector<Value> indices(ivs);
-            if (staged.vector > 1)
-              indices.back() = arith::MulIOp::create(
-                  nested, at, ivs.back(),
-                  arith::ConstantIndexOp::create(nested, at, staged.vector));
-            nvgpu::DeviceAsyncCopyOp::create(
-                nested, at, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-                to, indices, from, indices,
-                nested.getIndexAttr(staged.vector),
-                /*srcElements=*/Value(), /*bypassL1=*/UnitAttr());
-            scf::InParallelOp::create(nested, at);
-          });
+      createAsyncCopy(b, loc, staged, mapping.lookupOrDefault(staged.source),
+                      target, mapping);
     }
-  }
-
-  /// Every thread waits for its copies; the barrier after makes all of
-  /// them visible to the block.
-  void waitForCopies() {
-    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-        ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                     b.getI32IntegerAttr(0));
-    gpu::BarrierOp::create(b, loc);
   }
 
   RewriterBase &b;
@@ -376,9 +407,10 @@ struct NatsGPUPrefetchPass
       prefetchInBlock(rewriter, block);
   }
 
-  /// Staged copies while the block's buffers, each staged one twice, fit
-  /// in `shared-memory-bytes` even if none shared memory with another:
-  /// nats-gpu-workspace then places them all in shared memory.
+  /// Staged copies of the loops while the block's buffers, each staged one
+  /// twice, fit in `shared-memory-bytes` even if none shared memory with
+  /// another: nats-gpu-workspace then places them all in shared memory.
+  /// Then the copies outside the loops, whose buffers stay one each.
   void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
     int64_t bytes = 0;
     block.getBody()->walk([&](memref::AllocOp alloc) {
@@ -405,6 +437,14 @@ struct NatsGPUPrefetchPass
       if (!copies.empty())
         LoopPrefetcher(rewriter, loop, std::move(copies)).run();
     }
+    // The copies outside the loops keep one buffer each.
+    SmallVector<StagedCopy> copies;
+    for (auto forall : block.getBody()->getOps<scf::ForallOp>())
+      if (std::optional<StagedCopy> staged =
+              matchStagedCopy(forall, block, block))
+        copies.push_back(std::move(*staged));
+    for (StagedCopy &staged : copies)
+      stageInPlace(rewriter, staged);
   }
 };
 

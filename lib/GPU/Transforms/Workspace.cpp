@@ -104,11 +104,13 @@ struct Placement {
 
 /// Places `allocs` (of `bytes` slots, live over `ranges`) in `order`, each
 /// at the lowest offset free while it is live: in shared memory where that
-/// ends within `sharedMemoryBytes`, else in the global workspace (an error
-/// for one asked for in workgroup memory).
+/// ends within `sharedMemoryBytes`, else in the global workspace (a
+/// failure for one asked for in workgroup memory, an error where
+/// `diagnose`).
 FailureOr<Placement> place(MutableArrayRef<memref::AllocOp> allocs,
                            ArrayRef<int64_t> bytes, ArrayRef<LiveRange> ranges,
-                           ArrayRef<size_t> order, int64_t sharedMemoryBytes) {
+                           ArrayRef<size_t> order, int64_t sharedMemoryBytes,
+                           bool diagnose) {
   Placement result;
   result.offsets.resize(allocs.size());
   result.inShared.resize(allocs.size());
@@ -117,10 +119,13 @@ FailureOr<Placement> place(MutableArrayRef<memref::AllocOp> allocs,
     int64_t offset = firstFit(bytes[i], ranges[i], sharedSlots);
     bool shared = offset + bytes[i] <= sharedMemoryBytes;
     if (!shared &&
-        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[i].getType()))
+        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[i].getType())) {
+      if (!diagnose)
+        return failure();
       return allocs[i].emitOpError("needs ")
              << bytes[i] << " bytes of shared memory at offset " << offset
              << ", beyond the block's " << sharedMemoryBytes;
+    }
     if (!shared)
       offset = firstFit(bytes[i], ranges[i], globalSlots);
     result.offsets[i] = offset;
@@ -169,16 +174,16 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
 
   // Buffers that are never live at the same time share memory: every
   // phase of a block ends at a barrier (nats-map-foralls-to-gpu), so the
-  // last reads of one are done before the first writes of the next. Those
-  // asked for in workgroup memory (nats-gpu-prefetch's, which cp.async
-  // fills) are placed first, the same way in every order: they must be in
-  // shared memory. First-fit packs well in two orders, neither always the
-  // better: the longest-lived first (the vectors a block reads throughout
-  // then lie below the tiles, not in the gaps between them where the next
-  // phase's tile would go) and the largest first. Where either puts every
-  // buffer in shared memory, the one with the fewest bytes a block: the
-  // most blocks an SM. Else the smallest first, while they fit: as many
-  // buffers as possible in shared memory. The small ones (vectors, the
+  // last reads of one are done before the first writes of the next.
+  // First-fit packs well in two orders, neither always the better: the
+  // longest-lived first (the vectors a block reads throughout then lie
+  // below the tiles, not in the gaps between them where the next phase's
+  // tile would go) and the largest first. Where either puts every buffer in
+  // shared memory, the one with the fewest bytes a block: the most blocks an
+  // SM. Else those asked for in workgroup memory (nats-gpu-prefetch's, which
+  // cp.async fills: they must be in shared memory) first, then the rest
+  // smallest first, while they fit: as many buffers as possible in shared
+  // memory. The small ones (vectors, the
   // solve's columns) are read in scalar loops; what is left out is large
   // (the output tile, a 64 x 128 matrix), read by tensor-core tiles whose
   // loads the L1 cache serves.
@@ -190,35 +195,38 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
       llvm::map_to_vector(allocs, [](memref::AllocOp alloc) {
         return getSlotBytes(alloc.getType());
       });
-  auto placeBy = [&](auto key) {
+  auto asked = [&](size_t i) {
+    return gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(
+        allocs[i].getType());
+  };
+  auto placeBy = [&](auto key, bool askedFirst) {
     SmallVector<size_t> order(allocs.size());
     std::iota(order.begin(), order.end(), 0);
     llvm::stable_sort(order, [&](size_t x, size_t y) {
-      bool xAsked =
-          gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[x].getType());
-      bool yAsked =
-          gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(allocs[y].getType());
-      if (xAsked || yAsked)
-        return xAsked && (!yAsked || bytes[x] < bytes[y]);
+      if (askedFirst && (asked(x) || asked(y)))
+        return asked(x) && (!asked(y) || bytes[x] < bytes[y]);
       return key(x) < key(y);
     });
-    return place(allocs, bytes, ranges, order, sharedMemoryBytes);
+    return place(allocs, bytes, ranges, order, sharedMemoryBytes,
+                 /*diagnose=*/askedFirst);
   };
   auto length = [&](size_t i) { return ranges[i].last - ranges[i].first; };
   FailureOr<Placement> placement = failure();
   for (bool longestFirst : {true, false}) {
-    FailureOr<Placement> packed = placeBy([&](size_t i) {
-      return longestFirst ? std::make_pair(-length(i), -bytes[i])
-                          : std::make_pair(-bytes[i], -length(i));
-    });
-    if (failed(packed))
-      return failure();
-    if (llvm::all_of(packed->inShared, [](bool shared) { return shared; }) &&
+    FailureOr<Placement> packed = placeBy(
+        [&](size_t i) {
+          return longestFirst ? std::make_pair(-length(i), -bytes[i])
+                              : std::make_pair(-bytes[i], -length(i));
+        },
+        /*askedFirst=*/false);
+    if (succeeded(packed) &&
+        llvm::all_of(packed->inShared, [](bool shared) { return shared; }) &&
         (failed(placement) || packed->sharedBytes < placement->sharedBytes))
       placement = std::move(packed);
   }
   if (failed(placement))
-    placement = placeBy([&](size_t i) { return bytes[i]; });
+    placement = placeBy([&](size_t i) { return bytes[i]; },
+                        /*askedFirst=*/true);
   if (failed(placement))
     return failure();
   auto &[offsets, inShared, sharedBytes, globalBytes] = *placement;

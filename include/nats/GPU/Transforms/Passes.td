@@ -262,6 +262,12 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
     at the end of the iteration. The tile's loads then overlap the
     iteration's work.
 
+    A block's copies outside its loops (a tile copied once, as the chunk
+    terms copy q and k) that meet the same conditions become cp.async into
+    a workgroup buffer in place of theirs, waited for where they were: 16
+    bytes a copy where the rows allow it, where each thread had loaded and
+    stored an element at a time.
+
     A copy is taken only while all the block's buffers fit in
     `shared-memory-bytes` with each prefetched one counted twice and none
     sharing memory with another: `nats-gpu-workspace` places buffers in
