@@ -410,7 +410,9 @@ struct NatsGPUPrefetchPass
   /// Staged copies of the loops while the block's buffers, each staged one
   /// twice, fit in `shared-memory-bytes` even if none shared memory with
   /// another: nats-gpu-workspace then places them all in shared memory.
-  /// Then the copies outside the loops, whose buffers stay one each.
+  /// Then the copies outside the loops, whose buffers stay one each, while
+  /// all the workgroup buffers fit (the workspace must place those in
+  /// shared memory; the others may go to global memory).
   void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
     int64_t bytes = 0;
     block.getBody()->walk([&](memref::AllocOp alloc) {
@@ -422,6 +424,7 @@ struct NatsGPUPrefetchPass
       if (isInBlockOutsideThreads(loop))
         loops.push_back(loop);
     });
+    int64_t workgroupBytes = 0;
     for (scf::ForOp loop : loops) {
       SmallVector<StagedCopy> copies;
       for (auto forall : loop.getBody()->getOps<scf::ForallOp>()) {
@@ -432,6 +435,7 @@ struct NatsGPUPrefetchPass
         if (bytes + more > sharedMemoryBytes)
           continue;
         bytes += more;
+        workgroupBytes += 2 * more;
         copies.push_back(std::move(*staged));
       }
       if (!copies.empty())
@@ -439,10 +443,16 @@ struct NatsGPUPrefetchPass
     }
     // The copies outside the loops keep one buffer each.
     SmallVector<StagedCopy> copies;
-    for (auto forall : block.getBody()->getOps<scf::ForallOp>())
-      if (std::optional<StagedCopy> staged =
-              matchStagedCopy(forall, block, block))
-        copies.push_back(std::move(*staged));
+    for (auto forall : block.getBody()->getOps<scf::ForallOp>()) {
+      std::optional<StagedCopy> staged = matchStagedCopy(forall, block, block);
+      if (!staged)
+        continue;
+      int64_t slot = getSlotBytes(staged->buffer.getType());
+      if (workgroupBytes + slot > sharedMemoryBytes)
+        continue;
+      workgroupBytes += slot;
+      copies.push_back(std::move(*staged));
+    }
     for (StagedCopy &staged : copies)
       stageInPlace(rewriter, staged);
   }
