@@ -164,6 +164,8 @@ def _run_on_device(module, inputs, shapes, out):
         if array.shape != tuple(shape) or array.dtype != dtype:
             raise ValueError(f"out: {name} must have shape {tuple(shape)} and dtype "
                              f"{np.dtype(dtype)}, got {array.shape} {array.dtype}")
+        if runtime.misalignment(array):
+            raise ValueError(f"out: {name}: {runtime.misalignment(array)}")
     module.call("hybrid_attention", list(inputs) + list(out), check=False)
     cuda.check()
     return tuple(out)
@@ -189,10 +191,15 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     (`"nats-gpu{value-tile=32 stage-operands=false}"`; `nats-opt --help` lists
     them); by default the target's pipeline as registered.
     """
+    named = dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
+                 initial_state=initial_state)
+    # Every call (what _prepare checks once a shape): a device array's
+    # address is the caller's.
+    for name, value in named.items():
+        if _on_device(value) and runtime.misalignment(value):
+            raise ValueError(f"{name}: {runtime.misalignment(value)}")
     module, arrays, shapes = _prepare(
-        dict(q=q, k=k, v=v, g=g, beta=beta, qs=qs, ks=ks, vs=vs, route=route,
-             initial_state=initial_state),
-        chunk_size, window, scale, softmax_scale, qk_l2norm, target, pipeline)
+        named, chunk_size, window, scale, softmax_scale, qk_l2norm, target, pipeline)
     if _on_device(arrays[0]):
         return _run_on_device(module, arrays, shapes, out)
     if out is not None:

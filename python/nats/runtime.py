@@ -294,6 +294,17 @@ def _descriptor_type(rank: int) -> type:
 GPU_ALIGNMENT = 16
 
 
+def misalignment(array) -> str | None:
+    """What is wrong with device array `array`'s address for a compiled GPU
+    function, or None."""
+    pointer = array.device_pointer
+    if pointer % GPU_ALIGNMENT == 0:
+        return None
+    return (f"compiled GPU functions take device arrays whose data is {GPU_ALIGNMENT}-byte "
+            f"aligned; this one starts at {pointer:#x} (a view into a larger tensor: "
+            f"pass a copy, e.g. tensor.clone())")
+
+
 def descriptor(array):
     """The memref descriptor of a C-contiguous, aligned NumPy array, or of a
     device array (an object with `device_pointer`, `shape`, `ndim`, always
@@ -308,11 +319,9 @@ def descriptor(array):
         pointer = array.ctypes.data
     else:
         pointer = array.device_pointer
-        if pointer % GPU_ALIGNMENT:
-            raise ValueError(
-                f"compiled GPU functions take device arrays whose data is "
-                f"{GPU_ALIGNMENT}-byte aligned; this one starts at {pointer:#x} "
-                f"(a view into a larger tensor: pass a copy, e.g. tensor.clone())")
+        problem = misalignment(array)
+        if problem:
+            raise ValueError(problem)
     desc = _descriptor_type(array.ndim)()
     desc.allocated = desc.aligned = pointer
     desc.offset = 0

@@ -170,14 +170,20 @@ def device_views(inputs):
     ("cuda", True, None, TypeError, "every array on the device"),
     ("cuda", False, "numpy", TypeError, "out: expected three nats.cuda.DeviceArray"),
     ("cuda", False, "shape", ValueError, "out: o must have shape"),
+    ("cuda", "misaligned", None, ValueError, "q: compiled GPU functions take device arrays "
+     "whose data is 16-byte aligned; this one starts at 0x1002"),
+    ("cuda", False, "misaligned", ValueError, "out: os: compiled GPU functions take"),
 ])
 def test_device_arrays_are_checked(monkeypatch, target, mix, out, error, match):
-    """Device arrays: all of them, on the cuda target, and `out` matching
-    the results; refused before anything runs."""
+    """Device arrays: all of them, on the cuda target, 16-byte aligned (the
+    GPU path's functions promise their kernels so), and `out` matching the
+    results; refused before anything runs."""
     from nats import cuda
     inputs = good_inputs()
     views = device_views(inputs)
-    if mix:
+    if mix == "misaligned":
+        views["q"] = cuda.DeviceArray.wrap(0x1002, inputs["q"].shape, inputs["q"].dtype)
+    elif mix:
         views["q"] = inputs["q"]
     if out == "numpy":
         out = (inputs["v"], inputs["vs"], np.zeros((2, 4, 8, 6), np.float32))
@@ -185,6 +191,10 @@ def test_device_arrays_are_checked(monkeypatch, target, mix, out, error, match):
         out = tuple(cuda.DeviceArray.wrap(0x1000, s, d) for s, d in
                     [((1, 1), np.float32), ((2, 20, 4, 5), np.float32),
                      ((2, 4, 8, 6), np.float32)])
+    elif out == "misaligned":
+        out = tuple(cuda.DeviceArray.wrap(address, s, np.float32) for address, s in
+                    [(0x1000, inputs["v"].shape), (0x1008, inputs["vs"].shape),
+                     (0x2000, (2, 4, 8, 6))])
     class Refuse:
         """A compiled module whose functions must not run."""
         def call(self, *args, **kwargs):
