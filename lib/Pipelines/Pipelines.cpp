@@ -132,7 +132,9 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createNatsGPUDistributePass(
       {options.mma, options.stageOperands, options.warpReductions,
        options.graphMatmuls && options.mma, options.warpTileM,
-       options.warpTileN}));
+       options.warpTileN,
+       SmallVector<std::string>(options.kernelWarpTiles.begin(),
+                                options.kernelWarpTiles.end())}));
   if (options.unshareEmpties)
     pm.addNestedPass<func::FuncOp>(createNatsGPUUnshareEmptiesPass());
   if (options.resultsInPlace)

@@ -3,6 +3,8 @@
 // RUN:   | FileCheck %s --check-prefix=STAGE
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma warp-tile-m=64 warp-tile-n=24}))' \
 // RUN:   | FileCheck %s --check-prefix=WARP
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma warp-tile-m=32 warp-tile-n=16 kernel-warp-tiles=gated_delta_state_pass:16x8}))' \
+// RUN:   | FileCheck %s --check-prefix=NAMED
 
 // With a warp tile larger than the output (64 x 24 asked, 32 x 16 there),
 // each side shrinks to the largest multiple of 16 (rows) or 8 (columns)
@@ -153,4 +155,36 @@ func.func @twice(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<1x32x16x
     }
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<1x32x16xf32>
+}
+
+// kernel-warp-tiles: the contractions of the block whose location names
+// the kernel gated_delta_state_pass take 16 x 8 warp tiles (four of its
+// 32 x 16 output), another block's warp-tile-m x warp-tile-n (one).
+// NAMED-LABEL: func.func @named
+// NAMED:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2)
+// NAMED:           linalg.matmul {{.*}} -> tensor<16x8xf32>
+// NAMED:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// NAMED:       } {mapping = [#gpu.block<linear_dim_0>]}
+// NAMED:         scf.forall (%{{.+}}, %{{.+}}) in (1, 1)
+// NAMED:           linalg.matmul {{.*}} -> tensor<32x16xf32>
+// NAMED:       } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @named(%a: tensor<2x32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<2x32x16xf32>)
+    -> (tensor<2x32x16xf32>, tensor<2x32x16xf32>) {
+  %r = scf.forall (%i) in (2) shared_outs(%oc = %c) -> (tensor<2x32x16xf32>) {
+    %sa = tensor.extract_slice %a[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+    %sc = tensor.extract_slice %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<2x32x16xf32> to tensor<32x16xf32>
+    %m = linalg.matmul ins(%sa, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%sc : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]} loc("gated_delta_state_pass")
+  %s = scf.forall (%i) in (2) shared_outs(%oc = %c) -> (tensor<2x32x16xf32>) {
+    %sa = tensor.extract_slice %a[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<2x32x8xf32> to tensor<32x8xf32>
+    %sc = tensor.extract_slice %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<2x32x16xf32> to tensor<32x16xf32>
+    %m = linalg.matmul ins(%sa, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%sc : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %oc[%i, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]} loc("gated_delta_outputs")
+  return %r, %s : tensor<2x32x16xf32>, tensor<2x32x16xf32>
 }

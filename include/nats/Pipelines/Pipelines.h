@@ -340,6 +340,11 @@ struct NatsGPUPipelineOptions
       llvm::cl::desc("output columns of a tensor-core warp tile, a multiple "
                      "of 8 (nats-gpu-distribute)"),
       llvm::cl::init(16)};
+  ListOption<std::string> kernelWarpTiles{
+      *this, "kernel-warp-tiles",
+      llvm::cl::desc("name:MxN entries: the named kernel's tensor-core warp "
+                     "tiles instead of warp-tile-m x warp-tile-n "
+                     "(nats-gpu-distribute)")};
   Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("the CUDA toolkit (ptxas, libdevice); by default the "

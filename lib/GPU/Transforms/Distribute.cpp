@@ -24,6 +24,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "llvm/ADT/StringMap.h"
+
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUDISTRIBUTEPASS
 #include "nats/GPU/Transforms/Passes.h.inc"
@@ -338,13 +340,29 @@ struct NatsGPUDistributePass
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
 
-    if (warpTileM < kMmaM || warpTileM % kMmaM || warpTileN < kMmaN ||
-        warpTileN % kMmaN) {
+    auto isWarpTile = [](int64_t m, int64_t n) {
+      return m >= kMmaM && m % kMmaM == 0 && n >= kMmaN && n % kMmaN == 0;
+    };
+    if (!isWarpTile(warpTileM, warpTileN)) {
       func.emitOpError("nats-gpu-distribute: warp-tile-m must be a positive "
                        "multiple of ")
           << kMmaM << " and warp-tile-n of " << kMmaN << ", got "
           << warpTileM.getValue() << " and " << warpTileN.getValue();
       return signalPassFailure();
+    }
+    llvm::StringMap<std::pair<int64_t, int64_t>> tileOfKernel;
+    for (const std::string &entry : kernelWarpTiles) {
+      auto [name, tile] = StringRef(entry).rsplit(':');
+      auto [rows, columns] = tile.split('x');
+      int64_t m = 0, n = 0;
+      if (name.empty() || rows.getAsInteger(10, m) ||
+          columns.getAsInteger(10, n) || !isWarpTile(m, n)) {
+        func.emitOpError("nats-gpu-distribute: kernel-warp-tiles: expected "
+                         "name:MxN with M a positive multiple of ")
+            << kMmaM << " and N of " << kMmaN << ", got '" << entry << "'";
+        return signalPassFailure();
+      }
+      tileOfKernel[name] = {m, n};
     }
     if (graphMatmuls) {
       if (!mma) {
@@ -400,10 +418,14 @@ struct NatsGPUDistributePass
             contractions.push_back({op, *loops});
       for (auto [op, loops] : contractions) {
         scf::ForallOp block = getEnclosingBlockForall(op);
+        std::pair<int64_t, int64_t> tile = {warpTileM, warpTileN};
+        if (StringAttr kernel = getKernelName(block))
+          if (auto named = tileOfKernel.find(kernel.getValue());
+              named != tileOfKernel.end())
+            tile = named->second;
         if ((stageOperandsInSharedMemory &&
              failed(stageOperands(rewriter, op, block, staged))) ||
-            failed(distributeOverWarps(rewriter, op, loops,
-                                       {warpTileM, warpTileN})))
+            failed(distributeOverWarps(rewriter, op, loops, tile)))
           return signalPassFailure();
       }
     }

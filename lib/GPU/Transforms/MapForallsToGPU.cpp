@@ -400,22 +400,6 @@ struct BlockMapper {
   }
 };
 
-/// The kernel name a block forall asks for: the name its location starts
-/// with (the lowering names each stage's loop: gated_delta_state_pass,
-/// routed_softmax, ...), reduced to the characters a PTX name may hold; or
-/// null. Names further inside the location are the user's and stay there.
-StringAttr getKernelName(scf::ForallOp forall) {
-  auto named = dyn_cast<NameLoc>(forall.getLoc());
-  if (!named)
-    return {};
-  std::string name;
-  for (char c : named.getName().getValue())
-    name.push_back(llvm::isAlnum(c) ? c : '_');
-  if (name.empty() || llvm::isDigit(name.front()))
-    name.insert(0, "kernel_");
-  return StringAttr::get(forall.getContext(), name);
-}
-
 /// A launch of `gridSize` blocks of `blockSize` threads; with `name`, the
 /// kernel that outlining makes of it is called so, which profilers show.
 gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc,

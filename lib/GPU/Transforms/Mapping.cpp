@@ -98,3 +98,15 @@ mlir::nats::parseKernelCount(StringRef entry) {
     return std::nullopt;
   return std::make_pair(name, value);
 }
+
+StringAttr mlir::nats::getKernelName(scf::ForallOp forall) {
+  auto named = dyn_cast<NameLoc>(forall.getLoc());
+  if (!named)
+    return {};
+  std::string name;
+  for (char c : named.getName().getValue())
+    name.push_back(llvm::isAlnum(c) ? c : '_');
+  if (name.empty() || llvm::isDigit(name.front()))
+    name.insert(0, "kernel_");
+  return StringAttr::get(forall.getContext(), name);
+}

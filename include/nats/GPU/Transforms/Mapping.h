@@ -59,6 +59,12 @@ SmallVector<Attribute> linearMapping(MLIRContext *ctx, int64_t rank) {
 /// error at the forall, on one without static bounds.
 LogicalResult mapOutermostForallsToBlocks(Operation *root);
 
+/// The kernel name a block forall asks for: the name its location starts
+/// with (the lowering names each stage's loop: gated_delta_state_pass,
+/// routed_softmax, ...), reduced to the characters a PTX name may hold; or
+/// null. Names further inside the location are the user's and stay there.
+StringAttr getKernelName(scf::ForallOp forall);
+
 /// A `name:count` entry of a per-kernel option (kernel-threads,
 /// kernel-blocks) as its kernel name and count: none where the name is
 /// empty or the count no integer. The count's range is the option's to

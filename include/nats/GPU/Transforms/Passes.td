@@ -113,6 +113,10 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     `scf.forall` mapped to `#gpu.warp`: `nats-gpu-mma-sync` makes each tile
     a warp's `mma.sync`. A larger warp tile has fewer warps load more
     operand fragments each, and reuse each of them for several MMAs.
+    `kernel-warp-tiles` entries `name:MxN` give the contractions of the
+    blocks whose kernel is so named (their forall's location,
+    `nats-map-foralls-to-gpu`'s kernel name) warp tiles of M × N instead: a
+    small contraction (the state pass's 64 × 16 U) runs on more warps.
     A `linalg.fill` that such a contraction accumulates into is fused into
     its tiles (each warp fills its own tile first; the fill outside goes
     where nothing else reads it), which `nats-gpu-mma-sync` folds into the
@@ -162,6 +166,9 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     Option<"warpTileN", "warp-tile-n", "int64_t", "8",
            "output columns of a warp tile (a multiple of 8; less where the "
            "contraction's columns are not a multiple of it)">,
+    ListOption<"kernelWarpTiles", "kernel-warp-tiles", "std::string",
+               "name:MxN entries: the warp tile of the named kernel's "
+               "contractions instead of warp-tile-m x warp-tile-n">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
