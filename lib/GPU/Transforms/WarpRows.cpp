@@ -40,8 +40,9 @@
 // move before it (the own chunk's route bits). B tiles outside the loops
 // are copied once, first. A product that one elementwise op only adds to a
 // value of its own accumulates onto that value (O = α·O + P·V: one set of
-// accumulators, not two), where no product after it is added there too. What the ops after the region read is stored to
-// buffers that they read as tensors (bufferization.to_tensor). The block
+// accumulators, not two), where no product after it is added there too.
+// What the ops after the region read is stored to buffers that they read
+// as tensors (bufferization.to_tensor). The block
 // runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp
 // forall, which holds barriers). A block without loops (the gated delta
 // rule's outputs, O = r ⊙ (q·S) + P·U from 16-bit terms) starts its region

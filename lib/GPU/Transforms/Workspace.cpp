@@ -183,10 +183,9 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   // SM. Else those asked for in workgroup memory (nats-gpu-prefetch's, which
   // cp.async fills: they must be in shared memory) first, then the rest
   // smallest first, while they fit: as many buffers as possible in shared
-  // memory. The small ones (vectors, the
-  // solve's columns) are read in scalar loops; what is left out is large
-  // (the output tile, a 64 x 128 matrix), read by tensor-core tiles whose
-  // loads the L1 cache serves.
+  // memory. The small ones (vectors, the solve's columns) are read in
+  // scalar loops; what is left out is large (the output tile, a 64 x 128
+  // matrix), read by tensor-core tiles whose loads the L1 cache serves.
   SmallVector<LiveRange> ranges =
       llvm::map_to_vector(allocs, [&](memref::AllocOp alloc) {
         return getLiveRange(alloc, positions);
