@@ -407,6 +407,20 @@ struct NatsGPUPrefetchPass
       prefetchInBlock(rewriter, block);
   }
 
+  /// The staged copies directly in `body` (a loop of `block`, or `block`),
+  /// in order, that `take` admits given their buffers' slot bytes.
+  static SmallVector<StagedCopy>
+  collectCopies(Operation *body, scf::ForallOp block,
+                function_ref<bool(int64_t)> take) {
+    SmallVector<StagedCopy> copies;
+    for (auto forall : body->getRegion(0).getOps<scf::ForallOp>()) {
+      std::optional<StagedCopy> staged = matchStagedCopy(forall, body, block);
+      if (staged && take(getSlotBytes(staged->buffer.getType())))
+        copies.push_back(std::move(*staged));
+    }
+    return copies;
+  }
+
   /// Staged copies of the loops while the block's buffers, each staged one
   /// twice, fit in `shared-memory-bytes` even if none shared memory with
   /// another: nats-gpu-workspace then places them all in shared memory.
@@ -426,33 +440,25 @@ struct NatsGPUPrefetchPass
     });
     int64_t workgroupBytes = 0;
     for (scf::ForOp loop : loops) {
-      SmallVector<StagedCopy> copies;
-      for (auto forall : loop.getBody()->getOps<scf::ForallOp>()) {
-        std::optional<StagedCopy> staged = matchStagedCopy(forall, loop, block);
-        if (!staged)
-          continue;
-        int64_t more = getSlotBytes(staged->buffer.getType());
-        if (bytes + more > sharedMemoryBytes)
-          continue;
-        bytes += more;
-        workgroupBytes += 2 * more;
-        copies.push_back(std::move(*staged));
-      }
+      SmallVector<StagedCopy> copies =
+          collectCopies(loop, block, [&](int64_t slot) {
+            if (bytes + slot > sharedMemoryBytes)
+              return false;
+            bytes += slot;
+            workgroupBytes += 2 * slot;
+            return true;
+          });
       if (!copies.empty())
         LoopPrefetcher(rewriter, loop, std::move(copies)).run();
     }
     // The copies outside the loops keep one buffer each.
-    SmallVector<StagedCopy> copies;
-    for (auto forall : block.getBody()->getOps<scf::ForallOp>()) {
-      std::optional<StagedCopy> staged = matchStagedCopy(forall, block, block);
-      if (!staged)
-        continue;
-      int64_t slot = getSlotBytes(staged->buffer.getType());
-      if (workgroupBytes + slot > sharedMemoryBytes)
-        continue;
-      workgroupBytes += slot;
-      copies.push_back(std::move(*staged));
-    }
+    SmallVector<StagedCopy> copies =
+        collectCopies(block, block, [&](int64_t slot) {
+          if (workgroupBytes + slot > sharedMemoryBytes)
+            return false;
+          workgroupBytes += slot;
+          return true;
+        });
     for (StagedCopy &staged : copies)
       stageInPlace(rewriter, staged);
   }
