@@ -39,6 +39,14 @@ def _check_array(name, value):
                          f"got shape {value.shape}")
 
 
+def _check_aligned(name, array):
+    """Refuses device array `array` (the argument `name`) where its data is
+    not aligned as compiled GPU functions need."""
+    problem = runtime.misalignment(array)
+    if problem:
+        raise ValueError(f"{name}: {problem}")
+
+
 def _is_integer(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
@@ -164,8 +172,7 @@ def _run_on_device(module, inputs, shapes, out):
         if array.shape != tuple(shape) or array.dtype != dtype:
             raise ValueError(f"out: {name} must have shape {tuple(shape)} and dtype "
                              f"{np.dtype(dtype)}, got {array.shape} {array.dtype}")
-        if runtime.misalignment(array):
-            raise ValueError(f"out: {name}: {runtime.misalignment(array)}")
+        _check_aligned(f"out: {name}", array)
     module.call("hybrid_attention", list(inputs) + list(out), check=False)
     cuda.check()
     return tuple(out)
@@ -196,8 +203,8 @@ def hybrid_attention(q, k, v, g, beta, qs, ks, vs, route, *, initial_state=None,
     # Every call (what _prepare checks once a shape): a device array's
     # address is the caller's.
     for name, value in named.items():
-        if _on_device(value) and runtime.misalignment(value):
-            raise ValueError(f"{name}: {runtime.misalignment(value)}")
+        if _on_device(value):
+            _check_aligned(name, value)
     module, arrays, shapes = _prepare(
         named, chunk_size, window, scale, softmax_scale, qk_l2norm, target, pipeline)
     if _on_device(arrays[0]):
