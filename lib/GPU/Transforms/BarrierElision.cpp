@@ -179,10 +179,14 @@ llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body) {
         // on one.
         if (!isLoad)
           group.push_back(std::move(phase));
-      } else if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op)) {
+      } else if (mayTouchMemory(&op)) {
         group.clear();
       }
     }
   });
   return withoutBarrier;
+}
+
+bool nats::mayTouchMemory(Operation *op) {
+  return op->getNumRegions() != 0 || !isMemoryEffectFree(op);
 }

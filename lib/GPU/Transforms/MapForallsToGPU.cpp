@@ -97,11 +97,6 @@ bool onlyStartsAsyncCopies(Operation *op) {
               .wasInterrupted();
 }
 
-/// Whether `op` touches memory or holds ops that may.
-bool mayTouchMemory(Operation *op) {
-  return op->getNumRegions() != 0 || !isMemoryEffectFree(op);
-}
-
 /// The last op before `op` in its block that may touch memory, or null.
 Operation *previousEffect(Operation *op) {
   for (Operation *previous = op->getPrevNode(); previous;

@@ -32,6 +32,10 @@ namespace mlir::nats {
 /// same elements in both, which one thread then runs in order).
 llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body);
 
+/// Whether `op` touches memory or holds ops that may: what a barrier
+/// around it may have to order.
+bool mayTouchMemory(Operation *op);
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_BARRIERELISION_H
