@@ -51,8 +51,8 @@
 // products with them widen them in their bodies (the results, f32 as
 // before).
 // CHUNK-LABEL: func.func @gated_delta
-// CHUNK: %[[QN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
 // CHUNK: math.rsqrt
+// CHUNK: %[[QN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
 // CHUNK: arith.truncf %{{.+}} : f32 to bf16
 // CHUNK: %[[KN:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x8xbf16>)
 // CHUNK: linalg.generic {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xbf16>, tensor<32x8xbf16>) outs(%{{.+}} : tensor<32x32xf32>)
@@ -113,20 +113,29 @@
 // CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[RH]]] : tensor<2x3x2xi1>
 // CHECK: arith.uitofp
 // q̂ = scale · q / sqrt(Σq² + eps), k̂ = k / sqrt(Σk² + eps), from a copy
-// of the bf16 tile, widened where read.
+// of the bf16 tile, widened where read; each row's factor (scale · rsqrt)
+// once, in a vector of its own.
 // CHECK: %[[QCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
 // CHECK: %[[QSQ:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]] : tensor<32x8xbf16>) outs(%{{.+}} : tensor<32xf32>)
 // CHECK: arith.extf %{{.+}} : bf16 to f32
-// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]], %[[QSQ]] : tensor<32x8xbf16>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xf32>)
+// CHECK: %[[QF:.+]] = linalg.generic {{.*}} ins(%[[QSQ]] : tensor<32xf32>) outs(%{{.+}} : tensor<32xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.addf
 // CHECK-NEXT: math.rsqrt
 // CHECK-NEXT: arith.mulf %{{.+}}, %cst_{{[0-9]+}} : f32
-// CHECK: %[[KCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
-// CHECK: %[[KN:.+]] = linalg.generic {{.*}} ins(%[[KCOPY]], %{{.+}} : tensor<32x8xbf16>, tensor<32xf32>)
+// CHECK: %[[QN:.+]] = linalg.generic {{.*}} ins(%[[QCOPY]], %[[QF]] : tensor<32x8xbf16>, tensor<32xf32>) outs(%{{.+}} : tensor<32x8xf32>)
 // CHECK-NEXT: ^bb0
-// CHECK-NEXT: arith.addf
-// CHECK-NEXT: math.rsqrt
+// CHECK-NEXT: arith.extf
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: linalg.yield
+// CHECK: %[[KCOPY:.+]] = linalg.copy ins(%{{.+}} : tensor<32x8xbf16>)
+// CHECK: %[[KSQ:.+]] = linalg.generic {{.*}} ins(%[[KCOPY]] : tensor<32x8xbf16>) outs(%{{.+}} : tensor<32xf32>)
+// CHECK: %[[KF:.+]] = linalg.generic {{.*}} ins(%[[KSQ]] : tensor<32xf32>)
+// CHECK: math.rsqrt
+// CHECK: %[[KN:.+]] = linalg.generic {{.*}} ins(%[[KCOPY]], %[[KF]] : tensor<32x8xbf16>, tensor<32xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.extf
+// CHECK-NEXT: arith.mulf
 // γ: inclusive cumsum of g over the tile ([j ≤ i] select, row sum).
 // CHECK: arith.cmpi ule
 // CHECK: %[[GAMMA:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]}
@@ -143,9 +152,10 @@
 // r = e^γ · scale / sqrt(Σq² + eps), Q_γ's factor of each row of q.
 // CHECK: %[[QK:.+]] = linalg.generic {indexing_maps = [#[[$A]], #[[$BT]], #[[$C]]], {{.*}} ins(%[[QN]], %[[KN]] : tensor<32x8xf32>, tensor<32x8xf32>)
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[QK]], %[[DECAY]] :
-// CHECK: %[[R:.+]] = linalg.generic {{.*}} ins(%[[EG]], %[[QSQ]] : tensor<32xf32>, tensor<32xf32>)
-// CHECK: math.rsqrt
-// CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: %[[R:.+]] = linalg.generic {{.*}} ins(%[[EG]], %[[QF]] : tensor<32xf32>, tensor<32xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK-NEXT: linalg.yield
 // d = e^γ_L and K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): kept chunks only decay S.
 // CHECK: %[[GL:.+]] = tensor.extract_slice %[[GAMMA]][31] [1] [1]
 // CHECK: %[[D:.+]] = linalg.generic {{.*}} ins(%[[GL]] : tensor<1xf32>)

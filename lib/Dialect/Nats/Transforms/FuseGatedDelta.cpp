@@ -508,45 +508,51 @@ private:
     // chunk operands' type. The tile is read twice (its squares' sum, then
     // the scaling) from a copy in the inputs' own type, widened where read:
     // in a GPU block, half the shared memory of an f32 copy. A row's factor
-    // is scale · rsqrt(Σx² + ε) (`sumSq` its row's Σx², or none without
-    // l2norm).
-    auto rowFactor = [&](OpBuilder &b, Location l, Value sumSq,
-                         double scale) -> Value {
-      Value factor = arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale));
-      if (!sumSq)
-        return factor;
-      Value eps =
-          arith::ConstantOp::create(b, l, b.getF32FloatAttr(kL2NormEps));
-      return arith::MulFOp::create(
-          b, l, factor,
-          math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, sumSq, eps)));
+    // scale · rsqrt(Σx² + ε) is a vector of its own (null without l2norm,
+    // where the factor is scale), its rsqrt taken once a row rather than in
+    // the scaling once an element (8192 of them a tile at head dim 128).
+    auto rowFactors = [&](Value x, double scale) -> Value {
+      if (!op.getQkL2norm())
+        return Value();
+      Value sumSq = tb.rowSum(
+          x, [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+            Value x = TileBuilder::toF32(b, l, a[0]);
+            return arith::MulFOp::create(b, l, x, x);
+          });
+      return tb.map(sumSq, [scale](OpBuilder &b, Location l, ValueRange a,
+                                   ValueRange) -> Value {
+        Value eps =
+            arith::ConstantOp::create(b, l, b.getF32FloatAttr(kL2NormEps));
+        return arith::MulFOp::create(
+            b, l, arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale)),
+            math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, a[0], eps)));
+      });
     };
-    // The normalized tile and its rows' Σx² (null without l2norm).
+    // `y` times a row's factor: the map's next input, or the constant scale.
+    auto timesFactor = [](OpBuilder &b, Location l, Value y,
+                          ValueRange factor, double scale) -> Value {
+      Value f = factor.empty()
+                    ? arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale))
+                    : factor[0];
+      return arith::MulFOp::create(b, l, TileBuilder::toF32(b, l, y), f);
+    };
+    // The normalized tile and its rows' factors (null without l2norm).
     auto normalized = [&](Value x, double scale) -> std::pair<Value, Value> {
       Value tileCopy = tb.copy(x);
-      Value sumSq = op.getQkL2norm()
-                        ? tb.rowSum(tileCopy, [](OpBuilder &b, Location l,
-                                                 ValueRange a, ValueRange) {
-                            Value x = TileBuilder::toF32(b, l, a[0]);
-                            return arith::MulFOp::create(b, l, x, x);
-                          })
-                        : Value();
+      Value factors = rowFactors(tileCopy, scale);
       Value tileNormalized = tb.map(
           {tile, keyDim},
-          sumSq ? ValueRange{tileCopy, sumSq} : ValueRange{tileCopy},
-          sumSq ? ArrayRef<AffineMap>{id2, row} : ArrayRef<AffineMap>{id2},
-          storedAs(s.chunkOperands, [&](OpBuilder &b, Location l, ValueRange a,
-                                        ValueRange) -> Value {
-            Value factor =
-                rowFactor(b, l, a.size() == 2 ? a[1] : Value(), scale);
-            return arith::MulFOp::create(
-                b, l, TileBuilder::toF32(b, l, a[0]), factor);
-          }),
+          factors ? ValueRange{tileCopy, factors} : ValueRange{tileCopy},
+          factors ? ArrayRef<AffineMap>{id2, row} : ArrayRef<AffineMap>{id2},
+          storedAs(s.chunkOperands,
+                   [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+                     return timesFactor(b, l, a[0], a.drop_front(), scale);
+                   }),
           s.chunkOperands);
-      return {tileNormalized, sumSq};
+      return {tileNormalized, factors};
     };
     double qScale = op.getScale().convertToDouble();
-    auto [qn, qSumSq] = normalized(in.q, qScale);
+    auto [qn, qFactors] = normalized(in.q, qScale);
     Value kn = normalized(in.k, 1.0).first;
     Value betaF = tb.map(in.beta, f32);
 
@@ -599,11 +605,9 @@ private:
     Value p = tb.map(ValueRange{qk, decay}, storedAs(s.outputTerms, multiply),
                      s.outputTerms);
     Value qFactor = tb.map(
-        qSumSq ? ValueRange{expGamma, qSumSq} : ValueRange{expGamma},
-        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) -> Value {
-          return arith::MulFOp::create(
-              nb, l, y[0],
-              rowFactor(nb, l, y.size() == 2 ? y[1] : Value(), qScale));
+        qFactors ? ValueRange{expGamma, qFactors} : ValueRange{expGamma},
+        [&](OpBuilder &nb, Location l, ValueRange y, ValueRange) {
+          return timesFactor(nb, l, y[0], y.drop_front(), qScale);
         });
 
     // K_c = K ⊙ e^(γ_L − γ) ⊙ (1 − m): what the tile's linear chunks commit
