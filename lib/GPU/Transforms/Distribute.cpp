@@ -129,36 +129,61 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                   FuseFills::Yes);
 }
 
-/// The reduction loop of `op` where a warp per output element beats a
-/// thread per element: a reduction a warp can share out, with at most as
-/// many output elements as reduction iterations (past that, one thread per
-/// element keeps more lanes busy than a warp per element saves steps).
-std::optional<unsigned> getProfitableWarpReduction(linalg::LinalgOp op) {
+/// How a warp tile of a reduction shares it out: `rows` outputs along
+/// `rowLoop` (the op's last parallel loop), each folded by 32 / rows lanes.
+struct LaneGroups {
+  unsigned reductionLoop;
+  unsigned rowLoop;
+  int64_t rows;
+};
+
+/// Iterations a lane folds before the shuffles, where the reduction is long
+/// enough: a warp tile gives each output as many lanes as leave each lane
+/// this many (one thread would fold them all), and its other lanes further
+/// outputs. At a chunk's row norms (64 rows of 128) that is 4 lanes a row,
+/// 8 rows a warp: 8 warps take the 64 rows at once, each lane folding 32
+/// squares before two shuffles, where 64 of 256 threads folded 128 each.
+constexpr int64_t kLaneIterations = 32;
+
+/// The lane groups of `op` where they beat a thread per output element: a
+/// reduction with a parallel loop that a warp can share out, of at least
+/// 2 * kLaneIterations iterations (shorter ones are a thread's).
+std::optional<LaneGroups> getProfitableWarpReduction(linalg::LinalgOp op) {
   std::optional<WarpReduction> reduction = getWarpReduction(op);
-  if (!reduction)
+  if (!reduction || op.getNumParallelLoops() == 0)
     return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  int64_t outputs = 1;
-  for (auto [i, size] : llvm::enumerate(sizes))
-    if (i != reduction->loop)
-      outputs *= size;
-  if (outputs > sizes[reduction->loop])
+  int64_t lanes = llvm::bit_floor(static_cast<uint64_t>(std::min<int64_t>(
+      kWarpSize, sizes[reduction->loop] / kLaneIterations)));
+  if (lanes < 2)
     return std::nullopt;
-  return reduction->loop;
+  unsigned rowLoop = op.getNumLoops() - 1;
+  if (rowLoop == reduction->loop)
+    --rowLoop;
+  // The warp's other lanes take further outputs: fewer where the row loop
+  // has fewer (each output's lanes then fold fewer iterations each).
+  int64_t rows = kWarpSize / lanes;
+  while (sizes[rowLoop] % rows)
+    rows /= 2;
+  return LaneGroups{reduction->loop, rowLoop, rows};
 }
 
-/// Tiles the reduction `op` into single-element tiles over its parallel
-/// dims, the whole reduction in each, as a #gpu.warp forall:
-/// nats-gpu-warp-reduce makes each tile a warp's lanes and shuffles.
+/// Tiles the reduction `op` into warp tiles of `groups.rows` outputs along
+/// its row loop (one along the others), the whole reduction in each, as a
+/// #gpu.warp forall: nats-gpu-warp-reduce makes each tile a warp's lane
+/// groups and shuffles. A fill of the output goes into the tiles, whose
+/// lanes start from its value.
 LogicalResult distributeReductionOverWarps(RewriterBase &rewriter,
                                            linalg::LinalgOp op,
-                                           unsigned reductionLoop) {
+                                           LaneGroups groups) {
   SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
                                       rewriter.getIndexAttr(1));
-  tileSizes[reductionLoop] = rewriter.getIndexAttr(0);
+  tileSizes[groups.reductionLoop] = rewriter.getIndexAttr(0);
+  tileSizes[groups.rowLoop] = rewriter.getIndexAttr(groups.rows);
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(
-                      op->getContext(), op.getNumLoops() - 1));
+                      op->getContext(), op.getNumLoops() - 1),
+                  FuseFills::Yes);
 }
 
 /// The side of a graph matmul's block tile (m and n) and of its k-steps.
@@ -438,13 +463,12 @@ struct NatsGPUDistributePass
                    isa<linalg::FillOp>(op) == fills;
           });
       for (linalg::LinalgOp op : ops) {
-        std::optional<unsigned> reductionLoop;
+        std::optional<LaneGroups> groups;
         if (warpReductions && getEnclosingBlockForall(op))
-          reductionLoop = getProfitableWarpReduction(op);
+          groups = getProfitableWarpReduction(op);
         LogicalResult distributed =
-            reductionLoop
-                ? distributeReductionOverWarps(rewriter, op, *reductionLoop)
-                : distributeOverThreads(rewriter, op);
+            groups ? distributeReductionOverWarps(rewriter, op, *groups)
+                   : distributeOverThreads(rewriter, op);
         if (failed(distributed))
           return signalPassFailure();
       }

@@ -1,12 +1,14 @@
 //===- WarpReduce.cpp - warp tiles of reductions become lanes and shuffles ===//
 //
-// One warp computes one output element of a reduction of n iterations
-// (n a multiple of 32): lane l folds iterations l, l + 32, ... into its own
+// One warp computes r output elements of a reduction of n iterations (r a
+// power of two, n a multiple of 32), each on a group of g = 32 / r lanes:
+// lane l of output l / g folds iterations l % g, l % g + g, ... into its own
 // partial (the op's body, the output replaced by the partial, which starts
-// at the combiner's identity), five butterfly shuffles fold the 32 partials
-// (every lane ends with the total), and the total is folded into the
-// output once. A thread alone would take n dependent steps; the warp takes
-// n / 32 + 5. The sum is reassociated: lanes' partials, then the tree.
+// at the combiner's identity), log2(g) butterfly shuffles within the group
+// fold its g partials (every lane of it ends with the total), and the total
+// is folded into the output once. A thread alone would take n dependent
+// steps; the group takes n / g + log2(g). The sum is reassociated: lanes'
+// partials, then the tree.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,32 +31,51 @@ using namespace mlir::nats;
 
 namespace {
 
+/// The outputs of a reduction tile: `count` along `loop` (none where the
+/// count is 1), one along every other loop.
+struct OutputRows {
+  std::optional<unsigned> loop;
+  int64_t count = 1;
+};
+
 /// Emits one warp's code for the reduction tile `op` in place of it.
 class WarpReductionBuilder {
 public:
+  /// `initial`: the value a fill of the tile's output (erased) gave every
+  /// output, or null (the outputs are loaded).
   WarpReductionBuilder(RewriterBase &rewriter, linalg::LinalgOp op,
-                       WarpReduction reduction)
-      : b(rewriter), op(op), reduction(reduction), loc(op.getLoc()) {}
+                       WarpReduction reduction, OutputRows rows,
+                       Value initial)
+      : b(rewriter), op(op), reduction(reduction), rows(rows),
+        initial(initial), loc(op.getLoc()) {}
 
   void build() {
     b.setInsertionPoint(op);
-    Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
+    int64_t lanes = kWarpSize / rows.count;
+    Value groupSize = index(lanes);
+    Value laneId = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
+    // The lane's place in its group, and its group's output.
+    Value lane = lanes == kWarpSize
+                     ? laneId
+                     : Value(arith::RemUIOp::create(b, loc, laneId, groupSize));
+    SmallVector<Value> origin(op.getNumLoops(), index(0));
+    if (rows.loop)
+      origin[*rows.loop] = arith::DivUIOp::create(b, loc, laneId, groupSize);
     Block *body = op.getBlock();
     OpOperand *init = op.getDpsInitOperand(0);
     int64_t extent = op.getStaticLoopRanges()[reduction.loop];
     Value identity = arith::ConstantOp::create(b, loc, reduction.identity);
 
-    // A constant trip count (extent / 32 rounds), which LLVM unrolls.
+    // A constant trip count (extent / lanes rounds), which LLVM unrolls.
     auto rounds = scf::ForOp::create(
-        b, loc, index(0), index(extent / kWarpSize), index(1),
+        b, loc, index(0), index(extent / lanes), index(1),
         ValueRange{identity},
         [&](OpBuilder &, Location, Value round, ValueRange partial) {
           Value k = arith::AddIOp::create(
-              b, loc, lane,
-              arith::MulIOp::create(b, loc, round, index(kWarpSize)),
+              b, loc, lane, arith::MulIOp::create(b, loc, round, groupSize),
               arith::IntegerOverflowFlags::nuw |
                   arith::IntegerOverflowFlags::nsw);
-          SmallVector<Value> loopValues(op.getNumLoops(), index(0));
+          SmallVector<Value> loopValues(origin);
           loopValues[reduction.loop] = k;
           IRMapping mapping;
           for (OpOperand *input : op.getDpsInputOperands())
@@ -73,14 +94,14 @@ public:
         });
     b.setInsertionPointAfter(rounds);
     Value total = rounds.getResult(0);
-    for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    // Offsets below the group's size stay within the group.
+    for (int32_t offset = lanes / 2; offset >= 1; offset /= 2) {
       auto other = gpu::ShuffleOp::create(b, loc, total, offset, kWarpSize,
                                           gpu::ShuffleMode::XOR);
       total = combine(total, other.getShuffleResult());
     }
-    // Every lane holds the total and stores the same value.
-    SmallVector<Value> origin(op.getNumLoops(), index(0));
-    Value result = combine(total, load(init, origin));
+    // Every lane of the group holds the total and stores the same value.
+    Value result = combine(total, initial ? initial : load(init, origin));
     memref::StoreOp::create(b, loc, result, init->get(),
                             getOperandIndices(op, init, origin));
     b.eraseOp(op);
@@ -108,30 +129,53 @@ private:
   RewriterBase &b;
   linalg::LinalgOp op;
   WarpReduction reduction;
+  OutputRows rows;
+  Value initial;
   Location loc;
 };
 
-/// Whether every loop of `op` but `reductionLoop` has one iteration.
-bool isSingleOutput(linalg::LinalgOp op, unsigned reductionLoop) {
-  for (auto [i, size] : llvm::enumerate(op.getStaticLoopRanges()))
-    if (i != reductionLoop && size != 1)
-      return false;
-  return true;
+/// The outputs of the reduction tile `op` where a warp's lanes split into
+/// one group each: a power of two of at most 32 along one loop (their
+/// groups of lanes must divide the reduction), one along the others.
+std::optional<OutputRows> getOutputRows(linalg::LinalgOp op,
+                                        unsigned reductionLoop) {
+  OutputRows rows;
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    if (i == reductionLoop || size == 1)
+      continue;
+    if (rows.loop)
+      return std::nullopt;
+    rows = {static_cast<unsigned>(i), size};
+  }
+  if (!llvm::isPowerOf2_64(rows.count) || rows.count > kWarpSize ||
+      sizes[reductionLoop] % (kWarpSize / rows.count))
+    return std::nullopt;
+  return rows;
 }
 
 struct NatsGPUWarpReducePass
     : nats::impl::NatsGPUWarpReducePassBase<NatsGPUWarpReducePass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    SmallVector<std::pair<linalg::LinalgOp, WarpReduction>> tiles;
+    struct Tile {
+      linalg::LinalgOp op;
+      WarpReduction reduction;
+      OutputRows rows;
+      linalg::FillOp fill; // of the output, just before (fused in), or null
+    };
+    SmallVector<Tile> tiles;
     WalkResult walk = getOperation().walk([&](linalg::LinalgOp op) {
       auto forall = op->getParentOfType<scf::ForallOp>();
       if (!forall || !isWarpForall(forall))
         return WalkResult::advance();
-      // A reduction tile is one output element; a tensor-core tile (16 x 8
+      // A reduction tile is a row of outputs; a tensor-core tile (16 x 8
       // outputs, a reduction too) is nats-gpu-mma-sync's.
       std::optional<WarpReduction> reduction = getWarpReduction(op);
-      if (!reduction || !isSingleOutput(op, reduction->loop))
+      if (!reduction)
+        return WalkResult::advance();
+      std::optional<OutputRows> rows = getOutputRows(op, reduction->loop);
+      if (!rows)
         return WalkResult::advance();
       if (!op.hasPureBufferSemantics()) {
         op->emitOpError("must be bufferized before it becomes a warp's "
@@ -144,13 +188,24 @@ struct NatsGPUWarpReducePass
                           "become a warp's shuffle reduction");
           return WalkResult::interrupt();
         }
-      tiles.emplace_back(op, *reduction);
+      // nats-gpu-distribute fuses the fill of the output into the tile: the
+      // lanes fold their total into its value instead of a load (and the
+      // fill's stores, another phase before the tile, go).
+      auto fill = dyn_cast_if_present<linalg::FillOp>(op->getPrevNode());
+      if (fill && (!fill.hasPureBufferSemantics() ||
+                   fill.getDpsInits()[0] != op.getDpsInits()[0]))
+        fill = nullptr;
+      tiles.push_back({op, *reduction, *rows, fill});
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
-    for (auto [op, reduction] : tiles)
-      WarpReductionBuilder(rewriter, op, reduction).build();
+    for (auto [op, reduction, rows, fill] : tiles) {
+      Value initial = fill ? fill.getDpsInputs()[0] : Value();
+      WarpReductionBuilder(rewriter, op, reduction, rows, initial).build();
+      if (fill)
+        rewriter.eraseOp(fill);
+    }
   }
 };
 

@@ -129,14 +129,17 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     places in shared memory where it fits: the warp tiles' k-steps then
     read shared memory instead of each waiting on global loads.
 
-    With `warp-reductions`, a reduction inside a block that a warp shares
-    out faster than one thread runs it (f32, one reduction loop of a
-    multiple of 32 iterations, a combiner among addf, mulf, maximumf,
-    maxnumf, minimumf, minnumf, at most as many outputs as iterations: the
-    row norms, maxima and sums of a chunk) is tiled into single-element
-    tiles of its output, each with the whole reduction, mapped to
-    `#gpu.warp`: `nats-gpu-warp-reduce` makes each tile a warp's lanes and
-    shuffles.
+    With `warp-reductions`, a reduction inside a block that lanes share out
+    faster than one thread runs it (f32, a parallel loop, one reduction
+    loop of a multiple of 32 and at least 64 iterations, a combiner among
+    addf, mulf, maximumf, maxnumf, minimumf, minnumf: the row norms, maxima
+    and sums of a chunk) is tiled into warp tiles of r outputs along its
+    last parallel loop, each with the whole reduction, mapped to
+    `#gpu.warp`: each output gets g = 32 / r lanes, as many as leave each
+    lane 32 iterations (at most 32 lanes; r fewer where the loop has fewer
+    outputs), and `nats-gpu-warp-reduce` makes each tile a warp's lane
+    groups and shuffles. A chunk's row norms (64 × 128) become 8 tiles of 8
+    rows, 4 lanes a row.
 
     With `graph-matmuls` (and `mma`), a row-major `linalg.matmul` of the
     graph around the nats ops (outside any forall: a layer's projections)
@@ -341,14 +344,16 @@ def NatsGPUWarpReducePass : Pass<"nats-gpu-warp-reduce", "::mlir::func::FuncOp">
     Works on buffers, after bufferization and before `nats-gpu-mma-sync`
     and `nats-map-foralls-to-gpu`. The body of a `#gpu.warp` forall that
     `nats-gpu-distribute{warp-reductions}` made of a reduction is the
-    reduction of one output element; this pass replaces it by the code one
-    warp runs: lane l folds iterations l, l + 32, ... of the op's body into
-    a partial that starts at the combiner's identity, five `gpu.shuffle
-    xor` steps fold the lanes' partials (every lane gets the total), and
-    every lane stores the output folded with the total (the same value).
-    A warp takes n / 32 + 5 dependent steps where one thread takes n; the
-    sum is reassociated. Warp foralls of tensor-core tiles are left to
-    `nats-gpu-mma-sync`.
+    reduction of r output elements along one loop (r a power of two of at
+    most 32); this pass replaces it by the code one warp runs, a group of
+    g = 32 / r lanes an output: lane l of output l / g folds iterations
+    l % g, l % g + g, ... of the op's body into a partial that starts at
+    the combiner's identity, log2(g) `gpu.shuffle xor` steps within the
+    group fold its partials (each of its lanes gets the total), and every
+    lane of the group stores the output folded with the total (the same
+    value). A group takes n / g + log2(g) dependent steps where one thread
+    takes n; the sum is reassociated. Warp foralls of tensor-core tiles are
+    left to `nats-gpu-mma-sync`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
