@@ -308,44 +308,55 @@ func.func @staged_bf16_pairs(%out: memref<2x4xbf16>) {
 
 // -----
 
-// A copy outside the block's loops (the chunk terms' tile of q): from an
-// argument promised 16-byte aligned (as nats-gpu-aligned-arguments reads
-// one),
-// rows of 96 · 128 bf16, into a buffer with rows of 136 (padded): cp.async
-// of 8 elements (16 bytes) a copy into a workgroup buffer in place of the
-// old one, waited for where the copy was; its users read it through a
-// generic pointer. The same tile of an argument that promises nothing stays
-// a copy an element at a time (a pair of bf16 is not known to be 4-byte
-// aligned). With 4000 bytes the workgroup buffer (17,408 B) would not fit:
-// the copy stays as it is (nats-gpu-workspace must place workgroup buffers
-// in shared memory).
+// Copies outside the block's loops (the chunk terms' tiles of q and k):
+// from an argument promised 16-byte aligned (as nats-gpu-aligned-arguments
+// reads one), rows of 96 · 128 bf16, into a buffer with rows of 136
+// (padded): cp.async of 8 elements (16 bytes) a copy into a workgroup
+// buffer in place of the old one, issued as soon as its tile is known, as a
+// group of its own, and waited for where the copy was; its users read it
+// through a generic pointer. The first wait lets the second tile's group
+// (issued after it) run on: numGroups = 1. The tile of an argument that
+// promises nothing stays a copy an element at a time (a pair of bf16 is not
+// known to be 4-byte aligned). With 4000 bytes the workgroup buffers
+// (17,408 B each) would not fit: the copies stay as they are
+// (nats-gpu-workspace must place workgroup buffers in shared memory).
 // CHECK-LABEL: func.func @straight
 // CHECK:       scf.forall
+// CHECK:         memref.subview %{{.+}}[%{{.+}}, 0, 3, 0]
 // CHECK:         %[[S:.+]] = memref.alloc() : memref<64x136xbf16, #gpu.address_space<workgroup>>
 // CHECK:         %[[G:.+]] = memref.memory_space_cast %[[S]] : memref<64x136xbf16, #gpu.address_space<workgroup>> to memref<64x136xbf16>
-// CHECK:         %[[READ:.+]] = memref.subview %[[G]][0, 0] [64, 128] [1, 1]
 // CHECK:         %[[T:.+]] = memref.subview %[[S]][0, 0] [64, 128] [1, 1]
 // CHECK:         scf.forall (%[[I:.+]], %[[J:.+]]) in (64, 16) {
 // CHECK:           %[[J8:.+]] = arith.muli %[[J]], %c8
 // CHECK:           nvgpu.device_async_copy %{{.+}}[%[[I]], %[[J8]]], %[[T]][%[[I]], %[[J8]]], 8
 // CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
 // CHECK:         %[[GROUP:.+]] = nvgpu.device_async_create_group
-// CHECK:         nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
+// CHECK:         memref.subview %{{.+}}[%{{.+}}, 0, 5, 0]
+// CHECK:         %[[S2:.+]] = memref.alloc() : memref<64x136xbf16, #gpu.address_space<workgroup>>
+// CHECK:         nvgpu.device_async_copy
+// CHECK:         %[[GROUP2:.+]] = nvgpu.device_async_create_group
+// CHECK:         %[[READ:.+]] = memref.subview %[[G]][0, 0] [64, 128] [1, 1]
+// CHECK:         nvgpu.device_async_wait %[[GROUP]] {numGroups = 1 : i32}
 // CHECK:         gpu.barrier
 // CHECK:         memref.load %[[READ]]
 // CHECK:         linalg.copy
+// CHECK:         nvgpu.device_async_wait %[[GROUP2]] {numGroups = 0 : i32}
+// CHECK:         gpu.barrier
 // CHECK-NOT:     nvgpu.device_async_copy
 // CHECK:       } {mapping = [#gpu.block<linear_dim_0>]}
 // SMALL-LABEL: func.func @straight
 // SMALL-NOT:   nvgpu.device_async_copy
 // SMALL:       linalg.copy
 func.func @straight(%q0: memref<2x64x96x128xbf16>,
-                    %k: memref<2x64x96x128xbf16>, %out: memref<2x2xbf16>) {
+                    %k: memref<2x64x96x128xbf16>, %out: memref<2x3xbf16>) {
   %q = memref.assume_alignment %q0, 16 : memref<2x64x96x128xbf16>
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
   scf.forall (%b) in (2) {
     %tile = memref.subview %q[%b, 0, 3, 0] [1, 64, 1, 128] [1, 1, 1, 1]
+        : memref<2x64x96x128xbf16> to memref<64x128xbf16, strided<[12288, 1], offset: ?>>
+    %tile2 = memref.subview %q[%b, 0, 5, 0] [1, 64, 1, 128] [1, 1, 1, 1]
         : memref<2x64x96x128xbf16> to memref<64x128xbf16, strided<[12288, 1], offset: ?>>
     %padded = memref.alloc() {alignment = 64 : i64} : memref<64x136xbf16>
     %buf = memref.subview %padded[0, 0] [64, 128] [1, 1]
@@ -371,8 +382,21 @@ func.func @straight(%q0: memref<2x64x96x128xbf16>,
                   outs(%to : memref<1x1xbf16, strided<[128, 1], offset: ?>>)
     } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
     %w = memref.load %kbuf[%c0, %c1] : memref<64x128xbf16>
-    memref.store %v, %out[%b, %c0] : memref<2x2xbf16>
-    memref.store %w, %out[%b, %c1] : memref<2x2xbf16>
+    %padded2 = memref.alloc() {alignment = 64 : i64} : memref<64x136xbf16>
+    %buf2 = memref.subview %padded2[0, 0] [64, 128] [1, 1]
+        : memref<64x136xbf16> to memref<64x128xbf16, strided<[136, 1]>>
+    scf.forall (%r, %c) in (64, 128) {
+      %from = memref.subview %tile2[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[12288, 1], offset: ?>> to memref<1x1xbf16, strided<[12288, 1], offset: ?>>
+      %to = memref.subview %buf2[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[136, 1]>> to memref<1x1xbf16, strided<[136, 1], offset: ?>>
+      linalg.copy ins(%from : memref<1x1xbf16, strided<[12288, 1], offset: ?>>)
+                  outs(%to : memref<1x1xbf16, strided<[136, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    %x = memref.load %buf2[%c0, %c1] : memref<64x128xbf16, strided<[136, 1]>>
+    memref.store %v, %out[%b, %c0] : memref<2x3xbf16>
+    memref.store %w, %out[%b, %c1] : memref<2x3xbf16>
+    memref.store %x, %out[%b, %c2] : memref<2x3xbf16>
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }

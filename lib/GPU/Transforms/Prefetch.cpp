@@ -9,9 +9,10 @@
 // other with iteration i + 1's tile, 16 bytes a copy where the tiles' rows
 // are aligned, and the copies are waited for at the end of the iteration,
 // where the block meets at a barrier anyway. A block's copies outside its
-// loops (the chunk terms' tiles of q and k) run as cp.async too, waited for
-// where they were: 16 bytes a copy where there had been one load and one
-// store an element.
+// loops (the chunk terms' tiles of q and k) run as cp.async too, 16 bytes a
+// copy where there had been one load and one store an element, issued as
+// soon as their tiles are known and waited for where they were: k's tile
+// loads while q's is normalized.
 //
 //===----------------------------------------------------------------------===//
 
@@ -296,21 +297,50 @@ void waitForCopies(OpBuilder &b, Location loc) {
   gpu::BarrierOp::create(b, loc);
 }
 
+/// The op of `body` after which `staged`'s copy can start: the last that
+/// its tile or the views of its target are computed from (null: none, the
+/// body's start).
+Operation *getEarliestIssue(StagedCopy &staged, Block *body) {
+  SmallVector<Value> roots{staged.source};
+  for (memref::SubViewOp view : staged.targetViews)
+    llvm::append_range(roots, view->getOperands().drop_front());
+  Operation *last = nullptr;
+  for (Value root : roots) {
+    Operation *def = root.getDefiningOp();
+    Operation *ancestor = def ? body->findAncestorOpInBlock(*def) : nullptr;
+    if (ancestor && (!last || last->isBeforeInBlock(ancestor)))
+      last = ancestor;
+  }
+  return last;
+}
+
 /// A copy outside the block's loops as cp.async into a workgroup buffer in
-/// place of its own, waited for where it was: its users read the buffer
-/// through a generic pointer, as they did.
-void stageInPlace(RewriterBase &b, StagedCopy &staged) {
+/// place of its own, issued as early as its tile is known (the chunk terms'
+/// k tile then loads while q's is normalized) as a group of its own, and
+/// waited for where the copy was: its users read the buffer through a
+/// generic pointer, as they did. Returns its group and its wait, whose
+/// count of younger groups the caller sets.
+std::pair<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>
+stageInPlace(RewriterBase &b, StagedCopy &staged, Block *body) {
   Location loc = staged.forall.getLoc();
-  b.setInsertionPoint(staged.buffer);
+  if (Operation *last = getEarliestIssue(staged, body))
+    b.setInsertionPointAfter(last);
+  else
+    b.setInsertionPointToStart(body);
   Value shared = allocateShared(b, loc, staged);
   Value generic = memref::MemorySpaceCastOp::create(
       b, loc, staged.buffer.getType(), shared);
-  b.setInsertionPoint(staged.forall);
   createAsyncCopy(b, loc, staged, staged.source, shared, IRMapping());
-  waitForCopies(b, loc);
+  auto group = nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
+  b.setInsertionPoint(staged.forall);
+  auto wait = nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                               b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b, loc);
   b.eraseOp(staged.forall);
   b.replaceAllUsesWith(staged.buffer.getResult(), generic);
   b.eraseOp(staged.buffer);
+  return {group, wait};
 }
 
 class LoopPrefetcher {
@@ -459,8 +489,20 @@ struct NatsGPUPrefetchPass
           workgroupBytes += slot;
           return true;
         });
-    for (StagedCopy &staged : copies)
-      stageInPlace(rewriter, staged);
+    SmallVector<std::pair<nvgpu::DeviceAsyncCreateGroupOp,
+                          nvgpu::DeviceAsyncWaitOp>>
+        staged;
+    for (StagedCopy &copy : copies)
+      staged.push_back(stageInPlace(rewriter, copy, block.getBody()));
+    // A wait lets the groups issued after its own and before it run on
+    // (cp.async.wait_group counts the youngest groups still in flight).
+    for (auto [group, wait] : staged) {
+      int32_t younger = llvm::count_if(staged, [&](auto &other) {
+        return group->isBeforeInBlock(other.first) &&
+               other.first->isBeforeInBlock(wait);
+      });
+      wait.setNumGroups(younger);
+    }
   }
 };
 
