@@ -274,9 +274,12 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
 
     A block's copies outside its loops (a tile copied once, as the chunk
     terms copy q and k) that meet the same conditions become cp.async into
-    a workgroup buffer in place of theirs, waited for where they were: 16
-    bytes a copy where the rows allow it, where each thread had loaded and
-    stored an element at a time.
+    a workgroup buffer in place of theirs, 16 bytes a copy where the rows
+    allow it (each thread had loaded and stored an element at a time),
+    issued right after the last op of the block that their tile and target
+    views are computed from, each as a group of its own, and waited for
+    where they were (`numGroups`: the groups issued after it and before
+    the wait, which may run on): k's tile loads while q's is normalized.
 
     A copy is taken only while all the block's buffers fit in
     `shared-memory-bytes` with each prefetched one counted twice and none
