@@ -275,18 +275,23 @@ func.func @named(%buf: memref<2x4xf32>, %copy: memref<2x4xf32>) {
 
 // Thread foralls that only start async copies (nats-gpu-prefetch's) get
 // the barrier before the first and none after any: the copies complete at
-// the wait, which every thread runs (not thread 0 alone), and the barrier
-// after the wait publishes them.
+// the waits, which every thread runs (not thread 0 alone), and the barrier
+// after the waits publishes them (the one after the first wait, right
+// before the second, goes). Committing a group between them (each copy a
+// group of its own) is the thread's own bookkeeping: no barrier.
 
 // CHECK-LABEL: func.func @async_copies
 // CHECK:         gpu.barrier
 // CHECK-NEXT:    scf.for
 // CHECK:           nvgpu.device_async_copy
 // CHECK-NOT:     gpu.barrier
+// CHECK:         %[[G1:.+]] = nvgpu.device_async_create_group
+// CHECK-NOT:     gpu.barrier
 // CHECK:         scf.for
 // CHECK:           nvgpu.device_async_copy
 // CHECK-NOT:     gpu.barrier
 // CHECK:         %[[G:.+]] = nvgpu.device_async_create_group
+// CHECK-NEXT:    nvgpu.device_async_wait %[[G1]] {numGroups = 1 : i32}
 // CHECK-NEXT:    nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
 // CHECK-NEXT:    gpu.barrier
 // CHECK-NEXT:    gpu.terminator
@@ -300,10 +305,13 @@ func.func @async_copies(%src: memref<64xf32>) {
     scf.forall (%i) in (64) {
       %t = nvgpu.device_async_copy %src[%i], %x[%i], 1 : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
     } {mapping = [#gpu.thread<linear_dim_0>]}
+    %g1 = nvgpu.device_async_create_group
     scf.forall (%i) in (64) {
       %t = nvgpu.device_async_copy %src[%i], %y[%i], 1 : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
     } {mapping = [#gpu.thread<linear_dim_0>]}
     %g = nvgpu.device_async_create_group
+    nvgpu.device_async_wait %g1 {numGroups = 1 : i32}
+    gpu.barrier
     nvgpu.device_async_wait %g {numGroups = 0 : i32}
     gpu.barrier
   } {mapping = [#gpu.block<linear_dim_0>]}

@@ -5,6 +5,7 @@
 #include "nats/GPU/Transforms/Mapping.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/SmallBitVector.h"
@@ -188,5 +189,9 @@ llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body) {
 }
 
 bool nats::mayTouchMemory(Operation *op) {
+  // Committing a thread's cp.async group is its own bookkeeping: the copies
+  // touch memory where they are issued and complete at a wait.
+  if (isa<nvgpu::DeviceAsyncCreateGroupOp>(op))
+    return false;
   return op->getNumRegions() != 0 || !isMemoryEffectFree(op);
 }
