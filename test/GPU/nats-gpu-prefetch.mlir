@@ -400,3 +400,39 @@ func.func @straight(%q0: memref<2x64x96x128xbf16>,
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A copy's cp.async starts no earlier than a write of the block that may
+// touch its tile: here a fill of the argument the tile is read from.
+// CHECK-LABEL: func.func @after_write
+// CHECK:       scf.forall
+// CHECK:         linalg.fill
+// CHECK:         memref.alloc() : memref<64x136xbf16, #gpu.address_space<workgroup>>
+// CHECK:         nvgpu.device_async_copy
+// CHECK:         nvgpu.device_async_create_group
+func.func @after_write(%q0: memref<2x64x96x128xbf16>, %out: memref<2xbf16>) {
+  %q = memref.assume_alignment %q0, 16 : memref<2x64x96x128xbf16>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : bf16
+  scf.forall (%b) in (2) {
+    %tile = memref.subview %q[%b, 0, 3, 0] [1, 64, 1, 128] [1, 1, 1, 1]
+        : memref<2x64x96x128xbf16> to memref<64x128xbf16, strided<[12288, 1], offset: ?>>
+    linalg.fill ins(%zero : bf16) outs(%tile : memref<64x128xbf16, strided<[12288, 1], offset: ?>>)
+    %padded = memref.alloc() {alignment = 64 : i64} : memref<64x136xbf16>
+    %buf = memref.subview %padded[0, 0] [64, 128] [1, 1]
+        : memref<64x136xbf16> to memref<64x128xbf16, strided<[136, 1]>>
+    scf.forall (%r, %c) in (64, 128) {
+      %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[12288, 1], offset: ?>> to memref<1x1xbf16, strided<[12288, 1], offset: ?>>
+      %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
+          : memref<64x128xbf16, strided<[136, 1]>> to memref<1x1xbf16, strided<[136, 1], offset: ?>>
+      linalg.copy ins(%from : memref<1x1xbf16, strided<[12288, 1], offset: ?>>)
+                  outs(%to : memref<1x1xbf16, strided<[136, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    %v = memref.load %buf[%c0, %c1] : memref<64x128xbf16, strided<[136, 1]>>
+    memref.store %v, %out[%b] : memref<2xbf16>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

@@ -40,10 +40,11 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Whether anything in `loop` may write to the buffer that `memref` views.
-bool isWrittenIn(scf::ForOp loop, Value memref) {
+/// Whether `op` (a loop: anything in it) may write to the buffer that
+/// `memref` views.
+bool isWrittenIn(Operation *op, Value memref) {
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(loop);
+      getEffectsRecursively(op);
   return !effects ||
          llvm::any_of(*effects, [&](const MemoryEffects::EffectInstance &e) {
            return isa<MemoryEffects::Write>(e.getEffect()) &&
@@ -298,8 +299,8 @@ void waitForCopies(OpBuilder &b, Location loc) {
 }
 
 /// The op of `body` after which `staged`'s copy can start: the last that
-/// its tile or the views of its target are computed from (null: none, the
-/// body's start).
+/// its tile or the views of its target are computed from, or that may
+/// write to the tile's memory (null: none, the body's start).
 Operation *getEarliestIssue(StagedCopy &staged, Block *body) {
   SmallVector<Value> roots{staged.source};
   for (memref::SubViewOp view : staged.targetViews)
@@ -311,6 +312,14 @@ Operation *getEarliestIssue(StagedCopy &staged, Block *body) {
     if (ancestor && (!last || last->isBeforeInBlock(ancestor)))
       last = ancestor;
   }
+  // Barriers and waits (SyncEffects.h: they write no buffer of their own)
+  // order the writes of the ops around them, which are looked at.
+  for (Operation *op = staged.forall->getPrevNode(); op && op != last;
+       op = op->getPrevNode())
+    if (!isa<gpu::BarrierOp, nvgpu::DeviceAsyncCreateGroupOp,
+             nvgpu::DeviceAsyncWaitOp>(op) &&
+        isWrittenIn(op, staged.source))
+      return op;
   return last;
 }
 
