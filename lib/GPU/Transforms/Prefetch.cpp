@@ -20,6 +20,7 @@
 #include "nats/GPU/Transforms/Alignment.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
+#include "nats/GPU/Transforms/SyncEffects.h"
 #include "nats/GPU/Transforms/Workspace.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -312,13 +313,11 @@ Operation *getEarliestIssue(StagedCopy &staged, Block *body) {
     if (ancestor && (!last || last->isBeforeInBlock(ancestor)))
       last = ancestor;
   }
-  // Barriers and waits (SyncEffects.h: they write no buffer of their own)
-  // order the writes of the ops around them, which are looked at.
+  // Barriers and waits write no buffer of their own: they order the writes
+  // of the ops around them, which are looked at.
   for (Operation *op = staged.forall->getPrevNode(); op && op != last;
        op = op->getPrevNode())
-    if (!isa<gpu::BarrierOp, nvgpu::DeviceAsyncCreateGroupOp,
-             nvgpu::DeviceAsyncWaitOp>(op) &&
-        isWrittenIn(op, staged.source))
+    if (!isSynchronization(op) && isWrittenIn(op, staged.source))
       return op;
   return last;
 }

@@ -36,3 +36,8 @@ void mlir::nats::registerSyncEffectModels(DialectRegistry &registry) {
         OrdersMemory<nvgpu::DeviceAsyncWaitOp>>(*ctx);
   });
 }
+
+bool mlir::nats::isSynchronization(Operation *op) {
+  return isa<gpu::BarrierOp, nvgpu::DeviceAsyncCreateGroupOp,
+             nvgpu::DeviceAsyncWaitOp>(op);
+}

@@ -13,12 +13,17 @@
 
 namespace mlir {
 class DialectRegistry;
+class Operation;
 
 namespace nats {
 
 /// Attaches the memory effects above to the ops, as the gpu and nvgpu
 /// dialects load.
 void registerSyncEffectModels(DialectRegistry &registry);
+
+/// Whether `op` is one of those ops: it orders the accesses around it and
+/// writes no buffer of its own.
+bool isSynchronization(Operation *op);
 
 } // namespace nats
 } // namespace mlir
