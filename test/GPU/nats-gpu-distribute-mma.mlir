@@ -157,6 +157,65 @@ func.func @twice(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<1x32x16x
   return %r : tensor<1x32x16xf32>
 }
 
+// An elementwise update of the accumulator (no inputs: the state pass's
+// decay d · S before K_cᵀ U accumulates onto it) that the contraction alone
+// reads is fused into its warp tiles as a fill is: each warp updates its
+// own 16 x 8 tile, then runs it, with no phase of the threads between.
+// Where something else reads it (@update_twice), it stays outside.
+// CHECK-LABEL: func.func @updated
+// CHECK-SAME:    (%{{.+}}: tensor<32x8xf32>, %{{.+}}: tensor<8x16xf32>, %{{.+}}: tensor<32x16xf32>, %[[D:.+]]: f32)
+// CHECK:         scf.forall (%{{.+}}) in (1) shared_outs(%[[S:.+]] = %{{.+}})
+// CHECK-NOT:     #gpu.thread
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%[[O:.+]] = %[[S]])
+// CHECK:           %[[T:.+]] = tensor.extract_slice %[[O]]
+// CHECK:           %[[U:.+]] = linalg.generic {{.*}} outs(%[[T]] : tensor<16x8xf32>)
+// CHECK:             arith.mulf %[[D]]
+// CHECK:           linalg.matmul {{.*}} outs(%[[U]] : tensor<16x8xf32>)
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16xf32>, %d: f32)
+    -> tensor<32x16xf32> {
+  %r = scf.forall (%i) in (1) shared_outs(%o = %s) -> (tensor<32x16xf32>) {
+    %u = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>],
+                         iterator_types = ["parallel", "parallel"]} outs(%o : tensor<32x16xf32>) {
+    ^bb0(%x: f32):
+      %y = arith.mulf %d, %x : f32
+      linalg.yield %y : f32
+    } -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%a, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%u : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[0, 0] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<32x16xf32>
+}
+
+// CHECK-LABEL: func.func @update_twice
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (32, 16)
+// CHECK:           arith.mulf
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2)
+// CHECK-NOT:       linalg.generic
+// CHECK:           linalg.matmul
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+func.func @update_twice(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16xf32>, %d: f32)
+    -> tensor<32x16xf32> {
+  %r = scf.forall (%i) in (1) shared_outs(%o = %s) -> (tensor<32x16xf32>) {
+    %u = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>],
+                         iterator_types = ["parallel", "parallel"]} outs(%o : tensor<32x16xf32>) {
+    ^bb0(%x: f32):
+      %y = arith.mulf %d, %x : f32
+      linalg.yield %y : f32
+    } -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%a, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%u : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %e = tensor.empty() : tensor<32x16xf32>
+    %x = linalg.add ins(%m, %u : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %x into %o[0, 0] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<32x16xf32>
+}
+
 // kernel-warp-tiles: the contractions of the block whose location names
 // the kernel gated_delta_state_pass take 16 x 8 warp tiles (four of its
 // 32 x 16 output), another block's warp-tile-m x warp-tile-n (one).

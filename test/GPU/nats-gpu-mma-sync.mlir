@@ -120,6 +120,33 @@ func.func @filled_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x
 
 // -----
 
+// An elementwise update of the tile before it (nats-gpu-distribute fuses
+// one that only the contraction reads) maps C's elements as they are
+// loaded into the accumulators: no pass over C of its own, and it is gone.
+// CHECK-LABEL: func.func @updated_tile
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[D:.+]]: f32)
+// CHECK-NOT:     linalg.generic
+// CHECK-COUNT-4: arith.mulf %[[D]], %{{.+}} : f32
+// CHECK:         %[[ACC:.+]] = vector.from_elements
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[ACC]])
+// CHECK:         memref.store %{{.+}}, %[[C]]
+func.func @updated_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>, %d: f32) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]} outs(%c : memref<16x8xf32>) {
+      ^bb0(%x: f32):
+        %y = arith.mulf %d, %x : f32
+        linalg.yield %y : f32
+      }
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // 16-bit operands (bf16 A, f16 B into f32 C) are widened as they are
 // loaded: exact, and tf32 already.
 // CHECK-LABEL: func.func @narrow_operands
@@ -207,7 +234,7 @@ func.func @fill_elsewhere(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<
                           %d: memref<16x8xf32>, %v: f32) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
-      // expected-error @below {{must fill the output of the warp tile it precedes, on buffers}}
+      // expected-error @below {{must fill or update the output of the warp tile it precedes, on buffers}}
       linalg.fill ins(%v : f32) outs(%d : memref<16x8xf32>)
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
     } {mapping = [#gpu.warp<linear_dim_0>]}
@@ -219,7 +246,7 @@ func.func @fill_elsewhere(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<
 
 func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>) {
   scf.forall (%blk) in (1) {
-    // expected-error @below {{needs one linalg op, a warp tile, or a fill of its output and then the tile, got 2 linalg ops}}
+    // expected-error @below {{needs one linalg op, a warp tile, or a fill or an elementwise update of its output and then the tile, got 2 linalg ops}}
     scf.forall (%i) in (1) {
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)

@@ -36,28 +36,39 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Whether tileOnto fuses into the tiles the linalg.fill that `op`
-/// accumulates into (or whose elements it overwrites): each tile then fills
-/// its own part first, where the fill alone would be a phase of the whole
-/// block, with a barrier after it.
-enum class FuseFills : bool { No, Yes };
+/// What tileOnto fuses into the tiles of the output that `op` accumulates
+/// into (or whose elements it overwrites): the linalg.fill that makes it,
+/// and for tensor-core tiles also an elementwise update of it
+/// (isElementwiseUpdate) that nothing else reads. Each tile then fills or
+/// updates its own part first, where the producer alone would be a phase of
+/// the whole block, with a barrier after it.
+enum class FuseProducers { None, Fills, FillsAndUpdates };
 
 /// Tiles `op` by `tileSizes` (0: the loop stays whole in each tile) into an
-/// scf.forall with `mapping`; returns the tile's op, in the forall. A fill
-/// fused in is erased where nothing else reads it.
+/// scf.forall with `mapping`; returns the tile's op, in the forall. A
+/// producer fused in is erased where nothing else reads it.
 FailureOr<Operation *> tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<OpFoldResult> tileSizes,
                                 ArrayRef<Attribute> mapping,
-                                FuseFills fuseFills = FuseFills::No) {
+                                FuseProducers fuse = FuseProducers::None) {
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
       .setTileSizes(tileSizes)
       .setMapping(mapping);
+  // An update read by `op` alone (asked before tiling adds its uses).
+  llvm::SmallPtrSet<Operation *, 1> updates;
+  if (fuse == FuseProducers::FillsAndUpdates)
+    for (Value init : op.getDpsInits()) {
+      auto update = init.getDefiningOp<linalg::LinalgOp>();
+      if (update && isElementwiseUpdate(update) && init.hasOneUse())
+        updates.insert(update);
+    }
   options.setFusionControlFn(
       [&](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (fuseFills == FuseFills::No || !isDestination ||
-            !isa<linalg::FillOp>(producer.getOwner()))
+        Operation *owner = producer.getOwner();
+        if (fuse == FuseProducers::None || !isDestination ||
+            !(isa<linalg::FillOp>(owner) || updates.contains(owner)))
           return std::nullopt;
         return scf::SCFTileAndFuseOptions::ControlFnResult{};
       });
@@ -70,9 +81,9 @@ FailureOr<Operation *> tileOnto(RewriterBase &rewriter, linalg::LinalgOp op,
   for (OpResult result : op->getResults())
     rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
   rewriter.eraseOp(op);
-  for (Operation *fill : tiled->fusedProducers)
-    if (fill->use_empty())
-      rewriter.eraseOp(fill);
+  for (Operation *producer : tiled->fusedProducers)
+    if (producer->use_empty())
+      rewriter.eraseOp(producer);
   // Iterations numbered from 0 by 1, as nats-map-foralls-to-gpu numbers
   // threads and warps: a tile's offset becomes iv × tile size.
   auto forall = cast<scf::ForallOp>(tiled->loops.front().getOperation());
@@ -97,7 +108,7 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUThreadMappingAttr>(op->getContext(),
                                                            parallel),
-                  FuseFills::Yes);
+                  FuseProducers::Fills);
 }
 
 /// The largest multiple of `unit` that divides `size` and is at most
@@ -112,8 +123,9 @@ int64_t fitTile(int64_t size, int64_t wanted, int64_t unit) {
 /// Tiles a contraction into warp tiles of its output, `warpTile` (m, n) or
 /// the largest multiples of kMmaM × kMmaN below it that divide the output,
 /// the whole reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync
-/// makes each tile a warp's mma.sync, and a fill fused in the
-/// accumulators' initial value (no load of C).
+/// makes each tile a warp's mma.sync, a fill fused in the accumulators'
+/// initial value (no load of C), an elementwise update fused in a map of
+/// C's values as they are loaded.
 LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                                   MmaLoops loops,
                                   std::pair<int64_t, int64_t> warpTile) {
@@ -126,7 +138,7 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter.getIndexAttr(fitTile(sizes[loops.n], warpTile.second, kMmaN));
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2),
-                  FuseFills::Yes);
+                  FuseProducers::FillsAndUpdates);
 }
 
 /// How a warp tile of a reduction shares it out: `rows` outputs along
@@ -183,7 +195,7 @@ LogicalResult distributeReductionOverWarps(RewriterBase &rewriter,
   return tileOnto(rewriter, op, tileSizes,
                   linearMapping<gpu::GPUWarpMappingAttr>(
                       op->getContext(), op.getNumLoops() - 1),
-                  FuseFills::Yes);
+                  FuseProducers::Fills);
 }
 
 /// The side of a graph matmul's block tile (m and n) and of its k-steps.

@@ -57,6 +57,7 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::nats {
@@ -92,8 +93,10 @@ public:
         loc(op.getLoc()) {}
 
   /// `initial`, where given, is every element of C before the tile adds to
-  /// it: C is then written, not read.
-  void build(Value initial) {
+  /// it: C is then written, not read. Else `update`, where given (an
+  /// elementwise update of C, isElementwiseUpdate), maps each element of C
+  /// as it is loaded.
+  void build(Value initial, linalg::GenericOp update) {
     b.setInsertionPoint(op);
     Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
     g = arith::DivUIOp::create(b, loc, lane, index(4));
@@ -144,6 +147,9 @@ public:
           cValues.push_back(load(c, m, n, index(0)));
           cValues.push_back(load(c, m, add(n, 1), index(0)));
         }
+        if (update)
+          for (Value &value : cValues)
+            value = applyUpdate(update, value);
         accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
@@ -604,6 +610,16 @@ private:
     return {hi, lo};
   }
 
+  /// `update`'s body on one element of C, `value`, at the insertion point.
+  Value applyUpdate(linalg::GenericOp update, Value value) {
+    Block *body = update.getBody();
+    IRMapping mapping;
+    mapping.map(body->getArgument(0), value);
+    for (Operation &bodyOp : body->without_terminator())
+      b.clone(bodyOp, mapping);
+    return mapping.lookup(body->getTerminator()->getOperand(0));
+  }
+
   RewriterBase &b;
   linalg::LinalgOp op;
   MmaLoops loops;
@@ -634,17 +650,24 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   if (ops.empty())
     return success(); // lane code already (nats-gpu-warp-reduce)
   // A fill of the tile first (nats-gpu-distribute fuses it in) is the
-  // accumulators' initial value.
-  auto fill = dyn_cast<linalg::FillOp>(ops.front().getOperation());
-  if (ops.size() != (fill ? 2 : 1))
+  // accumulators' initial value; an elementwise update of it, a map of C's
+  // values as they are loaded.
+  linalg::LinalgOp first = ops.front();
+  auto fill = dyn_cast<linalg::FillOp>(first.getOperation());
+  auto update = isElementwiseUpdate(first)
+                    ? cast<linalg::GenericOp>(first.getOperation())
+                    : linalg::GenericOp();
+  bool prologue = fill || update;
+  if (ops.size() != (prologue ? 2 : 1))
     return forall.emitOpError("needs one linalg op, a warp tile, or a fill "
-                              "of its output and then the tile, got ")
+                              "or an elementwise update of its output and "
+                              "then the tile, got ")
            << ops.size() << " linalg ops";
   linalg::LinalgOp op = ops.back();
-  if (fill && (!fill.hasPureBufferSemantics() ||
-               fill.getDpsInits()[0] != op.getDpsInits()[0]))
-    return fill->emitOpError("must fill the output of the warp tile it "
-                             "precedes, on buffers");
+  if (prologue && (!first.hasPureBufferSemantics() ||
+                   first.getDpsInits()[0] != op.getDpsInits()[0]))
+    return first->emitOpError("must fill or update the output of the warp "
+                              "tile it precedes, on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
   if (!op.hasPureBufferSemantics() || !loops)
     return op->emitOpError("is not a warp tile of a contraction into f32 "
@@ -652,9 +675,9 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                            "of 16 x 8 x 8 for its m, n and k, which mma.sync "
                            "computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
-  if (fill)
-    rewriter.eraseOp(fill);
-  MmaTileBuilder(rewriter, op, *loops, options).build(initial);
+  MmaTileBuilder(rewriter, op, *loops, options).build(initial, update);
+  if (prologue)
+    rewriter.eraseOp(first);
   return success();
 }
 

@@ -32,3 +32,15 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
     return std::nullopt;
   return loops;
 }
+
+bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumDpsInputs() != 0 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumLoops() != generic.getNumParallelLoops() ||
+      !generic.getIndexingMapsArray().front().isIdentity())
+    return false;
+  return !generic.getBody()
+              ->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
+              .wasInterrupted();
+}

@@ -32,6 +32,15 @@ struct MmaLoops {
 /// otherwise nothing.
 std::optional<MmaLoops> getMmaLoops(linalg::LinalgOp op);
 
+/// Whether `op` rewrites each element of its one output from that element
+/// alone (a linalg.generic with no inputs, all loops parallel, the identity
+/// map, no linalg.index; values from above are scalars to it), as the state
+/// pass's decay d · S before K_cᵀ U accumulates onto it. nats-gpu-distribute
+/// fuses such an update of a contraction's accumulator into its warp tiles
+/// and nats-gpu-mma-sync applies it to C as it is loaded: no phase of its
+/// own, with a barrier after it, and no pass over C in memory.
+bool isElementwiseUpdate(linalg::LinalgOp op);
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_MMATILE_H

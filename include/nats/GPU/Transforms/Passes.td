@@ -120,7 +120,12 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     A `linalg.fill` that such a contraction accumulates into is fused into
     its tiles (each warp fills its own tile first; the fill outside goes
     where nothing else reads it), which `nats-gpu-mma-sync` folds into the
-    accumulators: no block-wide phase of stores before the contraction.
+    accumulators: no block-wide phase of stores before the contraction. So
+    is an elementwise update of its accumulator in place that nothing else
+    reads (a `linalg.generic` with no inputs, as the state pass's decay
+    d · S before K_cᵀ U accumulates onto it), which `nats-gpu-mma-sync`
+    applies to C's elements as it loads them: no phase of the block's
+    threads, and its barrier, between the two.
     With `stage-operands` as well, each input of such a contraction that the
     block reads from outside itself (a slice of a function argument, of an
     earlier loop's result or of the block's shared outputs: global memory)
@@ -440,10 +445,12 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     `nats-map-foralls-to-gpu`. The body of each `#gpu.warp` forall that
     `nats-gpu-distribute` made is one contraction of an output tile of
     multiples of 16 × 8 (each 16 × 8 of it one MMA tile),
-    optionally after a `linalg.fill` of that tile; this pass replaces it by
+    optionally after a `linalg.fill` of that tile or an elementwise update
+    of it in place; this pass replaces it by
     the code one warp runs: every lane loads its part of the accumulator
     (the m16n8 fragment layout of PTX; with a fill, it starts at the fill's
-    value instead and C is only written), walks the
+    value instead and C is only written; with an update, the update's body
+    maps each element as it is loaded), walks the
     reduction in steps of 8 loading its parts of A and B, and stores the
     accumulator back. Each step is three `nvgpu.mma.sync` of shape m16n8k8
     on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and
