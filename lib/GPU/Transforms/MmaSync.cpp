@@ -652,20 +652,20 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   // A fill of the tile first (nats-gpu-distribute fuses it in) is the
   // accumulators' initial value; an elementwise update of it, a map of C's
   // values as they are loaded.
-  linalg::LinalgOp first = ops.front();
-  auto fill = dyn_cast<linalg::FillOp>(first.getOperation());
-  auto update = isElementwiseUpdate(first)
+  linalg::LinalgOp op = ops.back();
+  linalg::LinalgOp first = ops.size() == 2 ? ops.front() : nullptr;
+  auto fill = first ? dyn_cast<linalg::FillOp>(first.getOperation())
+                    : linalg::FillOp();
+  auto update = first && isElementwiseUpdate(first)
                     ? cast<linalg::GenericOp>(first.getOperation())
                     : linalg::GenericOp();
-  bool prologue = fill || update;
-  if (ops.size() != (prologue ? 2 : 1))
+  if (ops.size() > 2 || (first && !fill && !update))
     return forall.emitOpError("needs one linalg op, a warp tile, or a fill "
                               "or an elementwise update of its output and "
                               "then the tile, got ")
            << ops.size() << " linalg ops";
-  linalg::LinalgOp op = ops.back();
-  if (prologue && (!first.hasPureBufferSemantics() ||
-                   first.getDpsInits()[0] != op.getDpsInits()[0]))
+  if (first && (!first.hasPureBufferSemantics() ||
+                first.getDpsInits()[0] != op.getDpsInits()[0]))
     return first->emitOpError("must fill or update the output of the warp "
                               "tile it precedes, on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
@@ -676,7 +676,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                            "computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
   MmaTileBuilder(rewriter, op, *loops, options).build(initial, update);
-  if (prologue)
+  if (first)
     rewriter.eraseOp(first);
   return success();
 }
