@@ -2,7 +2,8 @@
 //
 // nats-gpu-distribute tiles a contraction that fits the tensor cores into
 // warp tiles; nats-gpu-mma-sync turns each tile into mma.sync. Both ask the
-// same question of an op, here: which loops are its m, n and k.
+// same questions of an op, here: which loops are its m, n and k, and
+// whether it is an update of an accumulator that goes into the tiles.
 //
 //===----------------------------------------------------------------------===//
 
