@@ -147,6 +147,38 @@ func.func @updated_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16
 
 // -----
 
+// An elementwise map of the tile after it (nats-gpu-distribute fuses the
+// rounding of a product to bf16 in) is applied to the accumulators as they
+// are stored: C's elements, then their rounded copies in D, from the same
+// registers; the map's phase is gone.
+// CHECK-LABEL: func.func @mapped_tile
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[D:.+]]: memref<16x8xbf16>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[SUM:.+]] = scf.for
+// CHECK:         %[[PAIR:.+]] = vector.extract %[[SUM]][0]
+// CHECK:         %[[X:.+]] = vector.extract %[[PAIR]][0]
+// CHECK:         %[[Y:.+]] = arith.truncf %[[X]] : f32 to bf16
+// CHECK:         memref.store %[[Y]], %[[D]]
+// CHECK:         memref.store %{{.+}}, %[[C]]
+func.func @mapped_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
+                       %d: memref<16x8xbf16>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%c : memref<16x8xf32>) outs(%d : memref<16x8xbf16>) {
+      ^bb0(%x: f32, %y: bf16):
+        %r = arith.truncf %x : f32 to bf16
+        linalg.yield %r : bf16
+      }
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // 16-bit operands (bf16 A, f16 B into f32 C) are widened as they are
 // loaded: exact, and tf32 already.
 // CHECK-LABEL: func.func @narrow_operands
@@ -246,7 +278,7 @@ func.func @fill_elsewhere(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<
 
 func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>) {
   scf.forall (%blk) in (1) {
-    // expected-error @below {{needs one linalg op, a warp tile, or a fill or an elementwise update of its output and then the tile, got 2 linalg ops}}
+    // expected-error @below {{needs one linalg op, a warp tile, perhaps after a fill or an elementwise update of its output and before an elementwise map of it, got 2 linalg ops}}
     scf.forall (%i) in (1) {
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)

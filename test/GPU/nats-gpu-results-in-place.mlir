@@ -111,3 +111,40 @@ func.func @loop_carried_if(%x: tensor<2x64xf32>, %c: i1) -> tensor<2x64xf32> {
   } {mapping = [#gpu.block<x>]}
   return %r : tensor<2x64xf32>
 }
+
+// A value that the block reads again besides recording it (the state
+// pass's rounded U, an operand of the next product) keeps its scratch
+// tensor: computed in place it would be read back from global memory.
+// CHECK-LABEL: func.func @read_again
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<64xf32>
+// CHECK:         %[[Y:.+]] = linalg.generic {{.+}} outs(%[[E]] : tensor<64xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%[[Y]] : tensor<64xf32>)
+// CHECK:         tensor.parallel_insert_slice %[[Y]]
+func.func @read_again(%x: tensor<2x64xf32>) -> (tensor<2x64xf32>, tensor<2x64xf32>) {
+  %out = tensor.empty() : tensor<2x64xf32>
+  %out2 = tensor.empty() : tensor<2x64xf32>
+  %r:2 = scf.forall (%b) in (2) shared_outs(%o = %out, %o2 = %out2) -> (tensor<2x64xf32>, tensor<2x64xf32>) {
+    %row = tensor.extract_slice %x[%b, 0] [1, 64] [1, 1] : tensor<2x64xf32> to tensor<64xf32>
+    %e = tensor.empty() : tensor<64xf32>
+    %y = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                         iterator_types = ["parallel"]}
+        ins(%row : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+    ^bb0(%a: f32, %unused: f32):
+      %s = arith.mulf %a, %a : f32
+      linalg.yield %s : f32
+    } -> tensor<64xf32>
+    %e2 = tensor.empty() : tensor<64xf32>
+    %z = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                         iterator_types = ["parallel"]}
+        ins(%y : tensor<64xf32>) outs(%e2 : tensor<64xf32>) {
+    ^bb0(%a: f32, %unused: f32):
+      %s = arith.addf %a, %a : f32
+      linalg.yield %s : f32
+    } -> tensor<64xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %y into %o[%b, 0] [1, 64] [1, 1] : tensor<64xf32> into tensor<2x64xf32>
+      tensor.parallel_insert_slice %z into %o2[%b, 0] [1, 64] [1, 1] : tensor<64xf32> into tensor<2x64xf32>
+    }
+  } {mapping = [#gpu.block<x>]}
+  return %r#0, %r#1 : tensor<2x64xf32>, tensor<2x64xf32>
+}

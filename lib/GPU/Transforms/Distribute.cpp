@@ -120,12 +120,47 @@ int64_t fitTile(int64_t size, int64_t wanted, int64_t unit) {
   return tile;
 }
 
+/// Fuses into the warp tiles `forall` an elementwise map of their result
+/// (isElementwiseMap) that follows it in its block, the first there is:
+/// each tile then maps its own part. The map's output (an empty, or a value
+/// that a loop carries in place) must be defined before `forall`; an empty
+/// after it is moved there.
+LogicalResult fuseResultMap(RewriterBase &rewriter, scf::ForallOp forall) {
+  linalg::LinalgOp map;
+  for (Operation *user : forall.getResult(0).getUsers()) {
+    auto candidate = dyn_cast<linalg::LinalgOp>(user);
+    if (candidate && candidate->getBlock() == forall->getBlock() &&
+        candidate.hasPureTensorSemantics() && isElementwiseMap(candidate) &&
+        (!map || candidate->isBeforeInBlock(map)))
+      map = candidate;
+  }
+  if (!map)
+    return success();
+  Value output = map.getDpsInits()[0];
+  if (Operation *owner = output.getDefiningOp();
+      owner && owner->getBlock() == forall->getBlock() &&
+      forall->isBeforeInBlock(owner)) {
+    if (!isa<tensor::EmptyOp>(owner) || owner->getNumOperands() != 0)
+      return success();
+    rewriter.moveOpBefore(owner, forall);
+  }
+  SmallVector<LoopLikeOpInterface> loops = {
+      cast<LoopLikeOpInterface>(forall.getOperation())};
+  if (failed(scf::tileAndFuseConsumer(rewriter, map, loops)))
+    return map->emitOpError("could not be fused into the warp tiles of the "
+                            "contraction it maps");
+  // Its uses now read the tiles' new result.
+  rewriter.eraseOp(map);
+  return success();
+}
+
 /// Tiles a contraction into warp tiles of its output, `warpTile` (m, n) or
 /// the largest multiples of kMmaM × kMmaN below it that divide the output,
 /// the whole reduction in each, as a #gpu.warp forall: nats-gpu-mma-sync
 /// makes each tile a warp's mma.sync, a fill fused in the accumulators'
 /// initial value (no load of C), an elementwise update fused in a map of
-/// C's values as they are loaded.
+/// C's values as they are loaded, an elementwise map of the result fused in
+/// a map of the accumulators as they are stored.
 LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                                   MmaLoops loops,
                                   std::pair<int64_t, int64_t> warpTile) {
@@ -136,9 +171,13 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter.getIndexAttr(fitTile(sizes[loops.m], warpTile.first, kMmaM));
   tileSizes[loops.n] =
       rewriter.getIndexAttr(fitTile(sizes[loops.n], warpTile.second, kMmaN));
-  return tileOnto(rewriter, op, tileSizes,
-                  linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2),
-                  FuseProducers::FillsAndUpdates);
+  FailureOr<Operation *> tile = tileOnto(
+      rewriter, op, tileSizes,
+      linearMapping<gpu::GPUWarpMappingAttr>(op->getContext(), 2),
+      FuseProducers::FillsAndUpdates);
+  if (failed(tile))
+    return failure();
+  return fuseResultMap(rewriter, (*tile)->getParentOfType<scf::ForallOp>());
 }
 
 /// How a warp tile of a reduction shares it out: `rows` outputs along

@@ -95,8 +95,10 @@ public:
   /// `initial`, where given, is every element of C before the tile adds to
   /// it: C is then written, not read. Else `update`, where given (an
   /// elementwise update of C, isElementwiseUpdate), maps each element of C
-  /// as it is loaded.
-  void build(Value initial, linalg::GenericOp update) {
+  /// as it is loaded. `map`, where given (an elementwise map of C,
+  /// isElementwiseMap), writes its output from each element of the result
+  /// as it is stored.
+  void build(Value initial, linalg::GenericOp update, linalg::GenericOp map) {
     b.setInsertionPoint(op);
     Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
     g = arith::DivUIOp::create(b, loc, lane, index(4));
@@ -149,7 +151,7 @@ public:
         }
         if (update)
           for (Value &value : cValues)
-            value = applyUpdate(update, value);
+            value = applyBody(update, value);
         accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
@@ -214,6 +216,8 @@ public:
           Value pair = vector::ExtractOp::create(
               b, loc, loop.getResult(i * tilesN + j),
               ArrayRef<int64_t>{static_cast<int64_t>(half)});
+          if (map)
+            storeMapped(map, pair, cPaired, c, m, n);
           if (cPaired) {
             vector::StoreOp::create(b, loc, pair, c->get(),
                                     indices(c, m, n, index(0)),
@@ -610,9 +614,36 @@ private:
     return {hi, lo};
   }
 
-  /// `update`'s body on one element of C, `value`, at the insertion point.
-  Value applyUpdate(linalg::GenericOp update, Value value) {
-    Block *body = update.getBody();
+  /// `map`'s output at C's elements (m, n) and (m, n + 1), from their
+  /// values `pair`: the output has C's shape, so C's indices are its own;
+  /// where C's pair is one access (`paired`), so is the output's.
+  void storeMapped(linalg::GenericOp map, Value pair, bool paired,
+                   OpOperand *c, Value m, Value n) {
+    Value output = map.getDpsInits()[0];
+    Type element = getElementTypeOrSelf(output.getType());
+    SmallVector<Value> mapped;
+    for (int64_t e = 0; e < 2; ++e)
+      mapped.push_back(applyBody(
+          map, vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e})));
+    int64_t bytes = 2 * element.getIntOrFloatBitWidth() / 8;
+    if (paired && hasAlignedRows(output, 2, /*inSharedMemory=*/false)) {
+      vector::StoreOp::create(
+          b, loc,
+          vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, element), mapped),
+          output, indices(c, m, n, index(0)), /*nontemporal=*/false,
+          llvm::Align(bytes));
+      return;
+    }
+    for (int64_t e = 0; e < 2; ++e)
+      memref::StoreOp::create(b, loc, mapped[e], output,
+                              indices(c, m, add(n, e), index(0)));
+  }
+
+  /// `generic`'s body on one element, `value` (its first block argument),
+  /// at the insertion point.
+  Value applyBody(linalg::GenericOp generic, Value value) {
+    Block *body = generic.getBody();
     IRMapping mapping;
     mapping.map(body->getArgument(0), value);
     for (Operation &bodyOp : body->without_terminator())
@@ -651,7 +682,12 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
     return success(); // lane code already (nats-gpu-warp-reduce)
   // A fill of the tile first (nats-gpu-distribute fuses it in) is the
   // accumulators' initial value; an elementwise update of it, a map of C's
-  // values as they are loaded.
+  // values as they are loaded; an elementwise map of the tile last, a map
+  // of them as they are stored.
+  linalg::GenericOp map;
+  if (ops.size() > 1 && isElementwiseMap(ops.back()) &&
+      ops.back().getDpsInputs()[0] == ops[ops.size() - 2].getDpsInits()[0])
+    map = cast<linalg::GenericOp>(ops.pop_back_val().getOperation());
   linalg::LinalgOp op = ops.back();
   linalg::LinalgOp first = ops.size() == 2 ? ops.front() : nullptr;
   auto fill = first ? dyn_cast<linalg::FillOp>(first.getOperation())
@@ -660,14 +696,17 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                     ? cast<linalg::GenericOp>(first.getOperation())
                     : linalg::GenericOp();
   if (ops.size() > 2 || (first && !fill && !update))
-    return forall.emitOpError("needs one linalg op, a warp tile, or a fill "
-                              "or an elementwise update of its output and "
-                              "then the tile, got ")
-           << ops.size() << " linalg ops";
+    return forall.emitOpError("needs one linalg op, a warp tile, perhaps "
+                              "after a fill or an elementwise update of its "
+                              "output and before an elementwise map of it, "
+                              "got ")
+           << ops.size() + (map ? 1 : 0) << " linalg ops";
   if (first && (!first.hasPureBufferSemantics() ||
                 first.getDpsInits()[0] != op.getDpsInits()[0]))
     return first->emitOpError("must fill or update the output of the warp "
                               "tile it precedes, on buffers");
+  if (map && !map.hasPureBufferSemantics())
+    return map->emitOpError("must map the warp tile it follows on buffers");
   std::optional<MmaLoops> loops = getMmaLoops(op);
   if (!op.hasPureBufferSemantics() || !loops)
     return op->emitOpError("is not a warp tile of a contraction into f32 "
@@ -675,9 +714,15 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                            "of 16 x 8 x 8 for its m, n and k, which mma.sync "
                            "computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
-  MmaTileBuilder(rewriter, op, *loops, options).build(initial, update);
+  // The map's output view is made after the tile (ops between them only
+  // make views): the tile's code goes where the map is, after it.
+  if (map)
+    rewriter.moveOpBefore(op, map);
+  MmaTileBuilder(rewriter, op, *loops, options).build(initial, update, map);
   if (first)
     rewriter.eraseOp(first);
+  if (map)
+    rewriter.eraseOp(map);
   return success();
 }
 

@@ -33,14 +33,27 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
   return loops;
 }
 
-bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
+/// Whether `op` is a linalg.generic of `inputs` inputs and one output, all
+/// loops parallel, identity maps and no linalg.index: each element of the
+/// output from the matching elements alone.
+static bool isElementwise(linalg::LinalgOp op, unsigned inputs) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInputs() != 0 ||
+  if (!generic || generic.getNumDpsInputs() != inputs ||
       generic.getNumDpsInits() != 1 ||
       generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !generic.getIndexingMapsArray().front().isIdentity())
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
     return false;
   return !generic.getBody()
               ->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
               .wasInterrupted();
+}
+
+bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
+  return isElementwise(op, 0);
+}
+
+bool nats::isElementwiseMap(linalg::LinalgOp op) {
+  return isElementwise(op, 1) &&
+         op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty();
 }

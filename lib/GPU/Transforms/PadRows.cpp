@@ -16,9 +16,12 @@ using namespace mlir::nats;
 
 namespace {
 
-/// Shared memory's banks: 32 of 4 bytes; rows whose length is a multiple of
-/// this start in the same bank.
-constexpr int64_t kBankRowBytes = 128;
+/// Shared memory has 32 banks of 4 bytes. Rows whose length is a multiple of
+/// this start in at most two banks, so that the rows a warp reads down a
+/// column at once (ldmatrix's eight of 16 bytes, the lanes of a tensor-core
+/// operand's column) meet in the same banks: 128-byte rows in one, 64-byte
+/// rows (a bf16 tile of 32 columns, an f32 one of 16) pairwise.
+constexpr int64_t kBankRowBytes = 64;
 
 /// Whether `empty` is a block's scratch with rows that would all start in
 /// the same bank, and `padBytes` is a whole number of its elements.

@@ -7,7 +7,9 @@
 // global memory. That saves the copy's phase and the scratch buffer, but a
 // value that a sequential loop carries would then live in global memory
 // too, read back and written every iteration (the state pass's state): such
-// values keep their scratch buffer.
+// values keep their scratch buffer. So do values that the block reads again
+// besides recording them (an operand of a later product): it would read
+// them back from global memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,7 +65,8 @@ struct NatsGPUResultsInPlacePass
     IRRewriter rewriter(&getContext());
     auto outsideLoops = [&](RewriterBase &b, SubsetInsertionOpInterface insert,
                             tensor::EmptyOp empty, Operation *user) -> Value {
-      if (isLoopCarried(state, insert.getSourceOperand().get()))
+      Value source = insert.getSourceOperand().get();
+      if (!source.hasOneUse() || isLoopCarried(state, source))
         return {};
       return bufferization::buildSubsetExtraction(b, insert, empty, user);
     };

@@ -2,8 +2,9 @@
 //
 // nats-gpu-distribute tiles a contraction that fits the tensor cores into
 // warp tiles; nats-gpu-mma-sync turns each tile into mma.sync. Both ask the
-// same questions of an op, here: which loops are its m, n and k, and
-// whether it is an update of an accumulator that goes into the tiles.
+// same questions of an op, here: which loops are its m, n and k, whether
+// it is an update of an accumulator that goes into the tiles, and whether
+// it is a map of their results that goes in after them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +42,16 @@ std::optional<MmaLoops> getMmaLoops(linalg::LinalgOp op);
 /// and nats-gpu-mma-sync applies it to C as it is loaded: no phase of its
 /// own, with a barrier after it, and no pass over C in memory.
 bool isElementwiseUpdate(linalg::LinalgOp op);
+
+/// Whether `op` computes each element of its one output from the matching
+/// element of its one input alone (a linalg.generic, all loops parallel,
+/// identity maps, no linalg.index, the output's old value unread), as the
+/// rounding of a product to the 16-bit type it is stored or multiplied in.
+/// nats-gpu-distribute fuses such a map of a contraction's result into its
+/// warp tiles and nats-gpu-mma-sync applies it to the accumulators as they
+/// are stored: the rounded tile comes from the lanes' registers, where it
+/// was a phase of the whole block that read the result back.
+bool isElementwiseMap(linalg::LinalgOp op);
 
 } // namespace mlir::nats
 

@@ -125,7 +125,14 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     reads (a `linalg.generic` with no inputs, as the state pass's decay
     d · S before K_cᵀ U accumulates onto it), which `nats-gpu-mma-sync`
     applies to C's elements as it loads them: no phase of the block's
-    threads, and its barrier, between the two.
+    threads, and its barrier, between the two. An elementwise map of the
+    contraction's result that follows it (a `linalg.generic` of one input
+    and identity maps, as the rounding of −W or U to the bf16 it is stored
+    or multiplied in) is fused into the tiles after it
+    (`scf::tileAndFuseConsumer`: a second result of the warp forall), which
+    `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
+    rounded tile comes from the lanes' registers, not from a phase of the
+    threads that read the result back after a barrier.
     With `stage-operands` as well, each input of such a contraction that the
     block reads from outside itself (a slice of a function argument, of an
     earlier loop's result or of the block's shared outputs: global memory)
@@ -228,6 +235,9 @@ def NatsGPUResultsInPlacePass : Pass<"nats-gpu-results-in-place", "::mlir::func:
     less. Not where the inserted value is one that a sequential loop
     carries (`scf.for`, `scf.while`): it stays in the block's scratch memory,
     which the loop reads and writes every iteration, and is copied out once.
+    Nor where the block reads the inserted value again (it has other uses:
+    the state pass's rounded U is an operand of the next product): from
+    global memory each of its reads would wait on a load.
   }];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
@@ -240,9 +250,11 @@ def NatsGPUPadRowsPass : Pass<"nats-gpu-pad-rows", "::mlir::func::FuncOp"> {
   let description = [{
     Works on tensors, after `nats-gpu-distribute`. Shared memory has 32 banks
     of 4 bytes: in a matrix whose rows are a multiple of 128 bytes long, the
-    elements of one column lie in one bank, so the lanes of a warp that read
-    a column (tensor-core fragments read 8 rows at a time, a reduction one
-    row per thread) wait for each other. Every `tensor.empty` of a block
+    elements of one column lie in one bank, and where they are a multiple of
+    64 bytes, in two (every other row in the same), so the lanes of a warp
+    that read a column (tensor-core fragments read 8 rows at a time,
+    ldmatrix 8 rows of 16 bytes, a reduction one row per thread) wait for
+    each other. Every `tensor.empty` of a block
     (not of a thread's or a warp's own tile) with such rows becomes a slice
     of a tensor whose rows are `pad-bytes` longer: after bufferization, a
     strided view whose rows start in different banks. The values do not
@@ -446,13 +458,16 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     `nats-gpu-distribute` made is one contraction of an output tile of
     multiples of 16 × 8 (each 16 × 8 of it one MMA tile),
     optionally after a `linalg.fill` of that tile or an elementwise update
-    of it in place; this pass replaces it by
+    of it in place, and optionally before an elementwise map of it into a
+    tile of another output; this pass replaces it by
     the code one warp runs: every lane loads its part of the accumulator
     (the m16n8 fragment layout of PTX; with a fill, it starts at the fill's
     value instead and C is only written; with an update, the update's body
     maps each element as it is loaded), walks the
     reduction in steps of 8 loading its parts of A and B, and stores the
-    accumulator back. Each step is three `nvgpu.mma.sync` of shape m16n8k8
+    accumulator back (with a map, also the map's body of each element into
+    the map's output, at the same indices: a pair of adjacent elements by
+    one access where C's is one and the output's rows are aligned). Each step is three `nvgpu.mma.sync` of shape m16n8k8
     on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and
     lo = tf32(x - hi), and the step adds lo·hi' + hi·lo' + hi·hi'. The
     dropped lo·lo' is below f32's rounding, so the result keeps f32
