@@ -52,6 +52,7 @@ NatsFuseGatedDeltaPassOptions gatedDeltaOptions(const Options &options) {
   gatedDelta.roundOutputTerms = options.roundOutputTerms;
   gatedDelta.roundStateTerms = options.roundStateTerms;
   gatedDelta.roundChunkOperands = options.roundChunkOperands;
+  gatedDelta.roundStateOperands = options.roundStateOperands;
   return gatedDelta;
 }
 

@@ -34,7 +34,7 @@ def _tensor(shape, element_type):
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
              value_tile=0, round_output_terms=False, round_state_terms=False,
-             round_chunk_operands=False):
+             round_chunk_operands=False, round_state_operands=False):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
     element = runtime.mlir_type_of(dtype)
@@ -64,7 +64,8 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
                 f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
                 f"round-state-terms={int(round_state_terms)} "
-                f"round-chunk-operands={int(round_chunk_operands)}}}), "
+                f"round-chunk-operands={int(round_chunk_operands)} "
+                f"round-state-operands={int(round_state_operands)}}}), "
                 f"nats-cpu)")
 
 
@@ -211,9 +212,11 @@ def test_half_precision(measured, dtype, tolerance):
 # as well: the hybrid matrix's 16-bit tolerances (test_hybrid_attention.py);
 # with round-state-terms also −W and K_c (as the GPU pipeline stores them),
 # and the state then loses what o does; with round-chunk-operands also q̂, k̂,
-# T = (I + A)⁻¹ and the right-hand sides of −W and U₀.
-@pytest.mark.parametrize("rounded", [1, 2, 3],
-                         ids=["output-terms", "state-terms", "chunk-operands"])
+# T = (I + A)⁻¹ and the right-hand sides of −W and U₀; with
+# round-state-operands also S and U where the state pass multiplies them.
+@pytest.mark.parametrize("rounded", [1, 2, 3, 4],
+                         ids=["output-terms", "state-terms", "chunk-operands",
+                              "state-operands"])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)],
                          ids=["f16", "bf16"])
 def test_round_terms(measured, dtype, tolerance, rounded):
@@ -222,7 +225,8 @@ def test_round_terms(measured, dtype, tolerance, rounded):
     T, C = 197, 64
     state_terms = rounded >= 2
     module = compiled(T, C, 64, dtype=dtype, round_output_terms=True,
-                      round_state_terms=state_terms, round_chunk_operands=rounded >= 3)
+                      round_state_terms=state_terms, round_chunk_operands=rounded >= 3,
+                      round_state_operands=rounded >= 4)
     rng = np.random.default_rng(10 + rounded)
     for i, kind in enumerate(ROUTES):
         inputs = make_rounded(T, C, 300 + 100 * rounded + i, dtype)

@@ -77,6 +77,13 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
                      "that is bf16 or f16, as FLA's l2norm, solve_tril and "
                      "recompute_w_u keep them (nats-fuse-gated-delta)"),
       llvm::cl::init(RoundTerms)};
+  Option<bool> roundStateOperands{
+      *this, "round-state-operands",
+      llvm::cl::desc("multiply the gated delta rule's state S and its "
+                     "corrected writes U in the state pass in the inputs' "
+                     "element type where that is bf16 or f16, as FLA's "
+                     "chunk_fwd_h rounds h and v_new (nats-fuse-gated-delta)"),
+      llvm::cl::init(false)};
 };
 
 struct NatsPipelineOptions

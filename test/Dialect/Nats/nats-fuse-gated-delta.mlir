@@ -8,6 +8,8 @@
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=WK
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-chunk-operands=1" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=CHUNK
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-state-operands=1" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=OPERANDS
 
 // value-tile=4: V = 16 in groups of 4, a third dim of the state pass's
 // forall; each iteration reads its columns of U₀ and of the initial state
@@ -46,6 +48,21 @@
 // WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32x16xf32>)
 // WK-NEXT: ^bb0
 // WK-NEXT: arith.extf %{{.+}} : bf16 to f32
+// With round-state-operands, S and U enter the state pass's products in
+// bf16: the loop carries S's rounded copy beside S (the initial state's
+// rounded before the loop), U is rounded for K_cᵀ U, and S' into the
+// carried copy in place (its buffer is the loop's).
+// OPERANDS-LABEL: func.func @gated_delta
+// OPERANDS: scf.forall ({{.+}}) in (2, 4) shared_outs
+// OPERANDS: %[[S0:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<8x16xbf16>)
+// OPERANDS: scf.for {{.+}} iter_args(%[[S:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %[[SR:.+]] = %[[S0]]) -> (tensor<8x16xf32>, tensor<2x32x16xf32>, tensor<2x8x16xf32>, tensor<8x16xbf16>)
+// OPERANDS: %[[U:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[SR]] : tensor<32x8xf32>, tensor<8x16xbf16>) outs(%{{.+}} : tensor<32x16xf32>)
+// OPERANDS: %[[UR:.+]] = linalg.generic {{.*}} ins(%[[U]] : tensor<32x16xf32>) outs(%{{.+}} : tensor<32x16xbf16>)
+// OPERANDS: %[[NEXT:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[UR]] : tensor<32x8xf32>, tensor<32x16xbf16>) outs(%{{.+}} : tensor<8x16xf32>)
+// OPERANDS: %[[NR:.+]] = linalg.generic {{.*}} ins(%[[NEXT]] : tensor<8x16xf32>) outs(%[[SR]] : tensor<8x16xbf16>)
+// OPERANDS-NEXT: ^bb0
+// OPERANDS-NEXT: arith.truncf
+// OPERANDS: scf.yield %[[NEXT]], %{{.+}}, %{{.+}}, %[[NR]]
 // With round-chunk-operands, q̂ and k̂, the right-hand sides of U₀ and −W
 // and T = (I + A)⁻¹ are rounded to bf16 in the maps that compute them; the
 // products with them widen them in their bodies (the results, f32 as

@@ -99,6 +99,9 @@ struct Sizes {
   /// right-hand sides of −W and U₀): f32, or the inputs' type with
   /// round-chunk-operands.
   Type chunkOperands;
+  /// The element type that S and U enter the state pass's products in:
+  /// f32, or the inputs' type with round-state-operands.
+  Type stateOperands;
 };
 
 /// The state-free terms of every tile (stage 1), indexed [batch, head,
@@ -156,6 +159,7 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     s.outputTerms = storage(options.roundOutputTerms);
     s.stateTerms = storage(options.roundStateTerms);
     s.chunkOperands = storage(options.roundChunkOperands);
+    s.stateOperands = storage(options.roundStateOperands);
 
     // Padded tokens have g = 0 and beta = 0: they neither decay nor write,
     // and they come after every real token.
@@ -322,9 +326,18 @@ private:
     // block's global load; the copy is one, into shared memory).
     Value decays = tb.copy(
         sliceOf(rewriter, loc, terms.decay, {b, h, zero}, {1, 1, s.tiles}, 2));
+    // With round-state-operands S and U enter the products in the inputs'
+    // type, as FLA's chunk_fwd_h rounds h and v_new: a GPU multiplies two
+    // 16-bit tiles (m16n8k16, half the steps of tf32's and half the operand
+    // bytes); the sums stay f32. The loop carries S's rounded copy too,
+    // made where S' is (a GPU's warps round their tiles of S' as they
+    // store them).
+    bool roundState = !s.stateOperands.isF32();
+    SmallVector<Value> carriedInits = {state0, uRows, starts};
+    if (roundState)
+      carriedInits.push_back(tb.convert(state0, s.stateOperands));
     auto loop = scf::ForOp::create(
-        rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1),
-        ValueRange{state0, uRows, starts},
+        rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1), carriedInits,
         [&](OpBuilder &nb, Location nloc, Value n, ValueRange carried) {
           TileBuilder body(nb, nloc);
           Value state = carried[0];
@@ -346,7 +359,8 @@ private:
           Value decay = tensor::ExtractOp::create(nb, nloc, decays, n);
           // U = U₀ + (−W) S: the tile's writes corrected for the state,
           // one product accumulated onto a copy of U₀.
-          Value u = body.matmulAdd(negW, state, body.copy(u0));
+          Value u = body.matmulAdd(negW, roundState ? carried[3] : state,
+                                   body.copy(u0));
           // S' = d S + K_cᵀ U: the state decays in place, then the linear
           // chunks' writes accumulate onto it (K_c's rows of kept chunks
           // are zero: they only decay it).
@@ -355,9 +369,13 @@ private:
                 return arith::MulFOp::create(mb, l, decay, x);
               });
           Value next =
-              body.matmulAdd(kCommit, u, decayed, /*transposeA=*/true);
-          scf::YieldOp::create(nb, nloc,
-                               ValueRange{next, insert(u, carried[1], L), started});
+              body.matmulAdd(kCommit, body.convert(u, s.stateOperands),
+                             decayed, /*transposeA=*/true);
+          SmallVector<Value> yields = {next, insert(u, carried[1], L),
+                                       started};
+          if (roundState)
+            yields.push_back(body.convert(next, s.stateOperands, carried[3]));
+          scf::YieldOp::create(nb, nloc, yields);
         });
 
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
@@ -816,7 +834,7 @@ struct NatsFuseGatedDeltaPass
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(
         patterns, {tileSize, valueTile, smCount, roundOutputTerms,
-                   roundStateTerms, roundChunkOperands});
+                   roundStateTerms, roundChunkOperands, roundStateOperands});
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),
             "could not be lowered: needs static shapes and a positive "

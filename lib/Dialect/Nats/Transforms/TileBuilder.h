@@ -52,10 +52,12 @@ public:
   /// element at index `i` is `body(inputs[j][maps[j](i)]..., i)`. A map
   /// that drops dims broadcasts its input.
   Value map(ArrayRef<int64_t> shape, ValueRange inputs,
-            ArrayRef<AffineMap> maps, MapBody body, Type elementType = {}) {
+            ArrayRef<AffineMap> maps, MapBody body, Type elementType = {},
+            Value into = {}) {
     if (!elementType)
       elementType = f32();
-    Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
+    Value init =
+        into ? into : tensor::EmptyOp::create(b, loc, shape, elementType);
     SmallVector<AffineMap> allMaps(maps);
     allMaps.push_back(b.getMultiDimIdentityMap(shape.size()));
     SmallVector<utils::IteratorType> iterators(shape.size(),
@@ -73,12 +75,13 @@ public:
   }
 
   /// Elementwise map of same-shaped inputs (identity maps).
-  Value map(ValueRange inputs, MapBody body, Type elementType = {}) {
+  Value map(ValueRange inputs, MapBody body, Type elementType = {},
+            Value into = {}) {
     ArrayRef<int64_t> shape =
         cast<RankedTensorType>(inputs.front().getType()).getShape();
     SmallVector<AffineMap> maps(inputs.size(),
                                 b.getMultiDimIdentityMap(shape.size()));
-    return map(shape, inputs, maps, body, elementType);
+    return map(shape, inputs, maps, body, elementType, into);
   }
 
   /// `out[i] = Σ_j body(in[i, j], i, j)` for a 2-D `in`, in f32.
@@ -140,8 +143,10 @@ public:
   }
 
   /// `tensor` with its elements converted to `elementType` (f32 to or from
-  /// f16 or bf16), or `tensor` itself where they already are.
-  Value convert(Value tensor, Type elementType) {
+  /// f16 or bf16), or `tensor` itself where they already are; computed
+  /// into `into` where given (a tensor of that type that a loop carries:
+  /// the result takes its buffer).
+  Value convert(Value tensor, Type elementType, Value into = {}) {
     Type from = cast<RankedTensorType>(tensor.getType()).getElementType();
     if (from == elementType)
       return tensor;
@@ -151,7 +156,7 @@ public:
           return elementType.isF32() ? toF32(nb, l, x[0])
                                      : fromF32(nb, l, x[0], elementType);
         },
-        elementType);
+        elementType, into);
   }
 
   /// A copy of `tensor` in a tensor of its own.

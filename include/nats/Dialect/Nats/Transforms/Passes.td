@@ -144,6 +144,8 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     Option<"roundChunkOperands", "round-chunk-operands", "bool", "false",
            "keep q̂, k̂, T = (I + A)⁻¹ and the right-hand sides of −W and "
            "U₀ in the inputs' element type">,
+    Option<"roundStateOperands", "round-state-operands", "bool", "false",
+           "multiply the state pass's S and U in the inputs' element type">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
