@@ -198,12 +198,13 @@ struct NatsGPUPipelineOptions
       llvm::cl::init(232448 - 256)};
   // 16: f32 rows of 128-byte multiples all start in bank 0; padded, the
   // op and the layer ran 1.1-1.8x faster on the H200 (the 340M layer 11.6
-  // -> 6.34 ms at T = 4096; docs/benchmarks.md, run 8).
+  // -> 6.34 ms at T = 4096; docs/benchmarks.md, run 8). Rows of 64-byte
+  // multiples (in two banks) are padded too since stop 34.
   Option<int64_t> rowPadBytes{
       *this, "row-pad-bytes",
       llvm::cl::desc("bytes added to each row of a block's scratch matrices "
-                     "whose rows would all start in one shared-memory bank "
-                     "(nats-gpu-pad-rows; 0: none)"),
+                     "whose rows would all start in one or two shared-memory "
+                     "banks (nats-gpu-pad-rows; 0: none)"),
       llvm::cl::init(16)};
   // On: Nsight Compute showed 41% of the chunk terms' time (2,4096,8,128 on
   // the H200) and 43% of the routed softmax's (1,16384,32,64, rho = 1/4) in
