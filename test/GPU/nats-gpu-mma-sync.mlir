@@ -289,6 +289,28 @@ func.func @two_ops(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf3
 
 // -----
 
+func.func @map_after_store(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
+                           %d: memref<16x8xbf16>, %v: f32) {
+  %i0 = arith.constant 0 : index
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+      memref.store %v, %c[%i0, %i0] : memref<16x8xf32>
+      // expected-error @below {{must follow the warp tile it maps with no memory access between them}}
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%c : memref<16x8xf32>) outs(%d : memref<16x8xbf16>) {
+      ^bb0(%x: f32, %y: bf16):
+        %r = arith.truncf %x : f32 to bf16
+        linalg.yield %r : bf16
+      }
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 func.func @odd_tile(%a: memref<24x8xf32>, %b: memref<8x8xf32>, %c: memref<24x8xf32>) {
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {

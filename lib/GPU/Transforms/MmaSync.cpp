@@ -707,6 +707,14 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                               "tile it precedes, on buffers");
   if (map && !map.hasPureBufferSemantics())
     return map->emitOpError("must map the warp tile it follows on buffers");
+  // The map's output view is made after the tile: the tile's code goes
+  // where the map is, which only views (no memory access) may separate.
+  if (map)
+    for (Operation *between = op->getNextNode(); between != map;
+         between = between->getNextNode())
+      if (!isMemoryEffectFree(between))
+        return map->emitOpError("must follow the warp tile it maps with no "
+                                "memory access between them");
   std::optional<MmaLoops> loops = getMmaLoops(op);
   if (!op.hasPureBufferSemantics() || !loops)
     return op->emitOpError("is not a warp tile of a contraction into f32 "
@@ -714,8 +722,6 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                            "of 16 x 8 x 8 for its m, n and k, which mma.sync "
                            "computes");
   Value initial = fill ? fill.getDpsInputs()[0] : Value();
-  // The map's output view is made after the tile (ops between them only
-  // make views): the tile's code goes where the map is, after it.
   if (map)
     rewriter.moveOpBefore(op, map);
   MmaTileBuilder(rewriter, op, *loops, options).build(initial, update, map);
