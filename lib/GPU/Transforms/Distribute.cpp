@@ -121,17 +121,25 @@ int64_t fitTile(int64_t size, int64_t wanted, int64_t unit) {
 }
 
 /// Fuses into the warp tiles `forall` an elementwise map of their result
-/// (isElementwiseMap) that follows it in its block, the first there is:
-/// each tile then maps its own part. The map's output (an empty, or a value
-/// that a loop carries in place) must be defined before `forall`; an empty
-/// after it is moved there.
+/// (isElementwiseMapOf) that follows it in its block, the first there is
+/// whose other inputs are defined before `forall`: each tile then maps its
+/// own part. The map's output (an empty, or a value that a loop carries in
+/// place) must be defined before `forall` too; an empty after it is moved
+/// there.
 LogicalResult fuseResultMap(RewriterBase &rewriter, scf::ForallOp forall) {
+  Value result = forall.getResult(0);
+  DominanceInfo dominance(forall->getParentOp());
   linalg::LinalgOp map;
-  for (Operation *user : forall.getResult(0).getUsers()) {
+  for (Operation *user : result.getUsers()) {
     auto candidate = dyn_cast<linalg::LinalgOp>(user);
-    if (candidate && candidate->getBlock() == forall->getBlock() &&
-        candidate.hasPureTensorSemantics() && isElementwiseMap(candidate) &&
-        (!map || candidate->isBeforeInBlock(map)))
+    if (!candidate || candidate->getBlock() != forall->getBlock() ||
+        !candidate.hasPureTensorSemantics() ||
+        !isElementwiseMapOf(candidate, result) ||
+        (map && map->isBeforeInBlock(candidate)))
+      continue;
+    if (llvm::all_of(candidate.getDpsInputs(), [&](Value input) {
+          return input == result || dominance.properlyDominates(input, forall);
+        }))
       map = candidate;
   }
   if (!map)

@@ -17,6 +17,19 @@ SmallVector<Value> nats::getOperandIndices(linalg::LinalgOp op,
   return indices;
 }
 
+Value nats::cloneBodyAt(OpBuilder &b, linalg::LinalgOp op, IRMapping &mapping,
+                        ArrayRef<Value> loopValues) {
+  Block *body = op.getBlock();
+  for (Operation &inner : body->without_terminator()) {
+    if (auto position = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(position.getResult(), loopValues[position.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
+  return mapping.lookup(body->getTerminator()->getOperand(0));
+}
+
 Value nats::packHalves(OpBuilder &b, Location loc, Value low, Value high,
                        Type half) {
   Value wide = vector::FromElementsOp::create(

@@ -96,7 +96,7 @@ public:
   /// it: C is then written, not read. Else `update`, where given (an
   /// elementwise update of C, isElementwiseUpdate), maps each element of C
   /// as it is loaded. `map`, where given (an elementwise map of C,
-  /// isElementwiseMap), writes its output from each element of the result
+  /// isElementwiseMapOf), writes its output from each element of the result
   /// as it is stored.
   void build(Value initial, linalg::GenericOp update, linalg::GenericOp map) {
     b.setInsertionPoint(op);
@@ -151,7 +151,7 @@ public:
         }
         if (update)
           for (Value &value : cValues)
-            value = applyBody(update, value);
+            value = applyUpdate(update, value);
         accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
@@ -615,16 +615,29 @@ private:
   }
 
   /// `map`'s output at C's elements (m, n) and (m, n + 1), from their
-  /// values `pair`: the output has C's shape, so C's indices are its own;
-  /// where C's pair is one access (`paired`), so is the output's.
+  /// values `pair`: C and the output are the map's iteration space, so C's
+  /// indices are its position, where its other inputs are loaded; where
+  /// C's pair is one access (`paired`), so is the output's.
   void storeMapped(linalg::GenericOp map, Value pair, bool paired,
                    OpOperand *c, Value m, Value n) {
     Value output = map.getDpsInits()[0];
     Type element = getElementTypeOrSelf(output.getType());
     SmallVector<Value> mapped;
-    for (int64_t e = 0; e < 2; ++e)
-      mapped.push_back(applyBody(
-          map, vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e})));
+    for (int64_t e = 0; e < 2; ++e) {
+      SmallVector<Value> position = indices(c, m, add(n, e), index(0));
+      IRMapping mapping;
+      for (OpOperand *input : map.getDpsInputOperands())
+        mapping.map(
+            map.getMatchingBlockArgument(input),
+            input->get() == c->get()
+                ? vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e})
+                      .getResult()
+                : memref::LoadOp::create(
+                      b, loc, input->get(),
+                      getOperandIndices(map, input, position))
+                      .getResult());
+      mapped.push_back(cloneBodyAt(b, map, mapping, position));
+    }
     int64_t bytes = 2 * element.getIntOrFloatBitWidth() / 8;
     if (paired && hasAlignedRows(output, 2, /*inSharedMemory=*/false)) {
       vector::StoreOp::create(
@@ -640,15 +653,11 @@ private:
                               indices(c, m, add(n, e), index(0)));
   }
 
-  /// `generic`'s body on one element, `value` (its first block argument),
-  /// at the insertion point.
-  Value applyBody(linalg::GenericOp generic, Value value) {
-    Block *body = generic.getBody();
+  /// `update`'s body on one element of C, `value`, at the insertion point.
+  Value applyUpdate(linalg::GenericOp update, Value value) {
     IRMapping mapping;
-    mapping.map(body->getArgument(0), value);
-    for (Operation &bodyOp : body->without_terminator())
-      b.clone(bodyOp, mapping);
-    return mapping.lookup(body->getTerminator()->getOperand(0));
+    mapping.map(update.getBody()->getArgument(0), value);
+    return cloneBodyAt(b, update, mapping, {});
   }
 
   RewriterBase &b;
@@ -685,8 +694,8 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   // values as they are loaded; an elementwise map of the tile last, a map
   // of them as they are stored.
   linalg::GenericOp map;
-  if (ops.size() > 1 && isElementwiseMap(ops.back()) &&
-      ops.back().getDpsInputs()[0] == ops[ops.size() - 2].getDpsInits()[0])
+  if (ops.size() > 1 &&
+      isElementwiseMapOf(ops.back(), ops[ops.size() - 2].getDpsInits()[0]))
     map = cast<linalg::GenericOp>(ops.pop_back_val().getOperation());
   linalg::LinalgOp op = ops.back();
   linalg::LinalgOp first = ops.size() == 2 ? ops.front() : nullptr;

@@ -33,27 +33,32 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
   return loops;
 }
 
-/// Whether `op` is a linalg.generic of `inputs` inputs and one output, all
-/// loops parallel, identity maps and no linalg.index: each element of the
-/// output from the matching elements alone.
-static bool isElementwise(linalg::LinalgOp op, unsigned inputs) {
+bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInputs() != inputs ||
+  if (!generic || generic.getNumDpsInputs() != 0 ||
       generic.getNumDpsInits() != 1 ||
       generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
+      !generic.getIndexingMapsArray().front().isIdentity())
     return false;
   return !generic.getBody()
               ->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
               .wasInterrupted();
 }
 
-bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
-  return isElementwise(op, 0);
-}
-
-bool nats::isElementwiseMap(linalg::LinalgOp op) {
-  return isElementwise(op, 1) &&
-         op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty();
+bool nats::isElementwiseMapOf(linalg::LinalgOp op, Value result) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumLoops() != generic.getNumParallelLoops() ||
+      !op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return false;
+  bool readsResult = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (input->get() == result && map.isIdentity())
+      readsResult = true;
+    else if (input->get() == result || !map.isProjectedPermutation())
+      return false;
+  }
+  return readsResult;
 }

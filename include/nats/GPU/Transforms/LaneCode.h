@@ -19,6 +19,13 @@ namespace mlir::nats {
 SmallVector<Value> getOperandIndices(linalg::LinalgOp op, OpOperand *operand,
                                      ArrayRef<Value> loopValues);
 
+/// The value that `op`'s body yields for one element (its first yielded
+/// value), cloned at `b`'s insertion point: `mapping` gives its block
+/// arguments' values (and is extended by the clones), `loopValues` the
+/// element's position, which linalg.index reads.
+Value cloneBodyAt(OpBuilder &b, linalg::LinalgOp op, IRMapping &mapping,
+                  ArrayRef<Value> loopValues);
+
 /// The f32 values `low` and `high` rounded to the 16-bit float type `half`
 /// (bf16 or f16): one register of an m16n8k16 operand fragment.
 Value packHalves(OpBuilder &b, Location loc, Value low, Value high, Type half);

@@ -43,15 +43,18 @@ std::optional<MmaLoops> getMmaLoops(linalg::LinalgOp op);
 /// own, with a barrier after it, and no pass over C in memory.
 bool isElementwiseUpdate(linalg::LinalgOp op);
 
-/// Whether `op` computes each element of its one output from the matching
-/// element of its one input alone (a linalg.generic, all loops parallel,
-/// identity maps, no linalg.index, the output's old value unread), as the
-/// rounding of a product to the 16-bit type it is stored or multiplied in.
-/// nats-gpu-distribute fuses such a map of a contraction's result into its
-/// warp tiles and nats-gpu-mma-sync applies it to the accumulators as they
-/// are stored: the rounded tile comes from the lanes' registers, where it
-/// was a phase of the whole block that read the result back.
-bool isElementwiseMap(linalg::LinalgOp op);
+/// Whether `op` computes each element of its one output from the element
+/// of `result` at the same position (a linalg.generic, all loops parallel,
+/// both through identity maps, the output's old value unread), its other
+/// inputs read through projected permutations (broadcasts) and its body
+/// free to read the position (linalg.index): the rounding of a product to
+/// the 16-bit type it is stored or multiplied in, P = (Q Kᵀ) ⊙ M, −A's
+/// masked scaling of K Kᵀ. nats-gpu-distribute fuses such a map of a
+/// contraction's result into its warp tiles and nats-gpu-mma-sync applies
+/// it to the accumulators as they are stored: the mapped tile comes from the
+/// lanes' registers, where it was a phase of the whole block that read the
+/// result back.
+bool isElementwiseMapOf(linalg::LinalgOp op, Value result);
 
 } // namespace mlir::nats
 

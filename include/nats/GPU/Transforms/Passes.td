@@ -126,9 +126,12 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     d · S before K_cᵀ U accumulates onto it), which `nats-gpu-mma-sync`
     applies to C's elements as it loads them: no phase of the block's
     threads, and its barrier, between the two. An elementwise map of the
-    contraction's result that follows it (a `linalg.generic` of one input
-    and identity maps, as the rounding of −W or U to the bf16 it is stored
-    or multiplied in) is fused into the tiles after it
+    contraction's result that follows it (a `linalg.generic` that reads the
+    result through the identity map into an output of its shape, its other
+    inputs, defined before the contraction, through broadcasts, its
+    position through `linalg.index`: the rounding of −W or U to the bf16
+    they are stored or multiplied in, P = (Q Kᵀ) ⊙ M, −A's masked scaling
+    of K Kᵀ) is fused into the tiles after it
     (`scf::tileAndFuseConsumer`: a second result of the warp forall), which
     `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
     rounded tile comes from the lanes' registers, not from a phase of the
@@ -466,8 +469,9 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     maps each element as it is loaded), walks the
     reduction in steps of 8 loading its parts of A and B, and stores the
     accumulator back (with a map, also the map's body of each element into
-    the map's output, at the same indices: a pair of adjacent elements by
-    one access where C's is one and the output's rows are aligned). Each step is three `nvgpu.mma.sync` of shape m16n8k8
+    the map's output, at the same indices, its other inputs loaded there: a
+    pair of adjacent elements by one access where C's is one and the
+    output's rows are aligned). Each step is three `nvgpu.mma.sync` of shape m16n8k8
     on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and
     lo = tf32(x - hi), and the step adds lo·hi' + hi·lo' + hi·hi'. The
     dropped lo·lo' is below f32's rounding, so the result keeps f32
