@@ -61,7 +61,6 @@ public:
     SmallVector<Value> origin(op.getNumLoops(), index(0));
     if (rows.loop)
       origin[*rows.loop] = arith::DivUIOp::create(b, loc, laneId, groupSize);
-    Block *body = op.getBlock();
     OpOperand *init = op.getDpsInitOperand(0);
     int64_t extent = op.getStaticLoopRanges()[reduction.loop];
     Value identity = arith::ConstantOp::create(b, loc, reduction.identity);
@@ -82,15 +81,8 @@ public:
             mapping.map(op.getMatchingBlockArgument(input),
                         load(input, loopValues));
           mapping.map(op.getMatchingBlockArgument(init), partial[0]);
-          for (Operation &inner : body->without_terminator()) {
-            if (auto position = dyn_cast<linalg::IndexOp>(inner)) {
-              mapping.map(position.getResult(), loopValues[position.getDim()]);
-              continue;
-            }
-            b.clone(inner, mapping);
-          }
-          scf::YieldOp::create(
-              b, loc, mapping.lookup(body->getTerminator()->getOperand(0)));
+          scf::YieldOp::create(b, loc,
+                               cloneBodyAt(b, op, mapping, loopValues));
         });
     b.setInsertionPointAfter(rounds);
     Value total = rounds.getResult(0);
