@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/gpu_caches.sh
-export PYTHONPATH=$PWD/python NATS_CACHE_DIR=$PWD/.device/cache \
+export PYTHONPATH=$PWD/python NATS_CACHE_DIR=${NATS_CACHE_DIR:-$PWD/.device/cache} \
        NATS_CUDA_RUNTIME=$PWD/.device/lib/libnats_cuda_runtime.so
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/fla .device/whl/*.whl

@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/gpu_cases.sh
 source bench/gpu_caches.sh
-export PYTHONPATH=$PWD/python NATS_CACHE_DIR=$PWD/.device/cache \
+export PYTHONPATH=$PWD/python NATS_CACHE_DIR=${NATS_CACHE_DIR:-$PWD/.device/cache} \
        NATS_CUDA_RUNTIME=$PWD/.device/lib/libnats_cuda_runtime.so
 seed=${SEED:-$RANDOM}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
