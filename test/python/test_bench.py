@@ -5,6 +5,7 @@ target checks read its rows. Nothing here needs torch or a GPU."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -92,3 +93,22 @@ def test_targets_say_met_or_not():
     assert values[1] == (0.25, False)                    # softmax share of SDPA flash
     assert values[2] == (pytest.approx(2.0 / 1.9), False)  # rho = 0 over the linear branch
     assert values[3] == (pytest.approx(3.0 / 2.25), True)  # unfused/nats, rho <= 1/4
+
+
+def test_compare_runs_puts_builds_side_by_side(tmp_path, capsys, monkeypatch):
+    """compare_runs: each case's ms in the first file, then the others' with
+    their ratios to it; a file's last row of a case counts."""
+    import compare_runs
+
+    def row(ms, **kernels):
+        return dict(group="M1", B=1, T=8192, H=96, D=128, rho=0.0, nats_ms=ms,
+                    nats_kernel_ms=kernels)
+
+    base, new = tmp_path / "base.json", tmp_path / "new.json"
+    base.write_text(json.dumps({"rows": [row(9.0), row(2.0, gated_delta_state_pass=1.0)]}))
+    new.write_text(json.dumps({"rows": [row(1.5, gated_delta_state_pass=0.5)]}))
+    monkeypatch.setattr(sys, "argv", ["compare_runs.py", str(base), str(new)])
+    compare_runs.main()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["M1", "1x8192x96x128", "2.000", "1.500", "0.75x"]
+    assert any("state_pass=0.500" in line and "new" in line for line in lines)
