@@ -4,6 +4,7 @@
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=BLOCKS
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2 kernel-blocks-per-sm=gated_delta_chunk_terms:1' \
 // RUN:   | FileCheck %s --check-prefix=ONE
+// RUN: nats-opt %s --nats-gpu='format=isa round-state-operands=1' | FileCheck %s --check-prefix=OPERANDS
 
 // The gated delta rule on bf16 data, B·H = 2, four tiles of 64 tokens, V = 64.
 // The state pass's width by waves (value-tile=0): on 132 SMs 8 columns
@@ -54,6 +55,17 @@
 // ONE-NOT:        .minnctapersm
 // ONE-SAME:       .maxnreg 255
 // ONE:          gpu.binary @gated_delta_state_pass [
+// round-state-operands: the state pass's products are bf16 m16n8k16 on
+// both sides (−W and S, K_c and U), their tiles read by ldmatrix (S and U
+// transposed: k-major); no tf32 left in the kernel.
+// OPERANDS-LABEL: llvm.func @gated_delta(
+// OPERANDS:       gpu.binary @gated_delta_state_pass [
+// OPERANDS-NOT:     tf32
+// OPERANDS-SAME:    ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// OPERANDS-SAME:    ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// OPERANDS-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// OPERANDS-NOT:     tf32
+// OPERANDS:       gpu.binary @gated_delta_outputs [
 func.func @gated_delta(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,
                        %v: tensor<1x256x2x64xbf16>, %g: tensor<1x256x2xbf16>,
                        %beta: tensor<1x256x2xbf16>, %route: tensor<1x4x2xi1>)
