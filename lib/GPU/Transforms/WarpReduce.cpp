@@ -81,8 +81,7 @@ public:
             mapping.map(op.getMatchingBlockArgument(input),
                         load(input, loopValues));
           mapping.map(op.getMatchingBlockArgument(init), partial[0]);
-          scf::YieldOp::create(b, loc,
-                               cloneBodyAt(b, op, mapping, loopValues));
+          scf::YieldOp::create(b, loc, cloneBodyAt(b, op, mapping, loopValues));
         });
     b.setInsertionPointAfter(rounds);
     Value total = rounds.getResult(0);

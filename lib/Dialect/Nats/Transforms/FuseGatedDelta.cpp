@@ -337,7 +337,8 @@ private:
     if (roundState)
       carriedInits.push_back(tb.convert(state0, s.stateOperands));
     auto loop = scf::ForOp::create(
-        rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1), carriedInits,
+        rewriter, loc, tb.index(0), tb.index(s.tiles), tb.index(1),
+        carriedInits,
         [&](OpBuilder &nb, Location nloc, Value n, ValueRange carried) {
           TileBuilder body(nb, nloc);
           Value state = carried[0];
