@@ -179,35 +179,40 @@ func.func @mapped_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x
 
 // -----
 
-// The map's other inputs are loaded at the element's position, and
-// linalg.index reads it (−A's mask, with M and a row's β as inputs).
+// The map's other inputs are loaded at the element's position (a scalar
+// is used as it is), and linalg.index reads it (−A's mask, with M and a
+// row's β as inputs).
 // CHECK-LABEL: func.func @mapped_with_inputs
-// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[M:.+]]: memref<16x8xf32>, %[[BETA:.+]]: memref<16xf32>, %[[D:.+]]: memref<16x8xf32>)
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[M:.+]]: memref<16x8xf32>, %[[BETA:.+]]: memref<16xf32>, %[[D:.+]]: memref<16x8xf32>, %[[K:.+]]: f32)
 // CHECK-NOT:     linalg.generic
 // CHECK:         scf.for
 // CHECK:         %[[X:.+]] = vector.extract %{{.+}}[0] : f32 from vector<2xf32>
 // CHECK:         %[[MV:.+]] = memref.load %[[M]][%[[ROW:.+]], %[[COL:.+]]] : memref<16x8xf32>
 // CHECK:         %[[BV:.+]] = memref.load %[[BETA]][%[[ROW]]] : memref<16xf32>
 // CHECK:         arith.cmpi ugt, %[[ROW]], %[[COL]] : index
+// CHECK:         arith.mulf %{{.+}}, %[[K]] : f32
 // CHECK:         memref.store %{{.+}}, %[[D]][%[[ROW]], %[[COL]]]
 func.func @mapped_with_inputs(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
-                              %m: memref<16x8xf32>, %beta: memref<16xf32>, %d: memref<16x8xf32>) {
+                              %m: memref<16x8xf32>, %beta: memref<16xf32>, %d: memref<16x8xf32>,
+                              %k: f32) {
   %zero = arith.constant 0.0 : f32
   scf.forall (%blk) in (1) {
     scf.forall (%i) in (1) {
       linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
       linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
-                                       affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>],
+                                       affine_map<(i, j) -> (i)>, affine_map<(i, j) -> ()>,
+                                       affine_map<(i, j) -> (i, j)>],
                       iterator_types = ["parallel", "parallel"]}
-          ins(%c, %m, %beta : memref<16x8xf32>, memref<16x8xf32>, memref<16xf32>)
+          ins(%c, %m, %beta, %k : memref<16x8xf32>, memref<16x8xf32>, memref<16xf32>, f32)
           outs(%d : memref<16x8xf32>) {
-      ^bb0(%x: f32, %mask: f32, %s: f32, %y: f32):
+      ^bb0(%x: f32, %mask: f32, %s: f32, %scale: f32, %y: f32):
         %r = linalg.index 0 : index
         %q = linalg.index 1 : index
         %below = arith.cmpi ugt, %r, %q : index
         %p = arith.mulf %x, %mask : f32
         %v = arith.mulf %s, %p : f32
-        %out = arith.select %below, %v, %zero : f32
+        %w = arith.mulf %v, %scale : f32
+        %out = arith.select %below, %w, %zero : f32
         linalg.yield %out : f32
       }
     } {mapping = [#gpu.warp<linear_dim_0>]}

@@ -626,16 +626,15 @@ private:
     for (int64_t e = 0; e < 2; ++e) {
       SmallVector<Value> position = indices(c, m, add(n, e), index(0));
       IRMapping mapping;
-      for (OpOperand *input : map.getDpsInputOperands())
-        mapping.map(
-            map.getMatchingBlockArgument(input),
-            input->get() == c->get()
-                ? vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e})
-                      .getResult()
-                : memref::LoadOp::create(
-                      b, loc, input->get(),
-                      getOperandIndices(map, input, position))
-                      .getResult());
+      for (OpOperand *input : map.getDpsInputOperands()) {
+        Value value = input->get();
+        if (value == c->get())
+          value = vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e});
+        else if (isa<MemRefType>(value.getType()))
+          value = memref::LoadOp::create(
+              b, loc, value, getOperandIndices(map, input, position));
+        mapping.map(map.getMatchingBlockArgument(input), value);
+      }
       mapped.push_back(cloneBodyAt(b, map, mapping, position));
     }
     int64_t bytes = 2 * element.getIntOrFloatBitWidth() / 8;
@@ -694,7 +693,7 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   // values as they are loaded; an elementwise map of the tile last, a map
   // of them as they are stored.
   linalg::GenericOp map;
-  if (ops.size() > 1 &&
+  if (ops.size() > 1 && ops[ops.size() - 2].getNumDpsInits() == 1 &&
       isElementwiseMapOf(ops.back(), ops[ops.size() - 2].getDpsInits()[0]))
     map = cast<linalg::GenericOp>(ops.pop_back_val().getOperation());
   linalg::LinalgOp op = ops.back();
