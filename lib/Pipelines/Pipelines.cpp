@@ -135,7 +135,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
        options.graphMatmuls && options.mma, options.warpTileM,
        options.warpTileN,
        SmallVector<std::string>(options.kernelWarpTiles.begin(),
-                                options.kernelWarpTiles.end())}));
+                                options.kernelWarpTiles.end()),
+       options.resultMaps}));
   if (options.unshareEmpties)
     pm.addNestedPass<func::FuncOp>(createNatsGPUUnshareEmptiesPass());
   if (options.resultsInPlace)

@@ -1,4 +1,6 @@
-// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma}))' | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma result-maps}))' | FileCheck %s
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma}))' \
+// RUN:   | FileCheck %s --check-prefix=NOMAP
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma stage-operands}))' \
 // RUN:   | FileCheck %s --check-prefix=STAGE
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-distribute{mma warp-tile-m=64 warp-tile-n=24}))' \
@@ -193,6 +195,12 @@ func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16x
 // stored in) is fused into the warp tiles after the contraction: each warp
 // rounds its own tile, a second result of the tiles, with no phase of the
 // threads after them; its empty moves before them.
+// Without result-maps the map is the threads' phase after the tiles.
+// NOMAP-LABEL: func.func @mapped
+// NOMAP:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<32x16xf32>)
+// NOMAP:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// NOMAP:         arith.truncf
+// NOMAP:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
 // CHECK-LABEL: func.func @mapped
 // CHECK:         scf.forall (%{{.+}}) in (1) shared_outs
 // CHECK:           %[[E:.+]] = tensor.empty() : tensor<32x16xbf16>

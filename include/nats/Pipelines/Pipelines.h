@@ -269,6 +269,15 @@ struct NatsGPUPipelineOptions
                      "from global memory into the block's shared memory "
                      "first (with mma)"),
       llvm::cl::init(true)};
+  // On since stop 34 (not yet measured on a GPU): the bf16 rounding of −W
+  // and U, P and −A stored from the accumulators (nats-gpu-distribute).
+  Option<bool> resultMaps{
+      *this, "result-maps",
+      llvm::cl::desc("fuse an elementwise map of a tensor-core "
+                     "contraction's result (its rounding to bf16, P, -A) "
+                     "into its warp tiles, stored from the accumulators "
+                     "(nats-gpu-distribute, with mma)"),
+      llvm::cl::init(true)};
   Option<bool> warpReductions{
       *this, "warp-reductions",
       llvm::cl::desc("share the row reductions of a chunk (norms, maxima, "

@@ -168,10 +168,11 @@ LogicalResult fuseResultMap(RewriterBase &rewriter, scf::ForallOp forall) {
 /// makes each tile a warp's mma.sync, a fill fused in the accumulators'
 /// initial value (no load of C), an elementwise update fused in a map of
 /// C's values as they are loaded, an elementwise map of the result fused in
-/// a map of the accumulators as they are stored.
+/// a map of the accumulators as they are stored (with `resultMaps`).
 LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                                   MmaLoops loops,
-                                  std::pair<int64_t, int64_t> warpTile) {
+                                  std::pair<int64_t, int64_t> warpTile,
+                                  bool resultMaps) {
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   SmallVector<OpFoldResult> tileSizes(op.getNumLoops(),
                                       rewriter.getIndexAttr(0));
@@ -185,6 +186,8 @@ LogicalResult distributeOverWarps(RewriterBase &rewriter, linalg::LinalgOp op,
       FuseProducers::FillsAndUpdates);
   if (failed(tile))
     return failure();
+  if (!resultMaps)
+    return success();
   return fuseResultMap(rewriter, (*tile)->getParentOfType<scf::ForallOp>());
 }
 
@@ -509,7 +512,8 @@ struct NatsGPUDistributePass
             tile = named->second;
         if ((stageOperandsInSharedMemory &&
              failed(stageOperands(rewriter, op, block, staged))) ||
-            failed(distributeOverWarps(rewriter, op, loops, tile)))
+            failed(distributeOverWarps(rewriter, op, loops, tile,
+                                       resultMaps)))
           return signalPassFailure();
       }
     }

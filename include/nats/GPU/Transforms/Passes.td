@@ -132,7 +132,8 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     position through `linalg.index`: the rounding of −W or U to the bf16
     they are stored or multiplied in, P = (Q Kᵀ) ⊙ M, −A's masked scaling
     of K Kᵀ) is fused into the tiles after it
-    (`scf::tileAndFuseConsumer`: a second result of the warp forall), which
+    (with `result-maps`; `scf::tileAndFuseConsumer`: a second result of
+    the warp forall), which
     `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
     rounded tile comes from the lanes' registers, not from a phase of the
     threads that read the result back after a barrier.
@@ -187,6 +188,9 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     ListOption<"kernelWarpTiles", "kernel-warp-tiles", "std::string",
                "name:MxN entries: the warp tile of the named kernel's "
                "contractions instead of warp-tile-m x warp-tile-n">,
+    Option<"resultMaps", "result-maps", "bool", "false",
+           "fuse an elementwise map of a warp-tiled contraction's result "
+           "into its tiles (with mma)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
