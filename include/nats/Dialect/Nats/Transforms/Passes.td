@@ -109,7 +109,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     diag(β)V of −W and U₀ and their left-hand side T = (I + A)⁻¹ (FLA's
     l2norm, solve_tril and recompute_w_u keep them so), which halves the
     tiles a GPU block holds for stage 1 and makes every product of stage
-    1 one of two 16-bit operands.
+    1 one of two 16-bit operands. With `round-state-operands`, S and U
+    enter stage 2's products in that type too (FLA's chunk_fwd_h rounds h
+    and v_new so): the loop carries S's rounded copy beside S, rounded
+    again from each S' in place, and U is rounded for K_cᵀ U; the sums
+    stay f32.
     Tokens are padded to whole tiles with g = 0 and beta = 0, which leave
     the state unchanged; the padding rows of O are cut off at the end.
 
