@@ -17,16 +17,22 @@ SmallVector<Value> nats::getOperandIndices(linalg::LinalgOp op,
   return indices;
 }
 
-Value nats::cloneBodyAt(OpBuilder &b, linalg::LinalgOp op, IRMapping &mapping,
-                        ArrayRef<Value> loopValues) {
-  Block *body = op.getBlock();
-  for (Operation &inner : body->without_terminator()) {
+void nats::cloneOpsAt(OpBuilder &b, Block::iterator begin, Block::iterator end,
+                      IRMapping &mapping, ArrayRef<Value> loopValues) {
+  for (Operation &inner : llvm::make_range(begin, end)) {
     if (auto position = dyn_cast<linalg::IndexOp>(inner)) {
       mapping.map(position.getResult(), loopValues[position.getDim()]);
       continue;
     }
     b.clone(inner, mapping);
   }
+}
+
+Value nats::cloneBodyAt(OpBuilder &b, linalg::LinalgOp op, IRMapping &mapping,
+                        ArrayRef<Value> loopValues) {
+  Block *body = op.getBlock();
+  cloneOpsAt(b, body->begin(), body->getTerminator()->getIterator(), mapping,
+             loopValues);
   return mapping.lookup(body->getTerminator()->getOperand(0));
 }
 

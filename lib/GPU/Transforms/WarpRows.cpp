@@ -1029,10 +1029,7 @@ private:
   Value cloneBody(linalg::GenericOp generic, ValueRange args,
                   ArrayRef<Value> indices) {
     IRMapping map = mapArguments(generic, args);
-    Block *body = generic.getBody();
-    cloneOps(body->begin(), body->getTerminator()->getIterator(), map,
-             indices);
-    return map.lookup(body->getTerminator()->getOperand(0));
+    return cloneBodyAt(b, generic, map, indices);
   }
   /// The scalars, and the block arguments of `generic` to `args` (null: an
   /// argument no cloned op reads).
@@ -1042,16 +1039,6 @@ private:
       if (value)
         map.map(arg, value);
     return map;
-  }
-  void cloneOps(Block::iterator begin, Block::iterator end, IRMapping &map,
-                ArrayRef<Value> indices) {
-    for (Operation &op : llvm::make_range(begin, end)) {
-      if (auto linalgIndex = dyn_cast<linalg::IndexOp>(op)) {
-        map.map(linalgIndex.getResult(), indices[linalgIndex.getDim()]);
-        continue;
-      }
-      b.clone(op, map);
-    }
   }
 
   /// The inputs of `generic` at the lane's element e of its iteration
@@ -1115,14 +1102,16 @@ private:
     Elements others;
     for (size_t e = 0; e < count; ++e) {
       maps.push_back(mapArguments(generic, inputsAt(generic, e, matrix)));
-      cloneOps(body->begin(), add->getIterator(), maps.back(), indicesOf(e, matrix));
+      cloneOpsAt(b, body->begin(), add->getIterator(), maps.back(),
+                 indicesOf(e, matrix));
       others.push_back(maps.back().lookupOrDefault(other));
     }
     Elements sums = emitContraction(*product, others);
     for (size_t e = 0; e < count; ++e) {
       maps[e].map(add.getResult(), sums[e]);
-      cloneOps(std::next(add->getIterator()),
-               body->getTerminator()->getIterator(), maps[e], indicesOf(e, matrix));
+      cloneOpsAt(b, std::next(add->getIterator()),
+                 body->getTerminator()->getIterator(), maps[e],
+                 indicesOf(e, matrix));
       result.push_back(maps[e].lookup(body->getTerminator()->getOperand(0)));
     }
     return result;

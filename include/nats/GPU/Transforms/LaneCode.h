@@ -19,10 +19,15 @@ namespace mlir::nats {
 SmallVector<Value> getOperandIndices(linalg::LinalgOp op, OpOperand *operand,
                                      ArrayRef<Value> loopValues);
 
+/// The ops [begin, end) of a linalg body for one element, cloned at `b`'s
+/// insertion point: `mapping` gives the values they read from outside the
+/// range (block arguments, earlier results) and is extended by the clones;
+/// linalg.index d reads `loopValues[d]`, the element's position.
+void cloneOpsAt(OpBuilder &b, Block::iterator begin, Block::iterator end,
+                IRMapping &mapping, ArrayRef<Value> loopValues);
+
 /// The value that `op`'s body yields for one element (its first yielded
-/// value), cloned at `b`'s insertion point: `mapping` gives its block
-/// arguments' values (and is extended by the clones), `loopValues` the
-/// element's position, which linalg.index reads.
+/// value): its ops cloned by cloneOpsAt.
 Value cloneBodyAt(OpBuilder &b, linalg::LinalgOp op, IRMapping &mapping,
                   ArrayRef<Value> loopValues);
 
