@@ -691,7 +691,8 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
   // A fill of the tile first (nats-gpu-distribute fuses it in) is the
   // accumulators' initial value; an elementwise update of it, a map of C's
   // values as they are loaded; an elementwise map of the tile last, a map
-  // of them as they are stored.
+  // of them as they are stored (it reads C's buffer: linalg's verifier
+  // leaves it no tensor operand).
   linalg::GenericOp map;
   if (ops.size() > 1 && ops[ops.size() - 2].getNumDpsInits() == 1 &&
       isElementwiseMapOf(ops.back(), ops[ops.size() - 2].getDpsInits()[0]))
@@ -713,8 +714,6 @@ LogicalResult rewriteWarpTile(RewriterBase &rewriter, scf::ForallOp forall,
                 first.getDpsInits()[0] != op.getDpsInits()[0]))
     return first->emitOpError("must fill or update the output of the warp "
                               "tile it precedes, on buffers");
-  if (map && !map.hasPureBufferSemantics())
-    return map->emitOpError("must map the warp tile it follows on buffers");
   // The map's output view is made after the tile: the tile's code goes
   // where the map is, which only views (no memory access) may separate.
   if (map)
