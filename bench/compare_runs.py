@@ -28,7 +28,7 @@ def main():
     runs = [(path.stem, {case_key(r): r for r in json.loads(path.read_text())["rows"]
                          if r.get("nats_ms") is not None})
             for path in args.files]
-    base_name, base = runs[0]
+    base = runs[0][1]
     print(f"{'case':<30}" + "".join(f"{name:>18}" for name, _ in runs))
     for key, row in base.items():
         cells = [f"{row['nats_ms']:.3f}"]
