@@ -29,8 +29,8 @@ Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
 
 Timing: CUDA events on torch's current stream (nats runs on it through
 nats.cuda.set_stream), median of REPEAT runs after WARMUP, the L2 flushed (a
-256 MiB write) before each run. nats' kernels are also timed one by one, from
-one run under torch.profiler. Peak memory: what one call holds beyond its
+256 MiB write) before each run. nats' kernels (and FLA's) are also timed one
+by one, from one run under torch.profiler. Peak memory: what one call holds beyond its
 inputs, its outputs included (torch's allocator statistics for the baselines;
 for nats the device pool's high watermark, plus its outputs). The ceilings that
 the roofline fraction divides by are measured first: a device-to-device copy
@@ -371,6 +371,8 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
 
     fla = lambda: baselines.fla_gated_delta(x["q"], x["k"], x["v"], x["g"], x["beta"], scale)
     row["fla_ms"] = bench.ms(fla)
+    # FLA's kernels one by one: what each of ours has to beat.
+    row["fla_kernel_ms"] = bench.kernel_ms(fla)
     row["fla_peak_mib"] = bench.torch_peak_mib(fla)
     if c.rho == 0:
         nats_run()
@@ -456,7 +458,8 @@ def run_layer_case(torch, bench, ceil, c: Case, gen, seed, memo):
 
 COLUMNS = {
     "M1": ["B", "T", "H", "D", "nats_ms", "fla_ms", "fla/nats", "nats_tflops", "nats_gbs",
-           "nats_roofline", "nats_peak_mib", "fla_peak_mib", "o_diff_vs_fla", "kernels"],
+           "nats_roofline", "nats_peak_mib", "fla_peak_mib", "o_diff_vs_fla", "kernels",
+           "fla_kernels"],
     "M3": ["B", "T", "H", "D", "rho", "nats_ms", "nats_linear_ms", "nats_softmax_ms",
            "nats_softmax_tflops", "flex_ms", "flex_mask_ms", "sdpa_flash_ms",
            "sdpa_flash_tflops", "sdpa_cudnn_ms", "fla_ms", "unfused_ms", "unfused/nats",
@@ -468,13 +471,14 @@ COLUMNS["M2"] = COLUMNS["M1"]
 COLUMNS["variants"] = ["T", "H", "D", "rho", "pipeline", "nats_ms", "fla/nats", "kernels",
                        "nats_peak_mib", "o_diff_vs_default", "os_diff_vs_default",
                        "o_err_vs_f64", "fla_err_vs_f64"]
+KERNELS = {"kernels": "nats_kernel_ms", "fla_kernels": "fla_kernel_ms"}
 RATIOS = {"fla/nats": ("fla_ms", "nats_ms"), "unfused/nats": ("unfused_ms", "nats_ms"),
           "torch/nats": ("torch_ms", "nats_ms")}
 
 
 def cell(row, column):
-    if column == "kernels":  # nats' kernels, ms each, in launch order
-        return " ".join(f"{name}={ms:.3g}" for name, ms in row.get("nats_kernel_ms", {}).items())
+    if column in KERNELS:  # a run's kernels, ms each, in launch order
+        return " ".join(f"{name}={ms:.3g}" for name, ms in row.get(KERNELS[column], {}).items())
     if column in RATIOS:
         num, den = RATIOS[column]
         value = row[num] / row[den] if row.get(num) and row.get(den) else None
