@@ -7,19 +7,21 @@
 PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 # kernel-threads sizes the outputs kernel of the op-by-op lowering: with
 # 16-bit terms (round-output-terms) that block is one warp per 16 rows; the
-# same pipeline keeps every term in f32 (round-state-terms=0 and
-# round-chunk-operands=0 too); a kernel-threads list replaces the default's
-# (gated_delta_chunk_terms:256), so its chunk terms have block-threads;
+# same pipeline keeps every term in f32 (round-state-terms=0,
+# round-chunk-operands=0 and round-state-operands=0 too); a kernel-threads
+# list replaces the default's (gated_delta_chunk_terms:256), so its chunk
+# terms have block-threads;
 # kernel-blocks-per-sm=gated_delta_chunk_terms:1 leaves the chunk terms the
 # registers ptxas chooses (the default caps them at 80, for three blocks of
 # 256 threads an SM) and the state pass as many blocks an SM as fit (the
 # default keeps it at one), which the first pipeline's checks run through;
 # kernel-warp-tiles gives the state pass alone 16 x 8 warp tiles (the
-# fourth pipeline's are 16 x 16 elsewhere), and warp-reductions shares the
-# chunk terms' row reductions out over groups of lanes.
+# fourth pipeline's are 16 x 16 elsewhere), and warp-reductions=0 leaves
+# each of the chunk terms' row reductions to one thread (the default shares
+# them out over groups of lanes).
 OTHER_PIPELINES=("nats-gpu{block-threads=1024 kernel-blocks-per-sm=gated_delta_chunk_terms:1}"
-                 "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0 round-chunk-operands=0}"
+                 "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0 round-chunk-operands=0 round-state-operands=0}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"
-                 "nats-gpu{warp-tile-m=16 mma-precision=3xtf32 kernel-warp-tiles=gated_delta_state_pass:16x8 warp-reductions=1}"
+                 "nats-gpu{warp-tile-m=16 mma-precision=3xtf32 kernel-warp-tiles=gated_delta_state_pass:16x8 warp-reductions=0}"
                  "nats-gpu{warp-rows=0}")
 LAYER_PIPELINES=("nats-gpu{warp-tile-m=16}" "nats-gpu{warp-rows=0}")

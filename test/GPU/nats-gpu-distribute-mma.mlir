@@ -192,7 +192,8 @@ func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16x
 }
 
 // An elementwise map of the result (rounding the product to the bf16 it is
-// stored in) is fused into the warp tiles after the contraction: each warp
+// stored in) that the block reads again (here an operand of a second
+// product) is fused into the warp tiles after the contraction: each warp
 // rounds its own tile, a second result of the tiles, with no phase of the
 // threads after them; its empty moves before them.
 // Without result-maps the map is the threads' phase after the tiles.
@@ -205,14 +206,51 @@ func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16x
 // CHECK:         scf.forall (%{{.+}}) in (1) shared_outs
 // CHECK:           %[[E:.+]] = tensor.empty() : tensor<32x16xbf16>
 // CHECK-NOT:       #gpu.thread
-// CHECK:           %{{.+}}:2 = scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}, %[[R:.+]] = %[[E]])
+// CHECK:           %[[X:.+]]:2 = scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}, %[[R:.+]] = %[[E]])
 // CHECK:             %[[M:.+]] = linalg.matmul
 // CHECK:             %[[T:.+]] = tensor.extract_slice %[[R]]
 // CHECK:             linalg.generic {{.*}} ins(%[[M]] : tensor<16x8xf32>) outs(%[[T]] : tensor<16x8xbf16>)
 // CHECK:               arith.truncf
 // CHECK:           } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
 // CHECK-NOT:       linalg.generic
-func.func @mapped(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %out: tensor<1x32x16xbf16>)
+// CHECK:           scf.forall (%{{.+}}, %{{.+}}) in (2, 1)
+// CHECK:             tensor.extract_slice %[[X]]#1
+// CHECK:             linalg.matmul
+func.func @mapped(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<16x8xbf16>,
+                  %out: tensor<1x32x8xf32>) -> tensor<1x32x8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %r = scf.forall (%i) in (1) shared_outs(%o = %out) -> (tensor<1x32x8xf32>) {
+    %e = tensor.empty() : tensor<32x16xf32>
+    %f = linalg.fill ins(%cst : f32) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%a, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%f : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %e16 = tensor.empty() : tensor<32x16xbf16>
+    %x = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%m : tensor<32x16xf32>) outs(%e16 : tensor<32x16xbf16>) {
+    ^bb0(%v: f32, %w: bf16):
+      %y = arith.truncf %v : f32 to bf16
+      linalg.yield %y : bf16
+    } -> tensor<32x16xbf16>
+    %e2 = tensor.empty() : tensor<32x8xf32>
+    %f2 = linalg.fill ins(%cst : f32) outs(%e2 : tensor<32x8xf32>) -> tensor<32x8xf32>
+    %n = linalg.matmul ins(%x, %c : tensor<32x16xbf16>, tensor<16x8xbf16>) outs(%f2 : tensor<32x8xf32>) -> tensor<32x8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %n into %o[%i, 0, 0] [1, 32, 8] [1, 1, 1] : tensor<32x8xf32> into tensor<1x32x8xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<1x32x8xf32>
+}
+
+// A map whose result the block only records in an output stays the
+// threads' phase after the tiles: nats-gpu-results-in-place computes it in
+// global memory, where the threads store whole rows and a warp's
+// accumulators would store 16 bytes to each of eight.
+// CHECK-LABEL: func.func @recorded_only
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<32x16xf32>)
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+// CHECK:         arith.truncf
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+func.func @recorded_only(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %out: tensor<1x32x16xbf16>)
     -> tensor<1x32x16xbf16> {
   %cst = arith.constant 0.0 : f32
   %r = scf.forall (%i) in (1) shared_outs(%o = %out) -> (tensor<1x32x16xbf16>) {

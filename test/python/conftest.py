@@ -7,7 +7,7 @@ them on the GPU; --compile-only compiles what they would run and runs
 nothing (to fill $NATS_CACHE_DIR for the GPU machine, which cannot
 compile); --seed=N changes every test's random inputs; --pipeline compiles
 them through the target's pipeline with other options (e.g.
-"nats-gpu{warp-reductions}").
+"nats-gpu{warp-reductions=0}").
 """
 
 from types import SimpleNamespace

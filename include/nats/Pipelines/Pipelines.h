@@ -55,6 +55,9 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   // 16 bits too, the chunk terms' products are all of two 16-bit operands,
   // which nats-gpu-mma-sync multiplies as they are (m16n8k16): the chunk
   // terms 0.89-0.93x, their state pass 0.93-0.95x (run 74).
+  // round-state-operands: the state pass's products bf16 m16n8k16 instead
+  // of TF32; on an H100 (run 86) it took 0.76-0.80x as long at head dim
+  // 128 (0.98x at 256), the op 0.88-0.97x at M1 and M2.
   Option<bool> roundOutputTerms{
       *this, "round-output-terms",
       llvm::cl::desc("store the gated delta rule's terms that only its "
@@ -83,7 +86,7 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
                      "corrected writes U in the state pass in the inputs' "
                      "element type where that is bf16 or f16, as FLA's "
                      "chunk_fwd_h rounds h and v_new (nats-fuse-gated-delta)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(RoundTerms)};
 };
 
 struct NatsPipelineOptions
@@ -269,8 +272,11 @@ struct NatsGPUPipelineOptions
                      "from global memory into the block's shared memory "
                      "first (with mma)"),
       llvm::cl::init(true)};
-  // On since stop 34 (not yet measured on a GPU): the bf16 rounding of −W
-  // and U, P and −A stored from the accumulators (nats-gpu-distribute).
+  // On: on an H100 (runs 87, 88, docs/benchmarks.md) with
+  // round-state-operands the state pass took 0.89-0.92x as long at head
+  // dim 128 with its maps (the rounded copies of S and U) stored from the
+  // accumulators; the chunk terms' maps, which they record in global
+  // memory, stay unfused (0.93-0.97x as long).
   Option<bool> resultMaps{
       *this, "result-maps",
       llvm::cl::desc("fuse an elementwise map of a tensor-core "
@@ -278,13 +284,15 @@ struct NatsGPUPipelineOptions
                      "into its warp tiles, stored from the accumulators "
                      "(nats-gpu-distribute, with mma)"),
       llvm::cl::init(true)};
+  // On: on an H100 (runs 86, 87, docs/benchmarks.md) the chunk terms took
+  // 0.92-0.96x as long (their row norms and sums over 4 or 2 lanes a row
+  // where one thread summed a row), the op 0.96-0.99x at M1 and M2.
   Option<bool> warpReductions{
       *this, "warp-reductions",
       llvm::cl::desc("share the row reductions of a chunk (norms, maxima, "
                      "sums) out over groups of a warp's lanes and shuffles "
-                     "instead of one thread per row (nats-gpu-distribute); "
-                     "its speed is to be measured"),
-      llvm::cl::init(false)};
+                     "instead of one thread per row (nats-gpu-distribute)"),
+      llvm::cl::init(true)};
   // On: measured on the H200, the 340M layer in bf16, 15.4 -> 11.6 ms at
   // T = 4096 and 85.7 -> 72.5 ms at T = 16384, the same error
   // (docs/benchmarks.md, run 4).

@@ -129,14 +129,17 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     contraction's result that follows it (a `linalg.generic` that reads the
     result through the identity map into an output of its shape, its other
     inputs, defined before the contraction, through broadcasts, its
-    position through `linalg.index`: the rounding of −W or U to the bf16
-    they are stored or multiplied in, P = (Q Kᵀ) ⊙ M, −A's masked scaling
-    of K Kᵀ) is fused into the tiles after it
-    (with `result-maps`; `scf::tileAndFuseConsumer`: a second result of
-    the warp forall), which
+    position through `linalg.index`: the state pass's rounding of U and
+    S to the bf16 they are multiplied in, −A's masked scaling of K Kᵀ) is
+    fused into the tiles after it (with `result-maps`;
+    `scf::tileAndFuseConsumer`: a second result of the warp forall), which
     `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
     rounded tile comes from the lanes' registers, not from a phase of the
-    threads that read the result back after a barrier.
+    threads that read the result back after a barrier. Not a map whose
+    result the block only records in an output (−W and P in bf16):
+    `nats-gpu-results-in-place` computes that one in global memory, where
+    the threads store whole rows and a warp's accumulators 16 bytes to
+    each of eight rows.
     With `stage-operands` as well, each input of such a contraction that the
     block reads from outside itself (a slice of a function argument, of an
     earlier loop's result or of the block's shared outputs: global memory)
