@@ -159,8 +159,8 @@ func.func @twice(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<1x32x16x
   return %r : tensor<1x32x16xf32>
 }
 
-// An elementwise update of the accumulator (no inputs: the state pass's
-// decay d · S before K_cᵀ U accumulates onto it) that the contraction alone
+// An elementwise update of the accumulator (the state pass's decay d · S
+// before K_cᵀ U accumulates onto it) that the contraction alone
 // reads is fused into its warp tiles as a fill is: each warp updates its
 // own 16 x 8 tile, then runs it, with no phase of the threads between.
 // Where something else reads it (@update_twice), it stays outside.
@@ -191,11 +191,48 @@ func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16x
   return %r : tensor<32x16xf32>
 }
 
+// So is one that writes the accumulator from another tile of the block
+// (U₀ widened from bf16 before (−W) S accumulates onto it): each warp
+// widens its own part of the input, a slice of it in the tile.
+// CHECK-LABEL: func.func @widened
+// CHECK:         %[[X:.+]] = scf.forall {{.*}} -> (tensor<32x16xbf16>)
+// CHECK:           linalg.copy
+// CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK-NOT:     #gpu.thread
+// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs
+// CHECK:           %[[XT:.+]] = tensor.extract_slice %[[X]]
+// CHECK:           %[[U:.+]] = linalg.generic {{.*}} ins(%[[XT]] : tensor<16x8xbf16>) outs(%{{.+}} : tensor<16x8xf32>)
+// CHECK:             arith.extf
+// CHECK:           linalg.matmul {{.*}} outs(%[[U]] : tensor<16x8xf32>)
+// CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
+func.func @widened(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %x: tensor<32x16xbf16>,
+                   %s: tensor<32x16xf32>) -> tensor<32x16xf32> {
+  %r = scf.forall (%i) in (1) shared_outs(%o = %s) -> (tensor<32x16xf32>) {
+    %e16 = tensor.empty() : tensor<32x16xbf16>
+    %c = linalg.copy ins(%x : tensor<32x16xbf16>) outs(%e16 : tensor<32x16xbf16>) -> tensor<32x16xbf16>
+    %e = tensor.empty() : tensor<32x16xf32>
+    %u = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%c : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%v: bf16, %w: f32):
+      %y = arith.extf %v : bf16 to f32
+      linalg.yield %y : f32
+    } -> tensor<32x16xf32>
+    %m = linalg.matmul ins(%a, %b : tensor<32x8xf32>, tensor<8x16xf32>) outs(%u : tensor<32x16xf32>) -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[0, 0] [32, 16] [1, 1] : tensor<32x16xf32> into tensor<32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<32x16xf32>
+}
+
 // An elementwise map of the result (rounding the product to the bf16 it is
 // stored in) that the block reads again (here an operand of a second
 // product) is fused into the warp tiles after the contraction: each warp
 // rounds its own tile, a second result of the tiles, with no phase of the
-// threads after them; its empty moves before them.
+// threads after them; its empty moves before them. The product itself,
+// which nothing else reads, is kept in registers: its tensor becomes a
+// private allocation.
 // Without result-maps the map is the threads' phase after the tiles.
 // NOMAP-LABEL: func.func @mapped
 // NOMAP:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<32x16xf32>)
@@ -206,7 +243,8 @@ func.func @updated(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %s: tensor<32x16x
 // CHECK:         scf.forall (%{{.+}}) in (1) shared_outs
 // CHECK:           %[[E:.+]] = tensor.empty() : tensor<32x16xbf16>
 // CHECK-NOT:       #gpu.thread
-// CHECK:           %[[X:.+]]:2 = scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}, %[[R:.+]] = %[[E]])
+// CHECK:           %[[P:.+]] = bufferization.alloc_tensor() {memory_space = #gpu.address_space<private>} : tensor<32x16xf32>
+// CHECK:           %[[X:.+]]:2 = scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %[[P]], %[[R:.+]] = %[[E]])
 // CHECK:             %[[M:.+]] = linalg.matmul
 // CHECK:             %[[T:.+]] = tensor.extract_slice %[[R]]
 // CHECK:             linalg.generic {{.*}} ins(%[[M]] : tensor<16x8xf32>) outs(%[[T]] : tensor<16x8xbf16>)
@@ -241,15 +279,21 @@ func.func @mapped(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %c: tensor<16x8xbf
   return %r : tensor<1x32x8xf32>
 }
 
-// A map whose result the block only records in an output stays the
-// threads' phase after the tiles: nats-gpu-results-in-place computes it in
-// global memory, where the threads store whole rows and a warp's
-// accumulators would store 16 bytes to each of eight.
+// A map whose result the block only records in an output is fused too,
+// and a copy of it by the threads right after the tiles takes its place
+// in the insert (nats-gpu-results-in-place computes the copy in the
+// output): the threads store whole rows where a warp's accumulators would
+// store 16 bytes to each of eight, and the mapped tile's buffer dies
+// after the copy.
 // CHECK-LABEL: func.func @recorded_only
-// CHECK:         scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<32x16xf32>)
+// CHECK:         %[[X:.+]]:2 = scf.forall (%{{.+}}, %{{.+}}) in (2, 2) shared_outs
+// CHECK:           arith.truncf
 // CHECK:         } {mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]}
-// CHECK:         arith.truncf
+// CHECK:         %[[C:.+]] = scf.forall (%{{.+}}, %{{.+}}) in (32, 16)
+// CHECK:           tensor.extract_slice %[[X]]#1
+// CHECK:           linalg.copy
 // CHECK:         } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK:         tensor.parallel_insert_slice %[[C]] into
 func.func @recorded_only(%a: tensor<32x8xf32>, %b: tensor<8x16xf32>, %out: tensor<1x32x16xbf16>)
     -> tensor<1x32x16xbf16> {
   %cst = arith.constant 0.0 : f32

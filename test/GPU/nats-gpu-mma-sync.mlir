@@ -147,6 +147,96 @@ func.func @updated_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16
 
 // -----
 
+// An update that writes C from another buffer (U₀ widened from bf16) loads
+// that buffer at each element's position and not C.
+// CHECK-LABEL: func.func @widened_tile
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[C:.+]]: memref<16x8xf32>, %[[X:.+]]: memref<16x8xbf16>)
+// CHECK-NOT:     linalg.generic
+// CHECK-NOT:     memref.load %[[C]]
+// CHECK-COUNT-4: arith.extf %{{.+}} : bf16 to f32
+// CHECK:         %[[ACC:.+]] = vector.from_elements
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[ACC]])
+// CHECK:         memref.store %{{.+}}, %[[C]]
+func.func @widened_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %c: memref<16x8xf32>,
+                        %x: memref<16x8xbf16>) {
+  scf.forall (%blk) in (1) {
+    scf.forall (%i) in (1) {
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%x : memref<16x8xbf16>) outs(%c : memref<16x8xf32>) {
+      ^bb0(%v: bf16, %w: f32):
+        %y = arith.extf %v : bf16 to f32
+        linalg.yield %y : f32
+      }
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>) outs(%c : memref<16x8xf32>)
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A tile whose result the block reads nowhere but in the map after it is
+// kept in registers (private memory, nats-gpu-distribute): only the map's
+// values are stored, and its buffer is gone.
+// CHECK-LABEL: func.func @register_tile
+// CHECK-SAME:    (%{{.+}}: memref<16x8xf32>, %{{.+}}: memref<8x8xf32>, %[[D:.+]]: memref<16x8xbf16>)
+// CHECK-NOT:     memref.alloca
+// CHECK:         scf.for
+// CHECK-COUNT-4: memref.store %{{.+}}, %[[D]]
+// CHECK-NOT:     memref.store
+// CHECK:         return
+func.func @register_tile(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %d: memref<16x8xbf16>) {
+  scf.forall (%blk) in (1) {
+    %c = memref.alloca() : memref<32x8xf32, #gpu.address_space<private>>
+    scf.forall (%i) in (1) {
+      %t = memref.subview %c[16, 0] [16, 8] [1, 1] : memref<32x8xf32, #gpu.address_space<private>>
+          to memref<16x8xf32, strided<[8, 1], offset: 128>, #gpu.address_space<private>>
+      %zero = arith.constant 0.0 : f32
+      linalg.fill ins(%zero : f32) outs(%t : memref<16x8xf32, strided<[8, 1], offset: 128>, #gpu.address_space<private>>)
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>)
+          outs(%t : memref<16x8xf32, strided<[8, 1], offset: 128>, #gpu.address_space<private>>)
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%t : memref<16x8xf32, strided<[8, 1], offset: 128>, #gpu.address_space<private>>)
+          outs(%d : memref<16x8xbf16>) {
+      ^bb0(%x: f32, %y: bf16):
+        %r = arith.truncf %x : f32 to bf16
+        linalg.yield %r : bf16
+      }
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Anything else that uses such a buffer would read memory that is not there.
+func.func @register_tile_read(%a: memref<16x8xf32>, %b: memref<8x8xf32>, %d: memref<16x8xbf16>,
+                              %e: memref<16x8xf32>) {
+  scf.forall (%blk) in (1) {
+    %c = memref.alloca() : memref<16x8xf32, #gpu.address_space<private>>
+    scf.forall (%i) in (1) {
+      %zero = arith.constant 0.0 : f32
+      linalg.fill ins(%zero : f32) outs(%c : memref<16x8xf32, #gpu.address_space<private>>)
+      linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x8xf32>)
+          outs(%c : memref<16x8xf32, #gpu.address_space<private>>)
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%c : memref<16x8xf32, #gpu.address_space<private>>) outs(%d : memref<16x8xbf16>) {
+      ^bb0(%x: f32, %y: bf16):
+        %r = arith.truncf %x : f32 to bf16
+        linalg.yield %r : bf16
+      }
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+    // expected-error @below {{uses a warp tile's result that its lanes keep in registers}}
+    memref.copy %c, %e : memref<16x8xf32, #gpu.address_space<private>> to memref<16x8xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // An elementwise map of the tile after it (nats-gpu-distribute fuses the
 // rounding of a product to bf16 in) is applied to the accumulators as they
 // are stored: C's elements, then their rounded copies in D, from the same

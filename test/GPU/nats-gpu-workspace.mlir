@@ -53,6 +53,26 @@ func.func @scratch(%out: memref<3x4xf32>) {
 
 // -----
 
+// A warp tile's result in private memory (kept in the lanes' registers,
+// nats-gpu-distribute) gets no slot: it becomes an alloca, which needs no
+// deallocation, until nats-gpu-mma-sync erases it.
+// CHECK-LABEL: func.func @register_tile
+// CHECK-NOT:   memref.alloc()
+// CHECK:       scf.forall
+// CHECK:         %[[T:.+]] = memref.alloca() : memref<16x8xf32, #gpu.address_space<private>>
+// CHECK:         memref.subview %[[T]]
+// CHECK-NOT:   memref.alloc()
+func.func @register_tile() {
+  scf.forall (%b) in (3) {
+    %t = memref.alloc() : memref<16x8xf32, #gpu.address_space<private>>
+    %v = memref.subview %t[0, 0] [16, 4] [1, 1] : memref<16x8xf32, #gpu.address_space<private>>
+        to memref<16x4xf32, strided<[8, 1]>, #gpu.address_space<private>>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 func.func @dynamic(%n: index) {
   scf.forall (%b) in (3) {
     // expected-error @below {{inside a thread block needs a static shape}}

@@ -47,7 +47,9 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   // at H = 8; peak memory 13-34% lower. round-state-terms: the state pass
   // reads −W and K_c again for every group of state columns at every step;
   // in 16 bits (run 65) it takes 0.69-0.94x as long on M1 and M2, the op
-  // 0.89-0.98x, peak memory 13-18% lower. round-chunk-operands: the chunk
+  // 0.89-0.98x, peak memory 13-18% lower. Since stop 35 U₀ too, its tile
+  // widened as U's product starts (with result maps copied out by the
+  // threads and products kept in registers: the op 0.81-0.98x, run 91). round-chunk-operands: the chunk
   // terms' tiles take 105 KB instead of 155 KB a block at head dim 128,
   // which lets two blocks share an SM (with kernel-threads'
   // gated_delta_chunk_terms:256); by itself (run 70) the op takes
@@ -67,10 +69,10 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
       llvm::cl::init(RoundTerms)};
   Option<bool> roundStateTerms{
       *this, "round-state-terms",
-      llvm::cl::desc("store the gated delta rule's −W and K_c, which its "
+      llvm::cl::desc("store the gated delta rule's −W, K_c and U₀, which its "
                      "state pass reads at every step, in the inputs' element "
-                     "type where that is bf16 or f16, as FLA stores w and k "
-                     "(nats-fuse-gated-delta)"),
+                     "type where that is bf16 or f16, as FLA stores w, k and "
+                     "u (nats-fuse-gated-delta)"),
       llvm::cl::init(RoundTerms)};
   Option<bool> roundChunkOperands{
       *this, "round-chunk-operands",
@@ -272,11 +274,15 @@ struct NatsGPUPipelineOptions
                      "from global memory into the block's shared memory "
                      "first (with mma)"),
       llvm::cl::init(true)};
-  // On: on an H100 (runs 87, 88, docs/benchmarks.md) with
+  // On: on an H100 (runs 87-91, docs/benchmarks.md) with
   // round-state-operands the state pass took 0.89-0.92x as long at head
   // dim 128 with its maps (the rounded copies of S and U) stored from the
-  // accumulators; the chunk terms' maps, which they record in global
-  // memory, stay unfused (0.93-0.97x as long).
+  // accumulators. The chunk terms' maps, which they record in global
+  // memory, were 0.93-0.97x as long unfused while their products stayed in
+  // shared memory and 1.25-1.35x stored from the accumulators straight to
+  // global memory; with the products kept in registers, the maps' tiles
+  // copied out by the threads and U₀ in 16 bits, 0.89-0.93x of unfused
+  // with U₀ in f32 (run 91).
   Option<bool> resultMaps{
       *this, "result-maps",
       llvm::cl::desc("fuse an elementwise map of a tensor-core "

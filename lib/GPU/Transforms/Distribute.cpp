@@ -16,6 +16,7 @@
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/WarpReduction.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -121,17 +122,51 @@ int64_t fitTile(int64_t size, int64_t wanted, int64_t unit) {
   return tile;
 }
 
-/// Whether the block only records `value` in an output: then
-/// nats-gpu-results-in-place computes it there, in global memory, where
-/// the threads of an unfused map store whole rows and a warp storing its
-/// accumulators would store 16 bytes to each of eight rows (on an H100 the
-/// chunk terms took 0.93-0.97x as long with their maps of −W, P and −A
-/// unfused, run 88).
-bool isRecordedOnly(Value value) {
-  if (!value.hasOneUse())
-    return false;
-  auto insert = dyn_cast<SubsetInsertionOpInterface>(*value.getUsers().begin());
-  return insert && insert.getSourceOperand().get() == value;
+/// Where the block reads the warp tiles' own result nowhere but in the map
+/// fused into them (`forall`'s first result is unused) and it starts from
+/// an empty, the result needs no memory: the lanes' accumulators hold it
+/// until the map's values are stored. Its tensor becomes a private
+/// allocation, which nats-gpu-workspace gives no slot and
+/// nats-gpu-mma-sync stores nothing to and erases: no shared memory for a
+/// tile the block never reads.
+void keepResultInRegisters(RewriterBase &rewriter, scf::ForallOp forall) {
+  OpOperand &init = forall.getOutputsMutable()[0];
+  if (!forall.getResult(0).use_empty() ||
+      !init.get().getDefiningOp<tensor::EmptyOp>())
+    return;
+  rewriter.setInsertionPoint(forall);
+  auto alloc = bufferization::AllocTensorOp::create(
+      rewriter, forall.getLoc(), init.get().getType(), ValueRange{},
+      /*copy=*/Value(), /*size_hint=*/Value(),
+      gpu::AddressSpaceAttr::get(rewriter.getContext(),
+                                 gpu::AddressSpace::Private));
+  rewriter.modifyOpInPlace(forall, [&] { init.set(alloc); });
+}
+
+/// Where the block only records the map's result `mapped` in an output, a
+/// copy of it that the threads make right after the tiles (a linalg.copy,
+/// distributed later in this pass) takes its place, which
+/// nats-gpu-results-in-place computes in the output: a warp storing its
+/// accumulators there would store 16 bytes to each of eight rows, the
+/// threads store whole rows (on an H100 the chunk terms took 1.25-1.35x as
+/// long with −W, P and U₀ stored from the accumulators into global memory,
+/// run 90), and the mapped tile's buffer dies after the copy, not at the
+/// block's end.
+void copyOutRecorded(RewriterBase &rewriter, Value mapped) {
+  if (!mapped.hasOneUse())
+    return;
+  auto insert =
+      dyn_cast<SubsetInsertionOpInterface>(*mapped.getUsers().begin());
+  if (!insert || insert.getSourceOperand().get() != mapped)
+    return;
+  rewriter.setInsertionPointAfterValue(mapped);
+  auto type = cast<RankedTensorType>(mapped.getType());
+  Value empty = tensor::EmptyOp::create(rewriter, mapped.getLoc(),
+                                        type.getShape(), type.getElementType());
+  Value copy = linalg::CopyOp::create(rewriter, mapped.getLoc(), mapped, empty)
+                   .getResult(0);
+  rewriter.modifyOpInPlace(insert,
+                           [&] { insert.getSourceOperand().set(copy); });
 }
 
 /// Fuses into the warp tiles `forall` an elementwise map of their result
@@ -156,7 +191,7 @@ LogicalResult fuseResultMap(RewriterBase &rewriter, scf::ForallOp forall) {
         }))
       map = candidate;
   }
-  if (!map || isRecordedOnly(map->getResult(0)))
+  if (!map)
     return success();
   Value output = map.getDpsInits()[0];
   if (Operation *owner = output.getDefiningOp();
@@ -173,6 +208,9 @@ LogicalResult fuseResultMap(RewriterBase &rewriter, scf::ForallOp forall) {
                             "contraction it maps");
   // Its uses now read the tiles' new result.
   rewriter.eraseOp(map);
+  auto fused = cast<scf::ForallOp>(loops.front());
+  keepResultInRegisters(rewriter, fused);
+  copyOutRecorded(rewriter, fused->getResults().back());
   return success();
 }
 

@@ -95,9 +95,10 @@ public:
   /// `initial`, where given, is every element of C before the tile adds to
   /// it: C is then written, not read. Else `update`, where given (an
   /// elementwise update of C, isElementwiseUpdate), maps each element of C
-  /// as it is loaded. `map`, where given (an elementwise map of C,
-  /// isElementwiseMapOf), writes its output from each element of the result
-  /// as it is stored.
+  /// as it is loaded, with its inputs' elements at C's position (C is not
+  /// loaded where the update does not read it). `map`, where given (an
+  /// elementwise map of C, isElementwiseMapOf), writes its output from each
+  /// element of the result as it is stored.
   void build(Value initial, linalg::GenericOp update, linalg::GenericOp map) {
     b.setInsertionPoint(op);
     Value lane = gpu::LaneIdOp::create(b, loc, /*upperBound=*/nullptr);
@@ -131,6 +132,13 @@ public:
     // pair: half the instructions of the stores of a tile's results.
     bool cPaired = isContiguous(c, loops.n) &&
                    hasAlignedRows(c->get(), 2, /*inSharedMemory=*/false);
+    // A result the block reads nowhere but in the map (isRegisterTile) is
+    // never stored.
+    bool inRegisters =
+        map && isRegisterTile(cast<MemRefType>(c->get().getType()));
+    bool readsC =
+        !update || !update.getMatchingBlockArgument(update.getDpsInitOperand(0))
+                        .use_empty();
     auto accType = VectorType::get({2, 2}, b.getF32Type());
     SmallVector<Value> accs;
     for (int64_t i = 0; i < tilesM; ++i)
@@ -141,18 +149,24 @@ public:
         }
         SmallVector<Value> cValues;
         for (auto [m, n] : cRows(i, j)) {
-          if (cPaired) {
+          if (!readsC) {
+            cValues.append({Value(), Value()});
+          } else if (cPaired) {
             auto [x, y] = loadContiguousPair(c, m, n, index(0));
             cValues.append({x, y});
-            continue;
+          } else {
+            cValues.push_back(load(c, m, n, index(0)));
+            cValues.push_back(load(c, m, add(n, 1), index(0)));
           }
-          cValues.push_back(load(c, m, n, index(0)));
-          cValues.push_back(load(c, m, add(n, 1), index(0)));
+          if (update)
+            for (int64_t e = 0; e < 2; ++e) {
+              Value &value = cValues[cValues.size() - 2 + e];
+              value = applyUpdate(update, value,
+                                  indices(c, m, add(n, e), index(0)));
+            }
         }
-        if (update)
-          for (Value &value : cValues)
-            value = applyUpdate(update, value);
-        accs.push_back(vector::FromElementsOp::create(b, loc, accType, cValues));
+        accs.push_back(
+            vector::FromElementsOp::create(b, loc, accType, cValues));
       }
 
     // A depth that is no multiple of 16 keeps tf32 steps with bf16.
@@ -218,6 +232,8 @@ public:
               ArrayRef<int64_t>{static_cast<int64_t>(half)});
           if (map)
             storeMapped(map, pair, cPaired, c, m, n);
+          if (inRegisters)
+            continue;
           if (cPaired) {
             vector::StoreOp::create(b, loc, pair, c->get(),
                                     indices(c, m, n, index(0)),
@@ -652,10 +668,22 @@ private:
                               indices(c, m, add(n, e), index(0)));
   }
 
-  /// `update`'s body on one element of C, `value`, at the insertion point.
-  Value applyUpdate(linalg::GenericOp update, Value value) {
+  /// `update`'s body on the element of C at `position`, `value` (null
+  /// where the update does not read it), and its inputs' elements there,
+  /// at the insertion point.
+  Value applyUpdate(linalg::GenericOp update, Value value,
+                    ArrayRef<Value> position) {
     IRMapping mapping;
-    mapping.map(update.getBody()->getArgument(0), value);
+    for (OpOperand *input : update.getDpsInputOperands()) {
+      Value element = input->get();
+      if (isa<MemRefType>(element.getType()))
+        element = memref::LoadOp::create(
+            b, loc, element, getOperandIndices(update, input, position));
+      mapping.map(update.getMatchingBlockArgument(input), element);
+    }
+    if (value)
+      mapping.map(update.getMatchingBlockArgument(update.getDpsInitOperand(0)),
+                  value);
     return cloneBodyAt(b, update, mapping, {});
   }
 
@@ -780,6 +808,32 @@ void lowerBF16Mma(RewriterBase &b, nvgpu::MmaSyncOp mma) {
   b.replaceOpWithNewOp<vector::FromElementsOp>(mma, mma.getType(), d);
 }
 
+/// Erases the buffers of warp tiles' results kept in registers
+/// (isRegisterTile; allocas since nats-gpu-workspace), which the tiles no
+/// longer store to, with their views. One that anything else still uses is
+/// an error: a private buffer is not a block's memory.
+LogicalResult eraseRegisterTiles(RewriterBase &rewriter, Operation *root) {
+  SmallVector<memref::AllocaOp> allocs;
+  root->walk([&](memref::AllocaOp alloc) {
+    if (isRegisterTile(alloc.getType()))
+      allocs.push_back(alloc);
+  });
+  for (memref::AllocaOp alloc : allocs) {
+    SmallVector<Operation *> users = {alloc};
+    for (size_t i = 0; i < users.size(); ++i)
+      for (Operation *user : users[i]->getUsers()) {
+        if (!isa<ViewLikeOpInterface>(user))
+          return user->emitOpError("uses a warp tile's result that its "
+                                   "lanes keep in registers (private "
+                                   "memory), which has no memory to read");
+        users.push_back(user);
+      }
+    for (Operation *user : llvm::reverse(users))
+      rewriter.eraseOp(user);
+  }
+  return success();
+}
+
 struct NatsGPUMmaSyncPass
     : nats::impl::NatsGPUMmaSyncPassBase<NatsGPUMmaSyncPass> {
   using Base::Base;
@@ -798,6 +852,8 @@ struct NatsGPUMmaSyncPass
       if (failed(rewriteWarpTile(rewriter, forall,
                                  {*resolved, pairedLoads, ldmatrix})))
         return signalPassFailure();
+    if (failed(eraseRegisterTiles(rewriter, getOperation())))
+      return signalPassFailure();
     SmallVector<nvgpu::MmaSyncOp> bf16Mmas;
     getOperation().walk([&](nvgpu::MmaSyncOp mma) {
       if (mma.getMatrixA().getType().getElementType().isBF16() &&

@@ -2,6 +2,8 @@
 
 #include "nats/GPU/Transforms/MmaTile.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
 using namespace mlir;
 
 std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
@@ -35,10 +37,12 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
 
 bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInputs() != 0 ||
-      generic.getNumDpsInits() != 1 ||
+  if (!generic || generic.getNumDpsInits() != 1 ||
       generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !generic.getIndexingMapsArray().front().isIdentity())
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
+      llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+        return !op.getMatchingIndexingMap(input).isProjectedPermutation();
+      }))
     return false;
   return !generic.getBody()
               ->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
@@ -61,4 +65,9 @@ bool nats::isElementwiseMapOf(linalg::LinalgOp op, Value result) {
       return false;
   }
   return readsResult;
+}
+
+bool nats::isRegisterTile(MemRefType type) {
+  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
+  return space && space.getValue() == gpu::AddressSpace::Private;
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
 
@@ -152,8 +153,13 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
         positions[op].last =
             std::max(positions[op].last, positions[&inner].last);
   });
+  SmallVector<memref::AllocOp> registerTiles;
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
+    if (isRegisterTile(type)) {
+      registerTiles.push_back(alloc);
+      return WalkResult::advance();
+    }
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
         (type.getMemorySpace() &&
          !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type)) ||
@@ -169,6 +175,13 @@ LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
   });
   if (walk.wasInterrupted())
     return failure();
+  // A warp tile's result that its lanes keep in registers gets no slot: it
+  // becomes an alloca, which needs no deallocation, until
+  // nats-gpu-mma-sync, which stores nothing to it, erases it.
+  for (memref::AllocOp alloc : registerTiles) {
+    rewriter.setInsertionPoint(alloc);
+    rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, alloc.getType());
+  }
   if (allocs.empty())
     return success();
 

@@ -31,18 +31,28 @@
 // round-output-terms: P leaves the chunk terms as bf16 (−W, U₀, r, K_c and
 // d stay f32), the state pass records U and the start states as bf16 (the
 // state it carries and returns stays f32), the outputs widen them and q.
-// With round-state-terms, −W and K_c (the chunk terms' first and fifth
-// results) are stored in bf16: K_c rounded in the map that computes it, −W
-// after its product; the state pass's products take them as they are,
-// widened in their bodies.
+// With round-state-terms, −W, U₀ and K_c (the chunk terms' first, second
+// and fifth results) are stored in bf16: K_c rounded in the map that
+// computes it, U₀ and −W after their products; the state pass copies U₀'s
+// tile and widens it into the tile U accumulates in, and its products take
+// −W and K_c as they are, widened in their bodies.
 // WK-LABEL: func.func @gated_delta
-// WK: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x16xf32>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32xf32>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2xf32>)
+// WK: scf.forall ({{.+}}) in (2, 4, 2) shared_outs({{.+}}) -> (tensor<2x4x2x32x8xbf16>, tensor<2x4x2x32x16xbf16>, tensor<2x4x2x32x32xf32>, tensor<2x4x2x32xf32>, tensor<2x4x2x32x8xbf16>, tensor<2x4x2xf32>)
 // WK: math.exp
 // WK: arith.truncf %{{.+}} : f32 to bf16
-// WK: arith.truncf %{{.+}} : f32 to bf16
+// WK: linalg.generic {{.*}} ins(%{{.+}} : tensor<32x16xf32>) outs(%{{.+}} : tensor<32x16xbf16>)
+// WK-NEXT: ^bb0
+// WK-NEXT: arith.truncf %{{.+}} : f32 to bf16
+// WK: linalg.generic {{.*}} ins(%{{.+}} : tensor<32x8xf32>) outs(%{{.+}} : tensor<32x8xbf16>)
+// WK-NEXT: ^bb0
+// WK-NEXT: arith.truncf %{{.+}} : f32 to bf16
 // WK: scf.forall ({{.+}}) in (2, 4) shared_outs
 // WK: scf.for
-// WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<8x16xf32>)
+// WK: %[[U0:.+]] = linalg.copy ins(%{{.+}} : tensor<32x16xbf16>)
+// WK: %[[U0F:.+]] = linalg.generic {{.*}} ins(%[[U0]] : tensor<32x16xbf16>) outs(%{{.+}} : tensor<32x16xf32>)
+// WK-NEXT: ^bb0
+// WK-NEXT: arith.extf %{{.+}} : bf16 to f32
+// WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<8x16xf32>) outs(%[[U0F]] : tensor<32x16xf32>)
 // WK-NEXT: ^bb0
 // WK-NEXT: arith.extf %{{.+}} : bf16 to f32
 // WK: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<32x8xbf16>, tensor<32x16xf32>)

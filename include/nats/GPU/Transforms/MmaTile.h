@@ -35,12 +35,15 @@ struct MmaLoops {
 std::optional<MmaLoops> getMmaLoops(linalg::LinalgOp op);
 
 /// Whether `op` rewrites each element of its one output from that element
-/// alone (a linalg.generic with no inputs, all loops parallel, the identity
-/// map, no linalg.index; values from above are scalars to it), as the state
-/// pass's decay d · S before K_cᵀ U accumulates onto it. nats-gpu-distribute
+/// and the elements of its inputs at the same position (a linalg.generic,
+/// all loops parallel, the output through the identity map, its inputs
+/// through projected permutations, no linalg.index; values from above are
+/// scalars to it): the state pass's decay d · S before K_cᵀ U accumulates
+/// onto it, U₀ widened from 16 bits before (−W) S does. nats-gpu-distribute
 /// fuses such an update of a contraction's accumulator into its warp tiles
-/// and nats-gpu-mma-sync applies it to C as it is loaded: no phase of its
-/// own, with a barrier after it, and no pass over C in memory.
+/// and nats-gpu-mma-sync applies it to C as it is loaded (C is not loaded
+/// where the update does not read it): no phase of its own, with a barrier
+/// after it, and no pass over C in memory.
 bool isElementwiseUpdate(linalg::LinalgOp op);
 
 /// Whether `op` computes each element of its one output from the element
@@ -55,6 +58,13 @@ bool isElementwiseUpdate(linalg::LinalgOp op);
 /// lanes' registers, where it was a phase of the whole block that read the
 /// result back.
 bool isElementwiseMapOf(linalg::LinalgOp op, Value result);
+
+/// Whether `type` is a buffer in private memory: the type
+/// nats-gpu-distribute gives a warp-tiled contraction's result that the
+/// block reads nowhere but in the map fused into the tiles. The lanes'
+/// accumulators hold it; nats-gpu-workspace gives it no slot and
+/// nats-gpu-mma-sync stores nothing to it and erases it.
+bool isRegisterTile(MemRefType type);
 
 } // namespace mlir::nats
 

@@ -125,7 +125,9 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     reads (a `linalg.generic` with no inputs, as the state pass's decay
     d · S before K_cᵀ U accumulates onto it), which `nats-gpu-mma-sync`
     applies to C's elements as it loads them: no phase of the block's
-    threads, and its barrier, between the two. An elementwise map of the
+    threads, and its barrier, between the two; the update may read other
+    tiles of the block at the same position (U₀ widened from bf16 into the
+    tile U accumulates in). An elementwise map of the
     contraction's result that follows it (a `linalg.generic` that reads the
     result through the identity map into an output of its shape, its other
     inputs, defined before the contraction, through broadcasts, its
@@ -135,7 +137,10 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     `scf::tileAndFuseConsumer`: a second result of the warp forall), which
     `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
     rounded tile comes from the lanes' registers, not from a phase of the
-    threads that read the result back after a barrier. Not a map whose
+    threads that read the result back after a barrier. Where the block
+    reads the result nowhere else and it starts from an empty, the result
+    becomes a `bufferization.alloc_tensor` in private memory: the
+    accumulators hold it and no shared memory does. Not a map whose
     result the block only records in an output (−W and P in bf16):
     `nats-gpu-results-in-place` computes that one in global memory, where
     the threads store whole rows and a warp's accumulators 16 bytes to
@@ -197,6 +202,7 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
@@ -355,6 +361,11 @@ def NatsGPUWorkspacePass : Pass<"nats-gpu-workspace", "::mlir::func::FuncOp"> {
     A slot is reused by every iteration of the loops around the allocation,
     so a buffer must not live from one iteration into the next: bufferize
     without `allow-return-allocs-from-loops`.
+
+    A buffer in `#gpu.address_space<private>` (a warp tile's result that
+    its lanes keep in registers, `nats-gpu-distribute`) gets no slot: it
+    becomes a `memref.alloca`, which the deallocation pipeline leaves
+    alone, until `nats-gpu-mma-sync` erases it.
   }];
   let options = [
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "0",
@@ -473,12 +484,17 @@ def NatsGPUMmaSyncPass : Pass<"nats-gpu-mma-sync", "::mlir::func::FuncOp"> {
     the code one warp runs: every lane loads its part of the accumulator
     (the m16n8 fragment layout of PTX; with a fill, it starts at the fill's
     value instead and C is only written; with an update, the update's body
-    maps each element as it is loaded), walks the
+    maps each element as it is loaded, its inputs loaded at the element's
+    position, C not loaded where the body does not read it), walks the
     reduction in steps of 8 loading its parts of A and B, and stores the
     accumulator back (with a map, also the map's body of each element into
     the map's output, at the same indices, its other inputs loaded there: a
     pair of adjacent elements by one access where C's is one and the
-    output's rows are aligned). Each step is three `nvgpu.mma.sync` of shape m16n8k8
+    output's rows are aligned). A C in private memory (the lanes'
+    registers: `nats-gpu-distribute` gives that type to a result that the
+    block reads nowhere but in the map) is not stored, and its buffer
+    (an alloca since `nats-gpu-workspace`) is erased after the tiles;
+    anything else that uses it is an error. Each step is three `nvgpu.mma.sync` of shape m16n8k8
     on tf32 (3xTF32): each f32 operand x is split into hi = tf32(x) and
     lo = tf32(x - hi), and the step adds lo·hi' + hi·lo' + hi·hi'. The
     dropped lo·lo' is below f32's rounding, so the result keeps f32

@@ -24,8 +24,9 @@
 // With round-output-terms, what only stage 3 reads (P, U and the
 // tiles' start states) is stored in the inputs' 16-bit type, as FLA stores
 // it: half the bytes between the stages, products still summed in f32.
-// With round-state-terms, so are −W and K_c, which stage 2 reads (FLA's w
-// and k): every group of state columns reads them again at every step.
+// With round-state-terms, so are −W, K_c and U₀, which stage 2 reads
+// (FLA's w, k and u): every group of state columns reads −W and K_c again
+// at every step, and U₀ is widened as the product U accumulates onto it.
 //
 // m_j is the route bit of token j's chunk and Vis_ij = (same chunk or
 // m_j = 0) lets a token see the writes of earlier linear chunks only. Only
@@ -92,7 +93,7 @@ struct Sizes {
   /// The element type of what only the outputs stage reads: f32, or the
   /// inputs' type with round-output-terms.
   Type outputTerms;
-  /// The element type of −W and K_c: f32, or the inputs' type with
+  /// The element type of −W, K_c and U₀: f32, or the inputs' type with
   /// round-state-terms.
   Type stateTerms;
   /// The element type of the chunk terms' own operands (q̂, k̂, T and the
@@ -105,8 +106,8 @@ struct Sizes {
 };
 
 /// The state-free terms of every tile (stage 1), indexed [batch, head,
-/// tile, row, column]: −W and K_c (L×K) in the state terms' storage type,
-/// U₀ (L×V) in f32, P (L×L) in the outputs' storage type, r (L, f32: Q_γ's
+/// tile, row, column]: −W and K_c (L×K) and U₀ (L×V) in the state terms'
+/// storage type, P (L×L) in the outputs' storage type, r (L, f32: Q_γ's
 /// factor of each row of q); and d = e^γ_L (f32) indexed [batch, head,
 /// tile].
 struct ChunkTerms {
@@ -236,7 +237,7 @@ private:
     // ChunkTerms order: P and r are read by the outputs stage only, −W and
     // K_c by the state pass.
     Type f32 = rewriter.getF32Type();
-    SmallVector<Type> types = {s.stateTerms, f32,          s.outputTerms,
+    SmallVector<Type> types = {s.stateTerms, s.stateTerms, s.outputTerms,
                                f32,          s.stateTerms, f32};
     SmallVector<Value> inits;
     for (auto [tail, type] : llvm::zip(tails, types)) {
@@ -359,9 +360,10 @@ private:
                                   {1, 1, 1, L, K}, 3);
           Value decay = tensor::ExtractOp::create(nb, nloc, decays, n);
           // U = U₀ + (−W) S: the tile's writes corrected for the state,
-          // one product accumulated onto a copy of U₀.
+          // one product accumulated onto a copy of U₀ (widened to f32 as
+          // the product starts: nats-gpu-mma-sync loads it so).
           Value u = body.matmulAdd(negW, roundState ? carried[3] : state,
-                                   body.copy(u0));
+                                   body.convert(body.copy(u0), nb.getF32Type()));
           // S' = d S + K_cᵀ U: the state decays in place, then the linear
           // chunks' writes accumulate onto it (K_c's rows of kept chunks
           // are zero: they only decay it).
@@ -694,11 +696,11 @@ private:
     Value vWrites = tb.map(
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
         storedAs(s.chunkOperands, multiply), s.chunkOperands);
-    // U₀ first: it is stored in f32 as the product leaves it, where −W in
-    // 16 bits is summed in a tile of its own first, which then takes the
-    // place of the right-hand side U₀ no longer needs (a GPU block's
-    // shared memory).
-    Value u0 = tb.matmul(inverse, vWrites);
+    // U₀ first: where it is stored in f32 it is stored as the product
+    // leaves it, where −W in 16 bits is summed in a tile of its own first,
+    // which then takes the place of the right-hand side U₀ no longer needs
+    // (a GPU block's shared memory).
+    Value u0 = tb.convert(tb.matmul(inverse, vWrites), s.stateTerms);
     Value negW = tb.matmul(inverse, kWrites);
     return {negW, u0, p, qFactor, kCommit, decayAll};
   }

@@ -101,9 +101,11 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     and the tiles' start states) are stored in the inputs' element type
     (bf16 or f16 inputs, as FLA stores them), widened again where stage 3
     multiplies them: half the bytes, the sums still in f32. With
-    `round-state-terms`, so are −W and K_c (FLA's w and k), which the state
-    pass reads at every step, again for every group of state columns: its
-    products then take them as 16-bit operands. With
+    `round-state-terms`, so are −W, K_c and U₀ (FLA's w, k and u), which
+    the state pass reads at every step, −W and K_c again for every group
+    of state columns: its products then take them as 16-bit operands, and
+    the tile of U₀ that U = U₀ + (−W) S accumulates in is widened from a
+    16-bit copy. With
     `round-chunk-operands`, so are the chunk terms' own operands: the
     normalized q̂ and k̂, the right-hand sides diag(β)(K⊙e^γ) and
     diag(β)V of −W and U₀ and their left-hand side T = (I + A)⁻¹ (FLA's
@@ -143,8 +145,8 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "store the terms only the outputs stage reads in the inputs' "
            "element type">,
     Option<"roundStateTerms", "round-state-terms", "bool", "false",
-           "store −W and K_c, which the state pass reads, in the inputs' "
-           "element type">,
+           "store −W, K_c and U₀, which the state pass reads, in the "
+           "inputs' element type">,
     Option<"roundChunkOperands", "round-chunk-operands", "bool", "false",
            "keep q̂, k̂, T = (I + A)⁻¹ and the right-hand sides of −W and "
            "U₀ in the inputs' element type">,
