@@ -58,8 +58,8 @@ struct NatsLoweringOptions : PassPipelineOptions<Derived> {
   // which nats-gpu-mma-sync multiplies as they are (m16n8k16): the chunk
   // terms 0.89-0.93x, their state pass 0.93-0.95x (run 74).
   // round-state-operands: the state pass's products bf16 m16n8k16 instead
-  // of TF32; on an H100 (run 86) it took 0.76-0.80x as long at head dim
-  // 128 (0.98x at 256), the op 0.88-0.97x at M1 and M2.
+  // of TF32; on an H100 (run 86) it took 0.75-0.87x as long at head dim
+  // 128 (0.95x at 64, 0.98x at 256), the op 0.85-0.99x at M1 and M2.
   Option<bool> roundOutputTerms{
       *this, "round-output-terms",
       llvm::cl::desc("store the gated delta rule's terms that only its "
@@ -275,14 +275,14 @@ struct NatsGPUPipelineOptions
                      "first (with mma)"),
       llvm::cl::init(true)};
   // On: on an H100 (runs 87-91, docs/benchmarks.md) with
-  // round-state-operands the state pass took 0.89-0.92x as long at head
-  // dim 128 with its maps (the rounded copies of S and U) stored from the
-  // accumulators. The chunk terms' maps, which they record in global
-  // memory, were 0.93-0.97x as long unfused while their products stayed in
-  // shared memory and 1.25-1.35x stored from the accumulators straight to
-  // global memory; with the products kept in registers, the maps' tiles
-  // copied out by the threads and U₀ in 16 bits, 0.89-0.93x of unfused
-  // with U₀ in f32 (run 91).
+  // round-state-operands the state pass took 0.87-0.92x as long at head
+  // dim 128 (0.93x at 256) with its maps (the rounded copies of S and U)
+  // stored from the accumulators. The chunk terms took 0.94-0.98x as long
+  // with their maps unfused while their products stayed in shared memory,
+  // 1.26-1.40x with the maps stored from the accumulators straight to
+  // global memory (1.04x at head dim 256); with the products kept in
+  // registers, the maps' tiles copied out by the threads and U₀ in 16
+  // bits, 0.89-0.93x of unfused with U₀ in f32 (run 91).
   Option<bool> resultMaps{
       *this, "result-maps",
       llvm::cl::desc("fuse an elementwise map of a tensor-core "
@@ -291,8 +291,8 @@ struct NatsGPUPipelineOptions
                      "(nats-gpu-distribute, with mma)"),
       llvm::cl::init(true)};
   // On: on an H100 (runs 86, 87, docs/benchmarks.md) the chunk terms took
-  // 0.92-0.96x as long (their row norms and sums over 4 or 2 lanes a row
-  // where one thread summed a row), the op 0.96-0.99x at M1 and M2.
+  // 0.93-0.98x as long (their row norms and sums over 4 or 2 lanes a row
+  // where one thread summed a row), the op 0.97-0.99x at M1 and M2.
   Option<bool> warpReductions{
       *this, "warp-reductions",
       llvm::cl::desc("share the row reductions of a chunk (norms, maxima, "
