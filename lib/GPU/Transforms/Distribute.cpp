@@ -148,10 +148,10 @@ void keepResultInRegisters(RewriterBase &rewriter, scf::ForallOp forall) {
 /// distributed later in this pass) takes its place, which
 /// nats-gpu-results-in-place computes in the output: a warp storing its
 /// accumulators there would store 16 bytes to each of eight rows, the
-/// threads store whole rows (on an H100 the chunk terms took 1.25-1.35x as
-/// long with −W, P and U₀ stored from the accumulators into global memory,
-/// run 90), and the mapped tile's buffer dies after the copy, not at the
-/// block's end.
+/// threads store whole rows (on an H100 the chunk terms took 1.26-1.40x as
+/// long, 1.04x at head dim 256, with −W, P and U₀ stored from the
+/// accumulators into global memory, run 90), and the mapped tile's buffer
+/// dies after the copy, not at the block's end.
 void copyOutRecorded(RewriterBase &rewriter, Value mapped) {
   if (!mapped.hasOneUse())
     return;
