@@ -60,6 +60,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUMMASYNCPASS
 #include "nats/GPU/Transforms/Passes.h.inc"
@@ -819,14 +821,15 @@ LogicalResult eraseRegisterTiles(RewriterBase &rewriter, Operation *root) {
       allocs.push_back(alloc);
   });
   for (memref::AllocaOp alloc : allocs) {
-    SmallVector<Operation *> users = {alloc};
+    llvm::SetVector<Operation *> users;
+    users.insert(alloc);
     for (size_t i = 0; i < users.size(); ++i)
       for (Operation *user : users[i]->getUsers()) {
         if (!isa<ViewLikeOpInterface>(user))
           return user->emitOpError("uses a warp tile's result that its "
                                    "lanes keep in registers (private "
                                    "memory), which has no memory to read");
-        users.push_back(user);
+        users.insert(user);
       }
     for (Operation *user : llvm::reverse(users))
       rewriter.eraseOp(user);
