@@ -122,17 +122,18 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     where nothing else reads it), which `nats-gpu-mma-sync` folds into the
     accumulators: no block-wide phase of stores before the contraction. So
     is an elementwise update of its accumulator in place that nothing else
-    reads (a `linalg.generic` with no inputs, as the state pass's decay
-    d · S before K_cᵀ U accumulates onto it), which `nats-gpu-mma-sync`
-    applies to C's elements as it loads them: no phase of the block's
-    threads, and its barrier, between the two; the update may read other
-    tiles of the block at the same position (U₀ widened from bf16 into the
-    tile U accumulates in). An elementwise map of the
+    reads (a `linalg.generic` writing each element from that element and
+    from other tiles' elements at the same position: the state pass's
+    decay d · S before K_cᵀ U accumulates onto it, U₀ widened from bf16
+    into the tile U accumulates in), which `nats-gpu-mma-sync` applies to
+    C's elements as it loads them: no phase of the block's threads, and
+    its barrier, between the two. An elementwise map of the
     contraction's result that follows it (a `linalg.generic` that reads the
     result through the identity map into an output of its shape, its other
     inputs, defined before the contraction, through broadcasts, its
-    position through `linalg.index`: the state pass's rounding of U and
-    S to the bf16 they are multiplied in, −A's masked scaling of K Kᵀ) is
+    position through `linalg.index`: the rounding of S, U, −W and U₀ to
+    the bf16 they are multiplied or stored in, P = (Q Kᵀ) ⊙ M, −A's
+    masked scaling of K Kᵀ) is
     fused into the tiles after it (with `result-maps`;
     `scf::tileAndFuseConsumer`: a second result of the warp forall), which
     `nats-gpu-mma-sync` applies to the accumulators as it stores them: the
@@ -140,11 +141,12 @@ def NatsGPUDistributePass : Pass<"nats-gpu-distribute", "::mlir::func::FuncOp"> 
     threads that read the result back after a barrier. Where the block
     reads the result nowhere else and it starts from an empty, the result
     becomes a `bufferization.alloc_tensor` in private memory: the
-    accumulators hold it and no shared memory does. Not a map whose
-    result the block only records in an output (−W and P in bf16):
-    `nats-gpu-results-in-place` computes that one in global memory, where
-    the threads store whole rows and a warp's accumulators 16 bytes to
-    each of eight rows.
+    accumulators hold it and no shared memory does. A map whose result the
+    block only records in an output (−W, P and U₀) gets a `linalg.copy` of
+    its tile by the threads right after the warp tiles, which
+    `nats-gpu-results-in-place` computes in the output: the threads store
+    whole rows where a warp's accumulators would store 16 bytes to each of
+    eight, and the tile's buffer dies after the copy.
     With `stage-operands` as well, each input of such a contraction that the
     block reads from outside itself (a slice of a function argument, of an
     earlier loop's result or of the block's shared outputs: global memory)
