@@ -20,9 +20,9 @@ Groups (bf16 inputs, f32 state, chunk 64, every case on fresh random inputs):
 - layer: the NAtS-L layer graph (nats.layer) at the paper's 340M sizes against the
   same layer in torch with FLA and FlexAttention (baselines.torch_layer), through
   each of LAYER_PIPELINES.
-- variants: (2, 4096, 8, 128), every route 0, and (1, 16384, 32, 64) with a
-  quarter of the chunks routed (M3's, where the routed softmax is most of the
-  time), compiled with other nats-gpu options (VARIANTS), for the performance
+- variants: (2, 4096, 8, 128) and (1, 16384, 8, 128), every route 0, and
+  (1, 16384, 32, 64) with a quarter of the chunks routed (M3's, where the
+  routed softmax is most of the time), compiled with other nats-gpu options (VARIANTS), for the performance
   work: each option's time and kernels side by side, its outputs against the
   default's, and (route 0) its error and FLA's against the float64 reference
   on the same (bf16) inputs.
@@ -66,7 +66,11 @@ M3 = [(16384 // T, T, 2048 // D, D) for T in (4096, 16384) for D in (64, 128)]
 LAYER_TOKENS = (4096, 16384)
 SMALL_SOFTMAX = (1, 16)  # (heads, dim) of nats' softmax branch in M1 and M2
 # (B, T, H, D, Hs, Ds, R, rho): the gated delta rule, then the routed softmax.
-VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 32, 64, 32, 0.25)]
+# (1, 16384, 8, 128): M2's H = 8, where nats' o and FLA's differed by 0.03-0.21
+# in runs 87-91 (0.005-0.009 elsewhere, 0.0097 in run 80), run to run: each
+# one's error against float64 on the same inputs says which drifts.
+VARIANT_SHAPES = [(2, 4096, 8, 128, *SMALL_SOFTMAX, 1, 0.0), (1, 16384, 32, 64, 32, 64, 32, 0.25),
+                  (1, 16384, 8, 128, *SMALL_SOFTMAX, 1, 0.0)]
 # The default, then without its tf32 for 16-bit data, then other options.
 VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
             "nats-gpu{block-threads=1024}", "nats-gpu{round-output-terms=0}",
@@ -76,7 +80,7 @@ VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
             "nats-gpu{kernel-blocks-per-sm=gated_delta_chunk_terms:1}",
             "nats-gpu{kernel-warp-tiles=gated_delta_state_pass:16x8}",
             "nats-gpu{warp-reductions=0}", "nats-gpu{result-maps=0}",
-            "nats-gpu{round-state-operands=0}"]
+            "nats-gpu{round-state-operands=0}", "nats-gpu{value-tile=16}"]
 LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
                    "nats-gpu{block-threads=1024}", "nats-gpu{warp-rows=0}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")
