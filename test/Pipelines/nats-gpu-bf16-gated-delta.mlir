@@ -1,4 +1,4 @@
-// RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s
+// RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s --implicit-check-not=__local_depot
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=WIDE
 // RUN: nats-opt %s --nats-gpu='format=isa round-output-terms=false' | FileCheck %s --check-prefix=F32
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2' | FileCheck %s --check-prefix=BLOCKS
@@ -16,6 +16,10 @@
 // (round-chunk-operands: q̂, k̂, T and the right-hand sides): bf16
 // m16n8k16 from ldmatrix of 16-bit elements, transposed for T's right-hand
 // sides (k-major); the inverse's 16 x 16 blocks stay tf32.
+// Products that the blocks read only through the maps fused after them
+// (the state pass's U, the chunk terms' K Kᵀ, Q Kᵀ and the right-hand
+// sides' products) are kept in registers: no kernel has a local-memory
+// array (__local_depot, --implicit-check-not).
 // CHECK-LABEL: llvm.func @gated_delta(
 // CHECK-DAG:   %[[C16:.+]] = llvm.mlir.constant(16 : index) : i64
 // CHECK-DAG:   %[[C128:.+]] = llvm.mlir.constant(128 : index) : i64
