@@ -362,8 +362,9 @@ private:
           // U = U₀ + (−W) S: the tile's writes corrected for the state,
           // one product accumulated onto a copy of U₀ (widened to f32 as
           // the product starts: nats-gpu-mma-sync loads it so).
-          Value u = body.matmulAdd(negW, roundState ? carried[3] : state,
-                                   body.convert(body.copy(u0), nb.getF32Type()));
+          Value u =
+              body.matmulAdd(negW, roundState ? carried[3] : state,
+                             body.convert(body.copy(u0), nb.getF32Type()));
           // S' = d S + K_cᵀ U: the state decays in place, then the linear
           // chunks' writes accumulate onto it (K_c's rows of kept chunks
           // are zero: they only decay it).
@@ -696,10 +697,8 @@ private:
     Value vWrites = tb.map(
         {tile, valueDim}, ValueRange{in.v, betaF}, ArrayRef<AffineMap>{id2, row},
         storedAs(s.chunkOperands, multiply), s.chunkOperands);
-    // U₀ first: where it is stored in f32 it is stored as the product
-    // leaves it, where −W in 16 bits is summed in a tile of its own first,
-    // which then takes the place of the right-hand side U₀ no longer needs
-    // (a GPU block's shared memory).
+    // U₀ first: its right-hand side is dead once U₀ is made, and −W's tiles
+    // can take its place (a GPU block's shared memory).
     Value u0 = tb.convert(tb.matmul(inverse, vWrites), s.stateTerms);
     Value negW = tb.matmul(inverse, kWrites);
     return {negW, u0, p, qFactor, kCommit, decayAll};
