@@ -151,21 +151,17 @@ public:
         }
         SmallVector<Value> cValues;
         for (auto [m, n] : cRows(i, j)) {
-          if (!readsC) {
-            cValues.append({Value(), Value()});
-          } else if (cPaired) {
-            auto [x, y] = loadContiguousPair(c, m, n, index(0));
-            cValues.append({x, y});
-          } else {
-            cValues.push_back(load(c, m, n, index(0)));
-            cValues.push_back(load(c, m, add(n, 1), index(0)));
-          }
-          if (update)
-            for (int64_t e = 0; e < 2; ++e) {
-              Value &value = cValues[cValues.size() - 2 + e];
-              value = applyUpdate(update, value,
-                                  indices(c, m, add(n, e), index(0)));
-            }
+          // C's elements (m, n) and (m, n + 1); null where it is not read.
+          std::array<Value, 2> pair;
+          if (readsC && cPaired)
+            std::tie(pair[0], pair[1]) = loadContiguousPair(c, m, n, index(0));
+          else if (readsC)
+            pair = {load(c, m, n, index(0)), load(c, m, add(n, 1), index(0))};
+          for (int64_t e = 0; e < 2; ++e)
+            cValues.push_back(
+                update ? applyUpdate(update, pair[e],
+                                     indices(c, m, add(n, e), index(0)))
+                       : pair[e]);
         }
         accs.push_back(
             vector::FromElementsOp::create(b, loc, accType, cValues));
@@ -642,18 +638,14 @@ private:
     Type element = getElementTypeOrSelf(output.getType());
     SmallVector<Value> mapped;
     for (int64_t e = 0; e < 2; ++e) {
-      SmallVector<Value> position = indices(c, m, add(n, e), index(0));
       IRMapping mapping;
-      for (OpOperand *input : map.getDpsInputOperands()) {
-        Value value = input->get();
-        if (value == c->get())
-          value = vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e});
-        else if (isa<MemRefType>(value.getType()))
-          value = memref::LoadOp::create(
-              b, loc, value, getOperandIndices(map, input, position));
-        mapping.map(map.getMatchingBlockArgument(input), value);
-      }
-      mapped.push_back(cloneBodyAt(b, map, mapping, position));
+      for (OpOperand *input : map.getDpsInputOperands())
+        if (input->get() == c->get())
+          mapping.map(
+              map.getMatchingBlockArgument(input),
+              vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{e}));
+      mapped.push_back(
+          applyAt(map, mapping, indices(c, m, add(n, e), index(0))));
     }
     int64_t bytes = 2 * element.getIntOrFloatBitWidth() / 8;
     if (paired && hasAlignedRows(output, 2, /*inSharedMemory=*/false)) {
@@ -671,22 +663,33 @@ private:
   }
 
   /// `update`'s body on the element of C at `position`, `value` (null
-  /// where the update does not read it), and its inputs' elements there,
-  /// at the insertion point.
+  /// where the update does not read it), at the insertion point.
   Value applyUpdate(linalg::GenericOp update, Value value,
                     ArrayRef<Value> position) {
     IRMapping mapping;
-    for (OpOperand *input : update.getDpsInputOperands()) {
-      Value element = input->get();
-      if (isa<MemRefType>(element.getType()))
-        element = memref::LoadOp::create(
-            b, loc, element, getOperandIndices(update, input, position));
-      mapping.map(update.getMatchingBlockArgument(input), element);
-    }
     if (value)
       mapping.map(update.getMatchingBlockArgument(update.getDpsInitOperand(0)),
                   value);
-    return cloneBodyAt(b, update, mapping, {});
+    return applyAt(update, mapping, position);
+  }
+
+  /// `generic`'s body on its element at `position`, at the insertion point:
+  /// `mapping` gives the block arguments whose values are known (C's); the
+  /// other inputs' elements are loaded there (a scalar input is used as it
+  /// is).
+  Value applyAt(linalg::GenericOp generic, IRMapping &mapping,
+                ArrayRef<Value> position) {
+    for (OpOperand *input : generic.getDpsInputOperands()) {
+      BlockArgument argument = generic.getMatchingBlockArgument(input);
+      if (mapping.contains(argument))
+        continue;
+      Value element = input->get();
+      if (isa<MemRefType>(element.getType()))
+        element = memref::LoadOp::create(
+            b, loc, element, getOperandIndices(generic, input, position));
+      mapping.map(argument, element);
+    }
+    return cloneBodyAt(b, generic, mapping, position);
   }
 
   RewriterBase &b;
