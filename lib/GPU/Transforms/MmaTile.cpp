@@ -35,26 +35,30 @@ std::optional<nats::MmaLoops> nats::getMmaLoops(linalg::LinalgOp op) {
   return loops;
 }
 
+/// Whether `op` is a linalg.generic that writes each element of its one
+/// output at its own position: all loops parallel, the output through the
+/// identity map. The question both predicates below start with.
+static bool writesEachElement(linalg::LinalgOp op) {
+  return isa<linalg::GenericOp>(op.getOperation()) &&
+         op.getNumDpsInits() == 1 &&
+         op.getNumLoops() == op.getNumParallelLoops() &&
+         op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity();
+}
+
 bool nats::isElementwiseUpdate(linalg::LinalgOp op) {
-  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInits() != 1 ||
-      generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() ||
+  if (!writesEachElement(op) ||
       llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
         return !op.getMatchingIndexingMap(input).isProjectedPermutation();
       }))
     return false;
-  return !generic.getBody()
+  return !op.getBlock()
               ->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
               .wasInterrupted();
 }
 
 bool nats::isElementwiseMapOf(linalg::LinalgOp op, Value result) {
-  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || generic.getNumDpsInits() != 1 ||
-      generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty() ||
-      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+  if (!writesEachElement(op) ||
+      !op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty())
     return false;
   bool readsResult = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
