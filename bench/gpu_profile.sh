@@ -5,8 +5,8 @@
 # of the same dim per head; with HS DS, HS softmax heads of dim DS: 1 16 is
 # an M1 or M2 case), through PIPELINE if set. Prints, per kernel, its time,
 # launch geometry, registers, shared memory, tensor instructions, throughputs
-# and shared-memory bank conflicts, then each kernel's speed of light, warp states and
-# occupancy. The clocks stay as the card has them. With SASS_OUT=DIR, also
+# and shared-memory bank conflicts, then each kernel's speed of light, warp
+# states and occupancy. The clocks stay as the card has them. With SASS_OUT=DIR, also
 # the nats kernels' SASS with their sampled warp stalls (Nsight Compute's
 # source page, CSV, one profiled run) in DIR/sass.csv, for
 # bench/sass_phases.py (KERNELS: a regex of the kernels to sample, by default
