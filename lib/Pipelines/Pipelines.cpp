@@ -200,7 +200,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
                  // Folded MMA fragments leave vector.shape_cast, which
                  // convert-gpu-to-nvvm does not lower.
                  "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
-                 "reconcile-unrealized-casts),"
+                 "reconcile-unrealized-casts,"
+                 "nats-gpu-extern-dynamic-shared-memory),"
                  "gpu-to-llvm,convert-to-llvm,reconcile-unrealized-casts,"
                  "gpu-module-to-binary{format=" + options.format.getValue() +
                  (options.cudaPath.empty()

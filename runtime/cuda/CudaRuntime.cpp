@@ -136,8 +136,7 @@ NATS_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   if (!function || !ready())
     return;
   // Beyond 48 KiB of shared memory, static and dynamic together, a kernel
-  // must ask for its dynamic shared memory explicitly (NVPTX declares the
-  // dynamic base as a static variable: a 48 KiB pool alone is too much).
+  // must ask for its dynamic shared memory explicitly.
   int staticBytes = 0;
   if (sharedBytes > 0 &&
       !check(cuFuncGetAttribute(&staticBytes,

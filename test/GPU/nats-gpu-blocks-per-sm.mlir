@@ -5,7 +5,7 @@
 
 // A register budget, 65536 / block threads, where the SM can hold no second
 // block anyway: @pool's dynamic shared memory leaves room for one (189696 +
-// 1280 bytes of 233472), @grid's 64 blocks put one on each of 132 SMs, and
+// 1024 bytes of 233472), @grid's 64 blocks put one on each of 132 SMs, and
 // 255 caps 65536 / 128 for @narrow. ptxas keeps its own choice for @two
 // (three blocks' shared memory fit, two blocks' threads), for @mixed (one of
 // its launches fits two), for @unknown (its pool is not a constant) and for
@@ -37,10 +37,10 @@
 // have 2730 registers each, 2560 in the SM's units of 256: 80 a thread;
 // @narrow's grid puts one on each SM; @two's threads let two. They get
 // no more either: @pass's 107,008 bytes would let two share an SM (its 384
-// blocks fill 132 SMs more than twice), so its launch asks for 115,457,
+// blocks fill 132 SMs more than twice), so its launch asks for 115,713,
 // which keeps a second out.
 // NAMED-LABEL: func.func @host
-// NAMED:       %[[KEEP:.+]] = arith.constant 115457 : i32
+// NAMED:       %[[KEEP:.+]] = arith.constant 115713 : i32
 // NAMED-NEXT:  gpu.launch_func @kernels::@pass {{.*}} dynamic_shared_memory_size %[[KEEP]]
 // NAMED:     gpu.func @narrow() kernel attributes {{{.*}}nvvm.maxnreg = 255 : i32}
 // NAMED:     gpu.func @two() kernel attributes {{{.*}}nvvm.maxnreg = 32 : i32, nvvm.minctasm = 2 : i32}

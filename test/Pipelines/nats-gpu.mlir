@@ -43,16 +43,17 @@
 // CHECK:     llvm.func @_mlir_ciface_layer_core(
 // The chunk-terms kernel, as PTX for Hopper: 256 threads a block, barriers
 // between the steps that the threads share, the contractions on tensor
-// cores (tf32), the scratch in dynamic shared memory. The other stages and
+// cores (tf32), the scratch in dynamic shared memory (declared extern:
+// nats-gpu-extern-dynamic-shared-memory). The other stages and
 // the softmax kernel use the tensor cores too. Its grid of 4 blocks puts
 // one on an SM: it may have 65536 / 256 registers a thread, at most 255
 // (nats-gpu-blocks-per-sm).
 // CHECK:     gpu.binary @gated_delta_chunk_terms [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME:  .target sm_90a
+// CHECK-SAME:  .extern .shared .align 16 .b8 __dynamic_shmem__0[];
 // CHECK-SAME:  .visible .entry gated_delta_chunk_terms(
 // CHECK-SAME:  .maxntid 256, 1, 1
 // CHECK-SAME:  .maxnreg 255
-// CHECK-SAME:  .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-SAME:  bar.sync {{\\09}}0
 // CHECK-SAME:  ld.shared.b32
 // CHECK-SAME:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32

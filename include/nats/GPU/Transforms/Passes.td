@@ -686,6 +686,25 @@ def NatsGPUHostMemoryPass : Pass<"nats-gpu-host-memory", "::mlir::func::FuncOp">
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def NatsGPUExternDynamicSharedMemoryPass
+    : Pass<"nats-gpu-extern-dynamic-shared-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Declare the dynamic shared memory external, as CUDA C++ does";
+  let description = [{
+    After `convert-gpu-to-nvvm`, which lowers `gpu.dynamic_shared_memory`
+    to an `internal` global of zero bytes in the shared address space: to
+    LLVM that is an object it knows to be empty, and its alias analysis may
+    then take two accesses of the same bytes of it for different memory.
+    On the H100 that deleted the state pass's zero store of its start state
+    where the next statement (no barrier between: merge-phases) read it
+    back, so that the first chunk's outputs came from whatever the SM's
+    shared memory held (M2 at H = 8: o 0.11-0.19 off float64, different in
+    every call; docs/benchmarks.md, runs 93-97). The global becomes an
+    `external` declaration, what `extern __shared__ char pool[];` is in
+    CUDA C++: an object of unknown size. The same bug and fix elsewhere:
+    NVIDIA/numba-cuda-mlir#178, llvm/llvm-project#161940 (flang).
+  }];
+}
+
 def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> {
   let summary = "Occupancy and register budgets for the outlined kernels";
   let description = [{
@@ -703,9 +722,9 @@ def NatsGPUBlocksPerSMPass : Pass<"nats-gpu-blocks-per-sm", "::mlir::ModuleOp"> 
     a time): registers up to that budget cost no occupancy. The blocks
     an SM can hold are bounded by the kernel's known block size (2048
     threads an SM), by the dynamic shared memory of each of its launches
-    (`shared-memory-bytes` an SM; each block also takes 1 KiB for the system
-    and 256 bytes for NVPTX's static base of the dynamic pool) and by its
-    known grid size (a grid of at most `sm-count` blocks puts one on each SM).
+    (`shared-memory-bytes` an SM; each block also takes 1 KiB for the
+    system) and by its known grid size (a grid of at most `sm-count` blocks
+    puts one on each SM).
     ptxas itself knows only the block size: told nothing, it may keep a
     kernel at 32 registers for two blocks of 1024 threads that the shared
     memory never lets share an SM, and spill (the chunk terms at head dim

@@ -18,9 +18,10 @@ namespace mlir::nats {
 int64_t getSlotBytes(MemRefType type);
 
 /// Shared memory a thread block takes on its SM beyond its dynamic pool:
-/// 1 KiB that the system reserves for each block on sm_80 and later, and
-/// 256 bytes for NVPTX's static base of the pool (a static shared variable).
-constexpr int64_t kBlockSharedMemoryReserve = 1024 + 256;
+/// the 1 KiB that the system reserves for each block on sm_80 and later.
+/// (The pool's base is an extern declaration of no bytes of its own:
+/// nats-gpu-extern-dynamic-shared-memory.)
+constexpr int64_t kBlockSharedMemoryReserve = 1024;
 
 } // namespace mlir::nats
 
