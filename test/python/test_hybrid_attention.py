@@ -126,6 +126,22 @@ def test_half_precision(measured, dtype, tolerance):
     check(measured, inputs, tolerance=tolerance, chunk_size=16)
 
 
+def test_half_precision_narrow_state_columns(measured):
+    """B·H = 8 at head dim 128, as M2's H = 8: on the GPU each block of the
+    state pass keeps 8 of the state's columns, and its 512 threads start
+    1024 elements of it, two each. LLVM once deleted that start's store
+    (nats-gpu-extern-dynamic-shared-memory), leaving the first chunk's
+    outputs to whatever the SM's shared memory held: two calls, each
+    against float64."""
+    if BF16 is None:
+        pytest.skip("bf16 needs ml_dtypes")
+    inputs = make(1, 256, 8, 128, 128, 1, 16, 16, 1, 64, seed=13)
+    for name in ("q", "k", "v", "g", "beta", "qs", "ks", "vs"):
+        inputs[name] = inputs[name].astype(BF16)
+    for _ in range(2):
+        check(measured, inputs, tolerance=1.6e-2, chunk_size=64)
+
+
 @pytest.mark.parametrize("dtype, tolerance", [(np.float16, 2e-3), (BF16, 1.6e-2)])
 @pytest.mark.parametrize("window", [0, 5])
 def test_half_precision_tensor_core_tiles(measured, dtype, tolerance, window):
