@@ -177,7 +177,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       {options.blockThreads,
        SmallVector<std::string>(options.kernelThreads.begin(),
                                 options.kernelThreads.end()),
-       options.mergePhases}));
+       options.mergePhases, options.mergeTiles}));
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string kernelBlocks;

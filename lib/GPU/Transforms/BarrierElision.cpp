@@ -4,6 +4,7 @@
 #include "nats/GPU/Transforms/Aliasing.h"
 #include "nats/GPU/Transforms/Mapping.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -95,10 +96,43 @@ void setElements(scf::ForallOp forall, Operation *op, Access &access) {
   access.slices = std::move(slices);
 }
 
-Phase getPhase(Operation *op) {
+/// The memory effects of `root` and of the ops in it (none where one's are
+/// not known), as getEffectsRecursively. With `tiles`, those of a warp
+/// tile's lane code are known: nvvm.mma.sync touches no memory (its
+/// operands are registers; it declares no effects at all), and
+/// nvgpu.ldmatrix reads its source alone (ODS also declares a read of the
+/// op as a whole, of no memref). Without, every warp tile on tensor cores
+/// is a phase of unknown effects.
+std::optional<SmallVector<MemoryEffects::EffectInstance>>
+getEffects(Operation *root, bool tiles) {
+  if (!tiles)
+    return getEffectsRecursively(root);
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  WalkResult walk = root->walk([&](Operation *op) {
+    if (isa<NVVM::MmaOp>(op))
+      return WalkResult::advance();
+    if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+      effects.emplace_back(MemoryEffects::Read::get(),
+                           &load.getSrcMemrefMutable());
+      return WalkResult::advance();
+    }
+    if (auto iface = dyn_cast<MemoryEffectOpInterface>(op)) {
+      iface.getEffects(effects);
+      return WalkResult::advance();
+    }
+    return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
+               ? WalkResult::advance()
+               : WalkResult::interrupt();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  return effects;
+}
+
+Phase getPhase(Operation *op, bool tiles) {
   Phase phase{op};
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(op);
+      getEffects(op, tiles);
   if (!effects) {
     phase.unknown = true;
     return phase;
@@ -153,7 +187,8 @@ bool conflict(const Phase &later, const Phase &earlier) {
 
 } // namespace
 
-llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body) {
+llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body,
+                                                          bool tiles) {
   llvm::DenseSet<Operation *> withoutBarrier;
   body->walk([&](Block *block) {
     // The phases since the last barrier.
@@ -167,17 +202,17 @@ llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body) {
       auto forall = dyn_cast<scf::ForallOp>(op);
       bool isLoad = isa<memref::LoadOp>(op);
       if ((forall && (isThreadForall(forall) || isWarpForall(forall))) ||
-          isLoad) {
-        Phase phase = getPhase(&op);
+          (tiles && isa<memref::CopyOp>(op)) || isLoad) {
+        Phase phase = getPhase(&op, tiles);
         if (joins(phase)) {
           withoutBarrier.insert(&op);
           group.push_back(std::move(phase));
           continue;
         }
         group.clear();
-        // A forall that does not join gets a barrier before it and starts
-        // the next group; a load gets none, so nothing after it may count
-        // on one.
+        // A forall or copy that does not join gets a barrier before it
+        // and starts the next group; a load gets none, so nothing after it
+        // may count on one.
         if (!isLoad)
           group.push_back(std::move(phase));
       } else if (mayTouchMemory(&op)) {

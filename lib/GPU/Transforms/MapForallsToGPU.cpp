@@ -183,7 +183,7 @@ struct BlockMapper {
   RewriterBase &rewriter;
   int64_t blockThreads;
   /// Whether foralls without conflicts share a phase (merge-phases).
-  bool mergePhases;
+  bool mergePhases, mergeTiles;
   Value threadId;
   /// The loops made from thread foralls: what is inside runs per thread.
   DenseSet<Operation *> threadLoops;
@@ -261,12 +261,14 @@ struct BlockMapper {
   /// One in the block's sequential code (bufferization makes these) is
   /// shared out over the threads like a thread forall; one inside a thread
   /// loop is that thread's own.
-  LogicalResult mapCopy(memref::CopyOp copy) {
+  /// The thread loop made of a copy in the block's sequential code, or
+  /// null.
+  FailureOr<Operation *> mapCopy(memref::CopyOp copy) {
     // A tile written in place is "copied" onto itself (the parallel insert
     // of a thread or warp forall): nothing to do.
     if (copy.getSource() == copy.getTarget()) {
       rewriter.eraseOp(copy);
-      return success();
+      return nullptr;
     }
     auto type = cast<MemRefType>(copy.getSource().getType());
     if (!type.hasStaticShape())
@@ -274,6 +276,7 @@ struct BlockMapper {
     Location loc = copy.getLoc();
     rewriter.setInsertionPoint(copy);
     Value index;
+    Operation *threadLoop = nullptr;
     if (inThreadLoop(copy)) {
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(rewriter, loc, value);
@@ -286,11 +289,12 @@ struct BlockMapper {
     } else {
       ThreadLoop loop = createThreadLoop(loc, type.getNumElements());
       index = loop.index;
+      threadLoop = loop.loop;
       rewriter.setInsertionPoint(loop.bodyEnd);
     }
     copyElement(rewriter, copy, index, type.getShape());
     rewriter.eraseOp(copy);
-    return success();
+    return threadLoop;
   }
 
   bool inThreadLoop(Operation *op) {
@@ -318,7 +322,7 @@ struct BlockMapper {
   LogicalResult mapBlockBody(Operation *body) {
     llvm::DenseSet<Operation *> withoutBarrier;
     if (mergePhases)
-      withoutBarrier = getPhasesWithoutBarrier(body);
+      withoutBarrier = getPhasesWithoutBarrier(body, mergeTiles);
     // The loops of those foralls and those loads, whose barrier before goes
     // at the end.
     SmallVector<Operation *> unordered;
@@ -334,7 +338,8 @@ struct BlockMapper {
       if ((isThreadForall(forall) || isWarpForall(forall)) &&
           !forall.isNormalized())
         return forall.emitOpError("needs normalized bounds (from 0 by 1)");
-      bool keepBarrier = !withoutBarrier.contains(forall);
+      // The forall goes: its place in the set would be stale.
+      bool keepBarrier = !withoutBarrier.erase(forall);
       if (isThreadForall(forall)) {
         scf::ForOp loop = mapOntoLoop(forall, threadId, blockThreads);
         if (!keepBarrier)
@@ -357,9 +362,14 @@ struct BlockMapper {
 
     SmallVector<memref::CopyOp> copies;
     body->walk([&](memref::CopyOp copy) { copies.push_back(copy); });
-    for (memref::CopyOp copy : copies)
-      if (failed(mapCopy(copy)))
+    for (memref::CopyOp copy : copies) {
+      bool keepBarrier = !withoutBarrier.erase(copy);
+      FailureOr<Operation *> loop = mapCopy(copy);
+      if (failed(loop))
         return failure();
+      if (!keepBarrier && *loop)
+        unordered.push_back(*loop);
+    }
 
     SmallVector<Operation *> writes;
     body->walk([&](Operation *op) {
@@ -606,7 +616,7 @@ struct NatsMapForallsToGPUPass
         useDynamicSharedMemory(rewriter, *pool);
       Operation *end = launch.getBody().front().getTerminator();
       inlineForallBody(rewriter, forall, launch.getBlockIds().x, end);
-      BlockMapper mapper{rewriter, threads, mergePhases,
+      BlockMapper mapper{rewriter, threads, mergePhases, mergeTiles,
                          launch.getThreadIds().x, {}};
       return mapper.mapBlockBody(launch);
     }

@@ -29,8 +29,12 @@ namespace mlir::nats {
 /// theirs conflicting with any of the phases since the last barrier (a
 /// write and another access of memory that may overlap, unless both are
 /// thread foralls over the same iterations and each iteration touches the
-/// same elements in both, which one thread then runs in order).
-llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body);
+/// same elements in both, which one thread then runs in order). With
+/// `tiles`, the warp tiles that read through nvgpu.ldmatrix (by their
+/// source: otherwise of unknown effects) and the block's memref.copy ops
+/// (shared out over the threads when mapped) are phases too.
+llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body,
+                                                    bool tiles);
 
 /// Whether `op` touches memory or holds ops that may: what a barrier
 /// around it may have to order.

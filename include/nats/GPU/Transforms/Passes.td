@@ -645,7 +645,14 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     `memref.load` in the block's sequential code (every thread's) joins the
     phase before it where it reads nothing that phase writes, with no
     barrier on either side (the state pass's decay between the start state's
-    store and U's product).
+    store and U's product). Without `merge-tiles` a warp tile on tensor
+    cores always starts a phase (nvvm.mma.sync declares no memory effects,
+    nvgpu.ldmatrix a read of no memref: its effects count as unknown) and a
+    `memref.copy` in the block's sequential code is none. With it, the lane
+    code's effects are known (the MMA touches no memory, ldmatrix reads its
+    source) and such a copy (a tile that bufferization copies out, e.g. the
+    state pass's U, shared out over the threads) is a phase too: the state
+    pass's step then has two barriers where it had four.
     A `#gpu.thread` forall outside any block forall, and a `memref.copy`,
     outside any block forall become a launch of their own over
     ceil(iterations / block-threads) blocks, one iteration (element) per
@@ -665,6 +672,9 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     Option<"mergePhases", "merge-phases", "bool", "false",
            "no barrier between two foralls in a row that touch no memory "
            "in conflict">,
+    Option<"mergeTiles", "merge-tiles", "bool", "false",
+           "with merge-phases, the warp tiles on tensor cores and a block's "
+           "copies share phases too">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
