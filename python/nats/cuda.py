@@ -86,7 +86,8 @@ def set_stream(stream: int | None) -> None:
     on that stream, as a torch op does: a failure of its kernels shows at
     the next synchronisation (DeviceArray's copies to and from the host, and
     its frees, wait for the stream first). None: a stream of their own per
-    call, which each call waits for before it returns."""
+    call, ordered after the work on the legacy default stream, which each
+    call waits for before it returns."""
     _lib().natsCudaSetStream(None if stream is None else stream or _LEGACY_STREAM)
 
 

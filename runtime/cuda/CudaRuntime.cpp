@@ -158,8 +158,14 @@ NATS_EXPORT CUstream mgpuStreamCreate() {
   if (callerStream)
     return callerStream;
   CUstream stream = nullptr;
+  // A blocking stream: the call's work starts after the work queued on the
+  // legacy default stream (torch's default, where a caller's inputs were
+  // most likely made), and work queued there later waits for it. A
+  // non-blocking one raced them: a call right after torch made its inputs
+  // read them before they were written (compute-sanitizer's initcheck, run
+  // 94).
   if (ready())
-    check(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "creating a stream");
+    check(cuStreamCreate(&stream, CU_STREAM_DEFAULT), "creating a stream");
   return stream;
 }
 

@@ -182,7 +182,8 @@ struct ThreadLoop {
 struct BlockMapper {
   RewriterBase &rewriter;
   int64_t blockThreads;
-  /// Whether foralls without conflicts share a phase (merge-phases).
+  /// Whether foralls without conflicts share a phase (merge-phases), and
+  /// warp tiles on tensor cores and copies too (merge-tiles).
   bool mergePhases, mergeTiles;
   Value threadId;
   /// The loops made from thread foralls: what is inside runs per thread.
@@ -259,10 +260,8 @@ struct BlockMapper {
 
   /// A copy becomes a loop over its elements (a kernel has no memrefCopy).
   /// One in the block's sequential code (bufferization makes these) is
-  /// shared out over the threads like a thread forall; one inside a thread
-  /// loop is that thread's own.
-  /// The thread loop made of a copy in the block's sequential code, or
-  /// null.
+  /// shared out over the threads like a thread forall (that loop is
+  /// returned); one inside a thread loop is that thread's own (null).
   FailureOr<Operation *> mapCopy(memref::CopyOp copy) {
     // A tile written in place is "copied" onto itself (the parallel insert
     // of a thread or warp forall): nothing to do.
