@@ -108,7 +108,7 @@ getEffects(Operation *root, bool tiles) {
   if (!tiles)
     return getEffectsRecursively(root);
   SmallVector<MemoryEffects::EffectInstance> effects;
-  WalkResult walk = root->walk([&](Operation *op) {
+  WalkResult walk = root->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (isa<NVVM::MmaOp>(op))
       return WalkResult::advance();
     if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
@@ -116,13 +116,13 @@ getEffects(Operation *root, bool tiles) {
                            &load.getSrcMemrefMutable());
       return WalkResult::advance();
     }
+    bool recursive = op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
     if (auto iface = dyn_cast<MemoryEffectOpInterface>(op)) {
       iface.getEffects(effects);
-      return WalkResult::advance();
+      // Without the trait, the op's effects are those of its regions too.
+      return recursive ? WalkResult::advance() : WalkResult::skip();
     }
-    return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
-               ? WalkResult::advance()
-               : WalkResult::interrupt();
+    return recursive ? WalkResult::advance() : WalkResult::interrupt();
   });
   if (walk.wasInterrupted())
     return std::nullopt;
@@ -185,6 +185,23 @@ bool conflict(const Phase &later, const Phase &earlier) {
   return false;
 }
 
+/// A copy in the block's sequential code (no thread or warp forall around
+/// it, under `body`) that copies something: shared out over the threads
+/// between barriers when mapped, as a thread forall. (A copy onto itself
+/// is erased: no phase, and no barrier before it.)
+bool isSequentialCopy(Operation *op, Operation *body) {
+  auto copy = dyn_cast<memref::CopyOp>(op);
+  if (!copy || copy.getSource() == copy.getTarget())
+    return false;
+  for (Operation *parent = op->getParentOp(); parent && parent != body;
+       parent = parent->getParentOp()) {
+    auto forall = dyn_cast<scf::ForallOp>(parent);
+    if (forall && (isThreadForall(forall) || isWarpForall(forall)))
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body,
@@ -202,7 +219,7 @@ llvm::DenseSet<Operation *> nats::getPhasesWithoutBarrier(Operation *body,
       auto forall = dyn_cast<scf::ForallOp>(op);
       bool isLoad = isa<memref::LoadOp>(op);
       if ((forall && (isThreadForall(forall) || isWarpForall(forall))) ||
-          (tiles && isa<memref::CopyOp>(op)) || isLoad) {
+          (tiles && isSequentialCopy(&op, body)) || isLoad) {
         Phase phase = getPhase(&op, tiles);
         if (joins(phase)) {
           withoutBarrier.insert(&op);

@@ -15,8 +15,10 @@ using namespace mlir;
 
 namespace {
 
-/// A zero-sized array in the shared address space: the base of the dynamic
-/// shared memory (its size is the launch's).
+/// A zero-sized array in the shared address space, whatever its name: to
+/// NVPTX any such array is the base of the dynamic shared memory (whose
+/// size is the launch's); convert-gpu-to-nvvm names its own
+/// __dynamic_shmem__<n>.
 bool isDynamicSharedMemoryBase(LLVM::GlobalOp global) {
   auto array = dyn_cast<LLVM::LLVMArrayType>(global.getGlobalType());
   return array && array.getNumElements() == 0 &&

@@ -322,8 +322,8 @@ struct BlockMapper {
     llvm::DenseSet<Operation *> withoutBarrier;
     if (mergePhases)
       withoutBarrier = getPhasesWithoutBarrier(body, mergeTiles);
-    // The loops of those foralls and those loads, whose barrier before goes
-    // at the end.
+    // The loops of those foralls and copies and those loads, whose barrier
+    // before goes at the end.
     SmallVector<Operation *> unordered;
     body->walk([&](memref::LoadOp load) {
       if (withoutBarrier.contains(load))

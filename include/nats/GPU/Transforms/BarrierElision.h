@@ -30,9 +30,10 @@ namespace mlir::nats {
 /// write and another access of memory that may overlap, unless both are
 /// thread foralls over the same iterations and each iteration touches the
 /// same elements in both, which one thread then runs in order). With
-/// `tiles`, the warp tiles that read through nvgpu.ldmatrix (by their
-/// source: otherwise of unknown effects) and the block's memref.copy ops
-/// (shared out over the threads when mapped) are phases too.
+/// `tiles`, the effects of warp tiles on tensor cores are known (otherwise
+/// unknown: nvvm.mma.sync declares none, nvgpu.ldmatrix a read of no
+/// memref), and the memref.copy ops of the block's sequential code (shared
+/// out over the threads when mapped) are phases too.
 llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body,
                                                     bool tiles);
 

@@ -619,9 +619,10 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     block-threads) rounds, iteration tid + round * block-threads (guarded
     where the block size does not divide the count), between barriers: a
     constant trip count, which LLVM unrolls. A `#gpu.warp` forall likewise,
-    over the warps.
-    Every other write to a buffer in the block (a scalar store, a copy, an
-    op left untiled) runs on thread 0 alone, between barriers: the threads
+    over the warps; a `memref.copy` of the block's sequential code likewise,
+    over its elements.
+    Every other write to a buffer in the block (a scalar store, an op left
+    untiled) runs on thread 0 alone, between barriers: the threads
     run the sequential code in step, and a write by all of them would race
     with a faster thread's next use. Barriers and waits for async copies
     (which order memory but write no buffer) stay every thread's.
