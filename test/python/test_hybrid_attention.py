@@ -126,16 +126,18 @@ def test_half_precision(measured, dtype, tolerance):
     check(measured, inputs, tolerance=tolerance, chunk_size=16)
 
 
-def test_half_precision_narrow_state_columns(measured):
-    """B·H = 8 at head dim 128, as M2's H = 8: on the GPU each block of the
-    state pass keeps 8 of the state's columns, and its 512 threads start
-    1024 elements of it, two each. LLVM once deleted that start's store
+@pytest.mark.parametrize("heads", [8, 16, 32])
+def test_half_precision_state_columns(measured, heads):
+    """Head dim 128 in bf16 with B·H = 8, 16 and 32: on the GPU each block
+    of the state pass keeps 8, 16 or 32 of the state's columns (the widths
+    M2 runs), and its 512 threads start 1024 or more elements of it, two
+    or more each. LLVM once deleted that start's store at 8 columns
     (nats-gpu-extern-dynamic-shared-memory), leaving the first chunk's
     outputs to whatever the SM's shared memory held: two calls, each
     against float64."""
     if BF16 is None:
         pytest.skip("bf16 needs ml_dtypes")
-    inputs = make(1, 256, 8, 128, 128, 1, 16, 16, 1, 64, seed=13)
+    inputs = make(1, 256, heads, 128, 128, 1, 16, 16, 1, 64, seed=13)
     for name in ("q", "k", "v", "g", "beta", "qs", "ks", "vs"):
         inputs[name] = inputs[name].astype(BF16)
     for _ in range(2):
