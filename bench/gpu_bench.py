@@ -364,8 +364,8 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
     # Run to run on the same inputs: 0 where the kernels are deterministic.
     # (A store that LLVM deleted left M2's H = 8 outputs to stale shared
     # memory, 0.11-0.19 off float64 and different in every call, runs
-    # 87-97; nats-gpu-extern-dynamic-shared-memory.)
-    nats_run()
+    # 87-97; nats-gpu-extern-dynamic-shared-memory.) The outputs hold the
+    # latest run's: the peak-memory run's here, this one's after it.
     first = results[0].clone()
     nats_run()
     row["o_repeat_diff"] = rel_diff(results[0], first)
@@ -391,7 +391,6 @@ def run_op_case(torch, bench, ceil, c: Case, gen, seed, memo):
     row["fla_kernel_ms"] = bench.kernel_ms(fla)
     row["fla_peak_mib"] = bench.torch_peak_mib(fla)
     if c.rho == 0:
-        nats_run()
         row["o_diff_vs_fla"] = rel_diff(results[0], fla()[0])
     if c.group == "variants":
         # The same inputs for every variant of a shape (the generator is
