@@ -2,13 +2,15 @@
 // RUN:   --split-input-file | FileCheck %s
 // RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-prefetch{shared-memory-bytes=4000}))' \
 // RUN:   --split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-prefetch{shared-memory-bytes=4800}))' \
+// RUN:   --split-input-file | FileCheck %s --check-prefix=MIXED
 
 // A block's loop stages a tile of %src per iteration (8 x 16 f32, 512 B)
 // and reads it. The buffer becomes two in workgroup memory: before the
 // loop the first tile is copied into one with cp.async, waited for, and
 // the block meets at a barrier; each iteration takes the buffer of its
-// parity, starts the next iteration's copy into the other, and waits for
-// it at its end. The users keep a generic pointer.
+// parity, starts the next iteration's copy into the other (a group of its
+// own), and waits for it at its end. The users keep a generic pointer.
 
 // CHECK-LABEL: func.func @staged
 // CHECK:       scf.forall
@@ -37,19 +39,32 @@
 // CHECK:             %[[T:.+]] = memref.subview %{{.+}}[%[[ROW]], 0] [8, 16] [1, 1]
 // CHECK:             scf.forall
 // CHECK:               nvgpu.device_async_copy %[[T]][{{.+}}], %[[NEXT]][{{.+}}], 1
-// CHECK:           }
+// CHECK:             } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK-NEXT:      }
+// CHECK-NEXT:      %[[G:.+]] = nvgpu.device_async_create_group
 // CHECK-NOT:       linalg.copy
 // CHECK:           memref.load %[[GENERIC]]
-// CHECK:           %[[G:.+]] = nvgpu.device_async_create_group
 // CHECK:           nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
 // CHECK:           gpu.barrier
 // CHECK-NEXT:    }
 
 // With 4000 bytes the two buffers do not fit beside the block's other
-// buffer (3072 + 2 x 512 B): the copy stays as it is.
+// buffer (3072 + 2 x 512 B), one does: the copy is staged in place, issued
+// at the start of each iteration (its tile computed there again) and
+// waited for where it was.
 // SMALL-LABEL: func.func @staged
-// SMALL-NOT:   nvgpu.device_async_copy
-// SMALL:       linalg.copy
+// SMALL:       scf.for %[[IV:.+]] = %c0 to %c4 step %c1 {
+// SMALL-NEXT:    %[[ROW:.+]] = arith.muli %[[IV]], %c8
+// SMALL-NEXT:    %[[T:.+]] = memref.subview %{{.+}}[%[[ROW]], 0] [8, 16] [1, 1]
+// SMALL-NEXT:    %[[B:.+]] = memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
+// SMALL-NEXT:    %[[GENERIC:.+]] = memref.memory_space_cast %[[B]]
+// SMALL-NEXT:    scf.forall
+// SMALL-NEXT:      nvgpu.device_async_copy %[[T]][{{.+}}], %[[B]][{{.+}}], 1
+// SMALL:         %[[G:.+]] = nvgpu.device_async_create_group
+// SMALL:         nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// SMALL-NEXT:    gpu.barrier
+// SMALL-NOT:     linalg.copy
+// SMALL:         memref.load %[[GENERIC]]
 func.func @staged(%src: memref<32x16xf32>, %out: memref<2x4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -75,6 +90,87 @@ func.func @staged(%src: memref<32x16xf32>, %out: memref<2x4xf32>) {
     }
     %x = memref.load %other[%c0] : memref<768xf32>
     memref.store %x, %out[%b, %c0] : memref<2x4xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A loop stages two tiles: %a's, read first, and %b's, read after the
+// iteration has stored something. With 4000 bytes neither fits twice: both
+// are staged in place, issued at the start of the iteration in the order
+// they are needed, each waited for where its copy was, %a's letting %b's
+// run on. With 4800 bytes %a's fits twice and is prefetched, its group
+// committed as soon as it is issued; %b's is staged in place, issued first,
+// and its wait lets the prefetch run on.
+
+// SMALL-LABEL: func.func @two_tiles
+// SMALL:       scf.for %
+// SMALL:         nvgpu.device_async_copy %{{.+}}, %[[A:.+]][{{.+}}], 1
+// SMALL:         %[[GA:.+]] = nvgpu.device_async_create_group
+// SMALL:         nvgpu.device_async_copy %{{.+}}, %[[B:.+]][{{.+}}], 1
+// SMALL:         %[[GB:.+]] = nvgpu.device_async_create_group
+// SMALL:         nvgpu.device_async_wait %[[GA]] {numGroups = 1 : i32}
+// SMALL-NEXT:    gpu.barrier
+// SMALL:         memref.store
+// SMALL:         nvgpu.device_async_wait %[[GB]] {numGroups = 0 : i32}
+// SMALL-NEXT:    gpu.barrier
+
+// MIXED-LABEL: func.func @two_tiles
+// MIXED:       memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
+// MIXED:       memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
+// MIXED:       scf.for %
+// MIXED:         nvgpu.device_async_copy %{{.+}}, %[[B:.+]][{{.+}}], 1
+// MIXED:         %[[GB:.+]] = nvgpu.device_async_create_group
+// MIXED:         scf.if
+// MIXED:           nvgpu.device_async_copy
+// MIXED:           } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// MIXED-NEXT:    }
+// MIXED-NEXT:    nvgpu.device_async_create_group
+// MIXED:         nvgpu.device_async_wait %[[GB]] {numGroups = 1 : i32}
+// MIXED-NEXT:    gpu.barrier
+// MIXED-NOT:     linalg.copy
+// MIXED:         nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// MIXED-NEXT:    gpu.barrier
+// MIXED-NEXT:  }
+func.func @two_tiles(%a: memref<32x16xf32>, %b: memref<32x16xf32>, %out: memref<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.forall (%blk) in (2) {
+    %other = memref.alloc() : memref<768xf32>
+    scf.for %i = %c0 to %c4 step %c1 {
+      %row = arith.muli %i, %c8 : index
+      %ta = memref.subview %a[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %bufa = memref.alloc() : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %ta[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %bufa[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %va = memref.load %bufa[%c0, %c1] : memref<8x16xf32>
+      memref.store %va, %other[%c0] : memref<768xf32>
+      %tb = memref.subview %b[%row, 0] [8, 16] [1, 1]
+          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+      %bufb = memref.alloc() : memref<8x16xf32>
+      scf.forall (%r, %c) in (8, 16) {
+        %from = memref.subview %tb[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        %to = memref.subview %bufb[%r, %c] [1, 1] [1, 1]
+            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %vb = memref.load %bufb[%c0, %c1] : memref<8x16xf32>
+      memref.store %vb, %other[%c1] : memref<768xf32>
+    }
+    %x = memref.load %other[%c0] : memref<768xf32>
+    memref.store %x, %out[%blk, %c0] : memref<2x4xf32>
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }

@@ -19,10 +19,11 @@
 // CHECK-NOT:           gpu.barrier
 // CHECK:               nvgpu.device_async_copy
 // CHECK-NOT:         gpu.barrier
+// CHECK:             nvgpu.device_async_create_group
+// CHECK-NOT:         gpu.barrier
 // CHECK:             arith.addf
 // CHECK-NOT:         gpu.barrier
-// CHECK:             nvgpu.device_async_create_group
-// CHECK-NEXT:        nvgpu.device_async_wait
+// CHECK:             nvgpu.device_async_wait
 // CHECK-NEXT:        gpu.barrier
 // CHECK-NEXT:      }
 func.func @staged(%src: memref<32x16xf32>) {

@@ -322,23 +322,38 @@ Operation *getEarliestIssue(StagedCopy &staged, Block *body) {
   return last;
 }
 
-/// A copy outside the block's loops as cp.async into a workgroup buffer in
-/// place of its own, issued as early as its tile is known (the chunk terms'
-/// k tile then loads while q's is normalized) as a group of its own, and
-/// waited for where the copy was: its users read the buffer through a
-/// generic pointer, as they did. Returns its group and its wait, whose
-/// count of younger groups the caller sets.
+/// A copy as cp.async into a workgroup buffer in place of its own, as a
+/// group of its own, waited for where the copy was: its users read the
+/// buffer through a generic pointer, as they did. Outside loops it is issued
+/// as early as its tile is known (the chunk terms' k tile then loads while
+/// q's is normalized). In a loop's body (a copy whose buffers did not fit
+/// twice) it is issued at the iteration's start, after `issued` (the group
+/// of the copy staged there before it, null for none), its tile and target
+/// views computed there again (nothing in the loop writes the tile): the
+/// tiles load in the order the iteration needs them, while it works on
+/// what it has. Returns its group and its wait, whose count of younger
+/// groups the caller sets.
 std::pair<nvgpu::DeviceAsyncCreateGroupOp, nvgpu::DeviceAsyncWaitOp>
-stageInPlace(RewriterBase &b, StagedCopy &staged, Block *body) {
+stageInPlace(RewriterBase &b, StagedCopy &staged, Block *body,
+             Operation *issued) {
   Location loc = staged.forall.getLoc();
-  if (Operation *last = getEarliestIssue(staged, body))
-    b.setInsertionPointAfter(last);
-  else
+  IRMapping mapping;
+  if (issued) {
+    b.setInsertionPointAfter(issued);
+  } else if (isa<scf::ForOp>(body->getParentOp())) {
     b.setInsertionPointToStart(body);
+  } else if (Operation *last = getEarliestIssue(staged, body)) {
+    b.setInsertionPointAfter(last);
+  } else {
+    b.setInsertionPointToStart(body);
+  }
+  for (Operation *op : staged.slice)
+    b.clone(*op, mapping);
   Value shared = allocateShared(b, loc, staged);
   Value generic = memref::MemorySpaceCastOp::create(
       b, loc, staged.buffer.getType(), shared);
-  createAsyncCopy(b, loc, staged, staged.source, shared, IRMapping());
+  createAsyncCopy(b, loc, staged, mapping.lookupOrDefault(staged.source),
+                  shared, mapping);
   auto group = nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
   b.setInsertionPoint(staged.forall);
@@ -399,13 +414,19 @@ public:
     Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                        nextIv, ub);
     issueCopies(more, nextIv, next);
+    // A group of their own: the copies the iteration stages in place
+    // (stageInPlace) then wait for theirs alone, these still in flight.
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+        ValueRange{});
 
     for (StagedCopy &staged : copies) {
       b.eraseOp(staged.forall);
       b.eraseOp(staged.buffer);
     }
     b.setInsertionPoint(loop.getBody()->getTerminator());
-    waitForCopies(b, loc);
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
   }
 
 private:
@@ -446,25 +467,51 @@ struct NatsGPUPrefetchPass
   }
 
   /// The staged copies directly in `body` (a loop of `block`, or `block`),
-  /// in order, that `take` admits given their buffers' slot bytes.
-  static SmallVector<StagedCopy>
-  collectCopies(Operation *body, scf::ForallOp block,
-                function_ref<bool(int64_t)> take) {
+  /// in order.
+  static SmallVector<StagedCopy> collectCopies(Operation *body,
+                                               scf::ForallOp block) {
     SmallVector<StagedCopy> copies;
-    for (auto forall : body->getRegion(0).getOps<scf::ForallOp>()) {
-      std::optional<StagedCopy> staged = matchStagedCopy(forall, body, block);
-      if (staged && take(getSlotBytes(staged->buffer.getType())))
+    for (auto forall : body->getRegion(0).getOps<scf::ForallOp>())
+      if (std::optional<StagedCopy> staged =
+              matchStagedCopy(forall, body, block))
         copies.push_back(std::move(*staged));
-    }
     return copies;
   }
 
-  /// Staged copies of the loops while the block's buffers, each staged one
-  /// twice, fit in `shared-memory-bytes` even if none shared memory with
-  /// another: nats-gpu-workspace then places them all in shared memory.
-  /// Then the copies outside the loops, whose buffers stay one each, while
-  /// all the workgroup buffers fit (the workspace must place those in
-  /// shared memory; the others may go to global memory).
+  /// Stages `copies` (of `body`) in place, each as a group of its own, and
+  /// sets each wait's count of the groups issued after its own and before
+  /// it, which may run on (cp.async.wait_group counts the youngest groups
+  /// still in flight; a loop's prefetch of its next tiles is one of them).
+  static void stageAllInPlace(RewriterBase &rewriter,
+                              MutableArrayRef<StagedCopy> copies,
+                              Block *body) {
+    SmallVector<std::pair<nvgpu::DeviceAsyncCreateGroupOp,
+                          nvgpu::DeviceAsyncWaitOp>>
+        staged;
+    bool inLoop = isa<scf::ForOp>(body->getParentOp());
+    for (StagedCopy &copy : copies)
+      staged.push_back(stageInPlace(
+          rewriter, copy, body,
+          inLoop && !staged.empty() ? staged.back().first : nullptr));
+    for (auto [group, wait] : staged) {
+      int32_t younger = 0;
+      for (Operation *op = group->getNextNode(); op != wait;
+           op = op->getNextNode())
+        younger += isa<nvgpu::DeviceAsyncCreateGroupOp>(op);
+      wait.setNumGroups(younger);
+    }
+  }
+
+  /// A loop's staged copies get two buffers each (the next iteration's
+  /// tile loads while this one computes) while the block's buffers, each
+  /// such one twice, fit in `shared-memory-bytes` even if none shared
+  /// memory with another: nats-gpu-workspace then places them all in
+  /// shared memory. The copies outside the loops, and a loop's that do not
+  /// fit twice (the state pass's tiles at head dim 256), are staged in
+  /// place, one buffer each, while all the workgroup buffers fit (the
+  /// workspace must place those in shared memory; the others may go to
+  /// global memory): 16 bytes a copy, issued as soon as their tiles are
+  /// known, where each thread had loaded and stored an element at a time.
   void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
     int64_t bytes = 0;
     block.getBody()->walk([&](memref::AllocOp alloc) {
@@ -477,39 +524,37 @@ struct NatsGPUPrefetchPass
         loops.push_back(loop);
     });
     int64_t workgroupBytes = 0;
+    auto fitsOnce = [&](StagedCopy &copy) {
+      int64_t slot = getSlotBytes(copy.buffer.getType());
+      if (workgroupBytes + slot > sharedMemoryBytes)
+        return false;
+      workgroupBytes += slot;
+      return true;
+    };
+    SmallVector<std::pair<Block *, SmallVector<StagedCopy>>> inPlace;
     for (scf::ForOp loop : loops) {
-      SmallVector<StagedCopy> copies =
-          collectCopies(loop, block, [&](int64_t slot) {
-            if (bytes + slot > sharedMemoryBytes)
-              return false;
-            bytes += slot;
-            workgroupBytes += 2 * slot;
-            return true;
-          });
-      if (!copies.empty())
-        LoopPrefetcher(rewriter, loop, std::move(copies)).run();
+      SmallVector<StagedCopy> twice, once;
+      for (StagedCopy &copy : collectCopies(loop, block)) {
+        int64_t slot = getSlotBytes(copy.buffer.getType());
+        if (bytes + slot <= sharedMemoryBytes) {
+          bytes += slot;
+          workgroupBytes += 2 * slot;
+          twice.push_back(std::move(copy));
+        } else {
+          once.push_back(std::move(copy));
+        }
+      }
+      if (!twice.empty())
+        LoopPrefetcher(rewriter, loop, std::move(twice)).run();
+      inPlace.push_back({loop.getBody(), std::move(once)});
     }
-    // The copies outside the loops keep one buffer each.
-    SmallVector<StagedCopy> copies =
-        collectCopies(block, block, [&](int64_t slot) {
-          if (workgroupBytes + slot > sharedMemoryBytes)
-            return false;
-          workgroupBytes += slot;
-          return true;
-        });
-    SmallVector<std::pair<nvgpu::DeviceAsyncCreateGroupOp,
-                          nvgpu::DeviceAsyncWaitOp>>
-        staged;
-    for (StagedCopy &copy : copies)
-      staged.push_back(stageInPlace(rewriter, copy, block.getBody()));
-    // A wait lets the groups issued after its own and before it run on
-    // (cp.async.wait_group counts the youngest groups still in flight).
-    for (auto [group, wait] : staged) {
-      int32_t younger = llvm::count_if(staged, [&](auto &other) {
-        return group->isBeforeInBlock(other.first) &&
-               other.first->isBeforeInBlock(wait);
-      });
-      wait.setNumGroups(younger);
+    inPlace.push_back({block.getBody(), collectCopies(block, block)});
+    for (auto &[body, copies] : inPlace) {
+      SmallVector<StagedCopy> taken;
+      for (StagedCopy &copy : copies)
+        if (fitsOnce(copy))
+          taken.push_back(std::move(copy));
+      stageAllInPlace(rewriter, taken, body);
     }
   }
 };

@@ -303,9 +303,9 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
     `nvgpu.device_async_copy` (cp.async: 16 bytes a copy where both
     tiles' rows are so aligned and divide into 16-byte pieces, else 4, one
     32-bit element or two 16-bit ones; tiles of other elements are not
-    staged), and it is waited for (`nvgpu.device_async_wait`, then a barrier)
-    at the end of the iteration. The tile's loads then overlap the
-    iteration's work.
+    staged), committed as a group of its own, and it is waited for
+    (`nvgpu.device_async_wait`, then a barrier) at the end of the
+    iteration. The tile's loads then overlap the iteration's work.
 
     A block's copies outside its loops (a tile copied once, as the chunk
     terms copy q and k) that meet the same conditions become cp.async into
@@ -316,10 +316,17 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
     where they were (`numGroups`: the groups issued after it and before
     the wait, which may run on): k's tile loads while q's is normalized.
 
-    A copy is taken only while all the block's buffers fit in
-    `shared-memory-bytes` with each prefetched one counted twice and none
+    A loop's copy gets two buffers only while all the block's buffers fit
+    in `shared-memory-bytes` with each prefetched one counted twice and none
     sharing memory with another: `nats-gpu-workspace` places buffers in
-    workgroup memory first and must find them room.
+    workgroup memory first and must find them room. A loop's copy that does
+    not fit twice (the state pass's tiles at head dim 256) is staged in
+    place, one buffer, as the copies outside loops are, but issued at the
+    start of the iteration, after the loop's copies before it, its tile
+    and target views computed there again: the tiles load in the order the
+    iteration needs them, while it works on what it has. Copies staged in
+    place are taken while the workgroup buffers, the prefetched ones
+    counted twice, fit in `shared-memory-bytes`.
   }];
   let options = [
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t", "0",
