@@ -80,6 +80,38 @@ func.func @grid(%x: memref<10x10xf32>, %y: memref<10x10xf32>) {
 
 // -----
 
+// A block's copy between buffers whose rows are 16-byte aligned (an
+// aligned allocation, the block's shared memory) moves a row's 8 bf16 at a
+// time: 64 x 32 is 256 vectors, 4 rounds of 64 threads, each a 16-byte
+// load and store. Where one side is not known to be aligned (a function
+// argument), it moves an element at a time.
+
+// CHECK-LABEL: func.func @vector_copies
+// CHECK:         %[[ROUND:.+]] = arith.addi %{{.+}}, %{{.+}} overflow<nsw, nuw>
+// CHECK:         %[[AT:.+]]:2 = affine.delinearize_index %[[ROUND]] into (64, 4)
+// CHECK:         %[[COL:.+]] = arith.muli %[[AT]]#1, {{%c8(_[0-9]+)?}} overflow<nsw, nuw>
+// CHECK:         %[[V:.+]] = vector.load %{{.+}}[%[[AT]]#0, %[[COL]]] {alignment = 16 : i64} : memref<64x32xbf16, strided<[40, 1]>>, vector<8xbf16>
+// CHECK:         vector.store %[[V]], %{{.+}}[%[[AT]]#0, %[[COL]]] {alignment = 16 : i64} : memref<64x32xbf16, strided<[128, 1], offset: ?>>, vector<8xbf16>
+// CHECK:         affine.delinearize_index %{{.+}} into (64, 32)
+// CHECK-NEXT:    memref.load
+// CHECK-NEXT:    memref.store
+func.func @vector_copies(%arg: memref<64x32xbf16>) {
+  %global = memref.alloc() {alignment = 64 : i64} : memref<2x64x128xbf16>
+  scf.forall (%b) in (2) {
+    %pool = memref.alloca() : memref<5120xi8, #gpu.address_space<workgroup>>
+    %c0 = arith.constant 0 : index
+    %view = memref.view %pool[%c0][] : memref<5120xi8, #gpu.address_space<workgroup>> to memref<64x40xbf16, #gpu.address_space<workgroup>>
+    %tile = memref.memory_space_cast %view : memref<64x40xbf16, #gpu.address_space<workgroup>> to memref<64x40xbf16>
+    %rows = memref.subview %tile[0, 0] [64, 32] [1, 1] : memref<64x40xbf16> to memref<64x32xbf16, strided<[40, 1]>>
+    %out = memref.subview %global[%b, 0, 32] [1, 64, 32] [1, 1, 1] : memref<2x64x128xbf16> to memref<64x32xbf16, strided<[128, 1], offset: ?>>
+    memref.copy %rows, %out : memref<64x32xbf16, strided<[40, 1]>> to memref<64x32xbf16, strided<[128, 1], offset: ?>>
+    memref.copy %arg, %rows : memref<64x32xbf16> to memref<64x32xbf16, strided<[40, 1]>>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 func.func @unmapped(%x: memref<4xf32>) {
   %one = arith.constant 1.0 : f32
   // expected-error @below {{is not mapped to GPU blocks or threads (run nats-gpu-distribute)}}

@@ -76,7 +76,9 @@ bool mlir::nats::hasAlignedRows(Value value, int64_t elements,
                   alloc.getType()));
     } else {
       // The block's shared-memory pool (an alloca that becomes the dynamic
-      // shared memory, 16-byte aligned) and nothing else.
+      // shared memory, 16-byte aligned, in the kernel) and nothing else.
+      if (isa<gpu::DynamicSharedMemoryOp>(def))
+        return bytes <= 16;
       auto alloca = dyn_cast<memref::AllocaOp>(def);
       return alloca && bytes <= 16 &&
              gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(

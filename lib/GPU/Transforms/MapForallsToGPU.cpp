@@ -14,12 +14,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nats/GPU/Transforms/Alignment.h"
 #include "nats/GPU/Transforms/BarrierElision.h"
 #include "nats/GPU/Transforms/Mapping.h"
 #include "nats/GPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringMap.h"
@@ -48,15 +50,57 @@ void inlineForallBody(RewriterBase &rewriter, scf::ForallOp forall,
   rewriter.eraseOp(forall);
 }
 
-/// Copies element number `linear` (row-major over `shape`) of `copy`.
-void copyElement(RewriterBase &rewriter, memref::CopyOp copy, Value linear,
-                 ArrayRef<int64_t> shape) {
+/// Elements of `copy` one access moves: the most, up to 16 bytes, that
+/// divide its rows and to whose bytes every row of both sides is aligned
+/// (1 where none does).
+int64_t getCopyVectorWidth(memref::CopyOp copy) {
+  auto type = cast<MemRefType>(copy.getSource().getType());
+  Type element = type.getElementType();
+  if (type.getRank() == 0 || !element.isIntOrFloat() ||
+      element.getIntOrFloatBitWidth() % 8 != 0)
+    return 1;
+  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+  for (int64_t width = 16 / bytes; width > 1; width /= 2)
+    if (type.getShape().back() % width == 0 &&
+        hasAlignedRows(copy.getSource(), width, /*inSharedMemory=*/false) &&
+        hasAlignedRows(copy.getTarget(), width, /*inSharedMemory=*/false))
+      return width;
+  return 1;
+}
+
+/// Copies access number `linear` (row-major over `copy`'s shape, its rows
+/// in pieces of `width` elements) of `copy`: one element, or a vector of
+/// `width` (one 16-byte load and store of a tile's row piece where there
+/// had been eight of bf16).
+void copyElements(RewriterBase &rewriter, memref::CopyOp copy, Value linear,
+                  int64_t width) {
   Location loc = copy.getLoc();
-  ValueRange index = affine::AffineDelinearizeIndexOp::create(
-                         rewriter, loc, linear, shape, /*hasOuterBound=*/true)
-                         .getResults();
-  Value element = memref::LoadOp::create(rewriter, loc, copy.getSource(), index);
-  memref::StoreOp::create(rewriter, loc, element, copy.getTarget(), index);
+  auto type = cast<MemRefType>(copy.getSource().getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() /= width;
+  SmallVector<Value> index = affine::AffineDelinearizeIndexOp::create(
+                                 rewriter, loc, linear, shape,
+                                 /*hasOuterBound=*/true)
+                                 .getResults();
+  if (width == 1) {
+    Value element =
+        memref::LoadOp::create(rewriter, loc, copy.getSource(), index);
+    memref::StoreOp::create(rewriter, loc, element, copy.getTarget(), index);
+    return;
+  }
+  index.back() = arith::MulIOp::create(
+      rewriter, loc, index.back(),
+      arith::ConstantIndexOp::create(rewriter, loc, width),
+      arith::IntegerOverflowFlags::nuw | arith::IntegerOverflowFlags::nsw);
+  auto vector = VectorType::get({width}, type.getElementType());
+  uint64_t alignment =
+      width * type.getElementType().getIntOrFloatBitWidth() / 8;
+  auto load =
+      vector::LoadOp::create(rewriter, loc, vector, copy.getSource(), index);
+  load.setAlignment(alignment);
+  auto store = vector::StoreOp::create(rewriter, loc, load, copy.getTarget(),
+                                       index);
+  store.setAlignment(alignment);
 }
 
 /// Inserts a barrier before `op` unless one is already there.
@@ -274,24 +318,25 @@ struct BlockMapper {
       return copy.emitOpError("in a kernel needs a static shape");
     Location loc = copy.getLoc();
     rewriter.setInsertionPoint(copy);
+    int64_t width = getCopyVectorWidth(copy);
+    int64_t accesses = type.getNumElements() / width;
     Value index;
     Operation *threadLoop = nullptr;
     if (inThreadLoop(copy)) {
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(rewriter, loc, value);
       };
-      auto loop =
-          scf::ForOp::create(rewriter, loc, constant(0),
-                             constant(type.getNumElements()), constant(1));
+      auto loop = scf::ForOp::create(rewriter, loc, constant(0),
+                                     constant(accesses), constant(1));
       rewriter.setInsertionPointToStart(loop.getBody());
       index = loop.getInductionVar();
     } else {
-      ThreadLoop loop = createThreadLoop(loc, type.getNumElements());
+      ThreadLoop loop = createThreadLoop(loc, accesses);
       index = loop.index;
       threadLoop = loop.loop;
       rewriter.setInsertionPoint(loop.bodyEnd);
     }
-    copyElement(rewriter, copy, index, type.getShape());
+    copyElements(rewriter, copy, index, width);
     rewriter.eraseOp(copy);
     return threadLoop;
   }
@@ -563,8 +608,8 @@ struct NatsMapForallsToGPUPass
         return signalPassFailure();
 
     // Copies between buffers outside the kernels (bufferization makes
-    // them, e.g. to pad the tokens): a kernel each, one element per thread,
-    // since the buffers are strided views of device memory.
+    // them, e.g. to pad the tokens): a kernel each, one access per thread
+    // (an element, or a row's piece where the views are so aligned).
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp copy) {
       if (!copy->getParentOfType<gpu::LaunchOp>())
@@ -577,9 +622,10 @@ struct NatsMapForallsToGPUPass
         return signalPassFailure();
       }
       rewriter.setInsertionPoint(copy);
-      createGridLaunch(rewriter, copy.getLoc(), type.getNumElements(),
+      int64_t width = getCopyVectorWidth(copy);
+      createGridLaunch(rewriter, copy.getLoc(), type.getNumElements() / width,
                        blockThreads, [&](Value linear) {
-                         copyElement(rewriter, copy, linear, type.getShape());
+                         copyElements(rewriter, copy, linear, width);
                        });
       rewriter.eraseOp(copy);
     }

@@ -627,7 +627,9 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     where the block size does not divide the count), between barriers: a
     constant trip count, which LLVM unrolls. A `#gpu.warp` forall likewise,
     over the warps; a `memref.copy` of the block's sequential code likewise,
-    over its elements.
+    over its elements, or over pieces of its rows (up to 16 bytes, one
+    `vector.load` and `vector.store` each) where both sides' rows are so
+    aligned (`Alignment.h`).
     Every other write to a buffer in the block (a scalar store, an op left
     untiled) runs on thread 0 alone, between barriers: the threads
     run the sequential code in step, and a write by all of them would race
@@ -663,8 +665,8 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     pass's step then has two barriers where it had four.
     A `#gpu.thread` forall outside any block forall, and a `memref.copy`,
     outside any block forall become a launch of their own over
-    ceil(iterations / block-threads) blocks, one iteration (element) per
-    thread.
+    ceil(iterations / block-threads) blocks, one iteration (an element, or
+    a copy's piece of a row) per thread.
     `kernel-threads` entries `name:threads` give the launch of the block
     forall named `name` (the kernel name its location gives, e.g.
     `gated_delta_outputs`) that many threads instead of `block-threads`:
@@ -689,6 +691,7 @@ def NatsMapForallsToGPUPass : Pass<"nats-map-foralls-to-gpu", "::mlir::func::Fun
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
