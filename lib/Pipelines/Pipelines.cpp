@@ -172,6 +172,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass(
       {options.mmaPrecision, options.pairedLoads, options.ldmatrix}));
+  if (options.vectorElementForalls)
+    func.addPass(createNatsGPUVectorizeElementForallsPass());
   func.addPass(createNatsGPUAlignVectorAccessesPass());
   func.addPass(createNatsMapForallsToGPUPass(
       {options.blockThreads,

@@ -350,6 +350,15 @@ struct NatsGPUPipelineOptions
                      "between them where their memory accesses do not "
                      "conflict (nats-map-foralls-to-gpu)"),
       llvm::cl::init(true)};
+  // Off until measured on the GPU (stop 37 had no device time left): the
+  // state pass's snapshot of S in 4-element pieces (36% of its time at head
+  // dim 256 went to storing it an element at a time, run 102).
+  Option<bool> vectorElementForalls{
+      *this, "vector-element-foralls",
+      llvm::cl::desc("element-wise thread foralls move pieces of rows, up "
+                     "to 16 bytes, where the tiles' rows are so aligned "
+                     "(nats-gpu-vectorize-element-foralls)"),
+      llvm::cl::init(false)};
   // On: the state pass's step has two barriers where it had four (the start
   // state's store, U's product; U's copy out, the state's update share
   // phases), the chunk terms one fewer at head dim 128; the kernels of M1

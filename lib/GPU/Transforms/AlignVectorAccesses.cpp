@@ -27,9 +27,6 @@ using namespace mlir::nats;
 
 namespace {
 
-/// The widest access the GPU makes in one instruction.
-constexpr int64_t kMaxAccessBytes = 16;
-
 /// The alignment `op` (a vector.load or vector.store) provably has at its
 /// vector's size, if that is one instruction's width.
 template <typename AccessOp>

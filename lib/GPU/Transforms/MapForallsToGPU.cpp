@@ -60,7 +60,7 @@ int64_t getCopyVectorWidth(memref::CopyOp copy) {
       element.getIntOrFloatBitWidth() % 8 != 0)
     return 1;
   int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-  for (int64_t width = 16 / bytes; width > 1; width /= 2)
+  for (int64_t width = kMaxAccessBytes / bytes; width > 1; width /= 2)
     if (type.getShape().back() % width == 0 &&
         hasAlignedRows(copy.getSource(), width, /*inSharedMemory=*/false) &&
         hasAlignedRows(copy.getTarget(), width, /*inSharedMemory=*/false))

@@ -110,3 +110,18 @@ StringAttr mlir::nats::getKernelName(scf::ForallOp forall) {
     name.insert(0, "kernel_");
   return StringAttr::get(forall.getContext(), name);
 }
+
+bool mlir::nats::isElementView(memref::SubViewOp view, scf::ForallOp forall) {
+  if (view.getSourceType().getRank() !=
+      static_cast<int64_t>(forall.getRank()))
+    return false;
+  for (auto [offset, iv] :
+       llvm::zip(view.getMixedOffsets(), forall.getInductionVars()))
+    if (dyn_cast<Value>(offset) != iv)
+      return false;
+  auto isOne = [](OpFoldResult value) {
+    return isConstantIntValue(value, 1);
+  };
+  return llvm::all_of(view.getMixedSizes(), isOne) &&
+         llvm::all_of(view.getMixedStrides(), isOne);
+}

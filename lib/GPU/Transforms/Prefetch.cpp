@@ -105,23 +105,6 @@ struct StagedCopy {
   int64_t vector = 1;
 };
 
-/// Whether `view` is element (ivs...) of its source: offsets the forall's
-/// induction variables in order, sizes and strides 1.
-bool isElementOf(memref::SubViewOp view, scf::ForallOp forall) {
-  if (!view || view.getSourceType().getRank() !=
-                   static_cast<int64_t>(forall.getRank()))
-    return false;
-  for (auto [offset, iv] :
-       llvm::zip(view.getMixedOffsets(), forall.getInductionVars()))
-    if (dyn_cast<Value>(offset) != iv)
-      return false;
-  auto isOne = [](OpFoldResult value) {
-    return isConstantIntValue(value, 1);
-  };
-  return llvm::all_of(view.getMixedSizes(), isOne) &&
-         llvm::all_of(view.getMixedStrides(), isOne);
-}
-
 /// Whether `buffer` is touched in the loop only from the copy `forall` on:
 /// the copy is then all that its contents in an iteration come from. (A
 /// buffer that is freed is not: this runs before deallocation.)
@@ -170,7 +153,8 @@ std::optional<StagedCopy> matchStagedCopy(scf::ForallOp forall,
     return std::nullopt;
   auto from = copy.getInputs()[0].getDefiningOp<memref::SubViewOp>();
   auto to = copy.getOutputs()[0].getDefiningOp<memref::SubViewOp>();
-  if (!isElementOf(from, forall) || !isElementOf(to, forall))
+  if (!from || !to || !isElementView(from, forall) ||
+      !isElementView(to, forall))
     return std::nullopt;
   StagedCopy staged{forall, from.getSource(), to.getSource(), {}, {}};
   // cp.async moves 4, 8 or 16 bytes: elements of 32 or 16 bits.

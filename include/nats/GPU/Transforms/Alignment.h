@@ -18,6 +18,9 @@
 
 namespace mlir::nats {
 
+/// The widest access the GPU makes in one instruction, in bytes.
+constexpr int64_t kMaxAccessBytes = 16;
+
 /// Whether the index `value` is provably a multiple of `factor`: a constant
 /// that is, a product with a factor that is, a sum of two that are, or an
 /// affine.apply whose expression is one for any operands.

@@ -13,6 +13,7 @@
 #define NATS_GPU_TRANSFORMS_MAPPING_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::nats {
@@ -32,6 +33,10 @@ int64_t getTripCount(scf::ForallOp forall);
 /// The `#gpu.block` foralls under `root`, collected before a pass rewrites
 /// them.
 SmallVector<scf::ForallOp> getBlockForalls(Operation *root);
+
+/// Whether `view` is element (ivs...) of its source, `forall`'s induction
+/// variables: a thread's element of a tile in a thread forall.
+bool isElementView(memref::SubViewOp view, scf::ForallOp forall);
 
 /// The innermost block forall around `op`, or null.
 scf::ForallOp getEnclosingBlockForall(Operation *op);

@@ -458,6 +458,30 @@ def NatsGPUAlignedArgumentsPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def NatsGPUVectorizeElementForallsPass
+    : Pass<"nats-gpu-vectorize-element-foralls", "::mlir::func::FuncOp"> {
+  let summary = "Element-wise thread foralls move pieces of rows, not elements";
+  let description = [{
+    Works on buffers, before `nats-gpu-align-vector-accesses`. A
+    `#gpu.thread` forall whose body is one element-wise linalg op (a fill, a
+    copy, or a generic of identity maps and parallel loops whose body ops
+    are element-wise mappable) on element views of tiles (`memref.subview`
+    at the induction variables, sizes 1) moves one element an iteration.
+    Where every tile's rows are aligned to pieces of W elements (W a power
+    of two, at most 16 bytes of any tile's elements; `Alignment.h`) and W
+    divides the forall's last bound, the forall becomes one over pieces: W
+    times fewer iterations, each a `vector.load` of every input piece (and
+    of an output the body reads), the body on vectors (scalars from outside
+    broadcast), a `vector.store` of every output piece. The state pass's
+    snapshot of S (f32 in shared memory to bf16 in global memory) then
+    takes 4-element pieces. Other foralls are left as they are.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def NatsGPUAlignVectorAccessesPass
     : Pass<"nats-gpu-align-vector-accesses", "::mlir::func::FuncOp"> {
   let summary = "Vector loads and stores aligned to their size where the "

@@ -1,0 +1,204 @@
+//===- VectorizeElementForalls.cpp - element-wise thread foralls by pieces ===//
+//
+// A thread forall that applies one element-wise linalg op to element views
+// of tiles (nats-gpu-distribute's share of a fill, a copy or a map over the
+// threads) moves one element an iteration: the state pass's snapshot of S
+// (f32 in shared memory, bf16 in global memory) was a 2-byte store and a
+// 4-byte load per element, 36% of that kernel's time at head dim 256 (run
+// 102). Where every tile's rows are aligned to pieces of W elements (16
+// bytes at most of any of them) and W divides the last bound, each
+// iteration here moves a piece: vector loads, the op's body on vectors,
+// vector stores (nats-gpu-align-vector-accesses then gives each its
+// alignment).
+//
+//===----------------------------------------------------------------------===//
+
+#include "nats/GPU/Transforms/Alignment.h"
+#include "nats/GPU/Transforms/Mapping.h"
+#include "nats/GPU/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::nats {
+#define GEN_PASS_DEF_NATSGPUVECTORIZEELEMENTFORALLSPASS
+#include "nats/GPU/Transforms/Passes.h.inc"
+} // namespace mlir::nats
+
+using namespace mlir;
+using namespace mlir::nats;
+
+namespace {
+
+/// Whether `generic`'s body can run on vectors: every op element-wise
+/// mappable, its operands the body's own values or scalars from outside
+/// (broadcast), and no index op.
+bool hasVectorizableBody(linalg::GenericOp generic) {
+  if (generic.getNumReductionLoops() != 0 || generic.hasIndexSemantics() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  Block *body = generic.getBody();
+  for (Operation &op : body->without_terminator()) {
+    if (!OpTrait::hasElementwiseMappableTraits(&op) ||
+        op.getNumRegions() != 0)
+      return false;
+    for (Value operand : op.getOperands())
+      if (operand.getParentBlock() != body &&
+          !operand.getType().isIntOrFloat())
+        return false;
+  }
+  return true;
+}
+
+/// A thread forall of one element-wise op on element views of tiles.
+struct ElementForall {
+  scf::ForallOp forall;
+  linalg::LinalgOp op;
+  /// The tile each of `op`'s memref operands views an element of.
+  SmallVector<Value> tiles;
+};
+
+std::optional<ElementForall> matchElementForall(scf::ForallOp forall) {
+  if (!isThreadForall(forall) || forall.getNumResults() != 0 ||
+      !forall.isNormalized() ||
+      !getConstantIntValue(forall.getMixedUpperBound().back()))
+    return std::nullopt;
+  ElementForall match{forall, nullptr, {}};
+  for (Operation &op : forall.getBody()->without_terminator()) {
+    if (auto view = dyn_cast<memref::SubViewOp>(op)) {
+      if (!isElementView(view, forall) || !view->hasOneUse())
+        return std::nullopt;
+      continue;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (match.op || !linalgOp || !linalgOp.hasPureBufferSemantics())
+      return std::nullopt;
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!isa<linalg::FillOp, linalg::CopyOp>(op) &&
+        !(generic && hasVectorizableBody(generic)))
+      return std::nullopt;
+    match.op = linalgOp;
+  }
+  if (!match.op)
+    return std::nullopt;
+  for (OpOperand &operand : match.op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    auto view = operand.get().getDefiningOp<memref::SubViewOp>();
+    if (!view || view->getBlock() != forall.getBody())
+      return std::nullopt;
+    match.tiles.push_back(view.getSource());
+  }
+  return match;
+}
+
+/// Elements an iteration moves: the most (a power of two) whose bytes of
+/// each tile are at most 16, that divides the last bound and to which
+/// every tile's rows are aligned; 1 where none is.
+int64_t getWidth(ElementForall &match) {
+  int64_t maxBytes = 0;
+  for (Value tile : match.tiles) {
+    Type element = cast<MemRefType>(tile.getType()).getElementType();
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8)
+      return 1;
+    maxBytes = std::max<int64_t>(maxBytes,
+                                 element.getIntOrFloatBitWidth() / 8);
+  }
+  int64_t columns =
+      *getConstantIntValue(match.forall.getMixedUpperBound().back());
+  for (int64_t width = kMaxAccessBytes / maxBytes; width > 1; width /= 2)
+    if (columns % width == 0 &&
+        llvm::all_of(match.tiles, [&](Value tile) {
+          return hasAlignedRows(tile, width, /*inSharedMemory=*/false);
+        }))
+      return width;
+  return 1;
+}
+
+/// `match`'s forall over pieces of `width` elements of its last dim.
+void vectorize(RewriterBase &b, ElementForall &match, int64_t width) {
+  scf::ForallOp forall = match.forall;
+  Location loc = forall.getLoc();
+  SmallVector<OpFoldResult> bounds = forall.getMixedUpperBound();
+  bounds.back() =
+      b.getIndexAttr(*getConstantIntValue(bounds.back()) / width);
+  auto vectorOf = [&](Type element) {
+    return VectorType::get({width}, element);
+  };
+  b.setInsertionPoint(forall);
+  scf::ForallOp::create(
+      b, loc, forall.getMixedLowerBound(), bounds, forall.getMixedStep(),
+      ValueRange{}, forall.getMapping(),
+      [&](OpBuilder &nested, Location at, ValueRange ivs) {
+        SmallVector<Value> indices(ivs);
+        indices.back() = arith::MulIOp::create(
+            nested, at, ivs.back(),
+            arith::ConstantIndexOp::create(nested, at, width),
+            arith::IntegerOverflowFlags::nuw |
+                arith::IntegerOverflowFlags::nsw);
+        auto load = [&](Value tile) -> Value {
+          Type element = cast<MemRefType>(tile.getType()).getElementType();
+          return vector::LoadOp::create(nested, at, vectorOf(element), tile,
+                                        indices);
+        };
+        auto store = [&](Value piece, Value tile) {
+          vector::StoreOp::create(nested, at, piece, tile, indices);
+        };
+        // The tiles in operand order: the op's inputs, then its outputs.
+        ArrayRef<Value> tiles = match.tiles;
+        ArrayRef<Value> outputs = tiles.take_back(match.op.getNumDpsInits());
+        if (auto fill = dyn_cast<linalg::FillOp>(*match.op)) {
+          Value value = fill.getInputs()[0];
+          store(vector::BroadcastOp::create(nested, at,
+                                            vectorOf(value.getType()), value),
+                outputs[0]);
+        } else if (isa<linalg::CopyOp>(*match.op)) {
+          store(load(tiles[0]), outputs[0]);
+        } else {
+          auto generic = cast<linalg::GenericOp>(*match.op);
+          Block *body = generic.getBody();
+          IRMapping mapping;
+          for (auto [argument, tile] : llvm::zip(body->getArguments(), tiles))
+            if (!argument.use_empty())
+              mapping.map(argument, load(tile));
+          for (Operation &op : body->without_terminator()) {
+            for (Value operand : op.getOperands())
+              if (!mapping.contains(operand) &&
+                  operand.getParentBlock() != body)
+                mapping.map(operand,
+                            vector::BroadcastOp::create(
+                                nested, at, vectorOf(operand.getType()),
+                                operand));
+            Operation *clone = nested.clone(op, mapping);
+            for (Value result : clone->getResults())
+              result.setType(vectorOf(result.getType()));
+          }
+          for (auto [yielded, tile] :
+               llvm::zip(body->getTerminator()->getOperands(), outputs))
+            store(mapping.lookup(yielded), tile);
+        }
+        scf::InParallelOp::create(nested, at);
+      });
+  b.eraseOp(forall);
+}
+
+struct NatsGPUVectorizeElementForallsPass
+    : nats::impl::NatsGPUVectorizeElementForallsPassBase<
+          NatsGPUVectorizeElementForallsPass> {
+  void runOnOperation() override {
+    SmallVector<ElementForall> matches;
+    getOperation().walk([&](scf::ForallOp forall) {
+      if (std::optional<ElementForall> match = matchElementForall(forall))
+        matches.push_back(std::move(*match));
+    });
+    IRRewriter rewriter(&getContext());
+    for (ElementForall &match : matches)
+      if (int64_t width = getWidth(match); width > 1)
+        vectorize(rewriter, match, width);
+  }
+};
+
+} // namespace

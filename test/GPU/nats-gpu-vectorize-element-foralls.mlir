@@ -1,0 +1,98 @@
+// RUN: nats-opt %s --pass-pipeline='builtin.module(func.func(nats-gpu-vectorize-element-foralls))' \
+// RUN:   --split-input-file | FileCheck %s
+
+// The state pass's snapshot: S in f32 (rows of 68, 16-byte aligned) to
+// bf16 in global memory. The f32 side bounds a piece at 4 elements (16
+// bytes): 64 columns become 16 pieces, a load of 4 f32, their truncation
+// and a store of 4 bf16 each.
+
+// CHECK-LABEL: func.func @snapshot
+// CHECK:       scf.forall (%[[I:.+]], %[[J:.+]]) in (8, 16) {
+// CHECK:         %[[C:.+]] = arith.muli %[[J]], %c4 overflow<nsw, nuw>
+// CHECK-NEXT:    %[[S:.+]] = vector.load %{{.+}}[%[[I]], %[[C]]] : memref<8x64xf32, strided<[68, 1]>>, vector<4xf32>
+// CHECK-NEXT:    %[[H:.+]] = arith.truncf %[[S]] : vector<4xf32> to vector<4xbf16>
+// CHECK-NEXT:    vector.store %[[H]], %{{.+}}[%[[I]], %[[C]]] : memref<8x64xbf16, strided<[256, 1], offset: ?>>, vector<4xbf16>
+// CHECK-NEXT:  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+func.func @snapshot(%i: index) {
+  %state = memref.alloc() {alignment = 64 : i64} : memref<8x68xf32>
+  %h = memref.alloc() {alignment = 64 : i64} : memref<4x8x256xbf16>
+  %s = memref.subview %state[0, 0] [8, 64] [1, 1] : memref<8x68xf32> to memref<8x64xf32, strided<[68, 1]>>
+  %hi = memref.subview %h[%i, 0, 64] [1, 8, 64] [1, 1, 1] : memref<4x8x256xbf16> to memref<8x64xbf16, strided<[256, 1], offset: ?>>
+  scf.forall (%r, %c) in (8, 64) {
+    %from = memref.subview %s[%r, %c] [1, 1] [1, 1] : memref<8x64xf32, strided<[68, 1]>> to memref<1x1xf32, strided<[68, 1], offset: ?>>
+    %to = memref.subview %hi[%r, %c] [1, 1] [1, 1] : memref<8x64xbf16, strided<[256, 1], offset: ?>> to memref<1x1xbf16, strided<[256, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                    iterator_types = ["parallel", "parallel"]}
+        ins(%from : memref<1x1xf32, strided<[68, 1], offset: ?>>) outs(%to : memref<1x1xbf16, strided<[256, 1], offset: ?>>) {
+    ^bb0(%in: f32, %out: bf16):
+      %t = arith.truncf %in : f32 to bf16
+      linalg.yield %t : bf16
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A fill broadcasts its value; a map that reads its output and a scalar
+// from outside loads the output's piece and broadcasts the scalar.
+
+// CHECK-LABEL: func.func @fill_and_scale
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 4) {
+// CHECK:         %[[Z:.+]] = vector.broadcast %{{.+}} : f32 to vector<4xf32>
+// CHECK-NEXT:    vector.store %[[Z]]
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 4) {
+// CHECK:         %[[OLD:.+]] = vector.load %{{.+}} : memref<4x16xf32>, vector<4xf32>
+// CHECK-NEXT:    %[[G:.+]] = vector.broadcast %{{.+}} : f32 to vector<4xf32>
+// CHECK-NEXT:    %[[NEW:.+]] = arith.mulf %[[G]], %[[OLD]] : vector<4xf32>
+// CHECK-NEXT:    vector.store %[[NEW]]
+func.func @fill_and_scale(%g: f32) {
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
+  scf.forall (%r, %c) in (4, 16) {
+    %e = memref.subview %s[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%e : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  scf.forall (%r, %c) in (4, 16) {
+    %e = memref.subview %s[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        outs(%e : memref<1x1xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%out: f32):
+      %m = arith.mulf %g, %out : f32
+      linalg.yield %m : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// A tile whose rows are not known to be aligned (a function argument), a
+// last bound no piece divides, and a forall with more than the op: each
+// left as it is.
+
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT:   vector.
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 16)
+// CHECK:       scf.forall (%{{.+}}) in (7)
+// CHECK:       scf.forall (%{{.+}}) in (8)
+// CHECK-NOT:   vector.
+func.func @left_alone(%x: memref<4x16xf32>, %v: memref<8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%r, %c) in (4, 16) {
+    %e = memref.subview %x[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%e : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  %y = memref.alloc() {alignment = 64 : i64} : memref<7xf32>
+  scf.forall (%c) in (7) {
+    %e = memref.subview %y[%c] [1] [1] : memref<7xf32> to memref<1xf32, strided<[1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%e : memref<1xf32, strided<[1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  %z = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+  scf.forall (%c) in (8) {
+    %e = memref.subview %z[%c] [1] [1] : memref<8xf32> to memref<1xf32, strided<[1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%e : memref<1xf32, strided<[1], offset: ?>>)
+    memref.store %zero, %v[%c] : memref<8xf32>
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
