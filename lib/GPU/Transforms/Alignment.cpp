@@ -87,3 +87,21 @@ bool mlir::nats::hasAlignedRows(Value value, int64_t elements,
   }
   return false;
 }
+
+int64_t mlir::nats::getAlignedPieceWidth(ArrayRef<Value> tiles,
+                                         int64_t columns) {
+  int64_t maxBytes = 1;
+  for (Value tile : tiles) {
+    Type element = cast<MemRefType>(tile.getType()).getElementType();
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8)
+      return 1;
+    maxBytes =
+        std::max<int64_t>(maxBytes, element.getIntOrFloatBitWidth() / 8);
+  }
+  for (int64_t width = kMaxAccessBytes / maxBytes; width > 1; width /= 2)
+    if (columns % width == 0 && llvm::all_of(tiles, [&](Value tile) {
+          return hasAlignedRows(tile, width, /*inSharedMemory=*/false);
+        }))
+      return width;
+  return 1;
+}

@@ -50,22 +50,14 @@ void inlineForallBody(RewriterBase &rewriter, scf::ForallOp forall,
   rewriter.eraseOp(forall);
 }
 
-/// Elements of `copy` one access moves: the most, up to 16 bytes, that
-/// divide its rows and to whose bytes every row of both sides is aligned
-/// (1 where none does).
+/// Elements of `copy` one access moves: pieces of rows where both sides'
+/// rows are so aligned (1 for a copy of one element, a rank-0 memref).
 int64_t getCopyVectorWidth(memref::CopyOp copy) {
   auto type = cast<MemRefType>(copy.getSource().getType());
-  Type element = type.getElementType();
-  if (type.getRank() == 0 || !element.isIntOrFloat() ||
-      element.getIntOrFloatBitWidth() % 8 != 0)
+  if (type.getRank() == 0)
     return 1;
-  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-  for (int64_t width = kMaxAccessBytes / bytes; width > 1; width /= 2)
-    if (type.getShape().back() % width == 0 &&
-        hasAlignedRows(copy.getSource(), width, /*inSharedMemory=*/false) &&
-        hasAlignedRows(copy.getTarget(), width, /*inSharedMemory=*/false))
-      return width;
-  return 1;
+  return getAlignedPieceWidth({copy.getSource(), copy.getTarget()},
+                              type.getShape().back());
 }
 
 /// Copies access number `linear` (row-major over `copy`'s shape, its rows

@@ -95,29 +95,6 @@ std::optional<ElementForall> matchElementForall(scf::ForallOp forall) {
   return match;
 }
 
-/// Elements an iteration moves: the most (a power of two) whose bytes of
-/// each tile are at most 16, that divides the last bound and to which
-/// every tile's rows are aligned; 1 where none is.
-int64_t getWidth(ElementForall &match) {
-  int64_t maxBytes = 0;
-  for (Value tile : match.tiles) {
-    Type element = cast<MemRefType>(tile.getType()).getElementType();
-    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8)
-      return 1;
-    maxBytes = std::max<int64_t>(maxBytes,
-                                 element.getIntOrFloatBitWidth() / 8);
-  }
-  int64_t columns =
-      *getConstantIntValue(match.forall.getMixedUpperBound().back());
-  for (int64_t width = kMaxAccessBytes / maxBytes; width > 1; width /= 2)
-    if (columns % width == 0 &&
-        llvm::all_of(match.tiles, [&](Value tile) {
-          return hasAlignedRows(tile, width, /*inSharedMemory=*/false);
-        }))
-      return width;
-  return 1;
-}
-
 /// `match`'s forall over pieces of `width` elements of its last dim.
 void vectorize(RewriterBase &b, ElementForall &match, int64_t width) {
   scf::ForallOp forall = match.forall;
@@ -196,7 +173,10 @@ struct NatsGPUVectorizeElementForallsPass
     });
     IRRewriter rewriter(&getContext());
     for (ElementForall &match : matches)
-      if (int64_t width = getWidth(match); width > 1)
+      if (int64_t width = getAlignedPieceWidth(
+              match.tiles, *getConstantIntValue(
+                               match.forall.getMixedUpperBound().back()));
+          width > 1)
         vectorize(rewriter, match, width);
   }
 };

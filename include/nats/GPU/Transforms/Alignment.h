@@ -41,6 +41,12 @@ bool isMultipleOf(OpFoldResult value, int64_t factor);
 /// shared memory (the pool, or an allocation in workgroup memory).
 bool hasAlignedRows(Value value, int64_t elements, bool inSharedMemory);
 
+/// Elements one access of each memref of `tiles` moves, row by row: the
+/// most (a power of two) that are at most kMaxAccessBytes of any tile's
+/// elements (integers or floats of whole bytes), divide `columns` and to
+/// which every tile's rows are aligned (hasAlignedRows); 1 where none is.
+int64_t getAlignedPieceWidth(ArrayRef<Value> tiles, int64_t columns);
+
 } // namespace mlir::nats
 
 #endif // NATS_GPU_TRANSFORMS_ALIGNMENT_H
