@@ -351,7 +351,13 @@ private:
                                        nb.getIndexAttr(0)},
                 indexAttrs(nb, {1, rows, C}), indexAttrs(nb, {1, 1, 1}));
           };
-          Value started = insert(state, carried[2], K);
+          // The tile's start state is S rounded to the outputs' type: where
+          // the loop carries that rounding already, it is S's copy (a GPU
+          // then reads S in f32 only where it updates it).
+          Value started = insert(
+              roundState && s.stateOperands == s.outputTerms ? carried[3]
+                                                             : state,
+              carried[2], K);
           Value negW = sliceOf(nb, nloc, terms.negW, {b, h, n, zero, zero},
                                {1, 1, 1, L, K}, 3);
           Value u0 =
