@@ -180,6 +180,8 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
        SmallVector<std::string>(options.kernelThreads.begin(),
                                 options.kernelThreads.end()),
        options.mergePhases, options.mergeTiles}));
+  if (options.carryInRegisters)
+    func.addPass(createNatsGPUCarryInRegistersPass());
   func.addPass(createNatsGPUHostMemoryPass());
   func.addPass(createNatsAccumulateInRegistersPass());
   std::string kernelBlocks;

@@ -353,6 +353,12 @@ struct NatsGPUPipelineOptions
   // Off until measured on the GPU (stop 37 had no device time left): the
   // state pass's snapshot of S in 4-element pieces (36% of its time at head
   // dim 256 went to storing it an element at a time, run 102).
+  Option<bool> carryInRegisters{
+      *this, "carry-in-registers",
+      llvm::cl::desc("a block's loop keeps each thread's own places of "
+                     "shared memory in registers: the state pass's S "
+                     "(nats-gpu-carry-in-registers)"),
+      llvm::cl::init(false)};
   Option<bool> vectorElementForalls{
       *this, "vector-element-foralls",
       llvm::cl::desc("element-wise thread foralls move pieces of rows, up "

@@ -96,43 +96,10 @@ void setElements(scf::ForallOp forall, Operation *op, Access &access) {
   access.slices = std::move(slices);
 }
 
-/// The memory effects of `root` and of the ops in it (none where one's are
-/// not known), as getEffectsRecursively. With `tiles`, those of a warp
-/// tile's lane code are known: nvvm.mma.sync touches no memory (its
-/// operands are registers; it declares no effects at all), and
-/// nvgpu.ldmatrix reads its source alone (ODS also declares a read of the
-/// op as a whole, of no memref). Without, every warp tile on tensor cores
-/// is a phase of unknown effects.
-std::optional<SmallVector<MemoryEffects::EffectInstance>>
-getEffects(Operation *root, bool tiles) {
-  if (!tiles)
-    return getEffectsRecursively(root);
-  SmallVector<MemoryEffects::EffectInstance> effects;
-  WalkResult walk = root->walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (isa<NVVM::MmaOp>(op))
-      return WalkResult::advance();
-    if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
-      effects.emplace_back(MemoryEffects::Read::get(),
-                           &load.getSrcMemrefMutable());
-      return WalkResult::advance();
-    }
-    bool recursive = op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
-    if (auto iface = dyn_cast<MemoryEffectOpInterface>(op)) {
-      iface.getEffects(effects);
-      // Without the trait, the op's effects are those of its regions too.
-      return recursive ? WalkResult::advance() : WalkResult::skip();
-    }
-    return recursive ? WalkResult::advance() : WalkResult::interrupt();
-  });
-  if (walk.wasInterrupted())
-    return std::nullopt;
-  return effects;
-}
-
 Phase getPhase(Operation *op, bool tiles) {
   Phase phase{op};
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffects(op, tiles);
+      getMemoryEffects(op, tiles);
   if (!effects) {
     phase.unknown = true;
     return phase;
@@ -246,4 +213,30 @@ bool nats::mayTouchMemory(Operation *op) {
   if (isa<nvgpu::DeviceAsyncCreateGroupOp>(op))
     return false;
   return op->getNumRegions() != 0 || !isMemoryEffectFree(op);
+}
+
+std::optional<SmallVector<MemoryEffects::EffectInstance>>
+nats::getMemoryEffects(Operation *root, bool tiles) {
+  if (!tiles)
+    return getEffectsRecursively(root);
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  WalkResult walk = root->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<NVVM::MmaOp>(op))
+      return WalkResult::advance();
+    if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+      effects.emplace_back(MemoryEffects::Read::get(),
+                           &load.getSrcMemrefMutable());
+      return WalkResult::advance();
+    }
+    bool recursive = op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
+    if (auto iface = dyn_cast<MemoryEffectOpInterface>(op)) {
+      iface.getEffects(effects);
+      // Without the trait, the op's effects are those of its regions too.
+      return recursive ? WalkResult::advance() : WalkResult::skip();
+    }
+    return recursive ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  return effects;
 }

@@ -242,6 +242,7 @@ struct BlockMapper {
                                    constant(llvm::divideCeil(count, step)),
                                    constant(1));
     threadLoops.insert(loop);
+    loop->setAttr(kThreadLoopAttrName, rewriter.getUnitAttr());
     barrierBefore(rewriter, loop);
     barrierAfter(rewriter, loop);
     rewriter.setInsertionPointToStart(loop.getBody());

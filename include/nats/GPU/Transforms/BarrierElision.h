@@ -17,6 +17,7 @@
 #define NATS_GPU_TRANSFORMS_BARRIERELISION_H
 
 #include "mlir/IR/Operation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/DenseSet.h"
 
@@ -36,6 +37,15 @@ namespace mlir::nats {
 /// out over the threads when mapped) are phases too.
 llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body,
                                                     bool tiles);
+
+/// The memory effects of `root` and of the ops in it (none where one's are
+/// not known), as getEffectsRecursively. With `tiles`, those of a warp
+/// tile's lane code are known: nvvm.mma.sync touches no memory (its
+/// operands are registers; it declares no effects at all), and
+/// nvgpu.ldmatrix reads its source alone (ODS also declares a read of the
+/// op as a whole, of no memref).
+std::optional<SmallVector<MemoryEffects::EffectInstance>>
+getMemoryEffects(Operation *root, bool tiles);
 
 /// Whether `op` touches memory or holds ops that may: what a barrier
 /// around it may have to order.

@@ -18,6 +18,12 @@
 
 namespace mlir::nats {
 
+/// The unit attribute nats-map-foralls-to-gpu sets on a loop it makes of a
+/// thread or warp forall (or of a copy shared out over the threads): the
+/// loop's iterations were the forall's, so no two touch a place that one of
+/// them writes (nats-gpu-carry-in-registers unrolls such loops).
+constexpr llvm::StringLiteral kThreadLoopAttrName = "nats.thread_loop";
+
 /// Whether `forall` is mapped to thread blocks.
 bool isBlockForall(scf::ForallOp forall);
 
