@@ -84,8 +84,8 @@ VARIANTS = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
             "nats-gpu{kernel-warp-tiles=gated_delta_state_pass:16x8}",
             "nats-gpu{warp-reductions=0}", "nats-gpu{result-maps=0}",
             "nats-gpu{round-state-operands=0}", "nats-gpu{value-tile=16}",
-            "nats-gpu{merge-tiles=0}", "nats-gpu{vector-element-foralls=1}",
-            "nats-gpu{carry-in-registers=1}"]
+            "nats-gpu{merge-tiles=0}", "nats-gpu{vector-element-foralls=0}",
+            "nats-gpu{carry-in-registers=0}"]
 LAYER_PIPELINES = [None, "nats-gpu{mma-precision=3xtf32}", "nats-gpu{warp-tile-m=16}",
                    "nats-gpu{block-threads=1024}", "nats-gpu{warp-rows=0}"]
 GROUPS = ("M1", "M2", "M3", "layer", "variants")

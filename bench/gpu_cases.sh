@@ -20,17 +20,17 @@ PAPER_LAYER="--sizes 340m --dtype bfloat16 --tokens 4096"
 # each of the chunk terms' row reductions to one thread (the default shares
 # them out over groups of lanes); merge-tiles=0 keeps warp tiles on
 # tensor cores and copies in phases of their own (the default before stop
-# 37); vector-element-foralls moves element-wise thread foralls in pieces
-# of rows (not yet run on a GPU: stop 37); carry-in-registers keeps the
-# state pass's S in registers across the chunk loop (stop 38).
+# 37); vector-element-foralls=0 moves element-wise thread foralls an
+# element at a time, and carry-in-registers=0 leaves the state pass's S in
+# shared memory across the chunk loop (the defaults before stop 38).
 OTHER_PIPELINES=("nats-gpu{block-threads=1024 kernel-blocks-per-sm=gated_delta_chunk_terms:1}"
                  "nats-gpu{kernel-threads=gated_delta_outputs:1024 round-output-terms=0 round-state-terms=0 round-chunk-operands=0 round-state-operands=0}"
                  "nats-gpu{merge-phases=false ldmatrix=false warp-tile-m=16 warp-tile-n=8}"
                  "nats-gpu{warp-tile-m=16 mma-precision=3xtf32 kernel-warp-tiles=gated_delta_state_pass:16x8 warp-reductions=0}"
                  "nats-gpu{warp-rows=0}"
                  "nats-gpu{merge-tiles=0}"
-                 "nats-gpu{vector-element-foralls=1}"
-                 "nats-gpu{carry-in-registers=1}")
+                 "nats-gpu{vector-element-foralls=0}"
+                 "nats-gpu{carry-in-registers=0}")
 LAYER_PIPELINES=("nats-gpu{warp-tile-m=16}" "nats-gpu{warp-rows=0}"
-                 "nats-gpu{vector-element-foralls=1}"
-                 "nats-gpu{carry-in-registers=1}")
+                 "nats-gpu{vector-element-foralls=0}"
+                 "nats-gpu{carry-in-registers=0}")
