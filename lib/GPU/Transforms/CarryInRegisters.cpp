@@ -110,12 +110,30 @@ bool isSamePlace(const Access &a, const Access &b) {
          llvm::all_of(*deltas, [](int64_t d) { return d == 0; });
 }
 
+/// Whether distinct in-bounds indices of `type` name distinct elements:
+/// each dimension's stride spans at least the dimensions inside it.
+bool hasDistinctElements(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  int64_t inner = 1;
+  for (int64_t i = type.getRank() - 1; i >= 0; --i) {
+    if (ShapedType::isDynamic(strides[i]) || strides[i] < inner)
+      return false;
+    inner = strides[i] * type.getDimSize(i);
+  }
+  return true;
+}
+
 /// Whether two in-bounds accesses of 1-D vectors along the last dimension
 /// touch no element in common: another row, or pieces of one row apart.
 bool areApart(const Access &a, const Access &b) {
   std::optional<SmallVector<int64_t>> deltas = getDeltas(a, b);
   if (!deltas || deltas->empty() || a.type.getRank() != 1 ||
-      b.type.getRank() != 1)
+      b.type.getRank() != 1 ||
+      !hasDistinctElements(cast<MemRefType>(a.base.getType())))
     return false;
   if (llvm::any_of(ArrayRef(*deltas).drop_back(),
                    [](int64_t d) { return d != 0; }))
