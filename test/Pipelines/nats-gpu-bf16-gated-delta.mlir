@@ -5,6 +5,8 @@
 // RUN: nats-opt %s --nats-gpu='format=isa sm-count=2 kernel-blocks-per-sm=gated_delta_chunk_terms:1' \
 // RUN:   | FileCheck %s --check-prefix=ONE
 // RUN: nats-opt %s --nats-gpu='format=isa round-state-operands=1' | FileCheck %s --check-prefix=OPERANDS
+// RUN: nats-opt %s --nats-gpu='format=isa' -mlir-print-ir-after=nats-gpu-carry-in-registers \
+// RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=CARRY
 
 // The gated delta rule on bf16 data, B·H = 2, four tiles of 64 tokens, V = 64.
 // The state pass's width by waves (value-tile=0): on 132 SMs 8 columns
@@ -70,6 +72,16 @@
 // OPERANDS-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // OPERANDS-NOT:     tf32
 // OPERANDS:       gpu.binary @gated_delta_outputs [
+// carry-in-registers: the state pass's walk over the four tiles carries
+// each lane's accumulators of S (8 columns: two 32 x 8 warp tiles, rounds
+// of 16 warps guarded), loaded before it and stored after it under the
+// guard's condition; the walk still stores S's bf16 copy each step.
+// CARRY-LABEL:  function(@gated_delta_state_pass)
+// CARRY:        %[[INIT:.+]]:4 = scf.if %[[IN:.+]] -> (vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>) {
+// CARRY:        %[[S:.+]]:4 = scf.for {{.+}} iter_args(%{{.+}} = %[[INIT]]#0, %{{.+}} = %[[INIT]]#1, %{{.+}} = %[[INIT]]#2, %{{.+}} = %[[INIT]]#3)
+// CARRY:          memref.store %{{.+}} : memref<32x8xbf16
+// CARRY:        scf.if %[[IN]] {
+// CARRY-NEXT:     vector.store %[[S]]#0
 func.func @gated_delta(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,
                        %v: tensor<1x256x2x64xbf16>, %g: tensor<1x256x2xbf16>,
                        %beta: tensor<1x256x2xbf16>, %route: tensor<1x4x2xi1>)
