@@ -222,18 +222,18 @@ bool isGuard(scf::IfOp guard) {
          !hasSynchronization(guard.thenBlock());
 }
 
-/// The ops of `loop` that touch memory, in the blocks where pairs may be
-/// (the loop's body and those of its unrollable thread loops): the vector
-/// accesses of shared memory, the synchronizations, and the memrefs the
-/// others touch; failure where an op's effects are not known.
+/// The ops of a loop that touch memory, in `blocks`, where pairs may be
+/// (the loop's body, those of its unrollable thread loops and of their
+/// guards): the vector accesses of shared memory, the synchronizations,
+/// and the memrefs the others touch; failure where an op's effects are not
+/// known (the ops of nested regions count as their parent's).
 struct Accesses {
   SmallVector<Access> candidates;
   DenseSet<Operation *> syncs;
   SmallVector<Value> others;
 };
 
-FailureOr<Accesses> collectAccesses(scf::ForOp loop,
-                                    ArrayRef<Block *> blocks) {
+FailureOr<Accesses> collectAccesses(ArrayRef<Block *> blocks) {
   Accesses accesses;
   for (Block *block : blocks)
     for (Operation &op : *block) {
@@ -298,7 +298,7 @@ Plan planLoop(scf::ForOp loop) {
       blocks.push_back(inner.getBody());
       addGuards(inner.getBody());
     }
-  FailureOr<Accesses> accesses = collectAccesses(loop, blocks);
+  FailureOr<Accesses> accesses = collectAccesses(blocks);
   if (failed(accesses))
     return {};
 

@@ -43,7 +43,8 @@ llvm::DenseSet<Operation *> getPhasesWithoutBarrier(Operation *body,
 /// tile's lane code are known: nvvm.mma.sync touches no memory (its
 /// operands are registers; it declares no effects at all), and
 /// nvgpu.ldmatrix reads its source alone (ODS also declares a read of the
-/// op as a whole, of no memref).
+/// op as a whole, of no memref). Without, every warp tile on tensor cores
+/// has unknown effects.
 std::optional<SmallVector<MemoryEffects::EffectInstance>>
 getMemoryEffects(Operation *root, bool tiles);
 
