@@ -33,6 +33,7 @@ func.func @state_update(%decay: vector<2xf32>) {
              threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
     %c0 = arith.constant 0 : index
     %c2 = arith.constant 2 : index
+    %c4 = arith.constant 4 : index
     %c8 = arith.constant 8 : index
     %c16 = arith.constant 16 : index
     %c32 = arith.constant 32 : index
@@ -51,8 +52,9 @@ func.func @state_update(%decay: vector<2xf32>) {
         %c0t = arith.muli %tc, %c8 : index
         %tile = memref.subview %s[%r0, %c0t] [16, 8] [1, 1] : memref<64x64xf32, strided<[72, 1]>, #gpu.address_space<workgroup>> to memref<16x8xf32, strided<[72, 1], offset: ?>, #gpu.address_space<workgroup>>
         %lane = gpu.lane_id
-        %g = arith.divui %lane, %c8 : index
-        %col = arith.remui %lane, %c8 : index
+        %g = arith.divui %lane, %c4 : index
+        %t4 = arith.remui %lane, %c4 : index
+        %col = arith.muli %t4, %c2 : index
         %g8 = arith.addi %g, %c8 : index
         %a = vector.load %tile[%g, %col] {alignment = 8 : i64} : memref<16x8xf32, strided<[72, 1], offset: ?>, #gpu.address_space<workgroup>>, vector<2xf32>
         %b = vector.load %tile[%g8, %col] {alignment = 8 : i64} : memref<16x8xf32, strided<[72, 1], offset: ?>, #gpu.address_space<workgroup>>, vector<2xf32>
@@ -132,7 +134,11 @@ func.func @guarded(%decay: vector<2xf32>) {
 // Left as they are: another access in the loop that may touch the places
 // (a read of the tile by the block); two places not provably apart; a
 // barrier between a load and its store; a loop without a barrier (not the
-// block's: every thread may run it alone).
+// block's: every thread may run it alone); a thread loop too long; a store
+// through a loop's memref argument (in even steps the places' buffer); a
+// cp.async into the places still in flight when the loop starts (waited
+// for in it); a loop that may not run; places in two rows whose pieces
+// may run past the row's end (indices not provably in bounds).
 
 // CHECK-LABEL: func.func @read_elsewhere
 // CHECK:         scf.for
@@ -149,6 +155,18 @@ func.func @guarded(%decay: vector<2xf32>) {
 // CHECK:         scf.for
 // CHECK-NOT:       iter_args
 // CHECK-LABEL: func.func @thread_loop_too_long
+// CHECK:         scf.for
+// CHECK-NOT:       iter_args
+// CHECK-LABEL: func.func @loop_memref_argument
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (memref
+// CHECK-NEXT:      vector.load
+// CHECK-LABEL: func.func @copy_in_flight
+// CHECK:         scf.for
+// CHECK-NOT:       iter_args
+// CHECK-LABEL: func.func @no_trip
+// CHECK:         scf.for
+// CHECK-NOT:       iter_args
+// CHECK-LABEL: func.func @rows_not_in_bounds
 // CHECK:         scf.for
 // CHECK-NOT:       iter_args
 func.func @read_elsewhere(%decay: vector<2xf32>) {
@@ -243,6 +261,93 @@ func.func @thread_loop_too_long(%decay: vector<2xf32>) {
         %a2 = arith.mulf %a, %decay : vector<2xf32>
         vector.store %a2, %state[%r, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
       } {nats.thread_loop}
+      gpu.barrier
+    }
+    gpu.terminator
+  }
+  return
+}
+
+func.func @loop_memref_argument(%decay: vector<2xf32>, %x: vector<2xf32>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    %c0 = arith.constant 0 : index
+    %c32 = arith.constant 32 : index
+    %a = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    %b = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    %r:2 = scf.for %n = %c0 to %c32 step %c1 iter_args(%cur = %a, %next = %b)
+        -> (memref<64x8xf32, #gpu.address_space<workgroup>>, memref<64x8xf32, #gpu.address_space<workgroup>>) {
+      %p = vector.load %a[%tx, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      %p2 = arith.mulf %p, %decay : vector<2xf32>
+      vector.store %p2, %a[%tx, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      vector.store %x, %cur[%tx, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      gpu.barrier
+      scf.yield %next, %cur : memref<64x8xf32, #gpu.address_space<workgroup>>, memref<64x8xf32, #gpu.address_space<workgroup>>
+    }
+    gpu.terminator
+  }
+  return
+}
+
+func.func @copy_in_flight(%g: memref<64xf32>, %decay: vector<2xf32>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    %c0 = arith.constant 0 : index
+    %c2 = arith.constant 2 : index
+    %c32 = arith.constant 32 : index
+    %s = memref.alloc() : memref<64xf32, #gpu.address_space<workgroup>>
+    %i = arith.muli %tx, %c2 : index
+    %t = nvgpu.device_async_copy %g[%i], %s[%i], 2 : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
+    %group = nvgpu.device_async_create_group %t
+    scf.for %n = %c0 to %c32 step %c1 {
+      nvgpu.device_async_wait %group
+      %a = vector.load %s[%i] : memref<64xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      %a2 = arith.mulf %a, %decay : vector<2xf32>
+      vector.store %a2, %s[%i] : memref<64xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      gpu.barrier
+    }
+    gpu.terminator
+  }
+  return
+}
+
+func.func @no_trip(%decay: vector<2xf32>, %n: index) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    %c0 = arith.constant 0 : index
+    %state = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    scf.for %k = %c0 to %n step %c1 {
+      %a = vector.load %state[%tx, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      %a2 = arith.mulf %a, %decay : vector<2xf32>
+      vector.store %a2, %state[%tx, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+      gpu.barrier
+    }
+    gpu.terminator
+  }
+  return
+}
+
+func.func @rows_not_in_bounds(%decay: vector<4xf32>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    %c0 = arith.constant 0 : index
+    %c2 = arith.constant 2 : index
+    %c6 = arith.constant 6 : index
+    %c32 = arith.constant 32 : index
+    %state = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    %r = arith.muli %tx, %c2 : index
+    %r1 = arith.addi %r, %c1 : index
+    scf.for %k = %c0 to %c32 step %c1 {
+      %a = vector.load %state[%r, %c6] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      %a2 = arith.mulf %a, %decay : vector<4xf32>
+      vector.store %a2, %state[%r, %c6] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      %b = vector.load %state[%r1, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      %b2 = arith.addf %b, %decay : vector<4xf32>
+      vector.store %b2, %state[%r1, %c0] : memref<64x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
       gpu.barrier
     }
     gpu.terminator

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
@@ -43,6 +44,11 @@ SmallVector<nats::RootBuffer> nats::getRootBuffers(Value value) {
         source.end = inner ? shift + next.end : end;
       }
       worklist.push_back(source);
+    } else if (auto cast = dyn_cast_or_null<memref::ReinterpretCastOp>(def)) {
+      // Its offset, sizes and strides may reach anywhere in the buffers
+      // beneath its source, beyond the source's own bytes.
+      for (const RootBuffer &root : getRootBuffers(cast.getSource()))
+        roots.push_back({root.base});
     } else if (auto viewLike = dyn_cast_or_null<ViewLikeOpInterface>(def)) {
       // A subview or a cast stays within what it views.
       worklist.push_back({viewLike.getViewSource(), next.begin, next.end});
@@ -53,20 +59,52 @@ SmallVector<nats::RootBuffer> nats::getRootBuffers(Value value) {
   return roots;
 }
 
+namespace {
+
+/// What a root buffer is, for telling two apart.
+enum class RootKind {
+  /// Memory of its own: an allocation, or the block's shared memory (every
+  /// gpu.dynamic_shared_memory of a kernel is the same memory).
+  Allocation,
+  /// An argument of the function: memory from outside, no allocation of
+  /// the function's.
+  Argument,
+  /// Anything else (a loop's memref argument, a cast's result, ...): may be
+  /// any of the others.
+  Unknown,
+};
+
+RootKind getRootKind(Value base) {
+  if (isa_and_nonnull<memref::AllocOp, memref::AllocaOp,
+                      gpu::DynamicSharedMemoryOp>(base.getDefiningOp()))
+    return RootKind::Allocation;
+  if (auto arg = dyn_cast<BlockArgument>(base))
+    if (arg.getOwner()->isEntryBlock() &&
+        isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+      return RootKind::Argument;
+  return RootKind::Unknown;
+}
+
+/// Whether two roots are the same memory.
+bool isSameRoot(Value x, Value y) {
+  return x == y || (x.getDefiningOp<gpu::DynamicSharedMemoryOp>() &&
+                    y.getDefiningOp<gpu::DynamicSharedMemoryOp>());
+}
+
+} // namespace
+
 bool nats::mayAlias(Value a, Value b) {
-  // Memory of its own: an allocation, or the block's shared memory.
-  auto isAllocation = [](Value value) {
-    return isa_and_nonnull<memref::AllocOp, memref::AllocaOp,
-                           gpu::DynamicSharedMemoryOp>(value.getDefiningOp());
-  };
   for (const RootBuffer &x : getRootBuffers(a))
     for (const RootBuffer &y : getRootBuffers(b)) {
-      if (x.base == y.base) {
+      if (isSameRoot(x.base, y.base)) {
         if (x.begin < y.end && y.begin < x.end)
           return true;
-      } else if (!isAllocation(x.base) && !isAllocation(y.base)) {
-        return true;
+        continue;
       }
+      RootKind xKind = getRootKind(x.base), yKind = getRootKind(y.base);
+      if (xKind == RootKind::Unknown || yKind == RootKind::Unknown ||
+          (xKind == RootKind::Argument && yKind == RootKind::Argument))
+        return true;
     }
   return false;
 }

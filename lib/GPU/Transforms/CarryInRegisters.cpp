@@ -9,14 +9,17 @@
 // such places stay in registers: loaded once before the loop, carried as
 // its iteration arguments, stored once after it.
 //
-// A block's loop (one with a barrier in its body: every thread runs it)
-// carries a group of accesses to shared memory where
+// A block's loop (one with a barrier in its body: every thread runs it; a
+// kernel's own, of constant bounds, that runs) carries a group of accesses
+// to shared memory where
 //  - each is a vector.load followed by a vector.store of the same place
 //    (the same memref, indices equal up to constants), with nothing else in
-//    the loop touching memory the group may share;
+//    the loop touching memory the group may share, and no cp.async into it
+//    in flight when the loop starts;
 //  - they are all in one block, the loop's body or that of a thread loop in
 //    it (nats.thread_loop, a forall's iterations: unrolled here, at most
-//    kMaxUnroll of them), with no barrier between the first and the last;
+//    kMaxUnroll of them) or of a guard there, with no barrier between the
+//    first and the last;
 //  - within that block their places are provably apart, and they can be
 //    computed before the loop.
 // In a race-free kernel no other thread touches what a thread writes in the
@@ -31,12 +34,14 @@
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/SyncEffects.h"
 
+#include "mlir/Analysis/DataFlow/IntegerRangeAnalysis.h"
+#include "mlir/Analysis/DataFlow/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include "llvm/ADT/MapVector.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSGPUCARRYINREGISTERSPASS
@@ -127,20 +132,44 @@ bool hasDistinctElements(MemRefType type) {
   return true;
 }
 
-/// Whether two in-bounds accesses of 1-D vectors along the last dimension
-/// touch no element in common: another row, or pieces of one row apart.
-bool areApart(const Access &a, const Access &b) {
-  std::optional<SmallVector<int64_t>> deltas = getDeltas(a, b);
-  if (!deltas || deltas->empty() || a.type.getRank() != 1 ||
-      b.type.getRank() != 1 ||
-      !hasDistinctElements(cast<MemRefType>(a.base.getType())))
+/// Whether `index` provably lies in [0, limit) (integer range analysis).
+bool isWithin(Value index, int64_t limit, DataFlowSolver &solver) {
+  auto *lattice = solver.lookupState<dataflow::IntegerValueRangeLattice>(index);
+  if (!lattice || lattice->getValue().isUninitialized())
     return false;
-  if (llvm::any_of(ArrayRef(*deltas).drop_back(),
-                   [](int64_t d) { return d != 0; }))
-    return true;
-  int64_t delta = deltas->back();
-  return delta >= a.type.getNumElements() ||
-         -delta >= b.type.getNumElements();
+  const ConstantIntRanges &range = lattice->getValue().getValue();
+  return range.smin().getSExtValue() >= 0 &&
+         range.smax().getSExtValue() < limit;
+}
+
+/// Whether two accesses of 1-D vectors along the last dimension touch no
+/// element in common: pieces of one row apart, or, where the indices inside
+/// the first one that differs are provably in bounds, another row.
+bool areApart(const Access &a, const Access &b, DataFlowSolver &solver) {
+  std::optional<SmallVector<int64_t>> deltas = getDeltas(a, b);
+  auto type = cast<MemRefType>(a.base.getType());
+  if (!deltas || deltas->empty() || a.type.getRank() != 1 ||
+      b.type.getRank() != 1 || !hasDistinctElements(type))
+    return false;
+  const auto *differs = llvm::find_if(ArrayRef(*deltas).drop_back(),
+                                      [](int64_t d) { return d != 0; });
+  if (differs == deltas->end() - 1) {
+    int64_t delta = deltas->back();
+    return delta >= a.type.getNumElements() ||
+           -delta >= b.type.getNumElements();
+  }
+  int64_t rank = type.getRank();
+  for (int64_t dim = differs - deltas->begin() + 1; dim < rank; ++dim) {
+    int64_t size = type.getDimSize(dim);
+    for (const Access *access : {&a, &b}) {
+      int64_t limit = dim == rank - 1
+                          ? size - access->type.getNumElements() + 1
+                          : size;
+      if (!isWithin(access->indices[dim], limit, solver))
+        return false;
+    }
+  }
+  return true;
 }
 
 /// Whether `memref` lies in the block's shared memory.
@@ -206,12 +235,24 @@ bool hasSynchronization(Block *block) {
       .wasInterrupted();
 }
 
-/// A thread loop that may be unrolled: at most kMaxUnroll iterations, no
+/// `loop`'s iterations where its bounds and step are constants and its
+/// induction variable an index; none otherwise.
+std::optional<int64_t> getConstantTripCount(scf::ForOp loop) {
+  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> upper = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lower || !upper || !step || *step <= 0 ||
+      !loop.getInductionVar().getType().isIndex())
+    return std::nullopt;
+  return *upper > *lower ? llvm::divideCeil(*upper - *lower, *step) : 0;
+}
+
+/// A thread loop that may be unrolled: 1 to kMaxUnroll iterations, no
 /// results, and no synchronization in it.
 bool isUnrollable(scf::ForOp loop) {
-  std::optional<APInt> trips = loop.getStaticTripCount();
-  return loop->hasAttr(kThreadLoopAttrName) && trips &&
-         trips->getSExtValue() <= kMaxUnroll && loop.getNumResults() == 0 &&
+  std::optional<int64_t> trips = getConstantTripCount(loop);
+  return loop->hasAttr(kThreadLoopAttrName) && trips && *trips >= 1 &&
+         *trips <= kMaxUnroll && loop.getNumResults() == 0 &&
          !hasSynchronization(loop.getBody());
 }
 
@@ -280,10 +321,33 @@ bool isSyncBetween(Operation *first, Operation *last,
   return false;
 }
 
+/// The destinations of the cp.async copies issued before `loop` that may
+/// not have completed when it starts (since the last wait for all of them
+/// in the kernel's body); failure where that is not known.
+FailureOr<SmallVector<Value>> getCopiesInFlight(scf::ForOp loop) {
+  if (!isa<gpu::LaunchOp>(loop->getParentOp()))
+    return failure();
+  SmallVector<Value> destinations;
+  for (Operation *op = loop->getPrevNode(); op; op = op->getPrevNode()) {
+    if (auto wait = dyn_cast<nvgpu::DeviceAsyncWaitOp>(op);
+        wait && wait.getNumGroups().value_or(0) == 0)
+      break;
+    op->walk([&](nvgpu::DeviceAsyncCopyOp copy) {
+      destinations.push_back(copy.getDst());
+    });
+  }
+  return destinations;
+}
+
 /// The plan for `loop`: empty where it carries nothing.
-Plan planLoop(scf::ForOp loop) {
+Plan planLoop(scf::ForOp loop, DataFlowSolver &solver) {
+  // The loop runs (the places are accessed as they were), and every thread
+  // runs it.
   Block *body = loop.getBody();
-  if (llvm::none_of(body->getOps<gpu::BarrierOp>(),
+  std::optional<int64_t> trips = getConstantTripCount(loop);
+  FailureOr<SmallVector<Value>> inFlight = getCopiesInFlight(loop);
+  if (!trips || *trips < 1 || failed(inFlight) ||
+      llvm::none_of(body->getOps<gpu::BarrierOp>(),
                     [](gpu::BarrierOp) { return true; }))
     return {};
   SmallVector<Block *> blocks = {body};
@@ -318,7 +382,9 @@ Plan planLoop(scf::ForOp loop) {
         break;
       }
   }
+  // A copy still in flight writes its destination during the loop.
   SmallVector<Value> others = accesses->others;
+  llvm::append_range(others, *inFlight);
   for (const Access &access : accesses->candidates)
     if (!paired.contains(access.op))
       others.push_back(access.base);
@@ -346,7 +412,7 @@ Plan planLoop(scf::ForOp loop) {
         return true;
       if (other.load.op->getBlock() != pair.load.op->getBlock())
         return false;
-      if (&other != &pair && !areApart(other.load, pair.load))
+      if (&other != &pair && !areApart(other.load, pair.load, solver))
         return false;
       return !isSyncBetween(other.load.op, pair.store.op, accesses->syncs) &&
              !isSyncBetween(pair.load.op, other.store.op, accesses->syncs);
@@ -411,38 +477,52 @@ void carry(RewriterBase &rewriter, scf::ForOp loop, ArrayRef<Pair> pairs) {
   Location loc = loop.getLoc();
   rewriter.setInsertionPoint(loop);
   IRMapping mapping;
-  llvm::MapVector<scf::IfOp, SmallVector<unsigned>> byGuard;
+  // The pairs by guard (none first where there are such), each guard's
+  // condition computed before the loop.
+  struct Group {
+    scf::IfOp guard;
+    Value conditionBefore;
+    SmallVector<unsigned> members;
+  };
+  SmallVector<Group> groups;
   for (auto [i, pair] : llvm::enumerate(pairs)) {
     for (Value operand : pair.load.op->getOperands())
       cloneBefore(rewriter, operand, loop, mapping);
     scf::IfOp guard = getGuard(pair);
-    if (guard)
-      cloneBefore(rewriter, guard.getCondition(), loop, mapping);
-    byGuard[guard].push_back(i);
+    auto *group = llvm::find_if(
+        groups, [&](const Group &group) { return group.guard == guard; });
+    if (group == groups.end()) {
+      Value condition =
+          guard ? cloneBefore(rewriter, guard.getCondition(), loop, mapping)
+                : Value();
+      groups.push_back({guard, condition, {}});
+      group = groups.end() - 1;
+    }
+    group->members.push_back(i);
   }
   if (!isNextToBarrier(loop, /*forward=*/false))
     gpu::BarrierOp::create(rewriter, loc);
 
   SmallVector<Value> inits(pairs.size());
-  for (auto &[guard, members] : byGuard) {
+  for (Group &group : groups) {
     auto load = [&](OpBuilder &b, Location) {
       SmallVector<Value> values;
-      for (unsigned i : members)
+      for (unsigned i : group.members)
         values.push_back(b.clone(*pairs[i].load.op, mapping)->getResult(0));
       return values;
     };
     SmallVector<Value> values;
-    if (!guard) {
+    if (!group.guard) {
       values = load(rewriter, loc);
     } else {
       auto loadIf = scf::IfOp::create(
-          rewriter, loc, mapping.lookupOrDefault(guard.getCondition()),
+          rewriter, loc, group.conditionBefore,
           [&](OpBuilder &b, Location l) {
             scf::YieldOp::create(b, l, load(b, l));
           },
           [&](OpBuilder &b, Location l) {
             SmallVector<Value> zeros;
-            for (unsigned i : members) {
+            for (unsigned i : group.members) {
               VectorType type = pairs[i].load.type;
               zeros.push_back(arith::ConstantOp::create(
                   b, l, type, cast<TypedAttr>(b.getZeroAttr(type))));
@@ -451,42 +531,42 @@ void carry(RewriterBase &rewriter, scf::ForOp loop, ArrayRef<Pair> pairs) {
           });
       values = loadIf.getResults();
     }
-    for (auto [i, value] : llvm::zip_equal(members, values))
+    for (auto [i, value] : llvm::zip_equal(group.members, values))
       inits[i] = value;
   }
 
   auto yield = [&](OpBuilder &, Location, ArrayRef<BlockArgument> carried) {
     SmallVector<Value> yields(pairs.size());
-    for (auto &[guard, members] : byGuard) {
+    for (Group &group : groups) {
       SmallVector<Value> stored;
-      for (unsigned i : members)
+      for (unsigned i : group.members)
         stored.push_back(
             cast<vector::StoreOp>(pairs[i].store.op).getValueToStore());
-      if (!guard) {
-        for (auto [i, value] : llvm::zip_equal(members, stored))
+      if (!group.guard) {
+        for (auto [i, value] : llvm::zip_equal(group.members, stored))
           yields[i] = value;
         continue;
       }
       // The guard with results: its body's stored values, or the carried
       // ones where it does not run.
+      scf::IfOp guard = group.guard;
       rewriter.setInsertionPoint(guard);
       auto withResults = scf::IfOp::create(
           rewriter, guard.getLoc(), ValueRange(stored).getTypes(),
-          guard.getCondition(), /*addThenBlock=*/false,
-          /*addElseBlock=*/true);
-      rewriter.inlineRegionBefore(guard.getThenRegion(),
-                                  withResults.getThenRegion(),
-                                  withResults.getThenRegion().end());
+          guard.getCondition(), /*withElseRegion=*/true);
+      rewriter.mergeBlocks(guard.thenBlock(), withResults.thenBlock());
       Operation *thenYield = withResults.thenBlock()->getTerminator();
       rewriter.setInsertionPoint(thenYield);
       rewriter.replaceOpWithNewOp<scf::YieldOp>(thenYield, stored);
       rewriter.setInsertionPointToEnd(withResults.elseBlock());
       SmallVector<Value> unchanged;
-      for (unsigned i : members)
+      for (unsigned i : group.members)
         unchanged.push_back(carried[i]);
       scf::YieldOp::create(rewriter, guard.getLoc(), unchanged);
       rewriter.eraseOp(guard);
-      for (auto [i, value] : llvm::zip_equal(members, withResults.getResults()))
+      group.guard = nullptr;
+      for (auto [i, value] :
+           llvm::zip_equal(group.members, withResults.getResults()))
         yields[i] = value;
     }
     return yields;
@@ -499,16 +579,15 @@ void carry(RewriterBase &rewriter, scf::ForOp loop, ArrayRef<Pair> pairs) {
   unsigned first = carried.getNumResults() - pairs.size();
 
   Operation *last = carried; // The last store, or guard of stores.
-  for (auto &[guard, members] : byGuard) {
+  for (const Group &group : groups) {
     rewriter.setInsertionPointAfter(last);
-    if (guard) {
-      auto storeIf = scf::IfOp::create(
-          rewriter, loc, mapping.lookupOrDefault(guard.getCondition()),
-          /*withElseRegion=*/false);
+    if (group.conditionBefore) {
+      auto storeIf = scf::IfOp::create(rewriter, loc, group.conditionBefore,
+                                       /*withElseRegion=*/false);
       rewriter.setInsertionPoint(storeIf.thenBlock()->getTerminator());
       last = storeIf;
     }
-    for (unsigned i : members) {
+    for (unsigned i : group.members) {
       // The store's place is its load's, computed before the loop.
       auto load = cast<vector::LoadOp>(pairs[i].load.op);
       auto store = cast<vector::StoreOp>(pairs[i].store.op);
@@ -524,7 +603,7 @@ void carry(RewriterBase &rewriter, scf::ForOp loop, ArrayRef<Pair> pairs) {
       });
       rewriter.replaceOp(load, carried.getRegionIterArg(first + i));
       rewriter.setInsertionPointAfter(store);
-      if (!guard)
+      if (!group.conditionBefore)
         last = store;
     }
   }
@@ -541,7 +620,7 @@ void unroll(RewriterBase &rewriter, scf::ForOp inner,
             SmallVector<Pair> &pairs) {
   int64_t lower = *getConstantIntValue(inner.getLowerBound());
   int64_t step = *getConstantIntValue(inner.getStep());
-  int64_t trips = inner.getStaticTripCount()->getSExtValue();
+  int64_t trips = *getConstantTripCount(inner);
   rewriter.setInsertionPoint(inner);
   SmallVector<IRMapping> copies(trips);
   for (auto [i, mapping] : llvm::enumerate(copies)) {
@@ -575,9 +654,16 @@ struct NatsGPUCarryInRegistersPass
     getOperation().walk([&](gpu::LaunchOp launch) {
       launch.getBody().walk([&](scf::ForOp loop) { loops.push_back(loop); });
     });
+    // The indices' ranges (in bounds, for places in other rows), of the IR
+    // as it is before any loop is carried.
+    DataFlowSolver solver;
+    dataflow::loadBaselineAnalyses(solver);
+    solver.load<dataflow::IntegerRangeAnalysis>();
+    if (failed(solver.initializeAndRun(getOperation())))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
     for (scf::ForOp loop : loops) {
-      Plan plan = planLoop(loop);
+      Plan plan = planLoop(loop, solver);
       if (plan.pairs.empty())
         continue;
       for (scf::ForOp inner : plan.unroll)

@@ -33,9 +33,11 @@ struct RootBuffer {
 /// views, and both sides of a select).
 SmallVector<RootBuffer> getRootBuffers(Value value);
 
-/// Whether the memrefs `a` and `b` may overlap: views of one buffer where
-/// their byte ranges meet; a fresh allocation overlaps nothing else; two
-/// buffers that came from outside may be one.
+/// Whether the memrefs `a` and `b` may overlap: views of one buffer (every
+/// gpu.dynamic_shared_memory is one) where their byte ranges meet; an
+/// allocation overlaps no other allocation and no function argument; two
+/// function arguments may be one buffer, and a root of any other kind (a
+/// loop's memref argument, a cast's result) may be any buffer.
 bool mayAlias(Value a, Value b);
 
 } // namespace mlir::nats

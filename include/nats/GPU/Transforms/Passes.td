@@ -725,19 +725,24 @@ def NatsGPUCarryInRegistersPass
                 "memory in registers";
   let description = [{
     Works on the kernels of `nats-map-foralls-to-gpu`, whose thread loops
-    it unrolls. In a loop of a `gpu.launch` body with a barrier in it (every
-    thread runs it), a `vector.load` of shared memory followed, in the same
-    block and phase, by a `vector.store` of the same place (indices equal up
-    to constants) is loaded once before the loop, carried as an iteration
-    argument, and stored once after it, with a barrier on each side where
-    there is none. That needs: nothing else in the loop touching memory the
-    place may share, but other such pairs of its block at places provably
-    apart (another row, or pieces of a row apart); the pairs in the loop's
-    body or that of a thread loop in it (`nats.thread_loop`, at most 4
-    iterations: one with a pair is unrolled, its iterations' places apart
-    as a forall's are); and the place computable before the loop. The state
-    pass's accumulators of S then stay in registers for the whole chunk
-    loop, its f32 copy in shared memory read once and written once.
+    it unrolls. In a loop of a `gpu.launch` body (not nested in another op)
+    with constant bounds, at least one iteration and a barrier in its body
+    (every thread runs it), a `vector.load` of shared memory followed, in
+    the same block and phase, by a `vector.store` of the same place
+    (indices equal up to constants) is loaded once before the loop, carried
+    as an iteration argument, and stored once after it, with a barrier on
+    each side where there is none. That needs: nothing else in the loop
+    touching memory the place may share, and no cp.async into it in flight
+    when the loop starts; other such pairs of its block at places provably
+    apart (pieces of a row apart, or another row where integer range
+    analysis bounds the indices inside it); the pairs in the loop's body or
+    that of a thread loop in it (`nats.thread_loop`, 1 to 4 iterations:
+    one with a pair is unrolled, its iterations' places apart as a forall's
+    are), or in the body of a guard there (an `scf.if` without results or
+    else: loaded and stored under its condition); and the place computable
+    before the loop. The state pass's accumulators of S then stay in
+    registers for the whole chunk loop, its f32 copy in shared memory read
+    once and written once.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
