@@ -353,7 +353,7 @@ struct NatsGPUPipelineOptions
   // Off until measured on the GPU (stop 37 had no device time left): the
   // state pass's snapshot of S in 4-element pieces (36% of its time at head
   // dim 256 went to storing it an element at a time, run 102).
-  // On: the state pass 0.83x at head dim 256 and 0.93-0.97x at 128 (its
+  // On: the state pass 0.83x at head dim 256 and 0.93-0.98x at 128 (its
   // kernel time, run 103 on an H100).
   Option<bool> carryInRegisters{
       *this, "carry-in-registers",
@@ -361,7 +361,7 @@ struct NatsGPUPipelineOptions
                      "shared memory in registers: the state pass's S "
                      "(nats-gpu-carry-in-registers)"),
       llvm::cl::init(true)};
-  // On: the chunk terms 0.89-0.97x (their kernel time, run 103).
+  // On: the chunk terms 0.89-0.98x (their kernel time, run 103).
   Option<bool> vectorElementForalls{
       *this, "vector-element-foralls",
       llvm::cl::desc("element-wise thread foralls move pieces of rows, up "
