@@ -229,3 +229,43 @@ func.func @load_after_effect(%y: memref<64xf32>) {
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A loop's memref argument may be any buffer (in even steps, here, the one
+// the first forall writes): the forall that reads it at other elements
+// keeps its barrier (reading the other buffer of the pool, it would share
+// the first one's phase).
+// CHECK-LABEL: func.func @loop_buffer_argument
+// CHECK:         scf.for {{.+}} iter_args(%[[CUR:.+]] = %{{.+}}, %{{.+}} = %{{.+}})
+// CHECK:           scf.for
+// CHECK:             memref.store
+// CHECK:           gpu.barrier
+// CHECK:           scf.for
+// CHECK:             memref.load %[[CUR]]
+func.func @loop_buffer_argument(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c63 = arith.constant 63 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%blk) in (1) {
+    %pool = memref.alloca() : memref<512xi8, #gpu.address_space<workgroup>>
+    %a = memref.view %pool[%c0][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    %b = memref.view %pool[%c256][] : memref<512xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    %r:2 = scf.for %n = %c0 to %c4 step %c1 iter_args(%cur = %a, %next = %b)
+        -> (memref<64xf32, #gpu.address_space<workgroup>>, memref<64xf32, #gpu.address_space<workgroup>>) {
+      scf.forall (%i) in (64) {
+        memref.store %zero, %a[%i] : memref<64xf32, #gpu.address_space<workgroup>>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      scf.forall (%i) in (64) {
+        %j = arith.subi %c63, %i : index
+        %e = memref.load %cur[%j] : memref<64xf32, #gpu.address_space<workgroup>>
+        memref.store %e, %x[%i] : memref<64xf32>
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      scf.yield %next, %cur : memref<64xf32, #gpu.address_space<workgroup>>, memref<64xf32, #gpu.address_space<workgroup>>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
