@@ -347,8 +347,7 @@ Plan planLoop(scf::ForOp loop, DataFlowSolver &solver) {
   std::optional<int64_t> trips = getConstantTripCount(loop);
   FailureOr<SmallVector<Value>> inFlight = getCopiesInFlight(loop);
   if (!trips || *trips < 1 || failed(inFlight) ||
-      llvm::none_of(body->getOps<gpu::BarrierOp>(),
-                    [](gpu::BarrierOp) { return true; }))
+      body->getOps<gpu::BarrierOp>().empty())
     return {};
   SmallVector<Block *> blocks = {body};
   auto addGuards = [&](Block *block) {
@@ -389,20 +388,30 @@ Plan planLoop(scf::ForOp loop, DataFlowSolver &solver) {
     if (!paired.contains(access.op))
       others.push_back(access.base);
 
-  // A pair stays while nothing else may touch its memory but pairs of its
-  // block at places apart, all in one phase; a pair dropped is an access
-  // like the others.
-  auto isCarriable = [&](const Pair &pair) {
+  // A pair whose place (or guard) cannot be computed before the loop is an
+  // access like the others.
+  auto isComputable = [&](const Pair &pair) {
     SmallVector<scf::ForOp> inner;
     if (scf::ForOp threadLoop = getThreadLoop(pair, loop))
       inner.push_back(threadLoop);
     scf::IfOp guard = getGuard(pair);
-    if (!llvm::all_of(pair.load.op->getOperands(),
-                      [&](Value operand) {
-                        return isComputableBefore(operand, loop, inner);
-                      }) ||
-        (guard && !isComputableBefore(guard.getCondition(), loop, inner)))
+    return llvm::all_of(pair.load.op->getOperands(),
+                        [&](Value operand) {
+                          return isComputableBefore(operand, loop, inner);
+                        }) &&
+           (!guard || isComputableBefore(guard.getCondition(), loop, inner));
+  };
+  llvm::erase_if(pairs, [&](const Pair &pair) {
+    if (isComputable(pair))
       return false;
+    others.push_back(pair.load.base);
+    return true;
+  });
+
+  // A pair stays while nothing else may touch its memory but pairs of its
+  // block at places apart, all in one phase; a pair dropped is an access
+  // like the others.
+  auto isCarriable = [&](const Pair &pair) {
     if (llvm::any_of(others, [&](Value other) {
           return mayAlias(other, pair.load.base);
         }))
