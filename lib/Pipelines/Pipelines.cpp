@@ -122,6 +122,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
   // value-tile=0: the state pass's width by the grid.
   NatsFuseGatedDeltaPassOptions gatedDelta = gatedDeltaOptions(options);
   gatedDelta.valueTile = options.valueTile;
+  gatedDelta.outputTile = options.outputTile;
   gatedDelta.smCount = options.valueTile ? 0 : options.smCount;
   addNatsToLinalgPasses(pm, gatedDelta, options.blockSize,
                         NatsTiling::BranchLoops, options.fuseElementwise,

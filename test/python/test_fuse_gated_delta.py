@@ -33,7 +33,7 @@ def _tensor(shape, element_type):
 
 @functools.lru_cache(maxsize=None)
 def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float32,
-             value_tile=0, round_output_terms=False, round_state_terms=False,
+             value_tile=0, output_tile=128, round_output_terms=False, round_state_terms=False,
              round_chunk_operands=False, round_state_operands=False):
     """The module of one function @gated_delta holding only the op."""
     N = -(-T // C)
@@ -62,7 +62,8 @@ def compiled(T, C, tile_size=64, has_state=True, qk_l2norm=True, dtype=np.float3
     # finds no gated_delta left and lowers the rest.
     return compiler.compile_module(
         source, f"builtin.module(func.func(nats-fuse-gated-delta{{tile-size={tile_size} "
-                f"value-tile={value_tile} round-output-terms={int(round_output_terms)} "
+                f"value-tile={value_tile} output-tile={output_tile} "
+                f"round-output-terms={int(round_output_terms)} "
                 f"round-state-terms={int(round_state_terms)} "
                 f"round-chunk-operands={int(round_chunk_operands)} "
                 f"round-state-operands={int(round_state_operands)}}}), "
@@ -192,6 +193,19 @@ def test_value_tiles(measured, value_tile):
     rng = np.random.default_rng(value_tile)
     for i, kind in enumerate(ROUTES):
         inputs = make(T, C, seed=300 + i)
+        inputs["route"] = route_of(kind, T, C, rng)
+        check(measured, module, inputs, C)
+
+
+@pytest.mark.parametrize("output_tile", [3, 4, 5])
+def test_output_tiles(measured, output_tile):
+    """The outputs' columns in groups of 3 or 4 (V = 12) are separate
+    iterations; 5 does not divide V and leaves them whole."""
+    T, C = 70, 16
+    module = compiled(T, C, 32, output_tile=output_tile)
+    rng = np.random.default_rng(output_tile)
+    for i, kind in enumerate(ROUTES):
+        inputs = make(T, C, seed=400 + i)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C)
 

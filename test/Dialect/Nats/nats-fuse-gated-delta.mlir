@@ -2,6 +2,8 @@
 // RUN:   --verify-diagnostics | FileCheck %s --implicit-check-not=nats.gated_delta
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 value-tile=4" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=COLUMNS
+// RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 output-tile=4" --cse \
+// RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=OUTPUTS
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-output-terms=1" --cse \
 // RUN:   --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=ROUND
 // RUN: nats-opt %s --nats-fuse-gated-delta="tile-size=32 round-state-terms=1" --cse \
@@ -27,6 +29,20 @@
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, 0, %[[C0]]] [1, 1, 2, 8, 4]
 // COLUMNS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[C0]]] [1, 1, 8, 4]
 // COLUMNS: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+
+// output-tile=4: the outputs' 2 tiles of V = 16 columns in groups of 4, 8
+// iterations; iteration n takes tile n / 4 and columns 4 (n mod 4) on.
+// OUTPUTS-LABEL: func.func @gated_delta
+// OUTPUTS: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 4, 2) shared_outs
+// OUTPUTS: scf.forall (%{{.+}}, %{{.+}}) in (2, 4) shared_outs
+// OUTPUTS: scf.forall (%[[B:.+]], %[[H:.+]], %[[N:.+]]) in (2, 4, 8) shared_outs
+// OUTPUTS-DAG: %[[REM:.+]] = arith.remui %[[N]], %c4
+// OUTPUTS-DAG: %[[C0:.+]] = arith.muli %[[REM]], %c4
+// OUTPUTS-DAG: %[[TILE:.+]] = arith.divui %[[N]], %c4
+// OUTPUTS: tensor.extract_slice %{{.+}}[%[[B]], %[[H]], %[[TILE]], 0, %[[C0]]] [1, 1, 1, 8, 4]
+// OUTPUTS: tensor.extract_slice %{{.+}}[%[[B]], %[[H]], %[[TILE]], 0, %[[C0]]] [1, 1, 1, 32, 4]
+// OUTPUTS: scf.forall.in_parallel
+// OUTPUTS-NEXT: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], {{.+}}, %[[H]], %[[C0]]] [1, 32, 1, 4]
 
 // round-output-terms: P leaves the chunk terms as bf16 (−W, U₀, r, K_c and
 // d stay f32), the state pass records U and the start states as bf16 (the

@@ -90,6 +90,8 @@ void insertInParallel(OpBuilder &b, Location loc, Value source, Value dest,
 struct Sizes {
   int64_t batch, tokens, padded, heads, keyDim, valueDim;
   int64_t chunk, tile, tiles, columns;
+  /// The outputs stage's value columns an iteration.
+  int64_t outputColumns;
   /// The element type of what only the outputs stage reads: f32, or the
   /// inputs' type with round-output-terms.
   Type outputTerms;
@@ -153,6 +155,10 @@ struct FuseGatedDelta : OpRewritePattern<GatedDeltaOp> {
     else if (options.valueTile > 0 && options.valueTile < s.valueDim &&
              s.valueDim % options.valueTile == 0)
       s.columns = options.valueTile;
+    s.outputColumns =
+        options.outputTile > 0 && s.valueDim % options.outputTile == 0
+            ? options.outputTile
+            : s.valueDim;
     // The inputs' element type where the option rounds the terms to it.
     auto storage = [&](bool rounded) -> Type {
       return rounded ? qType.getElementType() : rewriter.getF32Type();
@@ -398,22 +404,16 @@ private:
     return {forall.getResult(0), forall.getResult(1), forall.getResult(2)};
   }
 
-  /// A stage-3 iteration's value columns at most: its O is a warp's 16
-  /// rows in registers with 16-bit terms (nats-gpu-warp-rows), 64 f32 a
-  /// lane at 128 columns; at head dim 256, all 256 took 255 registers a
-  /// thread and spilled, with 197 KB of shared memory a block.
-  static constexpr int64_t kOutputColumns = 128;
-
   /// Stage 3: O = diag(r) (q S) + P U, one iteration per tile and group of
-  /// at most kOutputColumns value columns (each reads the tile's q, r and
-  /// P); o in the input type. `q` is the padded input.
+  /// s.outputColumns value columns (each reads the tile's q, r and P); o in
+  /// the input type. `q` is the padded input.
   static Value buildOutputs(PatternRewriter &rewriter, GatedDeltaOp op,
                             const Sizes &s, Value q, const ChunkTerms &terms,
                             Value u, Value states) {
     Location loc = op.getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
     int64_t L = s.tile, K = s.keyDim, V = s.valueDim;
-    int64_t C = V % kOutputColumns == 0 ? kOutputColumns : V;
+    int64_t C = s.outputColumns;
     int64_t groups = V / C;
     auto oType = cast<RankedTensorType>(op.getO().getType());
     Type elementType = oType.getElementType();
@@ -841,7 +841,7 @@ struct NatsFuseGatedDeltaPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateNatsFuseGatedDeltaPatterns(
-        patterns, {tileSize, valueTile, smCount, roundOutputTerms,
+        patterns, {tileSize, valueTile, smCount, outputTile, roundOutputTerms,
                    roundStateTerms, roundChunkOperands, roundStateOperands});
     if (failed(rewriteAllOrReport<GatedDeltaOp>(
             getOperation(), std::move(patterns),

@@ -131,6 +131,10 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
     many SMs, weighted by an iteration's cost (measured on the H100: wider
     groups read each tile's −W and K_c once for more columns but take
     longer a step).
+
+    The outputs stage likewise runs groups of `output-tile` value columns
+    (where that divides V) as iterations of their own, each reading its
+    tile's q and P again.
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",
@@ -141,6 +145,9 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "choose the state pass's columns an iteration (16 to 64) by the "
            "waves of iterations on this many SMs, instead of value-tile "
            "(0: value-tile)">,
+    Option<"outputTile", "output-tile", "int64_t", "128",
+           "value columns per iteration of the outputs stage where that "
+           "divides V (else all)">,
     Option<"roundOutputTerms", "round-output-terms", "bool", "false",
            "store the terms only the outputs stage reads in the inputs' "
            "element type">,
