@@ -177,52 +177,6 @@ func.func @two_tiles(%a: memref<32x16xf32>, %b: memref<32x16xf32>, %out: memref<
 
 // -----
 
-// Buffers that are never live at once share memory, so a copy fits twice
-// where the block's buffers, summed, would not (3072 + 256 + 2 x 512 B):
-// %early is dead before the loop, and the tile's two buffers then fit in
-// 4000 bytes beside %acc.
-
-// SMALL-LABEL: func.func @dead_before_loop
-// SMALL:       memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c1]
-// SMALL-NEXT:  memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
-// SMALL-NEXT:  memref.alloc() : memref<8x16xf32, #gpu.address_space<workgroup>>
-// SMALL:       scf.for %
-func.func @dead_before_loop(%src: memref<32x16xf32>, %out: memref<2x4xf32>) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c4 = arith.constant 4 : index
-  %c8 = arith.constant 8 : index
-  %f = arith.constant 1.0 : f32
-  scf.forall (%b) in (2) {
-    %acc = memref.alloc() : memref<4xf32>
-    %early = memref.alloc() : memref<768xf32>
-    memref.store %f, %early[%c1] : memref<768xf32>
-    %e = memref.load %early[%c1] : memref<768xf32>
-    memref.store %e, %out[%b, %c1] : memref<2x4xf32>
-    scf.for %i = %c0 to %c4 step %c1 {
-      %row = arith.muli %i, %c8 : index
-      %tile = memref.subview %src[%row, 0] [8, 16] [1, 1]
-          : memref<32x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
-      %buf = memref.alloc() : memref<8x16xf32>
-      scf.forall (%r, %c) in (8, 16) {
-        %from = memref.subview %tile[%r, %c] [1, 1] [1, 1]
-            : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<1x1xf32, strided<[16, 1], offset: ?>>
-        %to = memref.subview %buf[%r, %c] [1, 1] [1, 1]
-            : memref<8x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
-        linalg.copy ins(%from : memref<1x1xf32, strided<[16, 1], offset: ?>>)
-                    outs(%to : memref<1x1xf32, strided<[16, 1], offset: ?>>)
-      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
-      %v = memref.load %buf[%c0, %c1] : memref<8x16xf32>
-      memref.store %v, %acc[%c0] : memref<4xf32>
-    }
-    %x = memref.load %acc[%c0] : memref<4xf32>
-    memref.store %x, %out[%b, %c0] : memref<2x4xf32>
-  } {mapping = [#gpu.block<linear_dim_0>]}
-  return
-}
-
-// -----
-
 // A tile of memory that the loop writes (%src itself) is not copied ahead:
 // the next iteration's tile may not hold its values yet.
 

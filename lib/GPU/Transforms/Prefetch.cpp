@@ -486,26 +486,27 @@ struct NatsGPUPrefetchPass
     }
   }
 
-  /// The block's loops that may stage copies, in order.
-  static SmallVector<scf::ForOp> getLoops(scf::ForallOp block) {
+  /// A loop's staged copies get two buffers each (the next iteration's
+  /// tile loads while this one computes) while the block's buffers, each
+  /// such one twice, fit in `shared-memory-bytes` even if none shared
+  /// memory with another: nats-gpu-workspace then places them all in
+  /// shared memory. The copies outside the loops, and a loop's that do not
+  /// fit twice (the state pass's tiles at head dim 256), are staged in
+  /// place, one buffer each, while all the workgroup buffers fit (the
+  /// workspace must place those in shared memory; the others may go to
+  /// global memory): 16 bytes a copy, issued as soon as their tiles are
+  /// known, where each thread had loaded and stored an element at a time.
+  void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
+    int64_t bytes = 0;
+    block.getBody()->walk([&](memref::AllocOp alloc) {
+      if (alloc.getType().hasStaticShape())
+        bytes += getSlotBytes(alloc.getType());
+    });
     SmallVector<scf::ForOp> loops;
     block.getBody()->walk([&](scf::ForOp loop) {
       if (isInBlockOutsideThreads(loop))
         loops.push_back(loop);
     });
-    return loops;
-  }
-
-  /// Stages `block`'s copies. The loops' copies named in `doubled` (their
-  /// loop's and their own index in order) get two buffers each, the next
-  /// iteration's tile loading while this one computes. The others, and the
-  /// copies outside the loops, are staged in place, one buffer each, while
-  /// all the workgroup buffers fit (the workspace must place those in
-  /// shared memory; the others may go to global memory): 16 bytes a copy,
-  /// issued as soon as their tiles are known, where each thread had loaded
-  /// and stored an element at a time.
-  void stageBlock(RewriterBase &rewriter, scf::ForallOp block,
-                  ArrayRef<std::pair<unsigned, unsigned>> doubled) {
     int64_t workgroupBytes = 0;
     auto fitsOnce = [&](StagedCopy &copy) {
       int64_t slot = getSlotBytes(copy.buffer.getType());
@@ -515,12 +516,13 @@ struct NatsGPUPrefetchPass
       return true;
     };
     SmallVector<std::pair<Block *, SmallVector<StagedCopy>>> inPlace;
-    for (auto [i, loop] : llvm::enumerate(getLoops(block))) {
+    for (scf::ForOp loop : loops) {
       SmallVector<StagedCopy> twice, once;
-      for (auto [j, copy] : llvm::enumerate(collectCopies(loop, block))) {
-        if (llvm::is_contained(doubled, std::make_pair(unsigned(i),
-                                                       unsigned(j)))) {
-          workgroupBytes += 2 * getSlotBytes(copy.buffer.getType());
+      for (StagedCopy &copy : collectCopies(loop, block)) {
+        int64_t slot = getSlotBytes(copy.buffer.getType());
+        if (bytes + slot <= sharedMemoryBytes) {
+          bytes += slot;
+          workgroupBytes += 2 * slot;
           twice.push_back(std::move(copy));
         } else {
           once.push_back(std::move(copy));
@@ -538,39 +540,6 @@ struct NatsGPUPrefetchPass
           taken.push_back(std::move(copy));
       stageAllInPlace(rewriter, taken, body);
     }
-  }
-
-  /// A loop's copy gets two buffers where nats-gpu-workspace then still
-  /// places all the block's buffers in `shared-memory-bytes` (buffers
-  /// never live at once share memory): each is tried, the largest first
-  /// (the most load time to hide), on a copy of the block staged as it
-  /// would be. At head dim 256 the state pass's −W then gets two, its K_c
-  /// and U₀ one each.
-  void prefetchInBlock(RewriterBase &rewriter, scf::ForallOp block) {
-    SmallVector<std::tuple<int64_t, unsigned, unsigned>> candidates;
-    for (auto [i, loop] : llvm::enumerate(getLoops(block)))
-      for (auto [j, copy] : llvm::enumerate(collectCopies(loop, block)))
-        candidates.push_back(
-            {getSlotBytes(copy.buffer.getType()), unsigned(i), unsigned(j)});
-    llvm::stable_sort(candidates, [](const auto &x, const auto &y) {
-      return std::get<0>(x) > std::get<0>(y);
-    });
-    SmallVector<std::pair<unsigned, unsigned>> doubled;
-    auto fits = [&] {
-      rewriter.setInsertionPoint(block);
-      auto trial = cast<scf::ForallOp>(rewriter.clone(*block));
-      stageBlock(rewriter, trial, doubled);
-      bool fits = fitsInSharedMemory(trial, sharedMemoryBytes);
-      rewriter.eraseOp(trial);
-      return fits;
-    };
-    if (!candidates.empty() && fits())
-      for (auto [bytes, i, j] : candidates) {
-        doubled.push_back({i, j});
-        if (!fits())
-          doubled.pop_back();
-      }
-    stageBlock(rewriter, block, doubled);
   }
 };
 

@@ -139,20 +139,9 @@ FailureOr<Placement> place(MutableArrayRef<memref::AllocOp> allocs,
   return result;
 }
 
-/// A block's scratch buffers, those its lanes keep in registers apart, and
-/// where the others go.
-struct BlockPlan {
-  SmallVector<memref::AllocOp> allocs, registerTiles;
-  Placement placement;
-};
-
-/// Where nats-gpu-workspace puts `forall`'s buffers; failure where a buffer
-/// cannot have a slot or one asked for in workgroup memory does not fit
-/// (an error where `diagnose`).
-FailureOr<BlockPlan> planWorkspace(scf::ForallOp forall,
-                                   int64_t sharedMemoryBytes, bool diagnose) {
-  BlockPlan plan;
-  SmallVector<memref::AllocOp> &allocs = plan.allocs;
+LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
+                               int64_t sharedMemoryBytes) {
+  SmallVector<memref::AllocOp> allocs;
   DenseMap<Operation *, LiveRange> positions;
   int64_t position = 0;
   forall.getBody()->walk<WalkOrder::PreOrder>(
@@ -164,22 +153,21 @@ FailureOr<BlockPlan> planWorkspace(scf::ForallOp forall,
         positions[op].last =
             std::max(positions[op].last, positions[&inner].last);
   });
+  SmallVector<memref::AllocOp> registerTiles;
   WalkResult walk = forall.getBody()->walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
     if (isRegisterTile(type)) {
-      plan.registerTiles.push_back(alloc);
+      registerTiles.push_back(alloc);
       return WalkResult::advance();
     }
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
         (type.getMemorySpace() &&
          !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type)) ||
         !(type.getElementType().isIntOrIndexOrFloat())) {
-      if (diagnose)
-        alloc.emitOpError(
-            "inside a thread block needs a static shape, the "
-            "identity layout, the default or the workgroup "
-            "memory space and a scalar element type, to get a "
-            "workspace slot");
+      alloc.emitOpError("inside a thread block needs a static shape, the "
+                        "identity layout, the default or the workgroup "
+                        "memory space and a scalar element type, to get a "
+                        "workspace slot");
       return WalkResult::interrupt();
     }
     allocs.push_back(alloc);
@@ -187,8 +175,16 @@ FailureOr<BlockPlan> planWorkspace(scf::ForallOp forall,
   });
   if (walk.wasInterrupted())
     return failure();
+  // A warp tile's result that its lanes keep in registers gets no slot: it
+  // becomes an alloca, which needs no deallocation, until
+  // nats-gpu-mma-sync, which stores nothing to it, erases it.
+  for (memref::AllocOp alloc : registerTiles) {
+    rewriter.setInsertionPoint(alloc);
+    rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, alloc.getType());
+  }
   if (allocs.empty())
-    return plan;
+    return success();
+
   // Buffers that are never live at the same time share memory: every
   // phase of a block ends at a barrier (nats-map-foralls-to-gpu), so the
   // last reads of one are done before the first writes of the next.
@@ -224,7 +220,7 @@ FailureOr<BlockPlan> planWorkspace(scf::ForallOp forall,
       return key(x) < key(y);
     });
     return place(allocs, bytes, ranges, order, sharedMemoryBytes,
-                 /*diagnose=*/diagnose && askedFirst);
+                 /*diagnose=*/askedFirst);
   };
   auto length = [&](size_t i) { return ranges[i].last - ranges[i].first; };
   FailureOr<Placement> placement = failure();
@@ -245,27 +241,7 @@ FailureOr<BlockPlan> planWorkspace(scf::ForallOp forall,
                         /*askedFirst=*/true);
   if (failed(placement))
     return failure();
-  plan.placement = std::move(*placement);
-  return plan;
-}
-
-LogicalResult placeInWorkspace(RewriterBase &rewriter, scf::ForallOp forall,
-                               int64_t sharedMemoryBytes) {
-  FailureOr<BlockPlan> plan =
-      planWorkspace(forall, sharedMemoryBytes, /*diagnose=*/true);
-  if (failed(plan))
-    return failure();
-  // A warp tile's result that its lanes keep in registers gets no slot: it
-  // becomes an alloca, which needs no deallocation, until
-  // nats-gpu-mma-sync, which stores nothing to it, erases it.
-  for (memref::AllocOp alloc : plan->registerTiles) {
-    rewriter.setInsertionPoint(alloc);
-    rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, alloc.getType());
-  }
-  SmallVector<memref::AllocOp> &allocs = plan->allocs;
-  if (allocs.empty())
-    return success();
-  auto &[offsets, inShared, sharedBytes, globalBytes] = plan->placement;
+  auto &[offsets, inShared, sharedBytes, globalBytes] = *placement;
 
   Location loc = forall.getLoc();
   auto constant = [&](int64_t value) -> Value {
@@ -342,14 +318,6 @@ struct NatsGPUWorkspacePass
 };
 
 } // namespace
-
-bool mlir::nats::fitsInSharedMemory(scf::ForallOp block,
-                                    int64_t sharedMemoryBytes) {
-  FailureOr<BlockPlan> plan =
-      planWorkspace(block, sharedMemoryBytes, /*diagnose=*/false);
-  return succeeded(plan) && llvm::all_of(plan->placement.inShared,
-                                         [](bool shared) { return shared; });
-}
 
 int64_t mlir::nats::getSlotBytes(MemRefType type) {
   constexpr int64_t kSlotAlign = 256;

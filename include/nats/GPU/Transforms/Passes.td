@@ -316,12 +316,11 @@ def NatsGPUPrefetchPass : Pass<"nats-gpu-prefetch", "::mlir::func::FuncOp"> {
     where they were (`numGroups`: the groups issued after it and before
     the wait, which may run on): k's tile loads while q's is normalized.
 
-    A loop's copy gets two buffers only where `nats-gpu-workspace` then
-    still places all the block's buffers in `shared-memory-bytes` (buffers
-    never live at once share memory; those in workgroup memory must find
-    room): each copy is tried so, the largest first, on a copy of the
-    block. A loop's copy that does not fit twice (at head dim 256, the state
-    pass's K_c and U₀ tiles; −W's fits) is staged in
+    A loop's copy gets two buffers only while all the block's buffers fit
+    in `shared-memory-bytes` with each prefetched one counted twice and none
+    sharing memory with another: `nats-gpu-workspace` places buffers in
+    workgroup memory first and must find them room. A loop's copy that does
+    not fit twice (the state pass's tiles at head dim 256) is staged in
     place, one buffer, as the copies outside loops are, but issued at the
     start of the iteration, after the loop's copies before it, its tile
     and target views computed there again: the tiles load in the order the

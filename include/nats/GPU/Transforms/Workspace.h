@@ -8,7 +8,6 @@
 #ifndef NATS_GPU_TRANSFORMS_WORKSPACE_H
 #define NATS_GPU_TRANSFORMS_WORKSPACE_H
 
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::nats {
@@ -17,11 +16,6 @@ namespace mlir::nats {
 /// start on 256-byte boundaries, as cudaMalloc's own buffers do, so that
 /// any element type is aligned and rows stay in whole memory sectors.
 int64_t getSlotBytes(MemRefType type);
-
-/// Whether nats-gpu-workspace, run now, would give every scratch buffer of
-/// `block` (a thread block's forall) a slot in its `sharedMemoryBytes` of
-/// shared memory.
-bool fitsInSharedMemory(scf::ForallOp block, int64_t sharedMemoryBytes);
 
 /// Shared memory a thread block takes on its SM beyond its dynamic pool:
 /// the 1 KiB that the system reserves for each block on sm_80 and later.
