@@ -184,28 +184,18 @@ def test_without_l2norm(measured, T, C, tile_size, has_state):
         check(measured, module, inputs, C, qk_l2norm=False)
 
 
-@pytest.mark.parametrize("value_tile", [3, 4, 6, 5])
-def test_value_tiles(measured, value_tile):
-    """The state's columns in groups of 3, 4 or 6 (V = 12) are separate
-    iterations; 5 does not divide V and leaves them whole."""
+@pytest.mark.parametrize("option, columns", [
+    ("value_tile", 3), ("value_tile", 4), ("value_tile", 6), ("value_tile", 5),
+    ("output_tile", 3), ("output_tile", 4), ("output_tile", 5)])
+def test_column_groups(measured, option, columns):
+    """The state pass's (value_tile) or the outputs' (output_tile) columns
+    in groups of 3, 4 or 6 (V = 12) are separate iterations; 5 does not
+    divide V and leaves them whole."""
     T, C = 70, 16
-    module = compiled(T, C, 32, value_tile=value_tile)
-    rng = np.random.default_rng(value_tile)
+    module = compiled(T, C, 32, **{option: columns})
+    rng = np.random.default_rng(columns)
     for i, kind in enumerate(ROUTES):
         inputs = make(T, C, seed=300 + i)
-        inputs["route"] = route_of(kind, T, C, rng)
-        check(measured, module, inputs, C)
-
-
-@pytest.mark.parametrize("output_tile", [3, 4, 5])
-def test_output_tiles(measured, output_tile):
-    """The outputs' columns in groups of 3 or 4 (V = 12) are separate
-    iterations; 5 does not divide V and leaves them whole."""
-    T, C = 70, 16
-    module = compiled(T, C, 32, output_tile=output_tile)
-    rng = np.random.default_rng(output_tile)
-    for i, kind in enumerate(ROUTES):
-        inputs = make(T, C, seed=400 + i)
         inputs["route"] = route_of(kind, T, C, rng)
         check(measured, module, inputs, C)
 
