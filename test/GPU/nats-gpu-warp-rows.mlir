@@ -417,7 +417,7 @@ func.func @unaligned_rows(%q: tensor<16x16xbf16>, %k: tensor<64x24xbf16>, %n: in
 // O = r ⊙ (q·S) + P·U. Its first contraction the lanes compute starts the
 // region: one warp for the 16 rows, q's (rows of the input [T, H, K]) and
 // P's A fragments loaded from global memory, S and U copied once into
-// padded shared tiles and read transposed (they are k × n). P·U's MMAs
+// padded shared tiles, a group each, and read transposed (they are k × n). P·U's MMAs
 // accumulate onto q·S's rows scaled by r (which the lanes read from
 // memory): one set of accumulators and no sum after them, rounded to bf16
 // in the lanes and stored. Each block takes a group of 32 of the 64 value
@@ -486,6 +486,110 @@ func.func @outputs(%q: tensor<32x3x32xbf16>, %s: tensor<2x32x64xbf16>,
     %z1 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
     %fromState = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%qw, %sw : tensor<16x32xf32>, tensor<32x32xf32>) outs(%z1 : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    %ps = tensor.extract_slice %p[%n, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<2x16x16xbf16> to tensor<16x16xbf16>
+    %pw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ps : tensor<16x16xbf16>) outs(%epp : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %us = tensor.extract_slice %u[%n, 0, %col] [1, 16, 32] [1, 1, 1] : tensor<2x16x64xbf16> to tensor<16x32xbf16>
+    %uw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%us : tensor<16x32xbf16>) outs(%e32 : tensor<16x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x32xf32>
+    %z2 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
+    %inTile = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%pw, %uw : tensor<16x16xf32>, tensor<16x32xf32>) outs(%z2 : tensor<16x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x32xf32>
+    %rs = tensor.extract_slice %rows[%n, 0] [1, 16] [1, 1] : tensor<2x16xf32> to tensor<16xf32>
+    %eo = tensor.empty() : tensor<16x32xbf16>
+    %o = linalg.generic {indexing_maps = [#id, #id, #row, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%fromState, %inTile, %rs : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>) outs(%eo : tensor<16x32xbf16>) {
+    ^bb0(%x: f32, %y: f32, %f: f32, %o: bf16):
+      %fx = arith.mulf %f, %x : f32
+      %t = arith.addf %fx, %y : f32
+      %h = arith.truncf %t : f32 to bf16
+      linalg.yield %h : bf16
+    } -> tensor<16x32xbf16>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %o into %out[%n, 0, %col] [1, 16, 32] [1, 1, 1] : tensor<16x32xbf16> into tensor<2x16x64xbf16>
+    }
+  } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x64xbf16>
+}
+
+// -----
+
+// The outputs at head dim 128: S's 128 rows are copied in two pieces of 64,
+// a group each, then U's (3 groups). q·S's depth steps run in order, all
+// n-tiles of a step together: the first waits for S's first piece (2 groups
+// may stay in flight), the fifth (rows 64 on) for its second; P·U waits for
+// U's.
+
+// CHECK-LABEL: func.func @outputs_pieces
+// CHECK-COUNT-3: nvgpu.device_async_create_group
+// CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 2 : i32}
+// CHECK-NEXT:  gpu.barrier
+// CHECK-COUNT-8: nvgpu.ldmatrix
+// CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK-NEXT:  gpu.barrier
+// CHECK-COUNT-8: nvgpu.ldmatrix
+// CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:  gpu.barrier
+// CHECK:       nvgpu.ldmatrix
+// CHECK-NOT:   nvgpu.device_async_wait
+// CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+func.func @outputs_pieces(%q: tensor<32x3x128xbf16>, %s: tensor<2x128x64xbf16>,
+                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x64xbf16>,
+                   %rows: tensor<2x16xf32>)
+    -> tensor<2x16x64xbf16> {
+  %zero = arith.constant 0.0 : f32
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %e = tensor.empty() : tensor<2x16x64xbf16>
+  %r = scf.forall (%n, %group) in (2, 2) shared_outs(%out = %e) -> (tensor<2x16x64xbf16>) {
+    %col = arith.muli %group, %c32 : index
+    %t0 = arith.muli %n, %c16 : index
+    %e32 = tensor.empty() : tensor<16x32xf32>
+    %ess = tensor.empty() : tensor<128x32xf32>
+    %eq = tensor.empty() : tensor<16x128xf32>
+    %epp = tensor.empty() : tensor<16x16xf32>
+    %qs = tensor.extract_slice %q[%t0, 1, 0] [16, 1, 128] [1, 1, 1] : tensor<32x3x128xbf16> to tensor<16x128xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<16x128xbf16>) outs(%eq : tensor<16x128xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x128xf32>
+    %ss = tensor.extract_slice %s[%n, 0, %col] [1, 128, 32] [1, 1, 1] : tensor<2x128x64xbf16> to tensor<128x32xbf16>
+    %sw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ss : tensor<128x32xbf16>) outs(%ess : tensor<128x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<128x32xf32>
+    %z1 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
+    %fromState = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %sw : tensor<16x128xf32>, tensor<128x32xf32>) outs(%z1 : tensor<16x32xf32>) {
     ^bb0(%x: f32, %y: f32, %o: f32):
       %m = arith.mulf %x, %y : f32
       %t = arith.addf %m, %o : f32

@@ -47,7 +47,9 @@
 // forall, which holds barriers). A block without loops (the gated delta
 // rule's outputs, O = r ⊙ (q·S) + P·U from 16-bit terms) starts its region
 // at its first contraction, where the lanes compute every contraction of
-// the block. Other blocks are left to nats-gpu-distribute.
+// the block; its tiles land in pieces of rows, each waited for by the first
+// depth step that reads it (at head dim 256, S is 64 KB a block: q·S starts
+// on its first quarter). Other blocks are left to nats-gpu-distribute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +90,10 @@ constexpr int64_t getRowThreads(int64_t rows) {
 /// of its rows in shared memory: rows of a multiple of 128 bytes would all
 /// start in one bank, and ldmatrix reads eight rows at once.
 constexpr int64_t kChunk = 8;
+/// The rows of a B tile a block without loops copies as one group: a
+/// contraction reading the tile's rows as its depth starts on the first
+/// piece while the others land.
+constexpr int64_t kPieceRows = 64;
 
 /// A 16-bit float tile of memory widened to f32 by an elementwise generic:
 /// `ins(slice) { extf, optionally mulf by a scalar }`.
@@ -481,6 +487,9 @@ private:
   struct Staged {
     Value buffer, second, current;
     tensor::ExtractSliceOp slice;
+    /// In a block without loops, the tile's pieces: the row each ends at
+    /// and its group's index in `groups`.
+    SmallVector<std::pair<int64_t, size_t>> pieces;
   };
 
   Value index(int64_t value) {
@@ -566,11 +575,17 @@ private:
     loadOutsideFragments();
     // The B tiles outside the loops (the own chunk's K and V) are copied
     // once, first; the loops' waits or the one before the ops after them
-    // see them.
+    // see them. Without loops (the gated delta rule's outputs), each tile
+    // is copied in pieces, a group each, which the contractions wait for
+    // as they reach them.
     SmallVector<Value> tokens;
-    for (auto &[tile, stagedTile] : staged)
-      if (!isInBlockLoop(tile.getDefiningOp()))
-        copyTile(stagedTile, stagedTile.buffer, scalars, tokens);
+    if (llvm::none_of(region.ops, llvm::IsaPred<scf::ForOp>))
+      for (auto &[tile, stagedTile] : staged)
+        copyInPieces(stagedTile);
+    else
+      for (auto &[tile, stagedTile] : staged)
+        if (!isInBlockLoop(tile.getDefiningOp()))
+          copyTile(stagedTile, stagedTile.buffer, scalars, tokens);
     bool pending = !tokens.empty();
     if (pending)
       nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -588,6 +603,42 @@ private:
     }
     for (auto [value, buffer] : llvm::zip(outputs, outputBuffers))
       store(buffer, elementsOf(value));
+  }
+
+  /// Copies `tile` in pieces of kPieceRows rows (where the block's
+  /// threads divide a piece's 16-byte chunks; else whole), each committed
+  /// as a group.
+  void copyInPieces(Staged &tile) {
+    ArrayRef<int64_t> shape = tile.slice.getType().getShape();
+    int64_t rows = shape[0];
+    int64_t pieceRows =
+        rows % kPieceRows == 0 &&
+                kPieceRows * (shape[1] / kChunk) % (warps * kWarpSize) == 0
+            ? kPieceRows
+            : rows;
+    for (int64_t begin = 0; begin < rows; begin += pieceRows) {
+      SmallVector<Value> tokens;
+      copyTile(tile, tile.buffer, scalars, tokens, begin, begin + pieceRows);
+      tile.pieces.push_back({begin + pieceRows, groups.size()});
+      groups.push_back(nvgpu::DeviceAsyncCreateGroupOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens));
+    }
+  }
+
+  /// Waits until the pieces of `tile` up to row `rows` have landed (and
+  /// the groups committed before them) and makes them every thread's.
+  void waitForRows(const Staged &tile, int64_t rows) {
+    for (auto [end, group] : tile.pieces) {
+      if (landed < 0 || int64_t(group) > landed) {
+        nvgpu::DeviceAsyncWaitOp::create(
+            b, loc, groups[group],
+            b.getI32IntegerAttr(groups.size() - 1 - group));
+        gpu::BarrierOp::create(b, loc);
+        landed = group;
+      }
+      if (end >= rows)
+        return;
+    }
   }
 
   /// Commits `tokens` (the copies just issued) as a group, waits until at
@@ -859,12 +910,15 @@ private:
   /// `buffer`, 16 bytes a cp.async (isLaneOp: the block's threads divide
   /// the chunks).
   void copyTile(Staged tile, Value buffer, const IRMapping &map,
-                SmallVector<Value> &tokens) {
+                SmallVector<Value> &tokens, int64_t beginRow = 0,
+                int64_t endRow = ShapedType::kDynamic) {
     Value source = toBuffer(tile.slice.getSource());
     ArrayRef<int64_t> shape = tile.slice.getType().getShape();
-    int64_t perRow = shape[1] / kChunk, chunks = shape[0] * perRow;
+    if (endRow == ShapedType::kDynamic)
+      endRow = shape[0];
+    int64_t perRow = shape[1] / kChunk, chunks = endRow * perRow;
     int64_t threads = warps * kWarpSize;
-    for (int64_t first = 0; first < chunks; first += threads) {
+    for (int64_t first = beginRow * perRow; first < chunks; first += threads) {
       Value chunk = add(thread, first);
       Value row = arith::DivUIOp::create(b, loc, chunk, index(perRow));
       Value column = arith::MulIOp::create(
@@ -984,8 +1038,23 @@ private:
         b, loc, arith::RemUIOp::create(b, loc, quarter, index(2)), index(8));
     Value qHigh = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)), index(8));
-    for (int64_t j = 0; j < n / kMmaN; j += 2) {
-      for (int64_t s = 0; s < depth / kStepK; ++s) {
+    // The (n-tile pair, depth step) order: n-tiles outer, unless the tile
+    // lands in pieces along the depth (its rows): then depth outer, each
+    // step waiting for the rows it reads.
+    bool byDepth = !tile.pieces.empty() && c.transposedB;
+    if (!tile.pieces.empty() && !byDepth)
+      waitForRows(tile, tile.pieces.back().first);
+    SmallVector<std::pair<int64_t, int64_t>> order;
+    for (int64_t outer = 0; outer < (byDepth ? depth / kStepK : n / kMmaN / 2);
+         ++outer)
+      for (int64_t inner = 0;
+           inner < (byDepth ? n / kMmaN / 2 : depth / kStepK); ++inner)
+        order.push_back(byDepth ? std::make_pair(2 * inner, outer)
+                                : std::make_pair(2 * outer, inner));
+    for (auto [j, s] : order) {
+      {
+        if (byDepth)
+          waitForRows(tile, (s + 1) * kStepK);
         Value row, column;
         if (c.transposedB) {
           // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
@@ -1164,6 +1233,10 @@ private:
   SmallVector<Value> outputs, outputBuffers;
   // In the order the contractions read them: the copies are issued so.
   llvm::MapVector<Value, Staged> staged;
+  /// The groups of the pieces, in the order they were committed, and the
+  /// last one waited for (-1: none).
+  SmallVector<Value> groups;
+  int64_t landed = -1;
   DenseMap<Value, Value> buffers;
   DenseMap<Value, SmallVector<Value>> aFragments;
   /// The old step's scalars and the loop's induction variable in the new.
