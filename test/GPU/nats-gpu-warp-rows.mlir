@@ -543,9 +543,11 @@ func.func @outputs(%q: tensor<32x3x32xbf16>, %s: tensor<2x32x64xbf16>,
 // CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 2 : i32}
 // CHECK-NEXT:  gpu.barrier
 // CHECK-COUNT-8: nvgpu.ldmatrix
+// CHECK-NOT:   nvgpu.ldmatrix
 // CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
 // CHECK-NEXT:  gpu.barrier
 // CHECK-COUNT-8: nvgpu.ldmatrix
+// CHECK-NOT:   nvgpu.ldmatrix
 // CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
 // CHECK-NEXT:  gpu.barrier
 // CHECK:       nvgpu.ldmatrix
@@ -632,6 +634,102 @@ func.func @outputs_pieces(%q: tensor<32x3x128xbf16>, %s: tensor<2x128x64xbf16>,
     }
   } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
   return %r : tensor<2x16x64xbf16>
+}
+
+// -----
+
+// A tile in pieces that a contraction reads with its rows as n (q·kᵀ, k's
+// 128 rows the product's columns): one wait, for its last piece (groups
+// complete in order), and a barrier before any of its steps; U's group,
+// committed after it, may stay in flight until P·U.
+
+// CHECK-LABEL: func.func @pieces_as_columns
+// CHECK-COUNT-3: nvgpu.device_async_create_group
+// CHECK-NOT:   nvgpu.ldmatrix
+// CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK-NEXT:  gpu.barrier
+// CHECK-NOT:   nvgpu.device_async_wait
+// CHECK:       nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// CHECK:       nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:  gpu.barrier
+// CHECK:       nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @pieces_as_columns(%q: tensor<32x3x32xbf16>, %k: tensor<2x128x64xbf16>,
+                   %p: tensor<2x16x16xbf16>, %u: tensor<2x16x128xbf16>) -> tensor<2x16x128xbf16> {
+  %zero = arith.constant 0.0 : f32
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %e = tensor.empty() : tensor<2x16x128xbf16>
+  %r = scf.forall (%n, %group) in (2, 2) shared_outs(%out = %e) -> (tensor<2x16x128xbf16>) {
+    %col = arith.muli %group, %c32 : index
+    %t0 = arith.muli %n, %c16 : index
+    %e128 = tensor.empty() : tensor<16x128xf32>
+    %ekk = tensor.empty() : tensor<128x32xf32>
+    %eq = tensor.empty() : tensor<16x32xf32>
+    %epp = tensor.empty() : tensor<16x16xf32>
+    %qs = tensor.extract_slice %q[%t0, 1, 0] [16, 1, 32] [1, 1, 1] : tensor<32x3x32xbf16> to tensor<16x32xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<16x32xbf16>) outs(%eq : tensor<16x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x32xf32>
+    %ks = tensor.extract_slice %k[%n, 0, %col] [1, 128, 32] [1, 1, 1] : tensor<2x128x64xbf16> to tensor<128x32xbf16>
+    %kw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks : tensor<128x32xbf16>) outs(%ekk : tensor<128x32xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<128x32xf32>
+    %z1 = linalg.fill ins(%zero : f32) outs(%e128 : tensor<16x128xf32>) -> tensor<16x128xf32>
+    %qk = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw : tensor<16x32xf32>, tensor<128x32xf32>) outs(%z1 : tensor<16x128xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x128xf32>
+    %ps = tensor.extract_slice %p[%n, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<2x16x16xbf16> to tensor<16x16xbf16>
+    %pw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ps : tensor<16x16xbf16>) outs(%epp : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %us = tensor.extract_slice %u[%n, 0, 0] [1, 16, 128] [1, 1, 1] : tensor<2x16x128xbf16> to tensor<16x128xbf16>
+    %uw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%us : tensor<16x128xbf16>) outs(%e128 : tensor<16x128xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x128xf32>
+    %z2 = linalg.fill ins(%zero : f32) outs(%e128 : tensor<16x128xf32>) -> tensor<16x128xf32>
+    %pu = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%pw, %uw : tensor<16x16xf32>, tensor<16x128xf32>) outs(%z2 : tensor<16x128xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %t = arith.addf %m, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<16x128xf32>
+    %eo = tensor.empty() : tensor<16x128xbf16>
+    %o = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qk, %pu : tensor<16x128xf32>, tensor<16x128xf32>) outs(%eo : tensor<16x128xbf16>) {
+    ^bb0(%x: f32, %y: f32, %o: bf16):
+      %t = arith.addf %x, %y : f32
+      %h = arith.truncf %t : f32 to bf16
+      linalg.yield %h : bf16
+    } -> tensor<16x128xbf16>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %o into %out[%n, 0, 0] [1, 16, 128] [1, 1, 1] : tensor<16x128xbf16> into tensor<2x16x128xbf16>
+    }
+  } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+  return %r : tensor<2x16x128xbf16>
 }
 
 // -----

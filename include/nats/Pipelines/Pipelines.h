@@ -153,11 +153,13 @@ struct NatsGPUPipelineOptions
   // A block's O is its warps' 16 rows each in registers (nats-gpu-warp-rows
   // with 16-bit terms), 64 f32 a lane at 128 columns; at head dim 256, all
   // 256 columns took 255 registers a thread and spilled, with 197 KB of
-  // shared memory a block.
+  // shared memory a block. 64 columns (4 blocks an SM at head dim 256) took
+  // the outputs 1.00-1.06x as long on the H100 (run 105).
   Option<int64_t> outputTile{
       *this, "output-tile",
       llvm::cl::desc("value columns per thread block of the gated delta "
-                     "rule's outputs, where that divides V (else all)"),
+                     "rule's outputs, where that divides V (0, or one that "
+                     "does not: all; a multiple of 16 for warp-rows)"),
       llvm::cl::init(128)};
   // 1: measured on the H200 at 2,4096,8,128 (docs/benchmarks.md, run 10):
   // 1.27 ms, against 1.83 with block-threads=512 blocks-per-sm=2 (the chunk

@@ -47,9 +47,12 @@
 // forall, which holds barriers). A block without loops (the gated delta
 // rule's outputs, O = r ⊙ (q·S) + P·U from 16-bit terms) starts its region
 // at its first contraction, where the lanes compute every contraction of
-// the block; its tiles land in pieces of rows, each waited for by the first
-// depth step that reads it (at head dim 256, S is 64 KB a block: q·S starts
-// on its first quarter). Other blocks are left to nats-gpu-distribute.
+// the block; its tiles land in pieces of 64 rows (whole where the threads
+// do not divide a piece), and a contraction whose tile's rows are its depth
+// waits for a piece only at the first step that reads it (at head dim 256,
+// S is 64 KB a block of 128 value columns: q·S starts on its first
+// quarter); one that reads a tile's rows as n waits for all of them first.
+// Other blocks are left to nats-gpu-distribute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -618,27 +621,29 @@ private:
             : rows;
     for (int64_t begin = 0; begin < rows; begin += pieceRows) {
       SmallVector<Value> tokens;
-      copyTile(tile, tile.buffer, scalars, tokens, begin, begin + pieceRows);
+      copyTile(tile, tile.buffer, scalars, tokens,
+               std::make_pair(begin, begin + pieceRows));
       tile.pieces.push_back({begin + pieceRows, groups.size()});
       groups.push_back(nvgpu::DeviceAsyncCreateGroupOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens));
     }
   }
 
-  /// Waits until the pieces of `tile` up to row `rows` have landed (and
-  /// the groups committed before them) and makes them every thread's.
+  /// Waits until the pieces of `tile` up to row `rows` have landed and
+  /// makes them every thread's: one wait, for the last such piece's group
+  /// (groups complete in the order they were committed), where it has not
+  /// been waited for.
   void waitForRows(const Staged &tile, int64_t rows) {
-    for (auto [end, group] : tile.pieces) {
-      if (landed < 0 || int64_t(group) > landed) {
-        nvgpu::DeviceAsyncWaitOp::create(
-            b, loc, groups[group],
-            b.getI32IntegerAttr(groups.size() - 1 - group));
-        gpu::BarrierOp::create(b, loc);
-        landed = group;
-      }
-      if (end >= rows)
-        return;
-    }
+    const auto *piece = llvm::find_if(
+        tile.pieces, [&](const auto &piece) { return piece.first >= rows; });
+    assert(piece != tile.pieces.end() && "rows within the tile");
+    size_t group = piece->second;
+    if (int64_t(group) <= landed)
+      return;
+    nvgpu::DeviceAsyncWaitOp::create(
+        b, loc, groups[group], b.getI32IntegerAttr(groups.size() - 1 - group));
+    gpu::BarrierOp::create(b, loc);
+    landed = group;
   }
 
   /// Commits `tokens` (the copies just issued) as a group, waits until at
@@ -907,18 +912,20 @@ private:
   }
 
   /// The block copies `tile`'s slice (its offsets through `map`) into
-  /// `buffer`, 16 bytes a cp.async (isLaneOp: the block's threads divide
-  /// the chunks).
+  /// `buffer` (its rows [begin, end) where `rows` says so), 16 bytes a
+  /// cp.async (the block's threads divide the chunks: isLaneOp for a whole
+  /// tile, copyInPieces for a piece).
   void copyTile(Staged tile, Value buffer, const IRMapping &map,
-                SmallVector<Value> &tokens, int64_t beginRow = 0,
-                int64_t endRow = ShapedType::kDynamic) {
+                SmallVector<Value> &tokens,
+                std::optional<std::pair<int64_t, int64_t>> rows = {}) {
     Value source = toBuffer(tile.slice.getSource());
     ArrayRef<int64_t> shape = tile.slice.getType().getShape();
-    if (endRow == ShapedType::kDynamic)
-      endRow = shape[0];
-    int64_t perRow = shape[1] / kChunk, chunks = endRow * perRow;
+    auto [begin, end] = rows.value_or(std::make_pair(int64_t(0), shape[0]));
+    int64_t perRow = shape[1] / kChunk, chunks = end * perRow;
     int64_t threads = warps * kWarpSize;
-    for (int64_t first = beginRow * perRow; first < chunks; first += threads) {
+    assert((end - begin) * perRow % threads == 0 &&
+           "the block's threads divide the chunks");
+    for (int64_t first = begin * perRow; first < chunks; first += threads) {
       Value chunk = add(thread, first);
       Value row = arith::DivUIOp::create(b, loc, chunk, index(perRow));
       Value column = arith::MulIOp::create(
@@ -1028,7 +1035,7 @@ private:
   Elements emitContraction(Contraction c, Elements acc) {
     SmallVector<int64_t> sizes = c.op.getStaticLoopRanges();
     int64_t n = sizes[c.loops.n], depth = sizes[c.loops.k];
-    Staged tile = staged[c.op.getDpsInputs()[1]];
+    Staged &tile = staged.find(c.op.getDpsInputs()[1])->second;
     Type half = tile.slice.getType().getElementType();
     SmallVector<Value> aFragment = aFragmentsOf(c, half, depth);
     auto accType = VectorType::get({2, 2}, b.getF32Type());
@@ -1052,34 +1059,32 @@ private:
         order.push_back(byDepth ? std::make_pair(2 * inner, outer)
                                 : std::make_pair(2 * outer, inner));
     for (auto [j, s] : order) {
-      {
-        if (byDepth)
-          waitForRows(tile, (s + 1) * kStepK);
-        Value row, column;
-        if (c.transposedB) {
-          // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
-          row = arith::AddIOp::create(b, loc, add(laneRow, s * kStepK), qLow);
-          column = add(qHigh, kMmaN * j);
-        } else {
-          // B[k][n] is the tile's (n, k).
-          row = arith::AddIOp::create(b, loc, add(laneRow, kMmaN * j), qHigh);
-          column = add(qLow, s * kStepK);
-        }
-        Value fragments = nvgpu::LdMatrixOp::create(
-            b, loc, VectorType::get({4, 2}, half), tile.current,
-            ValueRange{row, column}, c.transposedB, /*numTiles=*/4);
-        for (int64_t pair = 0; pair < 2; ++pair) {
-          Value bFragment = vector::ExtractStridedSliceOp::create(
-              b, loc, fragments, ArrayRef<int64_t>{2 * pair, 0},
-              ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
-          MutableArrayRef<Value> sum(&acc[4 * (j + pair)], 4);
-          Value next = createMma16x8x16(
-              b, loc, aFragment[s], bFragment,
-              vector::FromElementsOp::create(b, loc, accType, sum));
-          for (int64_t e = 0; e < 4; ++e)
-            sum[e] = vector::ExtractOp::create(
-                b, loc, next, ArrayRef<int64_t>{e / 2, e % 2});
-        }
+      if (byDepth)
+        waitForRows(tile, (s + 1) * kStepK);
+      Value row, column;
+      if (c.transposedB) {
+        // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
+        row = arith::AddIOp::create(b, loc, add(laneRow, s * kStepK), qLow);
+        column = add(qHigh, kMmaN * j);
+      } else {
+        // B[k][n] is the tile's (n, k).
+        row = arith::AddIOp::create(b, loc, add(laneRow, kMmaN * j), qHigh);
+        column = add(qLow, s * kStepK);
+      }
+      Value fragments = nvgpu::LdMatrixOp::create(
+          b, loc, VectorType::get({4, 2}, half), tile.current,
+          ValueRange{row, column}, c.transposedB, /*numTiles=*/4);
+      for (int64_t pair = 0; pair < 2; ++pair) {
+        Value bFragment = vector::ExtractStridedSliceOp::create(
+            b, loc, fragments, ArrayRef<int64_t>{2 * pair, 0},
+            ArrayRef<int64_t>{2, 2}, ArrayRef<int64_t>{1, 1});
+        MutableArrayRef<Value> sum(&acc[4 * (j + pair)], 4);
+        Value next = createMma16x8x16(
+            b, loc, aFragment[s], bFragment,
+            vector::FromElementsOp::create(b, loc, accType, sum));
+        for (int64_t e = 0; e < 4; ++e)
+          sum[e] = vector::ExtractOp::create(b, loc, next,
+                                             ArrayRef<int64_t>{e / 2, e % 2});
       }
     }
     std::optional<Widened> aTile = lanes.count(c.op.getDpsInputs()[0])
@@ -1231,7 +1236,9 @@ private:
   bool prefetch;
   /// What the region computes for the ops after it, and their buffers.
   SmallVector<Value> outputs, outputBuffers;
-  // In the order the contractions read them: the copies are issued so.
+  // In the order of the block's contractions (a product that an add
+  // accumulates onto its value is emitted with that add, later): the
+  // copies are issued so.
   llvm::MapVector<Value, Staged> staged;
   /// The groups of the pieces, in the order they were committed, and the
   /// last one waited for (-1: none).

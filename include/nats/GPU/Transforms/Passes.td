@@ -62,12 +62,14 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     widened from memory as A and B, all of R rows (the gated delta rule's
     outputs, O = r ⊙ (q·S) + P·U, with `round-output-terms`), starts the
     region at its first contraction instead, and copies each tile in
-    pieces of 64 rows, one cp.async group each, in the order the
-    contractions read them: a contraction whose tile's rows are its depth
-    (S, U) takes its depth steps in order, all n-tiles of a step together,
-    and waits for a piece (and a block barrier) only before the first step
-    that reads it, so that q·S starts on S's first rows while the rest
-    land. Other blocks are left as they are.
+    pieces of 64 rows (whole where the block's threads do not divide a
+    piece), one cp.async group each, in the order of its contractions: a
+    contraction whose tile's rows are its depth (S, U) takes its depth
+    steps in order, all n-tiles of a step together, and waits for a piece
+    (and a block barrier) only before the first step that reads it, so
+    that q·S starts on S's first rows while the rest land; one that reads
+    a tile's rows as n waits for all of them first. Other blocks are left
+    as they are.
 
     With `prefetch`, a loop's tiles have two buffers each: the first
     step's are copied before the loop, and each step starts the copies of

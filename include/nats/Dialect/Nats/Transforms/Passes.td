@@ -134,7 +134,9 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
 
     The outputs stage likewise runs groups of `output-tile` value columns
     (where that divides V) as iterations of their own, each reading its
-    tile's q and P again.
+    tile's q and P again. (On a GPU, `nats-gpu-warp-rows` takes a group of
+    a multiple of 16 columns only; narrower ones are left to
+    `nats-gpu-distribute`.)
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", "64",
@@ -147,7 +149,7 @@ def NatsFuseGatedDeltaPass : Pass<"nats-fuse-gated-delta"> {
            "(0: value-tile)">,
     Option<"outputTile", "output-tile", "int64_t", "128",
            "value columns per iteration of the outputs stage where that "
-           "divides V (else all)">,
+           "divides V (0, or one that does not: all)">,
     Option<"roundOutputTerms", "round-output-terms", "bool", "false",
            "store the terms only the outputs stage reads in the inputs' "
            "element type">,
