@@ -154,7 +154,7 @@ struct NatsGPUPipelineOptions
   // with 16-bit terms), 64 f32 a lane at 128 columns; at head dim 256, all
   // 256 columns took 255 registers a thread and spilled, with 197 KB of
   // shared memory a block. 64 columns (4 blocks an SM at head dim 256) took
-  // the outputs 1.00-1.06x as long on the H100 (run 105).
+  // the outputs kernel 1.06x as long there, 0.97-1.05x elsewhere (run 105).
   Option<int64_t> outputTile{
       *this, "output-tile",
       llvm::cl::desc("value columns per thread block of the gated delta "
