@@ -915,7 +915,7 @@ private:
   /// `buffer` (its rows [begin, end) where `rows` says so), 16 bytes a
   /// cp.async (the block's threads divide the chunks: isLaneOp for a whole
   /// tile, copyInPieces for a piece).
-  void copyTile(Staged tile, Value buffer, const IRMapping &map,
+  void copyTile(Staged &tile, Value buffer, const IRMapping &map,
                 SmallVector<Value> &tokens,
                 std::optional<std::pair<int64_t, int64_t>> rows = {}) {
     Value source = toBuffer(tile.slice.getSource());
@@ -1047,20 +1047,16 @@ private:
         b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)), index(8));
     // The (n-tile pair, depth step) order: n-tiles outer, unless the tile
     // lands in pieces along the depth (its rows): then depth outer, each
-    // step waiting for the rows it reads.
+    // step waiting for the rows it reads (a tile in pieces whose rows are n
+    // is waited for whole, at the first step).
     bool byDepth = !tile.pieces.empty() && c.transposedB;
-    if (!tile.pieces.empty() && !byDepth)
-      waitForRows(tile, tile.pieces.back().first);
-    SmallVector<std::pair<int64_t, int64_t>> order;
-    for (int64_t outer = 0; outer < (byDepth ? depth / kStepK : n / kMmaN / 2);
-         ++outer)
-      for (int64_t inner = 0;
-           inner < (byDepth ? n / kMmaN / 2 : depth / kStepK); ++inner)
-        order.push_back(byDepth ? std::make_pair(2 * inner, outer)
-                                : std::make_pair(2 * outer, inner));
-    for (auto [j, s] : order) {
-      if (byDepth)
-        waitForRows(tile, (s + 1) * kStepK);
+    int64_t pairs = n / kMmaN / 2, steps = depth / kStepK;
+    for (int64_t i = 0; i < pairs * steps; ++i) {
+      int64_t j = 2 * (byDepth ? i % pairs : i / steps);
+      int64_t s = byDepth ? i / pairs : i % steps;
+      if (!tile.pieces.empty())
+        waitForRows(tile,
+                    byDepth ? (s + 1) * kStepK : tile.pieces.back().first);
       Value row, column;
       if (c.transposedB) {
         // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
