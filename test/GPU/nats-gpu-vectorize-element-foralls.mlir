@@ -67,6 +67,38 @@ func.func @fill_and_scale(%g: f32) {
 
 // -----
 
+// A map that scales each row by its factor (diag(β)·V in the chunk terms):
+// the factor, read at the row, is loaded once a piece and broadcast; only
+// the rows' tiles decide the pieces' width.
+
+// CHECK-LABEL: func.func @row_factor
+// CHECK:       scf.forall (%[[R:.+]], %[[C:.+]]) in (4, 4) {
+// CHECK:         %[[X:.+]] = vector.load %{{.+}}[%[[R]], %{{.+}}] : memref<4x16xf32>, vector<4xf32>
+// CHECK-NEXT:    %[[F:.+]] = memref.load %{{.+}}[%[[R]]] : memref<4xf32>
+// CHECK-NEXT:    %[[FV:.+]] = vector.broadcast %[[F]] : f32 to vector<4xf32>
+// CHECK-NEXT:    %[[Y:.+]] = arith.mulf %[[X]], %[[FV]] : vector<4xf32>
+// CHECK-NEXT:    vector.store %[[Y]]
+func.func @row_factor() {
+  %x = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
+  %f = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
+  %y = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
+  scf.forall (%r, %c) in (4, 16) {
+    %xe = memref.subview %x[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    %fe = memref.subview %f[%r] [1] [1] : memref<4xf32> to memref<1xf32, strided<[1], offset: ?>>
+    %ye = memref.subview %y[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        ins(%xe, %fe : memref<1x1xf32, strided<[16, 1], offset: ?>>, memref<1xf32, strided<[1], offset: ?>>)
+        outs(%ye : memref<1x1xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%a: f32, %b: f32, %out: f32):
+      %m = arith.mulf %a, %b : f32
+      linalg.yield %m : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // A tile whose rows are not known to be aligned (a function argument), a
 // last bound no piece divides, and a forall with more than the op: each
 // left as it is.

@@ -471,15 +471,18 @@ def NatsGPUVectorizeElementForallsPass
   let description = [{
     Works on buffers, before `nats-gpu-align-vector-accesses`. A
     `#gpu.thread` forall whose body is one element-wise linalg op (a fill, a
-    copy, or a generic of identity maps and parallel loops whose body ops
-    are element-wise mappable) on element views of tiles (`memref.subview`
-    at the induction variables, sizes 1) moves one element an iteration.
+    copy, or a generic of parallel loops whose body ops are element-wise
+    mappable and whose maps are identities, or for an input a row's value:
+    all loops but the last) on element views of tiles (`memref.subview`
+    at the induction variables, sizes 1; a row's value at all of them but
+    the last) moves one element an iteration.
     Where every tile's rows are aligned to pieces of W elements (W a power
     of two, at most 16 bytes of any tile's elements; `Alignment.h`) and W
     divides the forall's last bound, the forall becomes one over pieces: W
     times fewer iterations, each a `vector.load` of every input piece (and
-    of an output the body reads), the body on vectors (scalars from outside
-    broadcast), a `vector.store` of every output piece. The state pass's
+    of an output the body reads; a row's value is loaded once and
+    broadcast), the body on vectors (scalars from outside broadcast), a
+    `vector.store` of every output piece. The state pass's
     snapshot of S (f32 in shared memory to bf16 in global memory) then
     takes 4-element pieces. Other foralls are left as they are.
   }];
