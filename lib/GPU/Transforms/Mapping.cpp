@@ -111,13 +111,11 @@ StringAttr mlir::nats::getKernelName(scf::ForallOp forall) {
   return StringAttr::get(forall.getContext(), name);
 }
 
-bool mlir::nats::isElementView(memref::SubViewOp view, scf::ForallOp forall) {
-  if (view.getSourceType().getRank() !=
-      static_cast<int64_t>(forall.getRank()))
+bool mlir::nats::isElementAt(memref::SubViewOp view, ValueRange indices) {
+  if (view.getSourceType().getRank() != static_cast<int64_t>(indices.size()))
     return false;
-  for (auto [offset, iv] :
-       llvm::zip(view.getMixedOffsets(), forall.getInductionVars()))
-    if (dyn_cast<Value>(offset) != iv)
+  for (auto [offset, index] : llvm::zip(view.getMixedOffsets(), indices))
+    if (dyn_cast<Value>(offset) != index)
       return false;
   auto isOne = [](OpFoldResult value) {
     return isConstantIntValue(value, 1);

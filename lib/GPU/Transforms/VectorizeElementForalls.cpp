@@ -84,17 +84,7 @@ struct ElementForall {
 /// Whether `view` is a row's value of its source at `forall`'s induction
 /// variables but the last (a 1-element view).
 bool isRowView(memref::SubViewOp view, scf::ForallOp forall) {
-  ValueRange ivs = forall.getInductionVars();
-  if (view.getSourceType().getRank() + 1 != static_cast<int64_t>(ivs.size()))
-    return false;
-  for (auto [offset, iv] : llvm::zip(view.getMixedOffsets(), ivs))
-    if (dyn_cast<Value>(offset) != iv)
-      return false;
-  auto isOne = [](OpFoldResult value) {
-    return isConstantIntValue(value, 1);
-  };
-  return llvm::all_of(view.getMixedSizes(), isOne) &&
-         llvm::all_of(view.getMixedStrides(), isOne);
+  return isElementAt(view, ValueRange(forall.getInductionVars()).drop_back());
 }
 
 std::optional<ElementForall> matchElementForall(scf::ForallOp forall) {

@@ -40,9 +40,15 @@ int64_t getTripCount(scf::ForallOp forall);
 /// them.
 SmallVector<scf::ForallOp> getBlockForalls(Operation *root);
 
+/// Whether `view` is element (indices...) of its source: offsets
+/// `indices`, sizes and strides 1.
+bool isElementAt(memref::SubViewOp view, ValueRange indices);
+
 /// Whether `view` is element (ivs...) of its source, `forall`'s induction
 /// variables: a thread's element of a tile in a thread forall.
-bool isElementView(memref::SubViewOp view, scf::ForallOp forall);
+inline bool isElementView(memref::SubViewOp view, scf::ForallOp forall) {
+  return isElementAt(view, forall.getInductionVars());
+}
 
 /// The innermost block forall around `op`, or null.
 scf::ForallOp getEnclosingBlockForall(Operation *op);
