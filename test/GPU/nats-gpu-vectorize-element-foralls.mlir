@@ -69,7 +69,8 @@ func.func @fill_and_scale(%g: f32) {
 
 // A map that scales each row by its factor (diag(β)·V in the chunk terms):
 // the factor, read at the row, is loaded once a piece and broadcast; only
-// the rows' tiles decide the pieces' width.
+// x's and y's tiles decide the pieces' width (the factors' alignment is not
+// known: a function argument).
 
 // CHECK-LABEL: func.func @row_factor
 // CHECK:       scf.forall (%[[R:.+]], %[[C:.+]]) in (4, 4) {
@@ -78,9 +79,8 @@ func.func @fill_and_scale(%g: f32) {
 // CHECK-NEXT:    %[[FV:.+]] = vector.broadcast %[[F]] : f32 to vector<4xf32>
 // CHECK-NEXT:    %[[Y:.+]] = arith.mulf %[[X]], %[[FV]] : vector<4xf32>
 // CHECK-NEXT:    vector.store %[[Y]]
-func.func @row_factor() {
+func.func @row_factor(%f: memref<4xf32>) {
   %x = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
-  %f = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
   %y = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
   scf.forall (%r, %c) in (4, 16) {
     %xe = memref.subview %x[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
@@ -88,6 +88,53 @@ func.func @row_factor() {
     %ye = memref.subview %y[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
     linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
         ins(%xe, %fe : memref<1x1xf32, strided<[16, 1], offset: ?>>, memref<1xf32, strided<[1], offset: ?>>)
+        outs(%ye : memref<1x1xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%a: f32, %b: f32, %out: f32):
+      %m = arith.mulf %a, %b : f32
+      linalg.yield %m : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
+// Views of a row's value that the op does not read as one: a fill's
+// output, a generic's output (its map reads the row), a column's value (map
+// (d1)) at the column: each forall left as it is.
+
+// CHECK-LABEL: func.func @row_views_left_alone
+// CHECK-NOT:   vector.
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 16)
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 16)
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 16)
+// CHECK-NOT:   vector.
+func.func @row_views_left_alone() {
+  %x = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
+  %f = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
+  %g = memref.alloc() {alignment = 16 : i64} : memref<16xf32>
+  %y = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%r, %c) in (4, 16) {
+    %fe = memref.subview %f[%r] [1] [1] : memref<4xf32> to memref<1xf32, strided<[1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%fe : memref<1xf32, strided<[1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  scf.forall (%r, %c) in (4, 16) {
+    %xe = memref.subview %x[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    %fe = memref.subview %f[%r] [1] [1] : memref<4xf32> to memref<1xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "parallel"]}
+        ins(%xe : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+        outs(%fe : memref<1xf32, strided<[1], offset: ?>>) {
+    ^bb0(%a: f32, %out: f32):
+      linalg.yield %a : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  scf.forall (%r, %c) in (4, 16) {
+    %xe = memref.subview %x[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    %ge = memref.subview %g[%c] [1] [1] : memref<16xf32> to memref<1xf32, strided<[1], offset: ?>>
+    %ye = memref.subview %y[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        ins(%xe, %ge : memref<1x1xf32, strided<[16, 1], offset: ?>>, memref<1xf32, strided<[1], offset: ?>>)
         outs(%ye : memref<1x1xf32, strided<[16, 1], offset: ?>>) {
     ^bb0(%a: f32, %b: f32, %out: f32):
       %m = arith.mulf %a, %b : f32

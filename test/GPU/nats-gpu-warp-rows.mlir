@@ -11,15 +11,15 @@
 // (V transposed), bf16 m16n8k16 MMAs, P·V accumulated onto α · O; the row
 // maxima and sums over the row's four lanes by xor shuffles; the loop
 // carries the lane's 2 + 2 + 8 elements; what the ops after the region read
-// (m, O / l) is stored, O in rows padded by 16 bytes, and read back as
+// (m, O / l) is stored, O in rows padded by 8 columns, and read back as
 // tensors.
 
 // CHECK-LABEL: func.func @online_softmax
 // CHECK-DAG:   %[[KT:.+]] = memref.alloc() {alignment = 16 : i64} : memref<16x24xbf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:   %[[VT:.+]] = memref.alloc() {alignment = 16 : i64} : memref<16x24xbf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:   %[[M:.+]] = memref.alloc() : memref<16xf32>
-// CHECK-DAG:   %[[OP:.+]] = memref.alloc() : memref<16x20xf32>
-// CHECK-DAG:   %[[O:.+]] = memref.subview %[[OP]][0, 0] [16, 16] [1, 1] : memref<16x20xf32> to memref<16x16xf32, strided<[20, 1]>>
+// CHECK-DAG:   %[[OP:.+]] = memref.alloc() : memref<16x24xf32>
+// CHECK-DAG:   %[[O:.+]] = memref.subview %[[OP]][0, 0] [16, 16] [1, 1] : memref<16x24xf32> to memref<16x16xf32, strided<[24, 1]>>
 // CHECK-DAG:   %[[QB:.+]] = bufferization.to_buffer %arg0 read_only : tensor<16x16xbf16> to memref<16x16xbf16>
 // CHECK:       scf.forall (%{{.+}}) in (1) {
 // CHECK:         gpu.lane_id
@@ -44,7 +44,7 @@
 // CHECK:         %[[FIRST:.+]] = arith.cmpi eq
 // CHECK:         scf.if %[[FIRST]] {
 // CHECK:           memref.store %[[LOOP]]#0, %[[M]][%{{.+}}] : memref<16xf32>
-// CHECK:         vector.store %{{.+}}, %[[O]][%{{.+}}, %{{.+}}] : memref<16x16xf32, strided<[20, 1]>>, vector<2xf32>
+// CHECK:         vector.store %{{.+}}, %[[O]][%{{.+}}, %{{.+}}] : memref<16x16xf32, strided<[24, 1]>>, vector<2xf32>
 // CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
 // CHECK:       %[[MT:.+]] = bufferization.to_tensor %[[M]] restrict writable
 // CHECK:       %[[OT:.+]] = bufferization.to_tensor %[[O]] restrict writable
@@ -288,8 +288,8 @@ func.func @eight_rows(%x: tensor<8xf32>, %n: index) -> tensor<2x8xf32> {
 // CHECK:         nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:         nvgpu.mma.sync
 // CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
-// CHECK-DAG:   %[[RES:.+]] = bufferization.to_tensor %{{.+}} restrict writable : memref<16x16xf32, strided<[20, 1]>>
-// CHECK-DAG:   %[[PROD:.+]] = bufferization.to_tensor %{{.+}} restrict writable : memref<16x16xf32, strided<[20, 1]>>
+// CHECK-DAG:   %[[RES:.+]] = bufferization.to_tensor %{{.+}} restrict writable : memref<16x16xf32, strided<[24, 1]>>
+// CHECK-DAG:   %[[PROD:.+]] = bufferization.to_tensor %{{.+}} restrict writable : memref<16x16xf32, strided<[24, 1]>>
 // CHECK:       linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<16x16xf32>, tensor<16x16xf32>)
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #tr = affine_map<(d0, d1) -> (d1, d0)>

@@ -120,7 +120,8 @@ std::optional<ElementForall> matchElementForall(scf::ForallOp forall) {
     // A row's value where the op reads it so, an element otherwise.
     bool row = !isElementView(view, forall);
     if (row != (isa<linalg::GenericOp>(*match.op) &&
-                isRowMap(match.op.getMatchingIndexingMap(&operand))))
+                isRowMap(match.op.getMatchingIndexingMap(&operand))) ||
+        (row && !view.getType().getElementType().isIntOrIndexOrFloat()))
       return std::nullopt;
     match.tiles.push_back(view.getSource());
     match.rows.push_back(row);

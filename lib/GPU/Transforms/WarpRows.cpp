@@ -555,16 +555,21 @@ private:
           continue;
         auto type = cast<RankedTensorType>(result.getType());
         outputs.push_back(result);
-        // A matrix's rows padded by 16 bytes, as the B tiles' are: unpadded
-        // rows of 256 bytes put the stores of a lane group's 8 rows in one
-        // bank (15M conflicts in the outputs at head dim 256, run 107;
-        // padded, they took 0.781 -> 0.729 ms there, run 109).
+        // A matrix's rows padded by an n-tile's columns (16 bytes of bf16,
+        // 32 of f32): a lane group stores 8 columns of each of its rows, so
+        // rows a multiple of 128 bytes long would put them all in the same
+        // banks (15M conflicts in the outputs at head dim 256, run 107;
+        // padded, they took 0.781 -> 0.729 ms there, run 109); 16 bytes
+        // would still overlap two rows' f32 pairs.
         SmallVector<int64_t> shape(type.getShape());
-        if (shape.size() == 2)
-          shape[1] += 128 / type.getElementTypeBitWidth(); // 16 bytes
-        Value buffer = memref::AllocOp::create(
-            b, loc, MemRefType::get(shape, type.getElementType()));
-        if (shape.size() == 2)
+        Type element = type.getElementType();
+        bool padded = shape.size() == 2 && element.isIntOrFloat() &&
+                      element.getIntOrFloatBitWidth() % 8 == 0;
+        if (padded)
+          shape[1] += kMmaN;
+        Value buffer =
+            memref::AllocOp::create(b, loc, MemRefType::get(shape, element));
+        if (padded)
           buffer = memref::SubViewOp::create(
               b, loc, buffer, SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
               getAsIndexOpFoldResult(b.getContext(), type.getShape()),

@@ -56,7 +56,7 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     fold a lane's elements, then the row's four lanes by shuffles. Ops in
     between that read nothing of the region move before it. What the ops
     after the region read is stored to buffers that they read as tensors
-    (`bufferization.to_tensor`), a matrix's rows padded by 16 bytes. The
+    (`bufferization.to_tensor`), a matrix's rows padded by 8 columns. The
     warp forall holds block barriers: `nats-map-foralls-to-gpu` gives the
     block one warp per iteration.
     A block without loops whose every contraction has such 16-bit tiles
