@@ -35,7 +35,8 @@ func.func @snapshot(%i: index) {
 // -----
 
 // A fill broadcasts its value; a map that reads its output and a scalar
-// from outside loads the output's piece and broadcasts the scalar.
+// from outside loads the output's piece and broadcasts the scalar; one that
+// yields a scalar from outside stores its broadcast (it crashed before).
 
 // CHECK-LABEL: func.func @fill_and_scale
 // CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 4) {
@@ -46,6 +47,9 @@ func.func @snapshot(%i: index) {
 // CHECK-NEXT:    %[[G:.+]] = vector.broadcast %{{.+}} : f32 to vector<4xf32>
 // CHECK-NEXT:    %[[NEW:.+]] = arith.mulf %[[G]], %[[OLD]] : vector<4xf32>
 // CHECK-NEXT:    vector.store %[[NEW]]
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}) in (4, 4) {
+// CHECK:         %[[GY:.+]] = vector.broadcast %{{.+}} : f32 to vector<4xf32>
+// CHECK-NEXT:    vector.store %[[GY]]
 func.func @fill_and_scale(%g: f32) {
   %zero = arith.constant 0.0 : f32
   %s = memref.alloc() {alignment = 16 : i64} : memref<4x16xf32>
@@ -60,6 +64,15 @@ func.func @fill_and_scale(%g: f32) {
     ^bb0(%out: f32):
       %m = arith.mulf %g, %out : f32
       linalg.yield %m : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  // A generic that yields a scalar from outside: broadcast too.
+  scf.forall (%r, %c) in (4, 16) {
+    %e = memref.subview %s[%r, %c] [1, 1] [1, 1] : memref<4x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        outs(%e : memref<1x1xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%out: f32):
+      linalg.yield %g : f32
     }
   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
   return

@@ -181,7 +181,9 @@ void vectorize(RewriterBase &b, ElementForall &match, int64_t width) {
                llvm::zip(body->getArguments(), tiles, match.rows))
             if (!argument.use_empty())
               mapping.map(argument, load(tile, row));
-          for (Operation &op : body->without_terminator()) {
+          // A scalar from outside the body, an operand or a yielded value,
+          // is broadcast.
+          auto mapOutside = [&](Operation &op) {
             for (Value operand : op.getOperands())
               if (!mapping.contains(operand) &&
                   operand.getParentBlock() != body)
@@ -189,10 +191,14 @@ void vectorize(RewriterBase &b, ElementForall &match, int64_t width) {
                             vector::BroadcastOp::create(
                                 nested, at, vectorOf(operand.getType()),
                                 operand));
+          };
+          for (Operation &op : body->without_terminator()) {
+            mapOutside(op);
             Operation *clone = nested.clone(op, mapping);
             for (Value result : clone->getResults())
               result.setType(vectorOf(result.getType()));
           }
+          mapOutside(*body->getTerminator());
           for (auto [yielded, tile] :
                llvm::zip(body->getTerminator()->getOperands(), outputs))
             store(mapping.lookup(yielded), tile);
