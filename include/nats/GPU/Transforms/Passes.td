@@ -483,9 +483,9 @@ def NatsGPUVectorizeElementForallsPass
     times fewer iterations, each a `vector.load` of every input piece (and
     of an output the body reads; a row's value is loaded once and
     broadcast), the body on vectors (scalars from outside broadcast), a
-    `vector.store` of every output piece. The state pass's
-    snapshot of S (f32 in shared memory to bf16 in global memory) then
-    takes 4-element pieces. Other foralls are left as they are.
+    `vector.store` of every output piece. The state pass's snapshot of S
+    (f32 in shared memory to bf16 in global memory) then takes 4-element
+    pieces. Other foralls are left as they are.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
