@@ -187,6 +187,12 @@ struct NatsGPUPipelineOptions
   // may take few enough registers for two (60 since its decays are read
   // from shared memory), and two an SM took it 1.11-1.19x as long (runs 78
   // and 80).
+  // routed_softmax:4: four blocks of the routed softmax an SM where its
+  // shared memory admits them (head dim 64: 46 KB, 128 registers, 24 bytes
+  // of spill stores; ptxas took 142 and three). On an H100 (runs 110, 111)
+  // the routed softmax took 0.87-0.92x as long at M3's head dim 64; at 128
+  // its 87 KB admit two, as before; the 340M layer's (71 KB) three, at 168
+  // registers with 160 bytes of spill stores, and took as long.
   ListOption<std::string> kernelBlocksPerSM{
       *this, "kernel-blocks-per-sm",
       llvm::cl::desc("name:blocks entries: the named kernel's blocks an SM "
@@ -195,7 +201,8 @@ struct NatsGPUPipelineOptions
                      "register budget (nats-gpu-blocks-per-sm's "
                      "kernel-blocks); a list given replaces the default one"),
       llvm::cl::list_init<std::string>(
-          {"gated_delta_chunk_terms:3", "gated_delta_state_pass:1"})};
+          {"gated_delta_chunk_terms:3", "gated_delta_state_pass:1",
+           "routed_softmax:4"})};
   // 132: the H100 SXM's and the H200's; the register budgets of kernels
   // whose grid puts at most blocks-per-sm blocks on each SM follow it, and
   // so does the state pass's width where value-tile is 0.
