@@ -7,7 +7,8 @@
 // P = exp(S - m), the sum l, O = α · O + P · V; after the loop, O / l. The
 // loop and the division become one warp's lane code: Q's A fragments loaded
 // first (a scaled product: its factor multiplies S), K and V copied into
-// padded shared tiles with cp.async between barriers each step; ldmatrix
+// padded shared tiles with cp.async after a barrier each step, a group
+// each: S waits for K's alone, P·V for V's, which loads meanwhile; ldmatrix
 // (V transposed), bf16 m16n8k16 MMAs, P·V accumulated onto α · O; the row
 // maxima and sums over the row's four lanes by xor shuffles; the loop
 // carries the lane's 2 + 2 + 8 elements; what the ops after the region read
@@ -27,16 +28,19 @@
 // CHECK:         %[[LOOP:.+]]:12 = scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK:           gpu.barrier
 // CHECK:           nvgpu.device_async_copy {{.*}}, %[[KT]][{{.*}}], 8 {bypassL1}
+// CHECK:           %[[KG:.+]] = nvgpu.device_async_create_group
 // CHECK:           nvgpu.device_async_copy {{.*}}, %[[VT]][{{.*}}], 8 {bypassL1}
-// CHECK:           nvgpu.device_async_create_group
-// CHECK:           nvgpu.device_async_wait
-// CHECK:           gpu.barrier
+// CHECK:           %[[VG:.+]] = nvgpu.device_async_create_group
+// CHECK:           nvgpu.device_async_wait %[[KG]] {numGroups = 1 : i32}
+// CHECK-NEXT:      gpu.barrier
 // CHECK:           nvgpu.ldmatrix %[[KT]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK-COUNT-2:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK:           arith.mulf
 // CHECK:           gpu.shuffle  xor %{{.+}}, %{{.+}}, %{{.+}} : f32
 // CHECK:           math.exp
 // CHECK:           arith.truncf %{{.+}} : vector<2xf32> to vector<2xbf16>
+// CHECK:           nvgpu.device_async_wait %[[VG]] {numGroups = 0 : i32}
+// CHECK-NEXT:      gpu.barrier
 // CHECK:           nvgpu.ldmatrix %[[VT]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK:           nvgpu.mma.sync
 // CHECK:           scf.yield

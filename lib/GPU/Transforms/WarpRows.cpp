@@ -26,8 +26,10 @@
 //  - a row reduction folds the lane's elements of each row, then the four
 //    lanes of the row (shuffles); an elementwise op runs on each element
 //    the lane holds, its linalg.index the element's row and column.
-// No S or P in shared memory and two block barriers a step (before the
-// copies overwrite the tiles, after they land).
+// No S or P in shared memory and three block barriers a step (before the
+// copies overwrite the tiles, after K's lands, after V's: each tile is a
+// cp.async group of its own, so V's loads while S and its softmax
+// compute).
 //
 // What one warp forall computes is a region of its block: the first loop
 // whose every op the lanes compute (scalar code, tensor.empty, fills of
@@ -826,21 +828,52 @@ private:
 
   /// One step of a loop: the scalar code and the copies of the B tiles it
   /// widens (unless `ahead`: copied by the step before), then its tensors.
+  /// Where the step's contractions read only tiles it copies, each tile
+  /// lands as groups of its own, which the contractions wait for as they
+  /// reach them (as in a block without loops): V's tile loads while S =
+  /// Q·Kᵀ and its softmax compute.
   void emitStep(Block *body, bool ahead) {
     SmallVector<Value> tokens;
-    if (!ahead)
-      gpu::BarrierOp::create(b, loc); // as in emitLoop
+    bool inPieces = !ahead && readsOnlyOwnTiles(body);
     cloneStep(body, scalars, tokens, [&](Staged &tile) {
-      return ahead ? Value() : tile.buffer;
+      return ahead || inPieces ? Value() : tile.buffer;
     });
-    if (!ahead)
+    SmallVector<Staged *> pieced;
+    if (inPieces) {
+      // Before anything reads them: the groups of the loop's earlier
+      // steps were all waited for.
+      groups.clear();
+      landed = -1;
+      for (Operation &op : body->without_terminator())
+        if (Staged *tile = stagedOf(op)) {
+          copyInPieces(*tile);
+          pieced.push_back(tile);
+        }
+    } else if (!ahead) {
       waitForCopies(tokens, /*pending=*/0);
+    }
     for (Operation &op : body->without_terminator())
       emitTensorOp(op);
+    for (Staged *tile : pieced)
+      tile->pieces.clear();
     SmallVector<Value> yielded;
     for (Value value : body->getTerminator()->getOperands())
       llvm::append_range(yielded, elementsOf(value));
     scf::YieldOp::create(b, loc, yielded);
+  }
+
+  /// Whether every contraction of `body` (a loop's) reads a B tile that
+  /// the body itself widens, so that no copy from before the loop need land
+  /// before the step's first wait.
+  bool readsOnlyOwnTiles(Block *body) {
+    bool own = true;
+    body->walk([&](linalg::GenericOp generic) {
+      if (std::optional<Contraction> c = matchContraction(generic)) {
+        Operation *def = c->op.getDpsInputs()[1].getDefiningOp();
+        own &= def && def->getBlock() == body && stagedOf(*def);
+      }
+    });
+    return own;
   }
 
   /// A loop step's scalar code cloned through `map`, and the copies of the
