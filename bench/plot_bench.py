@@ -9,7 +9,9 @@ The two time plots take the rows of the default pipeline only (a file may also
 hold a group through other options, as its `pipeline` says); the roofline
 names each row's pipeline.
 Several results files (one device call per part of the groups) are read as
-one: their rows together, the device and ceilings of the first.
+one: their rows together, the device and ceilings of the first. `--build B`
+keeps the rows whose `build` is B (a call that compared builds tags each
+row with its own).
 Needs matplotlib (pip install matplotlib); runs anywhere, from the JSON alone.
 """
 
@@ -82,10 +84,12 @@ def time_vs_rho(results, path):
 def roofline_bars(results, path):
     ceilings = results["ceilings"]
     rows = [r for group in ("M1", "M2", "layer") for r in rows_of(results, group)]
-    labels = [f"{r['group']} {r['B']}x{r['T']}x{r['H']}x{r['D']} {r.get('pipeline') or ''}"
+    # A pipeline by its options alone: the labels must fit under the bars.
+    labels = [f"{r['group']} {r['B']}x{r['T']}x{r['H']}x{r['D']} "
+              f"{(r.get('pipeline') or '').removeprefix('nats-gpu{').removesuffix('}')}"
               for r in rows]
     baseline = [("fla_ms", "FLA"), ("torch_ms", "torch + FLA + Flex")]
-    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(rows)), 4))
+    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(rows)), 5.5))
     x = range(len(rows))
     ax.bar([i - 0.2 for i in x], [roofline(r, r["nats_ms"], ceilings) for r in rows], 0.4,
            label="nats")
@@ -104,9 +108,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+")
     parser.add_argument("--out-dir", default=None, help="default: beside the first results file")
+    parser.add_argument("--build", default=None, help="only the rows of this build")
     args = parser.parse_args()
     parts = [json.loads(Path(path).read_text()) for path in args.results]
-    results = dict(parts[0], rows=[row for part in parts for row in part["rows"]])
+    results = dict(parts[0], rows=[row for part in parts for row in part["rows"]
+                                   if args.build is None or row.get("build") == args.build])
     out = Path(args.out_dir or Path(args.results[0]).parent)
     out.mkdir(parents=True, exist_ok=True)
     for name, plot, group in (("time_vs_T.png", time_vs_tokens, "M2"),
