@@ -27,13 +27,16 @@
 // CHECK-COUNT-4: vector.load %[[QB]]
 // CHECK:         %[[LOOP:.+]]:12 = scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
 // CHECK:           nvgpu.device_async_copy {{.*}}, %[[KT]][{{.*}}], 8 {bypassL1}
 // CHECK:           %[[KG:.+]] = nvgpu.device_async_create_group
 // CHECK:           nvgpu.device_async_copy {{.*}}, %[[VT]][{{.*}}], 8 {bypassL1}
 // CHECK:           %[[VG:.+]] = nvgpu.device_async_create_group
+// CHECK-NOT:       nvgpu.device_async_wait
 // CHECK:           nvgpu.device_async_wait %[[KG]] {numGroups = 1 : i32}
 // CHECK-NEXT:      gpu.barrier
 // CHECK:           nvgpu.ldmatrix %[[KT]][{{.*}}] {numTiles = 4 : i32, transpose = false}
+// CHECK-NOT:       nvgpu.device_async_wait
 // CHECK-COUNT-2:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK:           arith.mulf
 // CHECK:           gpu.shuffle  xor %{{.+}}, %{{.+}}, %{{.+}} : f32
@@ -139,6 +142,155 @@ func.func @online_softmax(%q: tensor<16x16xbf16>, %k: tensor<64x16xbf16>,
       ^bb0(%x: bf16, %o: f32):
         %w = arith.extf %x : bf16 to f32
         linalg.yield %w : f32
+      } -> tensor<16x16xf32>
+      %rmax = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+          ins(%s : tensor<16x16xf32>) outs(%m0 : tensor<16xf32>) {
+      ^bb0(%x: f32, %o: f32):
+        %t = arith.maximumf %x, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %mn = linalg.generic {indexing_maps = [#vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%m, %rmax : tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %t = arith.maximumf %x, %y : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %p = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%s, %mn : tensor<16x16xf32>, tensor<16xf32>) outs(%e : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %inf = arith.cmpf oeq, %y, %ninf : f32
+        %d = arith.subf %x, %y : f32
+        %ex = math.exp %d : f32
+        %t = arith.select %inf, %zero, %ex : f32
+        linalg.yield %t : f32
+      } -> tensor<16x16xf32>
+      %alpha = linalg.generic {indexing_maps = [#vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%m, %mn : tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %inf = arith.cmpf oeq, %y, %ninf : f32
+        %d = arith.subf %x, %y : f32
+        %ex = math.exp %d : f32
+        %t = arith.select %inf, %one, %ex : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %rsum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+          ins(%p : tensor<16x16xf32>) outs(%l0 : tensor<16xf32>) {
+      ^bb0(%x: f32, %o: f32):
+        %t = arith.addf %x, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %ln = linalg.generic {indexing_maps = [#vec, #vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%l, %alpha, %rsum : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %w: f32, %o: f32):
+        %t = arith.mulf %x, %y : f32
+        %u = arith.addf %t, %w : f32
+        linalg.yield %u : f32
+      } -> tensor<16xf32>
+      %pv = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%p, %vt : tensor<16x16xf32>, tensor<16x16xf32>) outs(%z : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %pr = arith.mulf %x, %y : f32
+        %t = arith.addf %pr, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16x16xf32>
+      %on = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%acc, %alpha, %pv : tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>) outs(%e : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %w: f32, %o: f32):
+        %t = arith.mulf %x, %y : f32
+        %u = arith.addf %t, %w : f32
+        linalg.yield %u : f32
+      } -> tensor<16x16xf32>
+      scf.yield %mn, %ln, %on : tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>
+    }
+    %out = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%res#2, %res#1 : tensor<16x16xf32>, tensor<16xf32>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.divf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<16x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %res#0 into %om[%blk, 0] [1, 16] [1, 1] : tensor<16xf32> into tensor<2x16xf32>
+      tensor.parallel_insert_slice %out into %oo[%blk, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<16x16xf32> into tensor<2x16x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r#0, %r#1 : tensor<2x16xf32>, tensor<2x16x16xf32>
+}
+
+// -----
+
+// V's tile widened outside the loop (copied once, before it): its
+// contraction in the loop has no pieces to wait for, so the step keeps one
+// group for K, waited for whole before anything reads, and the copy from
+// before the loop lands by that wait too.
+// CHECK-LABEL: func.func @tile_from_outside_the_loop
+// CHECK:         nvgpu.device_async_create_group
+// CHECK:         scf.for
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.device_async_copy
+// CHECK:           %[[G:.+]] = nvgpu.device_async_create_group
+// CHECK-NEXT:      nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NOT:       nvgpu.device_async_wait
+// CHECK:           scf.yield
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#vec = affine_map<(d0) -> (d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @tile_from_outside_the_loop(%q: tensor<16x16xbf16>,
+                                      %k: tensor<64x16xbf16>,
+                                      %v: tensor<64x16xbf16>, %n: index)
+    -> (tensor<2x16xf32>, tensor<2x16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %scale = arith.constant 0.25 : f32
+  %e2 = tensor.empty() : tensor<2x16xf32>
+  %e3 = tensor.empty() : tensor<2x16x16xf32>
+  %r:2 = scf.forall (%blk) in (2) shared_outs(%om = %e2, %oo = %e3)
+      -> (tensor<2x16xf32>, tensor<2x16x16xf32>) {
+    %e = tensor.empty() : tensor<16x16xf32>
+    %ev = tensor.empty() : tensor<16xf32>
+    %qt = tensor.extract_slice %q[0, 0] [16, 16] [1, 1] : tensor<16x16xbf16> to tensor<16x16xbf16>
+    %qs = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qt : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      %y = arith.mulf %w, %scale : f32
+      linalg.yield %y : f32
+    } -> tensor<16x16xf32>
+    %m0 = linalg.fill ins(%ninf : f32) outs(%ev : tensor<16xf32>) -> tensor<16xf32>
+    %l0 = linalg.fill ins(%zero : f32) outs(%ev : tensor<16xf32>) -> tensor<16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %vs = tensor.extract_slice %v[%c0, 0] [16, 16] [1, 1] : tensor<64x16xbf16> to tensor<16x16xbf16>
+    %vt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<16x16xf32>
+    %res:3 = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0, %l = %l0, %acc = %z)
+        -> (tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>) {
+      %off = arith.muli %i, %c16 : index
+      %ks = tensor.extract_slice %k[%off, 0] [16, 16] [1, 1] : tensor<64x16xbf16> to tensor<16x16xbf16>
+      %kt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%ks : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<16x16xf32>
+      %s = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%qs, %kt : tensor<16x16xf32>, tensor<16x16xf32>) outs(%z : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
       } -> tensor<16x16xf32>
       %rmax = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
           ins(%s : tensor<16x16xf32>) outs(%m0 : tensor<16xf32>) {

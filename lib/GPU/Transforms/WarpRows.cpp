@@ -26,10 +26,12 @@
 //  - a row reduction folds the lane's elements of each row, then the four
 //    lanes of the row (shuffles); an elementwise op runs on each element
 //    the lane holds, its linalg.index the element's row and column.
-// No S or P in shared memory and three block barriers a step (before the
-// copies overwrite the tiles, after K's lands, after V's: each tile is a
-// cp.async group of its own, so V's loads while S and its softmax
-// compute).
+// No S or P in shared memory. A step's block barriers: one before the
+// copies overwrite the tiles; then, without prefetch, one after each group
+// a contraction waits for, each piece of a tile a cp.async group of its
+// own, so that V's loads while S and its softmax compute (three with K and
+// V of one piece each); with prefetch, one after the wait for all but the
+// next step's group.
 //
 // What one warp forall computes is a region of its block: the first loop
 // whose every op the lanes compute (scalar code, tensor.empty, fills of
@@ -95,9 +97,9 @@ constexpr int64_t getRowThreads(int64_t rows) {
 /// of its rows in shared memory: rows of a multiple of 128 bytes would all
 /// start in one bank, and ldmatrix reads eight rows at once.
 constexpr int64_t kChunk = 8;
-/// The rows of a B tile a block without loops copies as one group: a
-/// contraction reading the tile's rows as its depth starts on the first
-/// piece while the others land.
+/// The rows of a B tile copied as one group (in a block without loops, or
+/// in a loop's step): a contraction reading the tile's rows as its depth
+/// starts on the first piece while the others land.
 constexpr int64_t kPieceRows = 64;
 
 /// A 16-bit float tile of memory widened to f32 by an elementwise generic:
@@ -492,8 +494,9 @@ private:
   struct Staged {
     Value buffer, second, current;
     tensor::ExtractSliceOp slice;
-    /// In a block without loops, the tile's pieces: the row each ends at
-    /// and its group's index in `groups`.
+    /// The tile's pieces, where it lands in pieces (a block without loops;
+    /// a loop's step, while it is emitted): the row each ends at and its
+    /// group's index in `groups`.
     SmallVector<std::pair<int64_t, size_t>> pieces;
   };
 
@@ -829,9 +832,9 @@ private:
   /// One step of a loop: the scalar code and the copies of the B tiles it
   /// widens (unless `ahead`: copied by the step before), then its tensors.
   /// Where the step's contractions read only tiles it copies, each tile
-  /// lands as groups of its own, which the contractions wait for as they
+  /// lands in pieces, a group each, which the contractions wait for as they
   /// reach them (as in a block without loops): V's tile loads while S =
-  /// Q·Kᵀ and its softmax compute.
+  /// Q·Kᵀ and its softmax compute, and P·V takes V's depth steps first.
   void emitStep(Block *body, bool ahead) {
     SmallVector<Value> tokens;
     bool inPieces = !ahead && readsOnlyOwnTiles(body);
@@ -854,8 +857,13 @@ private:
     }
     for (Operation &op : body->without_terminator())
       emitTensorOp(op);
+    // The groups are the step's values: nothing after it may wait on them.
     for (Staged *tile : pieced)
       tile->pieces.clear();
+    if (inPieces) {
+      groups.clear();
+      landed = -1;
+    }
     SmallVector<Value> yielded;
     for (Value value : body->getTerminator()->getOperands())
       llvm::append_range(yielded, elementsOf(value));
@@ -863,8 +871,8 @@ private:
   }
 
   /// Whether every contraction of `body` (a loop's) reads a B tile that
-  /// the body itself widens, so that no copy from before the loop need land
-  /// before the step's first wait.
+  /// the body itself widens: a tile from outside the loop has no pieces, so
+  /// its contraction would wait for nothing before reading it.
   bool readsOnlyOwnTiles(Block *body) {
     bool own = true;
     body->walk([&](linalg::GenericOp generic) {
