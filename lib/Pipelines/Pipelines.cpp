@@ -96,7 +96,8 @@ void mlir::nats::buildNatsCPUPipeline(OpPassManager &pm,
                  "buffer-results-to-out-params{modify-public-functions "
                  "hoist-static-allocs},"
                  "buffer-deallocation-pipeline,"
-                 "func.func(scf-forall-to-for,nats-accumulate-in-registers,"
+                 "func.func(nats-dealloc-after-last-use,scf-forall-to-for,"
+                 "nats-accumulate-in-registers,"
                  "convert-linalg-to-loops),"
                  "canonicalize,cse,"
                  "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
@@ -170,6 +171,7 @@ void mlir::nats::buildNatsGPUPipeline(OpPassManager &pm,
       createNatsGPUWorkspacePass({blockSharedBytes}));
   addTextual(pm, "buffer-deallocation-pipeline");
   OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createNatsDeallocAfterLastUsePass());
   func.addPass(createNatsGPUWarpReducePass());
   func.addPass(createNatsGPUMmaSyncPass(
       {options.mmaPrecision, options.pairedLoads, options.ldmatrix}));

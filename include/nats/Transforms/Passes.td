@@ -61,4 +61,23 @@ def NatsFuseElementwisePass
   ];
 }
 
+def NatsDeallocAfterLastUsePass
+    : Pass<"nats-dealloc-after-last-use", "::mlir::func::FuncOp"> {
+  let summary = "Free each buffer right after its last use";
+  let description = [{
+    After `buffer-deallocation-pipeline`, which frees a buffer at the end of
+    the block that allocates it: a `memref.dealloc` of a `memref.alloc` of
+    the same block moves to just after the last op of that block that uses
+    the buffer or anything derived from it (a view, a cast, a result of an
+    op it is given to; a use inside a region counts as a use by the op of
+    the block that holds it). A function of many steps (the NAtS-L layer:
+    58 intermediates) then holds only the buffers that are still to be
+    read, not all of them at its end: on a GPU each `gpu.dealloc` is
+    stream-ordered after the last kernel that reads the buffer, and the
+    pool the runtime allocates from gives its memory to the next
+    allocation.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // NATS_TRANSFORMS_PASSES_TD
