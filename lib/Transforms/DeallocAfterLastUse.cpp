@@ -11,7 +11,10 @@
 
 #include "nats/Transforms/Passes.h"
 
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSDEALLOCAFTERLASTUSEPASS
@@ -23,10 +26,13 @@ using namespace mlir;
 namespace {
 
 /// The last op of `block` that uses `buffer`, or anything derived from it,
-/// other than `dealloc`; null where a use escapes the block (none is
-/// bounded then). Derived: a user's memref results (views, casts, a loop's
-/// results) and, from a pointer taken as an index on, every value computed
-/// from it (it may become an address again).
+/// other than `dealloc`; null where none is bounded: a use outside the
+/// block, by its terminator (returned, yielded), or a derived value written
+/// to memory (it may be loaded back anywhere). Derived: every result of a
+/// user but scalars and vectors, which are data (views, casts, loop
+/// results, tensors, async tokens, descriptors may carry the buffer on);
+/// from a pointer taken as an index on, every value computed from it (it
+/// may become an address again).
 Operation *lastUse(Value buffer, Block *block, Operation *dealloc) {
   Operation *last = buffer.getDefiningOp();
   // Each value with whether it is (computed from) a pointer.
@@ -42,6 +48,13 @@ Operation *lastUse(Value buffer, Block *block, Operation *dealloc) {
       Operation *ancestor = block->findAncestorOpInBlock(*user);
       if (!ancestor || ancestor->hasTrait<OpTrait::IsTerminator>())
         return nullptr;
+      // The value itself stored, not the place written to.
+      if (auto effects = dyn_cast<MemoryEffectOpInterface>(user)) {
+        SmallVector<MemoryEffects::EffectInstance> onValue;
+        effects.getEffectsOnValue(value, onValue);
+        if (effects.hasEffect<MemoryEffects::Write>() && onValue.empty())
+          return nullptr;
+      }
       if (last->isBeforeInBlock(ancestor))
         last = ancestor;
       // A use in a region may derive values there (a view in a loop's
@@ -50,9 +63,11 @@ Operation *lastUse(Value buffer, Block *block, Operation *dealloc) {
           user->hasTrait<OpTrait::IsTerminator>() ? user->getParentOp() : user;
       bool toPointer =
           pointer || isa<memref::ExtractAlignedPointerAsIndexOp>(producer);
-      for (Value result : producer->getResults())
-        if (toPointer || isa<BaseMemRefType>(result.getType()))
+      for (Value result : producer->getResults()) {
+        Type type = result.getType();
+        if (toPointer || !(type.isIntOrIndexOrFloat() || isa<VectorType>(type)))
           worklist.push_back({result, toPointer});
+      }
     }
   }
   return last;
@@ -65,7 +80,8 @@ struct NatsDeallocAfterLastUsePass
     SmallVector<memref::DeallocOp> deallocs;
     getOperation().walk(
         [&](memref::DeallocOp dealloc) { deallocs.push_back(dealloc); });
-    for (memref::DeallocOp dealloc : deallocs) {
+    // Last first: frees moved behind the same op keep their order.
+    for (memref::DeallocOp dealloc : llvm::reverse(deallocs)) {
       auto alloc = dealloc.getMemref().getDefiningOp<memref::AllocOp>();
       Block *block = dealloc->getBlock();
       if (!alloc || alloc->getBlock() != block)

@@ -68,9 +68,14 @@ def NatsDeallocAfterLastUsePass
     After `buffer-deallocation-pipeline`, which frees a buffer at the end of
     the block that allocates it: a `memref.dealloc` of a `memref.alloc` of
     the same block moves to just after the last op of that block that uses
-    the buffer or anything derived from it (a view, a cast, a result of an
-    op it is given to; a use inside a region counts as a use by the op of
-    the block that holds it). A function of many steps (the NAtS-L layer:
+    the buffer or anything derived from it (a result of an op it is given
+    to, but scalars and vectors: a view, a cast, a loop's result, a tensor,
+    an async token; anything computed from a pointer taken as an index; a
+    use inside a region counts as a use by the op of the block that holds
+    it). A buffer that escapes (returned, yielded, used in another block, or
+    a value derived from it written to memory) keeps its dealloc where it
+    is, and so does a conditional one (inside an `scf.if`). A function of
+    many steps (the NAtS-L layer:
     58 intermediates) then holds only the buffers that are still to be
     read, not all of them at its end: on a GPU each `gpu.dealloc` is
     stream-ordered after the last kernel that reads the buffer, and the
