@@ -75,12 +75,11 @@ def NatsDeallocAfterLastUsePass
     it). A buffer that escapes (returned, yielded, used in another block, or
     a value derived from it written to memory) keeps its dealloc where it
     is, and so does a conditional one (inside an `scf.if`). A function of
-    many steps (the NAtS-L layer:
-    58 intermediates) then holds only the buffers that are still to be
-    read, not all of them at its end: on a GPU each `gpu.dealloc` is
-    stream-ordered after the last kernel that reads the buffer, and the
-    pool the runtime allocates from gives its memory to the next
-    allocation.
+    many steps (the NAtS-L layer: 58 intermediates) then holds only the
+    buffers that are still to be read, not all of them at its end: on a
+    GPU each `gpu.dealloc` is stream-ordered after the last kernel that
+    reads the buffer, and the pool the runtime allocates from gives its
+    memory to the next allocation.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
