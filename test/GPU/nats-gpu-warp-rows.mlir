@@ -367,6 +367,161 @@ func.func @tile_from_outside_the_loop(%q: tensor<16x16xbf16>,
 
 // -----
 
+// Key tiles of 128 rows, two pieces of 64 each, a group each, in the
+// step: S reads K's rows as its n, so it waits for all of K (two groups
+// younger may still fly: V's); P·V reads V's rows as its depth, so its
+// first depth steps wait for V's first piece alone.
+// CHECK-LABEL: func.func @pieces_in_a_loop
+// CHECK:         scf.for
+// CHECK-COUNT-4:   nvgpu.device_async_create_group
+// CHECK-NOT:       nvgpu.device_async_wait
+// CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 2 : i32}
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK:           nvgpu.device_async_wait %{{.+}} {numGroups = 0 : i32}
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK:           scf.yield
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#vec = affine_map<(d0) -> (d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @pieces_in_a_loop(%q: tensor<16x16xbf16>, %k: tensor<256x16xbf16>,
+                            %v: tensor<256x16xbf16>, %n: index)
+    -> (tensor<2x16xf32>, tensor<2x16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %scale = arith.constant 0.25 : f32
+  %e2 = tensor.empty() : tensor<2x16xf32>
+  %e3 = tensor.empty() : tensor<2x16x16xf32>
+  %r:2 = scf.forall (%blk) in (2) shared_outs(%om = %e2, %oo = %e3)
+      -> (tensor<2x16xf32>, tensor<2x16x16xf32>) {
+    %e = tensor.empty() : tensor<16x16xf32>
+    %ev = tensor.empty() : tensor<16xf32>
+    %eb = tensor.empty() : tensor<128x16xf32>
+    %es = tensor.empty() : tensor<16x128xf32>
+    %qt = tensor.extract_slice %q[0, 0] [16, 16] [1, 1] : tensor<16x16xbf16> to tensor<16x16xbf16>
+    %qs = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qt : tensor<16x16xbf16>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      %y = arith.mulf %w, %scale : f32
+      linalg.yield %y : f32
+    } -> tensor<16x16xf32>
+    %m0 = linalg.fill ins(%ninf : f32) outs(%ev : tensor<16xf32>) -> tensor<16xf32>
+    %l0 = linalg.fill ins(%zero : f32) outs(%ev : tensor<16xf32>) -> tensor<16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<16x128xf32>) -> tensor<16x128xf32>
+    %res:3 = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0, %l = %l0, %acc = %z)
+        -> (tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>) {
+      %off = arith.muli %i, %c128 : index
+      %ks = tensor.extract_slice %k[%off, 0] [128, 16] [1, 1] : tensor<256x16xbf16> to tensor<128x16xbf16>
+      %kt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%ks : tensor<128x16xbf16>) outs(%eb : tensor<128x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<128x16xf32>
+      %s = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%qs, %kt : tensor<16x16xf32>, tensor<128x16xf32>) outs(%zs : tensor<16x128xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16x128xf32>
+      %vs = tensor.extract_slice %v[%off, 0] [128, 16] [1, 1] : tensor<256x16xbf16> to tensor<128x16xbf16>
+      %vt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%vs : tensor<128x16xbf16>) outs(%eb : tensor<128x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<128x16xf32>
+      %rmax = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+          ins(%s : tensor<16x128xf32>) outs(%m0 : tensor<16xf32>) {
+      ^bb0(%x: f32, %o: f32):
+        %t = arith.maximumf %x, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %mn = linalg.generic {indexing_maps = [#vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%m, %rmax : tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %t = arith.maximumf %x, %y : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %p = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%s, %mn : tensor<16x128xf32>, tensor<16xf32>) outs(%es : tensor<16x128xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %inf = arith.cmpf oeq, %y, %ninf : f32
+        %d = arith.subf %x, %y : f32
+        %ex = math.exp %d : f32
+        %t = arith.select %inf, %zero, %ex : f32
+        linalg.yield %t : f32
+      } -> tensor<16x128xf32>
+      %alpha = linalg.generic {indexing_maps = [#vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%m, %mn : tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %inf = arith.cmpf oeq, %y, %ninf : f32
+        %d = arith.subf %x, %y : f32
+        %ex = math.exp %d : f32
+        %t = arith.select %inf, %one, %ex : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %rsum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+          ins(%p : tensor<16x128xf32>) outs(%l0 : tensor<16xf32>) {
+      ^bb0(%x: f32, %o: f32):
+        %t = arith.addf %x, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16xf32>
+      %ln = linalg.generic {indexing_maps = [#vec, #vec, #vec, #vec], iterator_types = ["parallel"]}
+          ins(%l, %alpha, %rsum : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) outs(%ev : tensor<16xf32>) {
+      ^bb0(%x: f32, %y: f32, %w: f32, %o: f32):
+        %t = arith.mulf %x, %y : f32
+        %u = arith.addf %t, %w : f32
+        linalg.yield %u : f32
+      } -> tensor<16xf32>
+      %pv = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%p, %vt : tensor<16x128xf32>, tensor<128x16xf32>) outs(%z : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %pr = arith.mulf %x, %y : f32
+        %t = arith.addf %pr, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<16x16xf32>
+      %on = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%acc, %alpha, %pv : tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>) outs(%e : tensor<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %w: f32, %o: f32):
+        %t = arith.mulf %x, %y : f32
+        %u = arith.addf %t, %w : f32
+        linalg.yield %u : f32
+      } -> tensor<16x16xf32>
+      scf.yield %mn, %ln, %on : tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>
+    }
+    %out = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%res#2, %res#1 : tensor<16x16xf32>, tensor<16xf32>) outs(%e : tensor<16x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.divf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<16x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %res#0 into %om[%blk, 0] [1, 16] [1, 1] : tensor<16xf32> into tensor<2x16xf32>
+      tensor.parallel_insert_slice %out into %oo[%blk, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<16x16xf32> into tensor<2x16x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r#0, %r#1 : tensor<2x16xf32>, tensor<2x16x16xf32>
+}
+
+// -----
+
 // Loops the lanes cannot hold are left to nats-gpu-distribute: B of f32 (no
 // 16-bit tile to stage), ...
 // CHECK-LABEL: func.func @f32_tiles
