@@ -12,10 +12,9 @@
 #include "nats/GPU/Transforms/MmaTile.h"
 #include "nats/GPU/Transforms/Passes.h"
 #include "nats/GPU/Transforms/Workspace.h"
+#include "nats/Transforms/BufferUses.h"
 
 #include "mlir/IR/PatternMatch.h"
-
-#include "llvm/ADT/DenseSet.h"
 
 #include <limits>
 #include <numeric>
@@ -38,9 +37,10 @@ int64_t elementBytes(Type type) {
 }
 
 /// Where a buffer is live in its block, as positions of a pre-order walk:
-/// from its allocation to the end of the last op (in the allocation's own
-/// block) that uses it or a view, cast or loop result derived from it. A use
-/// inside a loop keeps the buffer live for the whole loop.
+/// from its allocation to the end of the last op of the block that holds a
+/// use of it or of a value derived from it (getBufferUsesInBlock: a use
+/// inside a loop keeps the buffer live for the whole loop); everywhere where
+/// that is not bounded.
 struct LiveRange {
   int64_t first, last;
   bool overlaps(const LiveRange &other) const {
@@ -50,30 +50,13 @@ struct LiveRange {
 
 LiveRange getLiveRange(memref::AllocOp alloc,
                        const DenseMap<Operation *, LiveRange> &positions) {
-  Block *block = alloc->getBlock();
+  FailureOr<SmallVector<Operation *>> uses =
+      getBufferUsesInBlock(alloc.getResult(), alloc->getBlock());
+  if (failed(uses))
+    return {0, std::numeric_limits<int64_t>::max()};
   LiveRange range = positions.lookup(alloc);
-  SmallVector<Value> worklist{alloc.getResult()};
-  DenseSet<Value> seen;
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    if (!seen.insert(value).second)
-      continue;
-    for (Operation *user : value.getUsers()) {
-      Operation *ancestor = block->findAncestorOpInBlock(*user);
-      // A use outside the allocation's block cannot be bounded here (the
-      // bufferization options exclude it); keep it live everywhere.
-      if (!ancestor)
-        return {0, std::numeric_limits<int64_t>::max()};
-      range.last = std::max(range.last, positions.lookup(ancestor).last);
-      // Whatever the user returns as a memref may alias the buffer: views,
-      // casts, the results of a loop it is carried through.
-      Operation *aliasing =
-          user->hasTrait<OpTrait::IsTerminator>() ? user->getParentOp() : user;
-      for (Value result : aliasing->getResults())
-        if (isa<BaseMemRefType>(result.getType()))
-          worklist.push_back(result);
-    }
-  }
+  for (Operation *use : *uses)
+    range.last = std::max(range.last, positions.lookup(use).last);
   return range;
 }
 
