@@ -843,10 +843,6 @@ private:
     });
     SmallVector<Staged *> pieced;
     if (inPieces) {
-      // Before anything reads them: the groups of the loop's earlier
-      // steps were all waited for.
-      groups.clear();
-      landed = -1;
       for (Operation &op : body->without_terminator())
         if (Staged *tile = stagedOf(op)) {
           copyInPieces(*tile);
@@ -857,13 +853,12 @@ private:
     }
     for (Operation &op : body->without_terminator())
       emitTensorOp(op);
-    // The groups are the step's values: nothing after it may wait on them.
+    // The groups are the step's values, all waited for by its contractions:
+    // nothing after it (the next step included) may wait on them.
     for (Staged *tile : pieced)
       tile->pieces.clear();
-    if (inPieces) {
-      groups.clear();
-      landed = -1;
-    }
+    groups.clear();
+    landed = -1;
     SmallVector<Value> yielded;
     for (Value value : body->getTerminator()->getOperands())
       llvm::append_range(yielded, elementsOf(value));
