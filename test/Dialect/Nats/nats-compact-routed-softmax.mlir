@@ -14,6 +14,7 @@
 // CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
 // CHECK-DAG: %[[SCALE:.+]] = arith.constant 3.500000e-01 : f32
 // Tokens padded to whole blocks (64).
 // CHECK-DAG: %[[QP:.+]] = tensor.pad %[[Q]] low[0, 0, 0, 0] high[0, 24, 0, 0]
@@ -77,16 +78,19 @@
 // CHECK: tensor.extract %[[VP]]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // Online softmax: m' = max(m, rowmax), p = exp(s - m'), alpha = exp(m - m')
-// (0 and 1 while m' = -inf), l' = alpha l + rowsum p, acc' = alpha acc + P·V.
+// (0 and 1 while m' = -inf; exp(x) as 2^(x·log2 e)), l' = alpha l + rowsum p,
+// acc' = alpha acc + P·V.
 // CHECK: %[[ROWMAX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[SC]] : tensor<32x32xf32>)
 // CHECK: arith.maximumf
 // CHECK: %[[NEWMAX:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
 // CHECK: arith.maximumf
 // CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[SC]], %[[NEWMAX]] : tensor<32x32xf32>, tensor<32xf32>)
-// CHECK: %[[E:.+]] = math.exp
+// CHECK: %[[D:.+]] = arith.subf
+// CHECK-NEXT: %[[X:.+]] = arith.mulf %[[D]], %[[LOG2E]] : f32
+// CHECK-NEXT: %[[E:.+]] = math.exp2 %[[X]]
 // CHECK-NEXT: arith.select %{{.+}}, %[[ZERO]], %[[E]]
 // CHECK: %[[ALPHA:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[NEWMAX]] : tensor<32xf32>, tensor<32xf32>)
-// CHECK: %[[E2:.+]] = math.exp
+// CHECK: %[[E2:.+]] = math.exp2
 // CHECK-NEXT: arith.select %{{.+}}, %[[ONE]], %[[E2]]
 // CHECK: %[[PSUM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x32xf32>)
 // CHECK: %[[NEWL:.+]] = linalg.generic {{.*}} ins(%[[L]], %[[ALPHA]], %[[PSUM]] : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>)
@@ -124,18 +128,24 @@
 // CHECK: arith.cmpi ult, %{{.+}}, %[[C0]]
 // CHECK: arith.cmpi ule
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
-// CHECK: math.exp
+// CHECK: math.exp2
 // CHECK: scf.yield
 //
-// c. The block's own keys, masked by the same rule; then os = acc / l.
+// c. The block's own keys, masked by the same rule; then os = acc · (1 / l),
+//    one division a row.
 // CHECK: %[[KEPTD:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32xi1>)
 // CHECK: arith.addi %[[T0]]
 // CHECK: arith.minui %{{.+}}, %c2
 // CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
 // CHECK: ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
-// CHECK: math.exp
-// CHECK: arith.divf
+// CHECK: math.exp2
+// CHECK: %[[INV:.+]] = linalg.generic {{.*}} ins(%{{[^ ,]+}} : tensor<32xf32>) outs(%{{.+}} : tensor<32xf32>)
+// CHECK-NEXT: ^bb0(%[[SUM:[^:]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: arith.divf %[[ONE]], %[[SUM]] : f32
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[INV]] : tensor<32x6xf32>, tensor<32xf32>)
+// CHECK-NOT: arith.divf
+// CHECK: arith.mulf
 // CHECK-NEXT: arith.truncf %{{.+}} : f32 to f16
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%[[B]], %[[T0]], %[[S]], 0] [1, 32, 1, 6] [1, 1, 1, 1] : tensor<32x6xf16> into tensor<2x64x4x6xf16>

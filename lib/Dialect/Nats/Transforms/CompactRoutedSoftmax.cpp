@@ -38,6 +38,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSCOMPACTROUTEDSOFTMAXPASS
@@ -153,12 +154,21 @@ Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
 }
 
 /// `exp(x - max)`, or `ifEmpty` while `max` is -inf: a row that has seen no
-/// key yet must not compute exp(-inf - -inf) = NaN.
+/// key yet must not compute exp(-inf - -inf) = NaN. As 2^((x - max)·log2 e):
+/// one `ex2` on a GPU, where `exp` is a libdevice routine of eleven
+/// instructions, and it runs on every score. (log2 e folded into the
+/// queries' scale instead would round every score once more, which logits
+/// in the thousands feel.)
 Value expBelow(OpBuilder &b, Location loc, Value x, Value max,
                double ifEmpty) {
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max,
                                       minusInf(b, loc));
-  Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, max));
+  Value e = math::Exp2Op::create(
+      b, loc,
+      arith::MulFOp::create(
+          b, loc, arith::SubFOp::create(b, loc, x, max),
+          arith::ConstantOp::create(
+              b, loc, b.getF32FloatAttr(llvm::numbers::log2e))));
   return arith::SelectOp::create(
       b, loc, empty,
       arith::ConstantOp::create(b, loc, b.getF32FloatAttr(ifEmpty)), e);
@@ -455,16 +465,26 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
   // c. The block's own keys.
   state = masked(tb, t0, state);
 
-  // Every query sees itself, so the row sums are positive.
+  // Every query sees itself, so the row sums are positive. One division a
+  // row, then a product an element: a division is a routine of its own on
+  // a GPU.
+  Value inverse =
+      tb.map(ValueRange{state.sum},
+             [](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
+               return arith::DivFOp::create(
+                   nb, l,
+                   arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0)),
+                   a[0]);
+             });
   MLIRContext *ctx = b.getContext();
   AffineExpr i, j;
   bindDims(ctx, i, j);
-  return tb.map({lq, valueDim}, ValueRange{state.acc, state.sum},
+  return tb.map({lq, valueDim}, ValueRange{state.acc, inverse},
                 ArrayRef<AffineMap>{AffineMap::get(2, 0, {i, j}, ctx),
                                     AffineMap::get(2, 0, {i}, ctx)},
                 [&](OpBuilder &nb, Location l, ValueRange a, ValueRange) {
                   return TileBuilder::fromF32(
-                      nb, l, arith::DivFOp::create(nb, l, a[0], a[1]),
+                      nb, l, arith::MulFOp::create(nb, l, a[0], a[1]),
                       elementType);
                 },
                 elementType);
