@@ -1,6 +1,8 @@
 // RUN: nats-opt %s --nats-gpu='format=isa' | FileCheck %s
 // RUN: nats-opt %s --nats-gpu='format=isa warp-rows=false' | FileCheck %s --check-prefix=OFF
 // RUN: nats-opt %s --nats-gpu='format=isa warp-rows-prefetch' | FileCheck %s --check-prefix=PREFETCH
+// RUN: nats-opt %s --nats-gpu='format=isa' --mlir-print-ir-after=nats-gpu-warp-rows \
+// RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=CAUSAL
 
 // A routed softmax on bf16 data: by default (warp-rows) its attention block
 // is one warp per 16 query rows (64 rows: 128 threads) holding S, P and O in
@@ -23,6 +25,35 @@
 // OFF-SAME:      .maxntid 512, 1, 1
 // OFF-NOT:       m16n8k16
 // OFF-SAME:      mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// The own chunk's step is masked causally (key <= query, both counted from
+// the block's first token), so of its S = Q·Kᵀ warp w (rows 16w .. 16w +
+// 15) computes only the pairs of n-tiles that its rows can see: the first
+// always, those from columns 16, 32 and 48 where its last row is at or past
+// them, each behind a branch of its own (warp-uniform, no barrier in it);
+// the kept chunks' steps, which no such mask reads, compute every pair.
+// CAUSAL-LABEL: IR Dump After NatsGPUWarpRowsPass
+// CAUSAL:         scf.forall (%[[WARP:.+]]) in (4) {
+// CAUSAL:           %[[ROW0:.+]] = arith.muli %[[WARP]], %c16
+// CAUSAL:           scf.for
+// CAUSAL-NOT:         scf.if
+// CAUSAL:             scf.yield
+// CAUSAL:           %[[LAST:.+]] = arith.addi %[[ROW0]], %c15
+// CAUSAL-COUNT-8:   nvgpu.mma.sync
+// CAUSAL-NEXT:      vector.extract
+// CAUSAL:           %[[SEE16:.+]] = arith.cmpi ule, %c16{{(_[0-9]+)?}}, %[[LAST]]
+// CAUSAL-NEXT:      %{{.+}}:8 = scf.if %[[SEE16]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CAUSAL-NOT:         gpu.barrier
+// CAUSAL-COUNT-8:     nvgpu.mma.sync
+// CAUSAL-NOT:         gpu.barrier
+// CAUSAL:             scf.yield
+// CAUSAL-NEXT:      } else {
+// CAUSAL-NEXT:        scf.yield %[[ZERO:.+]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]] :
+// CAUSAL:           %[[SEE32:.+]] = arith.cmpi ule, %c32{{(_[0-9]+)?}}, %[[LAST]]
+// CAUSAL-NEXT:      scf.if %[[SEE32]]
+// CAUSAL:           %[[SEE48:.+]] = arith.cmpi ule, %c48{{(_[0-9]+)?}}, %[[LAST]]
+// CAUSAL-NEXT:      scf.if %[[SEE48]]
+// CAUSAL-NOT:       arith.cmpi ule, %{{.+}}, %[[LAST]]
+// CAUSAL:         } {mapping = [#gpu.warp<linear_dim_0>]}
 func.func @softmax(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,
                    %v: tensor<1x256x2x64xbf16>, %route: tensor<1x4x2xi1>)
     -> tensor<1x256x2x64xbf16> {

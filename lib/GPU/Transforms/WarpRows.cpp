@@ -193,6 +193,81 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   return std::nullopt;
 }
 
+/// Whether `value` is `linalg.index dim` of `generic`, plus `offset` (null:
+/// none) from outside its body.
+bool isIndexPlus(linalg::GenericOp generic, Value value, unsigned dim,
+                 Value &offset) {
+  auto isIndex = [&](Value v) {
+    auto index = v.getDefiningOp<linalg::IndexOp>();
+    return index && index.getDim() == dim;
+  };
+  offset = Value();
+  if (isIndex(value))
+    return true;
+  auto add = value.getDefiningOp<arith::AddIOp>();
+  if (!add)
+    return false;
+  for (auto [x, y] : {std::pair(add.getLhs(), add.getRhs()),
+                      std::pair(add.getRhs(), add.getLhs())})
+    if (isIndex(x) && !generic.getBody()->getParent()->isAncestor(
+                          y.getParentRegion())) {
+      offset = y;
+      return true;
+    }
+  return false;
+}
+
+/// Where `c`'s product is read only through a causal mask, whether its
+/// column j of row i is hidden for j > i (false) or for j >= i (true): its
+/// one user is an elementwise generic that yields select(visible, product,
+/// x), x not of the product, and `visible` is a conjunction with j <= i (j
+/// < i), both indices offset alike (the own chunk's keys and queries). A
+/// warp computes no tile of columns that its rows cannot see.
+std::optional<bool> getCausalMask(Contraction c) {
+  Value product = c.op.getResult(0);
+  if (!product.hasOneUse())
+    return std::nullopt;
+  OpOperand &use = *product.getUses().begin();
+  auto mask = dyn_cast<linalg::GenericOp>(use.getOwner());
+  if (!mask || mask.getNumReductionLoops() != 0 || mask.getNumLoops() != 2 ||
+      !mask.getMatchingIndexingMap(&use).isIdentity())
+    return std::nullopt;
+  BlockArgument arg = mask.getMatchingBlockArgument(&use);
+  auto select = mask.getBody()->getTerminator()->getOperand(0)
+                    .getDefiningOp<arith::SelectOp>();
+  if (!select || select.getTrueValue() != arg ||
+      (!matchPattern(select.getFalseValue(), m_Constant()) &&
+       mask.getBody()->getParent()->isAncestor(
+           select.getFalseValue().getParentRegion())))
+    return std::nullopt;
+  // The terms of the conjunction, for one `column <= row` or `<`.
+  SmallVector<Value> terms = {select.getCondition()};
+  while (!terms.empty()) {
+    Value term = terms.pop_back_val();
+    if (auto both = term.getDefiningOp<arith::AndIOp>()) {
+      terms.append({both.getLhs(), both.getRhs()});
+      continue;
+    }
+    auto cmp = term.getDefiningOp<arith::CmpIOp>();
+    if (!cmp)
+      continue;
+    using P = arith::CmpIPredicate;
+    P pred = cmp.getPredicate();
+    Value column = cmp.getLhs(), row = cmp.getRhs();
+    if (pred == P::uge || pred == P::ugt || pred == P::sge || pred == P::sgt)
+      std::swap(column, row);
+    else if (pred != P::ule && pred != P::ult && pred != P::sle &&
+             pred != P::slt)
+      continue;
+    Value columnOffset, rowOffset;
+    if (isIndexPlus(mask, column, 1, columnOffset) &&
+        isIndexPlus(mask, row, 0, rowOffset) && columnOffset == rowOffset)
+      return pred == P::ult || pred == P::ugt || pred == P::slt ||
+             pred == P::sgt;
+  }
+  return std::nullopt;
+}
+
 /// The rows R of a tensor that the lanes can hold (R or R × N elements, N
 /// a multiple of 8; f32 unless `anyElement`), or nothing.
 std::optional<int64_t> getLaneRows(Type type, bool anyElement = false) {
@@ -592,8 +667,8 @@ private:
     g = arith::DivUIOp::create(b, loc, lane, index(4));
     t = arith::RemUIOp::create(b, loc, lane, index(4));
     t2 = arith::MulIOp::create(b, loc, t, index(2));
-    Value r0 = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, warp, index(kWarpRows)), g);
+    warpRow = arith::MulIOp::create(b, loc, warp, index(kWarpRows));
+    Value r0 = arith::AddIOp::create(b, loc, warpRow, g);
     rowIndex = {r0, add(r0, 8)};
     quarter = arith::DivUIOp::create(b, loc, lane, index(8));
     laneRow = arith::RemUIOp::create(b, loc, lane, index(8));
@@ -1105,12 +1180,8 @@ private:
     // is waited for whole, at the first step).
     bool byDepth = !tile.pieces.empty() && c.transposedB;
     int64_t pairs = n / kMmaN / 2, steps = depth / kStepK;
-    for (int64_t i = 0; i < pairs * steps; ++i) {
-      int64_t j = 2 * (byDepth ? i % pairs : i / steps);
-      int64_t s = byDepth ? i / pairs : i % steps;
-      if (!tile.pieces.empty())
-        waitForRows(tile,
-                    byDepth ? (s + 1) * kStepK : tile.pieces.back().first);
+    // n-tiles j, j + 1 at depth step s, onto acc.
+    auto emitStep = [&](int64_t j, int64_t s) {
       Value row, column;
       if (c.transposedB) {
         // B[k][n] is the tile's (k, n): rows k, transposed by ldmatrix.
@@ -1136,6 +1207,36 @@ private:
           sum[e] = vector::ExtractOp::create(b, loc, next,
                                              ArrayRef<int64_t>{e / 2, e % 2});
       }
+    };
+    if (byDepth) {
+      for (int64_t s = 0; s < steps; ++s) {
+        waitForRows(tile, (s + 1) * kStepK);
+        for (int64_t pair = 0; pair < pairs; ++pair)
+          emitStep(2 * pair, s);
+      }
+    } else {
+      std::optional<bool> strict = getCausalMask(c);
+      // The warp's last row: a pair of n-tiles from column 8j is hidden
+      // from all its rows where 8j > last (>= where strict).
+      Value last = add(warpRow, kWarpRows - 1);
+      for (int64_t pair = 0; pair < pairs; ++pair) {
+        int64_t j = 2 * pair;
+        if (!tile.pieces.empty())
+          waitForRows(tile, tile.pieces.back().first);
+        auto emitSteps = [&] {
+          for (int64_t s = 0; s < steps; ++s)
+            emitStep(j, s);
+        };
+        if (!strict || kMmaN * j == 0) {
+          emitSteps();
+          continue;
+        }
+        Value visible = arith::CmpIOp::create(
+            b, loc,
+            *strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
+            index(kMmaN * j), last);
+        emitIf(visible, MutableArrayRef<Value>(&acc[4 * j], 8), emitSteps);
+      }
     }
     std::optional<Widened> aTile = lanes.count(c.op.getDpsInputs()[0])
                                        ? std::nullopt
@@ -1146,6 +1247,24 @@ private:
         element = arith::MulFOp::create(b, loc, element, scale);
     }
     return acc;
+  }
+
+  /// `then` (which updates `values`) where `cond` holds (a warp-uniform
+  /// branch: no barrier may be in it); `values` as they were elsewhere.
+  void emitIf(Value cond, MutableArrayRef<Value> values,
+              function_ref<void()> then) {
+    SmallVector<Value> before(values);
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(values).getTypes(), cond,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      then();
+      scf::YieldOp::create(b, loc, ValueRange(values));
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, before);
+    }
+    llvm::copy(ifOp.getResults(), values.begin());
   }
 
   /// `generic`'s body for one element: `args` for its block arguments
@@ -1302,7 +1421,7 @@ private:
   DenseMap<Value, Elements> lanes;
   /// Products that their user's addf accumulates onto (getAccumulatingAdd).
   DenseMap<Value, Contraction> deferred;
-  Value thread, g, t, t2, quarter, laneRow;
+  Value thread, warpRow, g, t, t2, quarter, laneRow;
   SmallVector<Value> rowIndex;
 };
 
