@@ -29,17 +29,18 @@
 // the block's first token), so of its S = Q·Kᵀ warp w (rows 16w .. 16w +
 // 15) computes only the pairs of n-tiles that its rows can see: the first
 // always, those from columns 16, 32 and 48 where its last row is at or past
-// them, each behind a branch of its own (warp-uniform, no barrier in it);
-// the kept chunks' steps, which no such mask reads, compute every pair.
+// them, each behind a branch of its own (warp-uniform, no barrier in it).
+// P is 0 where the mask hid a score, so of P·V the warp takes the same
+// depth steps (keys 0, 16, 32, 48 on) and no others. The kept chunks'
+// steps, which no such mask reads, compute every pair and step.
 // CAUSAL-LABEL: IR Dump After NatsGPUWarpRowsPass
 // CAUSAL:         scf.forall (%[[WARP:.+]]) in (4) {
 // CAUSAL:           %[[ROW0:.+]] = arith.muli %[[WARP]], %c16
+// CAUSAL:           %[[LAST:.+]] = arith.addi %[[ROW0]], %c15
 // CAUSAL:           scf.for
 // CAUSAL-NOT:         scf.if
 // CAUSAL:             scf.yield
-// CAUSAL:           %[[LAST:.+]] = arith.addi %[[ROW0]], %c15
 // CAUSAL-COUNT-8:   nvgpu.mma.sync
-// CAUSAL-NEXT:      vector.extract
 // CAUSAL:           %[[SEE16:.+]] = arith.cmpi ule, %c16{{(_[0-9]+)?}}, %[[LAST]]
 // CAUSAL-NEXT:      %{{.+}}:8 = scf.if %[[SEE16]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CAUSAL-NOT:         gpu.barrier
@@ -52,6 +53,14 @@
 // CAUSAL-NEXT:      scf.if %[[SEE32]]
 // CAUSAL:           %[[SEE48:.+]] = arith.cmpi ule, %c48{{(_[0-9]+)?}}, %[[LAST]]
 // CAUSAL-NEXT:      scf.if %[[SEE48]]
+// CAUSAL:           math.exp2
+// CAUSAL:           nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CAUSAL-COUNT-8:   nvgpu.mma.sync
+// CAUSAL:           %[[KEYS16:.+]] = arith.cmpi ule, %c16{{(_[0-9]+)?}}, %[[LAST]]
+// CAUSAL-NEXT:      %{{.+}}:32 = scf.if %[[KEYS16]]
+// CAUSAL-COUNT-8:     nvgpu.mma.sync
+// CAUSAL:           arith.cmpi ule, %c32{{(_[0-9]+)?}}, %[[LAST]]
+// CAUSAL:           arith.cmpi ule, %c48{{(_[0-9]+)?}}, %[[LAST]]
 // CAUSAL-NOT:       arith.cmpi ule, %{{.+}}, %[[LAST]]
 // CAUSAL:         } {mapping = [#gpu.warp<linear_dim_0>]}
 func.func @softmax(%q: tensor<1x256x2x64xbf16>, %k: tensor<1x256x2x64xbf16>,

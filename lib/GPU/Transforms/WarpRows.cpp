@@ -217,28 +217,26 @@ bool isIndexPlus(linalg::GenericOp generic, Value value, unsigned dim,
   return false;
 }
 
-/// Where `c`'s product is read only through a causal mask, whether its
-/// column j of row i is hidden for j > i (false) or for j >= i (true): its
-/// one user is an elementwise generic that yields select(visible, product,
-/// x), x not of the product, and `visible` is a conjunction with j <= i (j
-/// < i), both indices offset alike (the own chunk's keys and queries). A
-/// warp computes no tile of columns that its rows cannot see.
-std::optional<bool> getCausalMask(Contraction c) {
-  Value product = c.op.getResult(0);
-  if (!product.hasOneUse())
-    return std::nullopt;
-  OpOperand &use = *product.getUses().begin();
-  auto mask = dyn_cast<linalg::GenericOp>(use.getOwner());
+/// An elementwise generic over (rows, columns) that yields select(visible,
+/// x, hidden), `hidden` a constant (not NaN) and `visible` a conjunction
+/// with column <= row (< where `strict`), both indices offset alike (the
+/// own chunk's keys and queries): column j of row i is `hidden` for j > i
+/// (j >= i).
+struct CausalMask {
+  arith::SelectOp select;
+  bool strict;
+  FloatAttr hidden;
+};
+
+std::optional<CausalMask> matchCausalMask(linalg::GenericOp mask) {
   if (!mask || mask.getNumReductionLoops() != 0 || mask.getNumLoops() != 2 ||
-      !mask.getMatchingIndexingMap(&use).isIdentity())
+      mask.getNumResults() != 1)
     return std::nullopt;
-  BlockArgument arg = mask.getMatchingBlockArgument(&use);
   auto select = mask.getBody()->getTerminator()->getOperand(0)
                     .getDefiningOp<arith::SelectOp>();
-  if (!select || select.getTrueValue() != arg ||
-      (!matchPattern(select.getFalseValue(), m_Constant()) &&
-       mask.getBody()->getParent()->isAncestor(
-           select.getFalseValue().getParentRegion())))
+  FloatAttr hidden;
+  if (!select || !matchPattern(select.getFalseValue(), m_Constant(&hidden)) ||
+      hidden.getValue().isNaN())
     return std::nullopt;
   // The terms of the conjunction, for one `column <= row` or `<`.
   SmallVector<Value> terms = {select.getCondition()};
@@ -262,8 +260,61 @@ std::optional<bool> getCausalMask(Contraction c) {
     Value columnOffset, rowOffset;
     if (isIndexPlus(mask, column, 1, columnOffset) &&
         isIndexPlus(mask, row, 0, rowOffset) && columnOffset == rowOffset)
-      return pred == P::ult || pred == P::ugt || pred == P::slt ||
-             pred == P::sgt;
+      return CausalMask{select,
+                        pred == P::ult || pred == P::ugt || pred == P::slt ||
+                            pred == P::sgt,
+                        hidden};
+  }
+  return std::nullopt;
+}
+
+/// Whether `c`'s product is read only through a causal mask (its one
+/// user, selecting the product where visible), and the mask's strictness:
+/// the columns it hides need not be computed.
+std::optional<bool> getMaskedColumns(Contraction c) {
+  Value product = c.op.getResult(0);
+  if (!product.hasOneUse())
+    return std::nullopt;
+  OpOperand &use = *product.getUses().begin();
+  auto mask = dyn_cast<linalg::GenericOp>(use.getOwner());
+  std::optional<CausalMask> causal = matchCausalMask(mask);
+  if (!causal || !mask.getMatchingIndexingMap(&use).isIdentity() ||
+      causal->select.getTrueValue() != mask.getMatchingBlockArgument(&use))
+    return std::nullopt;
+  return causal->strict;
+}
+
+/// Whether `tensor` is 0 wherever a causal mask hides a column, and the
+/// mask's strictness: an elementwise generic yields select(x == hidden, 0,
+/// y), x at each element of a causal mask's result hiding `hidden` (P of a
+/// masked online-softmax step: 0 where the score is -inf). Terms of a
+/// product over such columns vanish.
+std::optional<bool> getZeroColumns(Value tensor) {
+  auto generic = tensor.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumReductionLoops() != 0 ||
+      generic.getNumLoops() != 2 || generic.getNumResults() != 1)
+    return std::nullopt;
+  auto select = generic.getBody()->getTerminator()->getOperand(0)
+                    .getDefiningOp<arith::SelectOp>();
+  if (!select || !matchPattern(select.getTrueValue(), m_AnyZeroFloat()))
+    return std::nullopt;
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpFPredicate::OEQ)
+    return std::nullopt;
+  for (auto [x, constant] : {std::pair(cmp.getLhs(), cmp.getRhs()),
+                             std::pair(cmp.getRhs(), cmp.getLhs())}) {
+    auto arg = dyn_cast<BlockArgument>(x);
+    FloatAttr value;
+    if (!arg || arg.getOwner() != generic.getBody() ||
+        arg.getArgNumber() >= generic.getNumDpsInputs() ||
+        !matchPattern(constant, m_Constant(&value)))
+      continue;
+    OpOperand *input = generic.getDpsInputOperand(arg.getArgNumber());
+    std::optional<CausalMask> causal =
+        matchCausalMask(input->get().getDefiningOp<linalg::GenericOp>());
+    if (causal && causal->hidden == value &&
+        generic.getMatchingIndexingMap(input).isIdentity())
+      return causal->strict;
   }
   return std::nullopt;
 }
@@ -668,6 +719,7 @@ private:
     t = arith::RemUIOp::create(b, loc, lane, index(4));
     t2 = arith::MulIOp::create(b, loc, t, index(2));
     warpRow = arith::MulIOp::create(b, loc, warp, index(kWarpRows));
+    lastRow = Value();
     Value r0 = arith::AddIOp::create(b, loc, warpRow, g);
     rowIndex = {r0, add(r0, 8)};
     quarter = arith::DivUIOp::create(b, loc, lane, index(8));
@@ -1180,6 +1232,18 @@ private:
     // is waited for whole, at the first step).
     bool byDepth = !tile.pieces.empty() && c.transposedB;
     int64_t pairs = n / kMmaN / 2, steps = depth / kStepK;
+    // Where a causal mask hides columns from all the warp's rows (from
+    // `column` on: column > its last row, >= where strict), no product
+    // needs them: S's columns (a pair of n-tiles) or P's (a depth step of
+    // P·V). The first pair or step always has some visible.
+    auto sees = [&](int64_t column, bool strict) {
+      return arith::CmpIOp::create(
+          b, loc, strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
+          index(column), getLastRow());
+    };
+    std::optional<bool> zeroColumns;
+    if (lanes.count(c.op.getDpsInputs()[0]))
+      zeroColumns = getZeroColumns(c.op.getDpsInputs()[0]);
     // n-tiles j, j + 1 at depth step s, onto acc.
     auto emitStep = [&](int64_t j, int64_t s) {
       Value row, column;
@@ -1208,17 +1272,22 @@ private:
                                              ArrayRef<int64_t>{e / 2, e % 2});
       }
     };
-    if (byDepth) {
+    if (byDepth || zeroColumns) {
       for (int64_t s = 0; s < steps; ++s) {
-        waitForRows(tile, (s + 1) * kStepK);
-        for (int64_t pair = 0; pair < pairs; ++pair)
-          emitStep(2 * pair, s);
+        if (!tile.pieces.empty())
+          waitForRows(tile,
+                      byDepth ? (s + 1) * kStepK : tile.pieces.back().first);
+        auto emitPairs = [&] {
+          for (int64_t pair = 0; pair < pairs; ++pair)
+            emitStep(2 * pair, s);
+        };
+        if (zeroColumns && s > 0)
+          emitIf(sees(s * kStepK, *zeroColumns), acc, emitPairs);
+        else
+          emitPairs();
       }
     } else {
-      std::optional<bool> strict = getCausalMask(c);
-      // The warp's last row: a pair of n-tiles from column 8j is hidden
-      // from all its rows where 8j > last (>= where strict).
-      Value last = add(warpRow, kWarpRows - 1);
+      std::optional<bool> maskedColumns = getMaskedColumns(c);
       for (int64_t pair = 0; pair < pairs; ++pair) {
         int64_t j = 2 * pair;
         if (!tile.pieces.empty())
@@ -1227,15 +1296,11 @@ private:
           for (int64_t s = 0; s < steps; ++s)
             emitStep(j, s);
         };
-        if (!strict || kMmaN * j == 0) {
+        if (maskedColumns && j > 0)
+          emitIf(sees(kMmaN * j, *maskedColumns),
+                 MutableArrayRef<Value>(&acc[4 * j], 8), emitSteps);
+        else
           emitSteps();
-          continue;
-        }
-        Value visible = arith::CmpIOp::create(
-            b, loc,
-            *strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
-            index(kMmaN * j), last);
-        emitIf(visible, MutableArrayRef<Value>(&acc[4 * j], 8), emitSteps);
       }
     }
     std::optional<Widened> aTile = lanes.count(c.op.getDpsInputs()[0])
@@ -1247,6 +1312,16 @@ private:
         element = arith::MulFOp::create(b, loc, element, scale);
     }
     return acc;
+  }
+
+  /// The warp's last row, computed once, where its first row is.
+  Value getLastRow() {
+    if (!lastRow) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointAfterValue(warpRow);
+      lastRow = add(warpRow, kWarpRows - 1);
+    }
+    return lastRow;
   }
 
   /// `then` (which updates `values`) where `cond` holds (a warp-uniform
@@ -1421,7 +1496,7 @@ private:
   DenseMap<Value, Elements> lanes;
   /// Products that their user's addf accumulates onto (getAccumulatingAdd).
   DenseMap<Value, Contraction> deferred;
-  Value thread, warpRow, g, t, t2, quarter, laneRow;
+  Value thread, warpRow, lastRow, g, t, t2, quarter, laneRow;
   SmallVector<Value> rowIndex;
 };
 

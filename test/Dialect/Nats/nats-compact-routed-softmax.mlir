@@ -78,8 +78,9 @@
 // CHECK: tensor.extract %[[VP]]
 // CHECK-NOT: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
 // Online softmax: m' = max(m, rowmax), p = exp(s - m'), alpha = exp(m - m')
-// (0 and 1 while m' = -inf; exp(x) as 2^(x·log2 e)), l' = alpha l + rowsum p,
-// acc' = alpha acc + P·V.
+// (exp(x) as 2^(x·log2 e); alpha 1 while m' = -inf; a kept chunk's scores
+// are all finite, so p needs no such case), l' = alpha l + rowsum p, acc' =
+// alpha acc + P·V.
 // CHECK: %[[ROWMAX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[SC]] : tensor<32x32xf32>)
 // CHECK: arith.maximumf
 // CHECK: %[[NEWMAX:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
@@ -88,10 +89,10 @@
 // CHECK: %[[D:.+]] = arith.subf
 // CHECK-NEXT: %[[X:.+]] = arith.mulf %[[D]], %[[LOG2E]] : f32
 // CHECK-NEXT: %[[E:.+]] = math.exp2 %[[X]]
-// CHECK-NEXT: arith.select %{{.+}}, %[[ZERO]], %[[E]]
+// CHECK-NEXT: linalg.yield %[[E]]
 // CHECK: %[[ALPHA:.+]] = linalg.generic {{.*}} ins(%[[M]], %[[NEWMAX]] : tensor<32xf32>, tensor<32xf32>)
 // CHECK: %[[E2:.+]] = math.exp2
-// CHECK-NEXT: arith.select %{{.+}}, %[[ONE]], %[[E2]]
+// CHECK: arith.select %{{.+}}, %[[ONE]], %[[E2]]
 // CHECK: %[[PSUM:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x32xf32>)
 // CHECK: %[[NEWL:.+]] = linalg.generic {{.*}} ins(%[[L]], %[[ALPHA]], %[[PSUM]] : tensor<32xf32>, tensor<32xf32>, tensor<32xf32>)
 // P·V: a contraction over the keys.
@@ -131,15 +132,19 @@
 // CHECK: math.exp2
 // CHECK: scf.yield
 //
-// c. The block's own keys, masked by the same rule; then os = acc · (1 / l),
-//    one division a row.
+// c. The block's own keys, masked by the same rule: p is 0 exactly where
+//    the mask hid the score; then os = acc · (1 / l), one division a row.
 // CHECK: %[[KEPTD:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32xi1>)
 // CHECK: arith.addi %[[T0]]
 // CHECK: arith.minui %{{.+}}, %c2
 // CHECK: tensor.extract %[[ROUTE]][%[[B]], %{{.+}}, %[[R]]]
-// CHECK: ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
+// CHECK: %[[HID:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[KEPTD]] : tensor<32x32xf32>, tensor<32xi1>)
 // CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEG_INF]]
-// CHECK: math.exp2
+// CHECK: linalg.generic {{.*}} ins(%[[HID]], %{{.+}} : tensor<32x32xf32>, tensor<32xf32>)
+// CHECK-NEXT: ^bb0(%[[SCORE:[^:]+]]: f32,
+// CHECK: %[[E3:.+]] = math.exp2
+// CHECK-NEXT: %[[GONE:.+]] = arith.cmpf oeq, %[[SCORE]], %[[NEG_INF]] : f32
+// CHECK-NEXT: arith.select %[[GONE]], %[[ZERO]], %[[E3]]
 // CHECK: %[[INV:.+]] = linalg.generic {{.*}} ins(%{{[^ ,]+}} : tensor<32xf32>) outs(%{{.+}} : tensor<32xf32>)
 // CHECK-NEXT: ^bb0(%[[SUM:[^:]+]]: f32, %{{.+}}: f32):
 // CHECK-NEXT: arith.divf %[[ONE]], %[[SUM]] : f32

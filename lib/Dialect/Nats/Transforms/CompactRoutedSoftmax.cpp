@@ -153,25 +153,27 @@ Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
                 });
 }
 
-/// `exp(x - max)`, or `ifEmpty` while `max` is -inf: a row that has seen no
-/// key yet must not compute exp(-inf - -inf) = NaN. As 2^((x - max)·log2 e):
-/// one `ex2` on a GPU, where `exp` is a libdevice routine of eleven
-/// instructions, and it runs on every score. (log2 e folded into the
-/// queries' scale instead would round every score once more, which logits
-/// in the thousands feel.)
-Value expBelow(OpBuilder &b, Location loc, Value x, Value max,
-               double ifEmpty) {
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max,
-                                      minusInf(b, loc));
-  Value e = math::Exp2Op::create(
+/// exp(x - max), as 2^((x - max)·log2 e): one `ex2` on a GPU, where `exp`
+/// is a libdevice routine of eleven instructions, and it runs on every
+/// score. (log2 e folded into the queries' scale instead would round every
+/// score once more, which logits in the thousands feel.)
+Value expBelow(OpBuilder &b, Location loc, Value x, Value max) {
+  return math::Exp2Op::create(
       b, loc,
-      arith::MulFOp::create(
-          b, loc, arith::SubFOp::create(b, loc, x, max),
-          arith::ConstantOp::create(
-              b, loc, b.getF32FloatAttr(llvm::numbers::log2e))));
+      arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, x, max),
+                            arith::ConstantOp::create(
+                                b, loc,
+                                b.getF32FloatAttr(llvm::numbers::log2e))));
+}
+
+/// `ifInf` where `x` is -inf, else `value`.
+Value unlessMinusInf(OpBuilder &b, Location loc, Value x, double ifInf,
+                     Value value) {
+  Value inf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                    minusInf(b, loc));
   return arith::SelectOp::create(
-      b, loc, empty,
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(ifEmpty)), e);
+      b, loc, inf, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(ifInf)),
+      value);
 }
 
 /// The scores (Lq×Lk) with -inf where `visible(i, j)` is false; `columns`
@@ -194,10 +196,14 @@ Value hide(TileBuilder &tb, Value scores, ValueRange columns,
                 });
 }
 
-/// One online-softmax step: folds the scores (Lq×Lk f32, -inf where
-/// hidden) and values (Lk×Vs f32) of a key block into the state.
+/// One online-softmax step: folds the scores (Lq×Lk f32) and values (Lk×Vs
+/// f32) of a key block into the state. Where the step is `masked`, its
+/// hidden scores are -inf, and so is a row's maximum until the row has seen
+/// a key: p is 0 exactly where a score is -inf (not exp(-inf - -inf) =
+/// NaN), which also tells nats-gpu-warp-rows which terms of P·V vanish.
+/// Unmasked, every score and so every new maximum is finite.
 OnlineSoftmax update(TileBuilder &tb, const OnlineSoftmax &state,
-                     Value scores, Value values) {
+                     Value scores, Value values, bool masked) {
   MLIRContext *ctx = tb.builder().getContext();
   auto scoresType = cast<RankedTensorType>(scores.getType());
   auto accType = cast<RankedTensorType>(state.acc.getType());
@@ -218,13 +224,16 @@ OnlineSoftmax update(TileBuilder &tb, const OnlineSoftmax &state,
                         });
   Value p = tb.map(scoresType.getShape(), ValueRange{scores, newMax},
                    ArrayRef<AffineMap>{id2, row},
-                   [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-                     return expBelow(b, l, a[0], a[1], 0.0);
+                   [&](OpBuilder &b, Location l, ValueRange a, ValueRange) {
+                     Value e = expBelow(b, l, a[0], a[1]);
+                     return masked ? unlessMinusInf(b, l, a[0], 0.0, e) : e;
                    });
+  // 1 while the row has seen no key (its sum and accumulator are 0).
   Value alpha =
       tb.map(ValueRange{state.max, newMax},
              [](OpBuilder &b, Location l, ValueRange a, ValueRange) {
-               return expBelow(b, l, a[0], a[1], 1.0);
+               return unlessMinusInf(b, l, a[1], 1.0,
+                                     expBelow(b, l, a[0], a[1]));
              });
   Value rowSum =
       tb.rowSum(p, [](OpBuilder &, Location, ValueRange a, ValueRange) {
@@ -359,7 +368,8 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
   state = loop(tb, tb.index(0), fullEnd, group, state,
                [&](TileBuilder &kb, Value slot, const OnlineSoftmax &st) {
                  Value s = scores(kb, gatherKept(kb, h, h.k, slot));
-                 return update(kb, st, s, gatherKept(kb, h, h.v, slot));
+                 return update(kb, st, s, gatherKept(kb, h, h.v, slot),
+                               /*masked=*/false);
                });
   if (group > 1) {
     Value rest = arith::SubIOp::create(b, loc, keptBefore, fullEnd);
@@ -378,7 +388,8 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
                     bb, ll, arith::CmpIPredicate::ult, slot, rest);
               });
           Value values = gatherKept(kb, h, h.v, fullEnd);
-          OnlineSoftmax next = update(kb, state, masked, values);
+          OnlineSoftmax next =
+              update(kb, state, masked, values, /*masked=*/true);
           scf::YieldOp::create(nb, l,
                                ValueRange{next.max, next.sum, next.acc});
         },
@@ -442,7 +453,8 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
               bb, ll, cmp(arith::CmpIPredicate::ule, key, query),
               arith::AndIOp::create(bb, ll, seen, fresh));
         });
-    return update(kb, st, hidden, tokenTile(kb, h, h.v, keyStart, lq));
+    return update(kb, st, hidden, tokenTile(kb, h, h.v, keyStart, lq),
+                  /*masked=*/true);
   };
 
   // b. The band [lo, t0), lo = min(own chunk start, t0 - W + 1), in key
