@@ -1195,3 +1195,464 @@ func.func @outputs_shallow(%qg: tensor<2x16x8xbf16>, %s: tensor<2x8x32xbf16>,
   } {mapping = [#gpu.block<linear_dim_0>]}
   return %r : tensor<2x16x32xf32>
 }
+
+// -----
+
+// Two own-chunk steps after a loop, each S = Q·Kᵀ masked causally (key <=
+// query, both offset by the block's first token, the second as query >
+// key: strict), then P = 0 where the mask hid the score and O + P·V. Warp
+// w (rows 16w .. 16w + 15) computes S's second pair of n-tiles (keys 16 ..
+// 31) and P·V's second depth step (the same keys) only where its last row
+// is at or past key 16 (past it where strict); the loop's step has no
+// mask, and computes all of its products. The P·V of each step
+// accumulates onto O (the else branch keeps O as it was).
+// CHECK-LABEL: func.func @own_steps_causal
+// CHECK:       scf.forall (%[[W:.+]]) in (2) {
+// CHECK:         %[[R0:.+]] = arith.muli %[[W]], %c16
+// CHECK-NEXT:    %c15 = arith.constant 15 : index
+// CHECK-NEXT:    %[[LAST:.+]] = arith.addi %[[R0]], %c15 : index
+// CHECK:         scf.for
+// CHECK-NOT:       scf.if
+// CHECK:           scf.yield
+// CHECK:         %[[S1:.+]] = arith.cmpi ule, %c16{{(_[0-9]+)?}}, %[[LAST]] : index
+// CHECK-NEXT:    %{{.+}}:8 = scf.if %[[S1]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-2:   nvgpu.mma.sync
+// CHECK:           scf.yield
+// CHECK-NEXT:    } else {
+// CHECK:         %[[S2:.+]] = arith.cmpi ult, %c16{{(_[0-9]+)?}}, %[[LAST]] : index
+// CHECK-NEXT:    %{{.+}}:8 = scf.if %[[S2]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:         %[[P1:.+]] = arith.cmpi ule, %c16{{(_[0-9]+)?}}, %[[LAST]] : index
+// CHECK-NEXT:    %{{.+}}:8 = scf.if %[[P1]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:           nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK-COUNT-2:   nvgpu.mma.sync
+// CHECK:           scf.yield
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      scf.yield
+// CHECK:         %[[P2:.+]] = arith.cmpi ult, %c16{{(_[0-9]+)?}}, %[[LAST]] : index
+// CHECK-NEXT:    %{{.+}}:8 = scf.if %[[P2]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-NOT:     scf.if %{{.+}} -> (f32
+// CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @own_steps_causal(%q: tensor<64x16xbf16>, %k: tensor<64x16xbf16>,
+    %v: tensor<64x16xbf16>, %n: index, %flag: i1) -> tensor<2x32x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %out0 = tensor.empty() : tensor<2x32x16xf32>
+  %r = scf.forall (%blk) in (2) shared_outs(%out = %out0) -> (tensor<2x32x16xf32>) {
+    %t0 = arith.muli %blk, %c32 : index
+    %e = tensor.empty() : tensor<32x16xf32>
+    %es = tensor.empty() : tensor<32x32xf32>
+    %qs = tensor.extract_slice %q[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<32x32xf32>) -> tensor<32x32xf32>
+    %loop = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %z) -> (tensor<32x16xf32>) {
+      %off = arith.muli %i, %c32 : index
+      %kt = tensor.extract_slice %k[%off, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+      %kw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%kt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<32x16xf32>
+      %s = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%qw, %kw : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<32x32xf32>
+      %vt = tensor.extract_slice %v[%off, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+      %vw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%vt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<32x16xf32>
+      %sv = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%s, %vw : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<32x16xf32>
+      %next = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%acc, %sv : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %t = arith.addf %x, %y : f32
+        linalg.yield %t : f32
+      } -> tensor<32x16xf32>
+      scf.yield %next : tensor<32x16xf32>
+    }
+    %ks_le = tensor.extract_slice %k[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %kw_le = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks_le : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %s_le = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw_le : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %m_le = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%s_le : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %query = arith.addi %t0, %i : index
+      %key = arith.addi %t0, %j : index
+      %see = arith.cmpi ule, %key, %query : index
+      %visible = arith.andi %see, %flag : i1
+      %t = arith.select %visible, %x, %ninf : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %p_le = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%m_le : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %hidden = arith.cmpf oeq, %x, %ninf : f32
+      %ex = math.exp2 %x : f32
+      %t = arith.select %hidden, %zero, %ex : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %vs_le = tensor.extract_slice %v[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %vw_le = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs_le : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %pv_le = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p_le, %vw_le : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %ks_lt = tensor.extract_slice %k[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %kw_lt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks_lt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %s_lt = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw_lt : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %m_lt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%s_lt : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %query = arith.addi %t0, %i : index
+      %key = arith.addi %t0, %j : index
+      %see = arith.cmpi ugt, %query, %key : index
+      %visible = arith.andi %flag, %see : i1
+      %t = arith.select %visible, %x, %ninf : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %p_lt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%m_lt : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %hidden = arith.cmpf oeq, %x, %ninf : f32
+      %ex = math.exp2 %x : f32
+      %t = arith.select %hidden, %zero, %ex : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %vs_lt = tensor.extract_slice %v[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %vw_lt = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs_lt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %pv_lt = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p_lt, %vw_lt : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %o_le = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%loop, %pv_le : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.addf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %o_lt = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%o_le, %pv_lt : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.addf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %o_lt into %out[%blk, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x32x16xf32>
+}
+
+// -----
+
+// Masks that hide nothing a warp may skip: a disjunction with the causal
+// test, a key offset unlike the query's, a mask that writes its result
+// transposed. Every product is computed whole.
+// CHECK-LABEL: func.func @own_steps_not_causal
+// CHECK:       scf.forall (%{{.+}}) in (2) {
+// CHECK-NOT:     scf.if %{{.+}} -> (f32
+// CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @own_steps_not_causal(%q: tensor<64x16xbf16>, %k: tensor<64x16xbf16>,
+    %v: tensor<64x16xbf16>, %n: index, %flag: i1) -> tensor<2x32x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %out0 = tensor.empty() : tensor<2x32x16xf32>
+  %r = scf.forall (%blk) in (2) shared_outs(%out = %out0) -> (tensor<2x32x16xf32>) {
+    %t0 = arith.muli %blk, %c32 : index
+    %e = tensor.empty() : tensor<32x16xf32>
+    %es = tensor.empty() : tensor<32x32xf32>
+    %qs = tensor.extract_slice %q[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %qw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<32x16xf32>) -> tensor<32x16xf32>
+    %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<32x32xf32>) -> tensor<32x32xf32>
+    %loop = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %z) -> (tensor<32x16xf32>) {
+      %off = arith.muli %i, %c32 : index
+      %kt = tensor.extract_slice %k[%off, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+      %kw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%kt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<32x16xf32>
+      %s = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%qw, %kw : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<32x32xf32>
+      %vt = tensor.extract_slice %v[%off, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+      %vw = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%vt : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: bf16, %o: f32):
+        %w = arith.extf %x : bf16 to f32
+        linalg.yield %w : f32
+      } -> tensor<32x16xf32>
+      %sv = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%s, %vw : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %t = arith.addf %p, %o : f32
+        linalg.yield %t : f32
+      } -> tensor<32x16xf32>
+      %next = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%acc, %sv : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %t = arith.addf %x, %y : f32
+        linalg.yield %t : f32
+      } -> tensor<32x16xf32>
+      scf.yield %next : tensor<32x16xf32>
+    }
+    %ks_or = tensor.extract_slice %k[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %kw_or = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks_or : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %s_or = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw_or : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %m_or = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%s_or : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %query = arith.addi %t0, %i : index
+      %key = arith.addi %t0, %j : index
+      %see = arith.cmpi ule, %key, %query : index
+      %visible = arith.ori %see, %flag : i1
+      %t = arith.select %visible, %x, %ninf : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %p_or = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%m_or : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %hidden = arith.cmpf oeq, %x, %ninf : f32
+      %ex = math.exp2 %x : f32
+      %t = arith.select %hidden, %zero, %ex : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %vs_or = tensor.extract_slice %v[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %vw_or = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs_or : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %pv_or = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p_or, %vw_or : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %ks_off = tensor.extract_slice %k[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %kw_off = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks_off : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %s_off = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw_off : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %m_off = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%s_off : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %query = arith.addi %t0, %i : index
+      %key = arith.addi %c16, %j : index
+      %visible = arith.cmpi ule, %key, %query : index
+      %t = arith.select %visible, %x, %ninf : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %p_off = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%m_off : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %hidden = arith.cmpf oeq, %x, %ninf : f32
+      %ex = math.exp2 %x : f32
+      %t = arith.select %hidden, %zero, %ex : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %vs_off = tensor.extract_slice %v[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %vw_off = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs_off : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %pv_off = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p_off, %vw_off : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %ks_tr = tensor.extract_slice %k[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %kw_tr = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks_tr : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %s_tr = linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%qw, %kw_tr : tensor<32x16xf32>, tensor<32x16xf32>) outs(%zs : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %m_tr = linalg.generic {indexing_maps = [#id, #tr], iterator_types = ["parallel", "parallel"]}
+        ins(%s_tr : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %query = arith.addi %t0, %i : index
+      %key = arith.addi %t0, %j : index
+      %visible = arith.cmpi ule, %key, %query : index
+      %t = arith.select %visible, %x, %ninf : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %p_tr = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%m_tr : tensor<32x32xf32>) outs(%es : tensor<32x32xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %hidden = arith.cmpf oeq, %x, %ninf : f32
+      %ex = math.exp2 %x : f32
+      %t = arith.select %hidden, %zero, %ex : f32
+      linalg.yield %t : f32
+    } -> tensor<32x32xf32>
+    %vs_tr = tensor.extract_slice %v[%t0, 0] [32, 16] [1, 1] : tensor<64x16xbf16> to tensor<32x16xbf16>
+    %vw_tr = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs_tr : tensor<32x16xbf16>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: bf16, %o: f32):
+      %w = arith.extf %x : bf16 to f32
+      linalg.yield %w : f32
+    } -> tensor<32x16xf32>
+    %pv_tr = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p_tr, %vw_tr : tensor<32x32xf32>, tensor<32x16xf32>) outs(%z : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %p, %o : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %o_or = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%loop, %pv_or : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.addf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %o_off = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%o_or, %pv_off : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.addf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    %o_tr = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%o_off, %pv_tr : tensor<32x16xf32>, tensor<32x16xf32>) outs(%e : tensor<32x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %t = arith.addf %x, %y : f32
+      linalg.yield %t : f32
+    } -> tensor<32x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %o_tr into %out[%blk, 0, 0] [1, 32, 16] [1, 1, 1] : tensor<32x16xf32> into tensor<2x32x16xf32>
+    }
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return %r : tensor<2x32x16xf32>
+}

@@ -38,8 +38,8 @@
 // scalars, the slices and widenings of B tiles, contractions, row
 // reductions, elementwise ops; iteration arguments f32 tensors of R or
 // R × N elements, R a multiple of 16), then the ops after it that read what
-// the region computed (the own chunk's masked step, the division by l, the
-// rounding of the output) and the contractions the lanes compute, as long
+// the region computed (the own chunk's masked step, the product by 1 / l,
+// the rounding of the output) and the contractions the lanes compute, as long
 // as the lanes compute them; ops between that read nothing of the region
 // move before it (the own chunk's route bits). B tiles outside the loops
 // are copied once, first. A product that one elementwise op only adds to a
@@ -57,6 +57,12 @@
 // S is 64 KB a block of 128 value columns: q·S starts on its first
 // quarter); one that reads a tile's rows as n waits for all of them first.
 // Other blocks are left to nats-gpu-distribute.
+// Where a causal mask (key <= query, both from the block's first token:
+// the own chunk's step) hides columns from all of a warp's rows, the warp
+// does not compute them: pairs of S's n-tiles that only the mask reads,
+// and depth steps of P·V where P is 0 wherever the mask hid the score,
+// each behind a warp-uniform branch (the own step's MMAs: 5/8 of them, on
+// average over the warps of a 64-row block).
 //
 //===----------------------------------------------------------------------===//
 
@@ -193,13 +199,41 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   return std::nullopt;
 }
 
-/// Whether `value` is `linalg.index dim` of `generic`, plus `offset` (null:
-/// none) from outside its body.
+/// Whether the index `value` is provably non-negative as a signed number:
+/// a constant, an induction variable from a non-negative constant bound,
+/// or sums, products and quotients of such (positions, which do not wrap).
+bool isNonNegative(Value value, int depth = 0) {
+  if (std::optional<int64_t> constant = getConstantIntValue(value))
+    return *constant >= 0;
+  if (depth > 4)
+    return false;
+  auto nonNegative = [&](OpFoldResult bound) {
+    std::optional<int64_t> constant = getConstantIntValue(bound);
+    return constant && *constant >= 0;
+  };
+  if (auto forOp = scf::getForInductionVarOwner(value))
+    return nonNegative(forOp.getLowerBound());
+  if (auto forall = scf::getForallOpThreadIndexOwner(value))
+    return llvm::all_of(forall.getMixedLowerBound(), nonNegative);
+  Operation *op = value.getDefiningOp();
+  if (!isa_and_nonnull<arith::AddIOp, arith::MulIOp, arith::DivUIOp,
+                       arith::MinUIOp, arith::MaxUIOp>(op))
+    return false;
+  return llvm::all_of(op->getOperands(), [&](Value operand) {
+    return isNonNegative(operand, depth + 1);
+  });
+}
+
+/// Whether `value` is `generic`'s `linalg.index dim`, plus `offset` (null:
+/// none), a non-negative value from outside its body: an offset that
+/// cannot wrap, so that comparing two indices offset alike compares the
+/// indices.
 bool isIndexPlus(linalg::GenericOp generic, Value value, unsigned dim,
                  Value &offset) {
   auto isIndex = [&](Value v) {
     auto index = v.getDefiningOp<linalg::IndexOp>();
-    return index && index.getDim() == dim;
+    return index && index.getDim() == dim &&
+           index->getParentOp() == generic.getOperation();
   };
   offset = Value();
   if (isIndex(value))
@@ -209,8 +243,9 @@ bool isIndexPlus(linalg::GenericOp generic, Value value, unsigned dim,
     return false;
   for (auto [x, y] : {std::pair(add.getLhs(), add.getRhs()),
                       std::pair(add.getRhs(), add.getLhs())})
-    if (isIndex(x) && !generic.getBody()->getParent()->isAncestor(
-                          y.getParentRegion())) {
+    if (isIndex(x) &&
+        !generic.getBody()->getParent()->isAncestor(y.getParentRegion()) &&
+        isNonNegative(y)) {
       offset = y;
       return true;
     }
@@ -230,7 +265,8 @@ struct CausalMask {
 
 std::optional<CausalMask> matchCausalMask(linalg::GenericOp mask) {
   if (!mask || mask.getNumReductionLoops() != 0 || mask.getNumLoops() != 2 ||
-      mask.getNumResults() != 1)
+      mask.getNumResults() != 1 ||
+      !mask.getIndexingMapMatchingResult(mask->getOpResult(0)).isIdentity())
     return std::nullopt;
   auto select = mask.getBody()->getTerminator()->getOperand(0)
                     .getDefiningOp<arith::SelectOp>();
@@ -288,7 +324,8 @@ std::optional<bool> getMaskedColumns(Contraction c) {
 /// mask's strictness: an elementwise generic yields select(x == hidden, 0,
 /// y), x at each element of a causal mask's result hiding `hidden` (P of a
 /// masked online-softmax step: 0 where the score is -inf). Terms of a
-/// product over such columns vanish.
+/// product over such columns vanish (but for 0 · inf or 0 · NaN in the
+/// other factor, which are not computed then).
 std::optional<bool> getZeroColumns(Value tensor) {
   auto generic = tensor.getDefiningOp<linalg::GenericOp>();
   if (!generic || generic.getNumReductionLoops() != 0 ||
@@ -1227,9 +1264,10 @@ private:
     Value qHigh = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, quarter, index(2)), index(8));
     // The (n-tile pair, depth step) order: n-tiles outer, unless the tile
-    // lands in pieces along the depth (its rows): then depth outer, each
-    // step waiting for the rows it reads (a tile in pieces whose rows are n
-    // is waited for whole, at the first step).
+    // lands in pieces along the depth (its rows), each step then waiting
+    // for the rows it reads, or A's columns (the depth) are causally
+    // hidden from some of the warp's rows: then depth outer. (A tile in
+    // pieces whose rows are n is waited for whole, at the first step.)
     bool byDepth = !tile.pieces.empty() && c.transposedB;
     int64_t pairs = n / kMmaN / 2, steps = depth / kStepK;
     // Where a causal mask hides columns from all the warp's rows (from
@@ -1340,6 +1378,12 @@ private:
       scf::YieldOp::create(b, loc, before);
     }
     llvm::copy(ifOp.getResults(), values.begin());
+    assert(!ifOp->walk([](Operation *op) {
+                   return isa<gpu::BarrierOp, nvgpu::DeviceAsyncWaitOp>(op)
+                              ? WalkResult::interrupt()
+                              : WalkResult::advance();
+                 }).wasInterrupted() &&
+           "no barrier or wait in a warp's branch");
   }
 
   /// `generic`'s body for one element: `args` for its block arguments

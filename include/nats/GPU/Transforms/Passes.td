@@ -40,7 +40,7 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     (Q) or an R × K tensor of the step (P), row reductions, elementwise
     ops, fills, slices and scalar code becomes, with the ops after it that
     read what it computed and are of the same kinds (the own chunk's masked
-    step, the division by the sums, the output's rounding), one
+    step, the product by the sums' reciprocals, the output's rounding), one
     `#gpu.warp` forall of R / 16 warps holding lane code: warp w owns rows
     16w .. 16w + 15 and its lanes carry their elements of the tensors in
     registers, in the m16n8 accumulator layout (of R × N) or rows g, g + 8
@@ -71,6 +71,14 @@ def NatsGPUWarpRowsPass : Pass<"nats-gpu-warp-rows", "::mlir::func::FuncOp"> {
     that q·S starts on S's first rows while the rest land; one that reads
     a tile's rows as n waits for all of them first. Other blocks are left
     as they are.
+
+    Where a causal mask (an elementwise select(visible, x, constant) whose
+    condition is a conjunction with column <= row or <, both indices offset
+    alike by a non-negative value: the own chunk's step) hides columns from
+    all of a warp's rows, the warp skips them, each behind a warp-uniform
+    `scf.if`: the pairs of n-tiles of a product that only the mask reads
+    (S), and the depth steps of a product whose A is 0 wherever the mask
+    hides (P = select(s == hidden, 0, ...)).
 
     With `prefetch`, a loop's tiles have two buffers each: the first
     step's are copied before the loop, and each step starts the copies of

@@ -201,7 +201,9 @@ Value hide(TileBuilder &tb, Value scores, ValueRange columns,
 /// hidden scores are -inf, and so is a row's maximum until the row has seen
 /// a key: p is 0 exactly where a score is -inf (not exp(-inf - -inf) =
 /// NaN), which also tells nats-gpu-warp-rows which terms of P·V vanish.
-/// Unmasked, every score and so every new maximum is finite.
+/// Unmasked (the kept chunks before the block: whole chunks of real
+/// tokens), every score of finite inputs and so every new maximum is
+/// finite.
 OnlineSoftmax update(TileBuilder &tb, const OnlineSoftmax &state,
                      Value scores, Value values, bool masked) {
   MLIRContext *ctx = tb.builder().getContext();
@@ -379,7 +381,7 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
         b, loc, any,
         [&](OpBuilder &nb, Location l) {
           TileBuilder kb(nb, l);
-          Value masked = hide(
+          Value hiddenScores = hide(
               kb, scores(kb, gatherKept(kb, h, h.k, fullEnd)), ValueRange{},
               [&](OpBuilder &bb, Location ll, ValueRange, ValueRange idx) {
                 Value slot = arith::DivUIOp::create(
@@ -389,7 +391,7 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
               });
           Value values = gatherKept(kb, h, h.v, fullEnd);
           OnlineSoftmax next =
-              update(kb, state, masked, values, /*masked=*/true);
+              update(kb, state, hiddenScores, values, /*masked=*/true);
           scf::YieldOp::create(nb, l,
                                ValueRange{next.max, next.sum, next.acc});
         },
