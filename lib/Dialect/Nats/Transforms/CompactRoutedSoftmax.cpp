@@ -36,9 +36,7 @@
 #include "RewriteAll.h"
 #include "TileBuilder.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "llvm/Support/MathExtras.h"
 
 namespace mlir::nats {
 #define GEN_PASS_DEF_NATSCOMPACTROUTEDSOFTMAXPASS
@@ -153,17 +151,9 @@ Value gatherKept(TileBuilder &tb, const Head &h, Value value, Value first) {
                 });
 }
 
-/// exp(x - max), as 2^((x - max)·log2 e): one `ex2` on a GPU, where `exp`
-/// is a libdevice routine of eleven instructions, and it runs on every
-/// score. (log2 e folded into the queries' scale instead would round every
-/// score once more, which logits in the thousands feel.)
+/// exp(x - max), on every score.
 Value expBelow(OpBuilder &b, Location loc, Value x, Value max) {
-  return math::Exp2Op::create(
-      b, loc,
-      arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, x, max),
-                            arith::ConstantOp::create(
-                                b, loc,
-                                b.getF32FloatAttr(llvm::numbers::log2e))));
+  return TileBuilder::exp(b, loc, arith::SubFOp::create(b, loc, x, max));
 }
 
 /// `ifInf` where `x` is -inf, else `value`.

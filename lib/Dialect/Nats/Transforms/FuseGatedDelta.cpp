@@ -597,7 +597,7 @@ private:
     Value gamma = tb.rowSum(gMasked, [](OpBuilder &, Location, ValueRange a,
                                         ValueRange) { return a[0]; });
     auto exp = [](OpBuilder &b, Location l, ValueRange x, ValueRange) {
-      return math::ExpOp::create(b, l, x[0]);
+      return TileBuilder::exp(b, l, x[0]);
     };
     Value expGamma = tb.map(gamma, exp);
 
@@ -618,8 +618,8 @@ private:
               b, l, arith::CmpIPredicate::uge, idx[0], idx[1]);
           Value visible = arith::AndIOp::create(
               b, l, causal, arith::OrIOp::create(b, l, sameChunk, linear));
-          Value factor = math::ExpOp::create(
-              b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+          Value factor =
+              TileBuilder::exp(b, l, arith::SubFOp::create(b, l, a[0], a[1]));
           return arith::SelectOp::create(b, l, visible, factor, zero);
         });
 
@@ -652,7 +652,7 @@ private:
                      ValueRange) -> Value {
                    Value one =
                        arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
-                   Value factor = math::ExpOp::create(
+                   Value factor = TileBuilder::exp(
                        nb, l,
                        arith::SubFOp::create(nb, l, gammaLastScalar, y[1]));
                    Value linear = arith::SubFOp::create(nb, l, one, y[2]);

@@ -13,8 +13,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -255,6 +257,21 @@ public:
     if (value.getType().isF32())
       return value;
     return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  }
+
+  /// exp(x) (f32), as 2^(x·log2 e): one `ex2` on a GPU, where `math.exp`
+  /// is libdevice's routine of eleven instructions. log2 e multiplies the
+  /// exponent as a whole (s - m, γ_i - γ_j), not its terms, so that it is
+  /// rounded once more only relative to itself: folded into a score or a
+  /// γ, it would be rounded relative to that, which logits in the
+  /// thousands feel.
+  static Value exp(OpBuilder &b, Location loc, Value x) {
+    return math::Exp2Op::create(
+        b, loc,
+        arith::MulFOp::create(
+            b, loc, x,
+            arith::ConstantOp::create(
+                b, loc, b.getF32FloatAttr(llvm::numbers::log2e))));
   }
 
   /// `value` (f32) narrowed to `type`.
