@@ -252,6 +252,19 @@ bool isIndexPlus(linalg::GenericOp generic, Value value, unsigned dim,
   return false;
 }
 
+/// The select that `generic` yields where it is an elementwise op over
+/// (rows, columns) writing its one result at each (row, column), or null:
+/// the form of a causal mask and of what reads one.
+arith::SelectOp getYieldedSelect(linalg::GenericOp generic) {
+  if (!generic || generic.getNumReductionLoops() != 0 ||
+      generic.getNumLoops() != 2 || generic.getNumResults() != 1 ||
+      !generic.getIndexingMapMatchingResult(generic->getOpResult(0))
+           .isIdentity())
+    return {};
+  return generic.getBody()->getTerminator()->getOperand(0)
+      .getDefiningOp<arith::SelectOp>();
+}
+
 /// An elementwise generic over (rows, columns) that yields select(visible,
 /// x, hidden), `hidden` a constant (not NaN) and `visible` a conjunction
 /// with column <= row (< where `strict`), both indices offset alike (the
@@ -264,12 +277,7 @@ struct CausalMask {
 };
 
 std::optional<CausalMask> matchCausalMask(linalg::GenericOp mask) {
-  if (!mask || mask.getNumReductionLoops() != 0 || mask.getNumLoops() != 2 ||
-      mask.getNumResults() != 1 ||
-      !mask.getIndexingMapMatchingResult(mask->getOpResult(0)).isIdentity())
-    return std::nullopt;
-  auto select = mask.getBody()->getTerminator()->getOperand(0)
-                    .getDefiningOp<arith::SelectOp>();
+  arith::SelectOp select = getYieldedSelect(mask);
   FloatAttr hidden;
   if (!select || !matchPattern(select.getFalseValue(), m_Constant(&hidden)) ||
       hidden.getValue().isNaN())
@@ -328,11 +336,7 @@ std::optional<bool> getMaskedColumns(Contraction c) {
 /// other factor, which are not computed then).
 std::optional<bool> getZeroColumns(Value tensor) {
   auto generic = tensor.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumReductionLoops() != 0 ||
-      generic.getNumLoops() != 2 || generic.getNumResults() != 1)
-    return std::nullopt;
-  auto select = generic.getBody()->getTerminator()->getOperand(0)
-                    .getDefiningOp<arith::SelectOp>();
+  arith::SelectOp select = getYieldedSelect(generic);
   if (!select || !matchPattern(select.getTrueValue(), m_AnyZeroFloat()))
     return std::nullopt;
   auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
