@@ -41,10 +41,11 @@
 // the region computed (the own chunk's masked step, the product by 1 / l,
 // the rounding of the output) and the contractions the lanes compute, as long
 // as the lanes compute them; ops between that read nothing of the region
-// move before it (the own chunk's route bits). B tiles outside the loops
-// are copied once, first. A product that one elementwise op only adds to a
-// value of its own accumulates onto that value (O = α·O + P·V: one set of
-// accumulators, not two), where no product after it is added there too.
+// move before it (the route bits of a masked step's keys, where a block
+// spans chunks). B tiles outside the loops are copied once, first. A
+// product that one elementwise op only adds to a value of its own
+// accumulates onto that value (O = α·O + P·V: one set of accumulators, not
+// two), where no product after it is added there too.
 // What the ops after the region read is stored to buffers that they read
 // as tensors (bufferization.to_tensor). The block
 // runs one warp per 16 rows (nats-map-foralls-to-gpu sizes it from the warp

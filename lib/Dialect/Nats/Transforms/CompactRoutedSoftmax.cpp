@@ -21,7 +21,8 @@
 //          chunk's keys before t0 (when a chunk is longer than a block) and
 //          the window. Masked, and keys of kept chunks before c0 are hidden
 //          there because (a) counted them already;
-//       c. the block's own keys, masked by the full rule.
+//       c. the block's own keys, masked by the full rule (key <= query
+//          alone where the block lies within one chunk).
 //
 // Scores exist only as query block × key block tiles: no T×T mask or score
 // matrix. The two matrix products of a step are linalg contractions on
@@ -395,34 +396,45 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
 
   // A masked step over the Lq keys from `keyStart`: query i sees key j iff
   // j <= i and (same chunk, kept, or i - j < W), except keys of kept chunks
-  // before c0, which step (a) counted.
-  auto masked = [&](TileBuilder &kb, Value keyStart,
-                    const OnlineSoftmax &st) {
+  // before c0, which step (a) counted. Where every key is in its queries'
+  // chunk (`oneChunk`: the block's own keys, the block within a chunk) that
+  // is j <= i alone, and no route bits are read: on a GPU that read went
+  // through shared memory, and every block waited for it before its first
+  // copy.
+  auto masked = [&](TileBuilder &kb, Value keyStart, const OnlineSoftmax &st,
+                    bool oneChunk) {
     // The route bit of each key's chunk, read once per key rather than per
     // score by the mask. Padding keys read the last chunk's bit: they are
     // never visible to a real query, it only keeps the read in bounds.
-    Value kept = kb.map(
-        {lq}, ValueRange{}, ArrayRef<AffineMap>{},
-        [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
-          Value n = arith::MinUIOp::create(
-              nb, l,
-              arith::DivUIOp::create(
-                  nb, l, arith::AddIOp::create(nb, l, keyStart, idx[0]),
-                  indexConstant(nb, l, chunk)),
-              indexConstant(nb, l, h.chunks - 1));
-          return tensor::ExtractOp::create(
-              nb, l, h.route, ValueRange{h.batch, n, h.routerHead});
-        },
-        kb.builder().getI1Type());
+    SmallVector<Value> kept;
+    if (!oneChunk)
+      kept.push_back(kb.map(
+          {lq}, ValueRange{}, ArrayRef<AffineMap>{},
+          [&](OpBuilder &nb, Location l, ValueRange, ValueRange idx) {
+            Value n = arith::MinUIOp::create(
+                nb, l,
+                arith::DivUIOp::create(
+                    nb, l, arith::AddIOp::create(nb, l, keyStart, idx[0]),
+                    indexConstant(nb, l, chunk)),
+                indexConstant(nb, l, h.chunks - 1));
+            return tensor::ExtractOp::create(
+                nb, l, h.route, ValueRange{h.batch, n, h.routerHead});
+          },
+          kb.builder().getI1Type()));
     Value hidden = hide(
         kb, scores(kb, tokenTile(kb, h, h.k, keyStart, lq)), kept,
-        [&](OpBuilder &bb, Location ll, ValueRange a, ValueRange idx) {
+        [&](OpBuilder &bb, Location ll, ValueRange a, ValueRange idx) -> Value {
           auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
             return arith::CmpIOp::create(bb, ll, p, x, y);
           };
-          Value c = indexConstant(bb, ll, chunk);
           Value query = arith::AddIOp::create(bb, ll, t0, idx[0]);
           Value key = arith::AddIOp::create(bb, ll, keyStart, idx[1]);
+          auto causal = [&] {
+            return cmp(arith::CmpIPredicate::ule, key, query);
+          };
+          if (oneChunk)
+            return causal();
+          Value c = indexConstant(bb, ll, chunk);
           Value keyChunk = arith::DivUIOp::create(bb, ll, key, c);
           Value isKept = a[0];
           Value seen = arith::OrIOp::create(
@@ -442,8 +454,7 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
           Value fresh = arith::XOrIOp::create(
               bb, ll, counted, arith::ConstantIntOp::create(bb, ll, 1, 1));
           return arith::AndIOp::create(
-              bb, ll, cmp(arith::CmpIPredicate::ule, key, query),
-              arith::AndIOp::create(bb, ll, seen, fresh));
+              bb, ll, causal(), arith::AndIOp::create(bb, ll, seen, fresh));
         });
     return update(kb, st, hidden, tokenTile(kb, h, h.v, keyStart, lq),
                   /*masked=*/true);
@@ -463,11 +474,14 @@ Value queryBlock(TileBuilder &tb, const Head &h, Value t0,
     Value from = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, lo, tb.index(lq)),
         tb.index(lq));
-    state = loop(tb, from, t0, lq, state, masked);
+    state = loop(tb, from, t0, lq, state,
+                 [&](TileBuilder &kb, Value keyStart, const OnlineSoftmax &st) {
+                   return masked(kb, keyStart, st, /*oneChunk=*/false);
+                 });
   }
 
-  // c. The block's own keys.
-  state = masked(tb, t0, state);
+  // c. The block's own keys: in one chunk where Lq divides it.
+  state = masked(tb, t0, state, /*oneChunk=*/chunk % lq == 0);
 
   // Every query sees itself, so the row sums are positive. One division a
   // row, then a product an element: a division is a routine of its own on
